@@ -1,0 +1,89 @@
+"""Quảng Ngãi IOC monitor — command line.
+
+    python app.py                 web + collector, with the built-in demo systems
+    python app.py serve           web only (production: collector runs as its own process)
+    python app.py collect         collector only
+    python app.py check-catalog F validate a catalog file and exit
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from dashboard import config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="app.py",
+        description="Monitoring dashboard of the Quảng Ngãi Intelligent Operations Center (IOC).",
+        epilog="Every flag has an IOC_* environment variable; flags win. Without --catalog the built-in demo systems start.",
+    )
+    parser.add_argument(
+        "command", nargs="?", default="all", choices=("all", "serve", "collect", "check-catalog"),
+        help="all (default): web and collector in one process; serve: web only; collect: collector only; "
+        "check-catalog: validate the catalog and exit",
+    )
+    parser.add_argument("catalog_file", nargs="?", help=argparse.SUPPRESS)
+    config.add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check-catalog" and args.catalog_file:
+        args.catalog = args.catalog_file
+    settings = config.from_args(args)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Werkzeug logs every request at INFO: too loud with a wall refreshing every few seconds.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+    from dashboard.catalog import CatalogError, load_catalog
+
+    if args.command == "check-catalog":
+        try:
+            catalog = load_catalog(settings.catalog_path)
+        except CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        spec = catalog.spec
+        print(f"{catalog.source}: valid — {len(spec.systems)} systems, "
+              f"{sum(len(s.endpoints) for s in spec.systems)} endpoints, {len(spec.agencies)} agencies")
+        return 0
+
+    from dashboard import runtime as runtime_module
+
+    try:
+        runtime = runtime_module.start(settings, collect=args.command in ("all", "collect"))
+    except CatalogError as exc:
+        print(f"error: {exc}\nNothing was loaded; fix the catalog and start again.", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if args.command == "collect":
+            print(f"collector running ({runtime.db.engine.url.render_as_string(hide_password=True)}); Ctrl-C to stop", flush=True)
+            stop.wait()
+        else:
+            from dashboard.web import create_app
+
+            app = create_app(runtime)
+            if runtime.demo:
+                print("demo systems: " + ", ".join(f"{k}={v}" for k, v in runtime.demo.urls().items()), flush=True)
+            print(f"IOC dashboard on http://{settings.host}:{settings.port}/", flush=True)
+            # No reloader: it would start a second collector in the child process.
+            app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

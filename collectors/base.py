@@ -1,0 +1,42 @@
+"""The one shape every probe takes in and gives back. Pure data: collectors never touch the DB."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from dashboard.models import Status
+from dashboard.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to probe, as the catalog described it."""
+
+    endpoint_id: str
+    kind: str
+    target: str  # a URL for http, "host:port" for tcp/tls, a name for dns
+    timeout_s: float = 10.0
+    conditions: tuple = ()  # parsed conditions (collectors.conditions.Condition)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    """One probe outcome. `verdict` is up / degraded / down; `reason` says why in words."""
+
+    endpoint_id: str
+    verdict: Status
+    reason: str
+    checked_at: datetime = field(default_factory=utcnow)
+    latency_ms: float | None = None
+    http_code: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == Status.UP
+
+
+class Probe(Protocol):
+    def __call__(self, target: Target) -> CheckResult: ...

@@ -1,0 +1,194 @@
+"""Readable health conditions (after Gatus): `[STATUS] == 200`, `[BODY].gateway.faults < 100`,
+`[RESPONSE_TIME] < 2000`, `[BODY] contains "UP"`, `[HEADER].content-type contains json`.
+
+Parsed once when the catalog loads (so a typo stops the app with its location), evaluated by
+one small interpreter, and every failure names the condition and the value observed.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dashboard.models import Status
+
+OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "!contains", "contains")
+PLACEHOLDERS = ("STATUS", "RESPONSE_TIME", "BODY", "HEADER", "CERTIFICATE_EXPIRATION")
+SEVERITIES = (Status.DOWN, Status.DEGRADED)
+_MISSING = object()
+
+_PATTERN = re.compile(
+    r"^\s*\[(?P<placeholder>[A-Z_]+)\](?P<path>(\.[^\s]+)?)\s+"
+    r"(?P<op>==|!=|<=|>=|<|>|!contains|contains)\s+(?P<right>.+?)\s*$"
+)
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be parsed; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    text: str
+    placeholder: str
+    path: tuple[str, ...]
+    op: str
+    expected: Any
+    severity: Status = Status.DOWN
+
+
+@dataclass(frozen=True)
+class Outcome:
+    condition: Condition
+    ok: bool
+    observed: Any
+
+    def describe(self) -> str:
+        observed = "missing" if self.observed is _MISSING else _show(self.observed)
+        return f"{self.condition.text} — observed {observed}"
+
+
+def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
+    if not isinstance(text, str) or not text.strip():
+        raise ConditionError("a condition must be a non-empty text such as '[STATUS] == 200'")
+    match = _PATTERN.match(text)
+    if not match:
+        raise ConditionError(
+            f"cannot read condition {text!r}: expected '[PLACEHOLDER] OPERATOR VALUE', "
+            f"operators {', '.join(OPERATORS)}"
+        )
+    placeholder = match["placeholder"]
+    if placeholder not in PLACEHOLDERS:
+        raise ConditionError(f"unknown placeholder [{placeholder}] in {text!r}; known: {', '.join(PLACEHOLDERS)}")
+    path = tuple(p for p in match["path"].split(".") if p) if match["path"] else ()
+    if placeholder == "HEADER" and len(path) != 1:
+        raise ConditionError(f"[HEADER] needs one header name, e.g. [HEADER].content-type, in {text!r}")
+    if placeholder in ("STATUS", "RESPONSE_TIME", "CERTIFICATE_EXPIRATION") and path:
+        raise ConditionError(f"[{placeholder}] takes no path in {text!r}")
+    op = match["op"]
+    expected = _literal(match["right"])
+    if placeholder == "CERTIFICATE_EXPIRATION":
+        from dashboard.timeutil import parse_duration
+
+        try:
+            expected = parse_duration(match["right"]) / 3600.0  # compared in hours
+        except ValueError as exc:
+            raise ConditionError(f"{exc} in {text!r}") from None
+    if op in ("<", "<=", ">", ">=") and not isinstance(expected, (int, float)):
+        raise ConditionError(f"operator {op} needs a number on the right in {text!r}")
+    severity = Status(severity)
+    if severity not in SEVERITIES:
+        raise ConditionError(f"severity must be 'down' or 'degraded', not {severity!r}")
+    return Condition(text.strip(), placeholder, path, op, expected, severity)
+
+
+def _literal(raw: str) -> Any:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+@dataclass
+class Observation:
+    """What a probe saw, for the conditions to judge."""
+
+    status: int | None = None
+    response_time_ms: float | None = None
+    body: str | None = None
+    headers: dict[str, str] | None = None
+    certificate_hours_left: float | None = None
+    _json: Any = _MISSING
+
+    def json(self) -> Any:
+        if self._json is _MISSING:
+            try:
+                self._json = json.loads(self.body) if self.body else None
+            except ValueError:
+                self._json = None
+        return self._json
+
+
+def evaluate(conditions: tuple[Condition, ...] | list[Condition], seen: Observation) -> list[Outcome]:
+    return [_evaluate_one(condition, seen) for condition in conditions]
+
+
+def _evaluate_one(condition: Condition, seen: Observation) -> Outcome:
+    observed = _observe(condition, seen)
+    if observed is _MISSING:
+        return Outcome(condition, condition.op == "!=" , observed)
+    return Outcome(condition, _compare(observed, condition.op, condition.expected), observed)
+
+
+def _observe(condition: Condition, seen: Observation) -> Any:
+    if condition.placeholder == "STATUS":
+        return seen.status if seen.status is not None else _MISSING
+    if condition.placeholder == "RESPONSE_TIME":
+        return round(seen.response_time_ms) if seen.response_time_ms is not None else _MISSING
+    if condition.placeholder == "CERTIFICATE_EXPIRATION":
+        return seen.certificate_hours_left if seen.certificate_hours_left is not None else _MISSING
+    if condition.placeholder == "HEADER":
+        headers = {k.lower(): v for k, v in (seen.headers or {}).items()}
+        return headers.get(condition.path[0].lower(), _MISSING)
+    if not condition.path:
+        return seen.body if seen.body is not None else _MISSING
+    value = seen.json()
+    if value is None:
+        return _MISSING
+    for key in condition.path:
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return _MISSING
+    return value
+
+
+def _compare(observed: Any, op: str, expected: Any) -> bool:
+    if op in ("contains", "!contains"):
+        found = str(expected) in (observed if isinstance(observed, str) else json.dumps(observed, ensure_ascii=False))
+        return found if op == "contains" else not found
+    if op in ("==", "!="):
+        same = _equal(observed, expected)
+        return same if op == "==" else not same
+    try:
+        left = float(observed)
+    except (TypeError, ValueError):
+        return False
+    return {"<": left < expected, "<=": left <= expected, ">": left > expected, ">=": left >= expected}[op]
+
+
+def _equal(observed: Any, expected: Any) -> bool:
+    if isinstance(observed, bool) or isinstance(expected, bool):
+        return observed is expected or str(observed).lower() == str(expected).lower()
+    if isinstance(observed, (int, float)) and isinstance(expected, (int, float)):
+        return float(observed) == float(expected)
+    return str(observed) == str(expected)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+def verdict(outcomes: list[Outcome]) -> tuple[Status, str]:
+    """Worst severity among failed conditions, with every failure named."""
+    failed = [o for o in outcomes if not o.ok]
+    if not failed:
+        return Status.UP, "all conditions met" if outcomes else "reachable"
+    worst = Status.DOWN if any(o.condition.severity == Status.DOWN for o in failed) else Status.DEGRADED
+    return worst, "; ".join(o.describe() for o in failed)

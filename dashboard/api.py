@@ -1,0 +1,56 @@
+"""JSON API, version 1. Stable field names; additions only. Documented in docs/api.md."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import queries
+from dashboard.timeutil import iso, utcnow
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def runtime():
+    return current_app.extensions["ioc"]
+
+
+@api.get("/health")
+def health():
+    try:
+        with runtime().db.session() as session:
+            body = queries.health(session)
+    except SQLAlchemyError as exc:
+        log.error("health check: database unreachable: %s", exc)
+        return jsonify({"status": "down", "database": "unreachable", "time": iso(utcnow())}), 503
+    return jsonify(body), 200
+
+
+@api.get("/systems")
+def systems():
+    with runtime().db.session() as session:
+        views = queries.systems_overview(session)
+    return jsonify({"generated_at": iso(utcnow()), "counts": queries.status_counts(views), "systems": views})
+
+
+@api.post("/demo/systems/<system_id>/mode")
+def demo_mode(system_id: str):
+    demo = runtime().demo
+    if demo is None:
+        return jsonify({"error": "the demo is not running"}), 404
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("mode"), str):
+        return jsonify({"error": 'send JSON such as {"mode": "failing"}'}), 400
+    try:
+        demo.set_mode(system_id, payload["mode"])
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({"system": system_id, "mode": demo.mode(system_id)})
+
+
+@api.errorhandler(SQLAlchemyError)
+def database_error(exc):
+    log.error("API database error: %s", exc)
+    return jsonify({"error": "database unavailable"}), 503

@@ -1,0 +1,425 @@
+"""The YAML catalog: what to monitor. Validated whole before anything is written, so a bad
+file stops the app with every problem listed (file:line, key path, what is wrong) and the
+database untouched. Loading is idempotent: apply the same catalog twice, get the same rows.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import collectors
+from collectors.conditions import Condition, ConditionError, parse
+from dashboard.models import Agency, Endpoint, Link, NationalPlatform, System
+from dashboard.timeutil import parse_duration
+
+PARTNERS = ("VNPT", "Viettel", "MobiFone", "FPT")
+AGENCY_KINDS = ("department", "police", "office", "commune", "ward", "special_zone", "other")
+LINK_DECLARED_STATES = ("connected", "in_progress", "planned", "not_started")
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Partner = Literal["VNPT", "Viettel", "MobiFone", "FPT"]
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used. `problems` lists each one as 'file:line: path: message'."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"catalog {source} is invalid ({len(problems)} problem(s)):\n  " + "\n  ".join(problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _duration(minimum: float, maximum: float):
+    def convert(value: Any) -> float:
+        seconds = parse_duration(value)
+        if not minimum <= seconds <= maximum:
+            raise ValueError(f"must be between {minimum:g} s and {maximum:g} s (got {seconds:g} s)")
+        return seconds
+
+    return convert
+
+
+class ConditionSpec(_Strict):
+    condition: str
+    severity: Literal["down", "degraded"] = "down"
+
+
+class EndpointSpec(_Strict):
+    id: Slug
+    name: str | None = None
+    kind: str = "http"
+    url: str | None = None
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    interval: float = 60.0
+    timeout: float = 10.0
+    conditions: list[str | ConditionSpec] = []
+    critical: bool = True
+    failures_before_down: int = Field(default=2, ge=1, le=20)
+    successes_before_up: int = Field(default=2, ge=1, le=20)
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    headers: dict[str, str] = {}
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    max_bytes: int = Field(default=1_000_000, ge=1_000, le=50_000_000)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    options: dict[str, Any] = {}
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> float:
+        return _duration(5, 86_400)(value)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> float:
+        return _duration(0.1, 300)(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        known = collectors.kinds()
+        if value not in known:
+            raise ValueError(f"unknown kind {value!r}; known kinds: {', '.join(known)}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, value: list) -> list:
+        for item in value:
+            text, severity = (item, "down") if isinstance(item, str) else (item.condition, item.severity)
+            try:
+                parse(text, severity)
+            except ConditionError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _target_and_timeout(self) -> EndpointSpec:
+        if self.kind == "http" and not self.url:
+            raise ValueError("an http endpoint needs a url")
+        if self.kind != "http" and not self.url and not (self.host and self.port):
+            raise ValueError(f"a {self.kind} endpoint needs host and port (or a url)")
+        if self.timeout >= self.interval:
+            raise ValueError(f"timeout ({self.timeout:g} s) must be shorter than interval ({self.interval:g} s)")
+        return self
+
+    def target(self) -> str:
+        return self.url or f"{self.host}:{self.port}"
+
+    def parsed_conditions(self) -> tuple[Condition, ...]:
+        return tuple(
+            parse(item) if isinstance(item, str) else parse(item.condition, item.severity)
+            for item in self.conditions
+        )
+
+    def probe_options(self) -> dict[str, Any]:
+        options = dict(self.options)
+        options.update(
+            method=self.method,
+            headers=self.headers,
+            verify_tls=self.verify_tls,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            conditions=[c if isinstance(c, str) else c.model_dump() for c in self.conditions],
+        )
+        if self.ca_bundle:
+            options["ca_bundle"] = self.ca_bundle
+        return options
+
+
+class LinkSpec(_Strict):
+    platform: Slug
+    endpoint: Slug | None = None
+    declared: Literal["connected", "in_progress", "planned", "not_started"] = "connected"
+
+
+class SystemSpec(_Strict):
+    id: Slug
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    description: str | None = None
+    owner: Slug
+    partner: Partner | None = None
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    connections: list[LinkSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> SystemSpec:
+        ids = [e.id for e in self.endpoints]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"endpoint ids repeated in system {self.id!r}: {', '.join(duplicates)}")
+        for link in self.connections:
+            if link.endpoint and link.endpoint not in ids:
+                raise ValueError(f"connection to {link.platform!r} names endpoint {link.endpoint!r}, which system {self.id!r} does not have")
+        return self
+
+
+class AgencySpec(_Strict):
+    id: Slug
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    kind: Literal["department", "police", "office", "other"] = "department"
+    partner: Partner | None = None
+
+
+class PlatformSpec(_Strict):
+    id: Slug
+    name_vi: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class CommunesSpec(_Strict):
+    """The 96 commune-level units come from vietnam-provinces, never typed by hand."""
+
+    include: bool = True
+    partner_default: Partner | None = None
+    partners: dict[str, Partner] = {}
+
+
+class CatalogSpec(_Strict):
+    version: Literal[1]
+    national_platforms: list[PlatformSpec] = Field(default_factory=list)
+    agencies: list[AgencySpec] = Field(default_factory=list)
+    communes: CommunesSpec = CommunesSpec()
+    systems: list[SystemSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> CatalogSpec:
+        problems = []
+        for label, items in (("agency", self.agencies), ("system", self.systems), ("national platform", self.national_platforms)):
+            ids = [i.id for i in items]
+            for dup in sorted({i for i in ids if ids.count(i) > 1}):
+                problems.append(f"{label} id {dup!r} appears more than once")
+        agencies = {a.id for a in self.agencies}
+        platforms = {p.id for p in self.national_platforms}
+        for system in self.systems:
+            if system.owner not in agencies:
+                problems.append(f"system {system.id!r}: owner {system.owner!r} is not an agency id in the catalog")
+            for link in system.connections:
+                if link.platform not in platforms:
+                    problems.append(f"system {system.id!r}: connection platform {link.platform!r} is not in national_platforms")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+@dataclass(frozen=True)
+class Catalog:
+    spec: CatalogSpec
+    source: str
+
+
+# ---------------------------------------------------------------- reading and validating
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_catalog(path: str | Path, env: dict[str, str] | None = None) -> Catalog:
+    """Read, interpolate ${VAR} / ${VAR:-default} from the environment, and validate."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(str(path), [f"not UTF-8 text: {exc}"]) from None
+    return parse_catalog(text, str(path), env)
+
+
+def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | None = None) -> Catalog:
+    env = dict(os.environ) if env is None else env
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise CatalogError(source, [f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
+    if root is None:
+        raise CatalogError(source, [f"{source}: the file is empty"])
+    lines: dict[tuple, int] = {}
+    _index_lines(root, (), lines)
+    data = yaml.load(text, Loader=yaml.SafeLoader)
+    if not isinstance(data, dict):
+        raise CatalogError(source, [f"{source}:1: the top level must be a mapping with keys version, agencies, systems, …"])
+    problems: list[str] = []
+    data = _interpolate(data, (), env, problems, lines, source)
+    if problems:
+        raise CatalogError(source, problems)
+    try:
+        spec = CatalogSpec.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(source, [_describe(err, lines, source) for err in exc.errors()]) from None
+    return Catalog(spec, source)
+
+
+def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _index_lines(value_node, path + (key_node.value,), lines)
+            lines[path + (key_node.value,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, path + (index,), lines)
+
+
+def _interpolate(value: Any, path: tuple, env: dict[str, str], problems: list[str], lines, source) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, path + (k,), env, problems, lines, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, path + (i,), env, problems, lines, source) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{_where(path, lines, source)}: environment variable {name} is not set (write ${{{name}:-default}} for a default)")
+        return match.group(0)
+
+    return _ENV_PATTERN.sub(replace, value)
+
+
+def _where(path: tuple, lines: dict[tuple, int], source: str) -> str:
+    probe = tuple(path)
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    line = lines.get(probe)
+    dotted = _dotted(path)
+    return f"{source}:{line}: {dotted}" if line else f"{source}: {dotted}"
+
+
+def _dotted(path: tuple) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: dict, lines: dict[tuple, int], source: str) -> str:
+    # pydantic adds union-branch names ("str", "ConditionSpec") and validator tags to loc;
+    # keep only the parts that exist in the document.
+    path: list = []
+    for part in error["loc"]:
+        candidate = tuple(path) + (part,)
+        if candidate in lines or (isinstance(part, str) and part not in ("str", "ConditionSpec") and not part.startswith("function-")):
+            path.append(part)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{_where(tuple(path), lines, source)}: {message}"
+
+
+# ---------------------------------------------------------------- writing to the database
+
+
+def apply_catalog(session: Session, catalog: Catalog, units: list | None = None) -> dict[str, int]:
+    """Upsert everything the catalog names. What it no longer names is deactivated, never
+    deleted, so history stays. `units` defaults to the official commune-level units."""
+    spec = catalog.spec
+    counts = {"agencies": 0, "systems": 0, "endpoints": 0, "links": 0, "national_platforms": 0}
+
+    for agency in spec.agencies:
+        _upsert(session, Agency, agency.id, name_vi=agency.name_vi, name_en=agency.name_en, kind=agency.kind, partner=agency.partner)
+        counts["agencies"] += 1
+    if spec.communes.include:
+        if units is None:
+            from dashboard.communes import province_units
+
+            units = province_units()
+        for unit in units:
+            partner = spec.communes.partners.get(unit.code, spec.communes.partner_default)
+            _upsert(
+                session,
+                Agency,
+                f"unit-{unit.code}",
+                name_vi=unit.name,
+                name_en=f"{unit.short_name} {unit_type_en(unit.unit_type)}",
+                kind=unit.unit_type,
+                partner=partner,
+                official_code=unit.code,
+                lat=unit.lat,
+                lon=unit.lon,
+            )
+            counts["agencies"] += 1
+    for platform in spec.national_platforms:
+        _upsert(session, NationalPlatform, platform.id, name_vi=platform.name_vi, name_en=platform.name_en)
+        counts["national_platforms"] += 1
+    session.flush()
+
+    seen_systems, seen_endpoints, seen_links = set(), set(), set()
+    for position, system in enumerate(spec.systems):
+        _upsert(
+            session, System, system.id,
+            name_vi=system.name_vi, name_en=system.name_en, description=system.description,
+            owner_agency_id=system.owner, partner=system.partner, position=position, active=True,
+        )
+        seen_systems.add(system.id)
+        for index, endpoint in enumerate(system.endpoints):
+            endpoint_id = f"{system.id}.{endpoint.id}"
+            _upsert(
+                session, Endpoint, endpoint_id,
+                system_id=system.id, name=endpoint.name or endpoint.id, kind=endpoint.kind,
+                target=endpoint.target(), interval_s=endpoint.interval, timeout_s=endpoint.timeout,
+                critical=endpoint.critical, failures_before_down=endpoint.failures_before_down,
+                successes_before_up=endpoint.successes_before_up, options=endpoint.probe_options(),
+                position=index, active=True,
+            )
+            seen_endpoints.add(endpoint_id)
+        session.flush()
+        for link in system.connections:
+            link_id = f"{system.id}.{link.platform}"
+            _upsert(
+                session, Link, link_id,
+                system_id=system.id, platform_id=link.platform,
+                endpoint_id=f"{system.id}.{link.endpoint}" if link.endpoint else None,
+                declared_state=link.declared, active=True,
+            )
+            seen_links.add(link_id)
+    counts.update(systems=len(seen_systems), endpoints=len(seen_endpoints), links=len(seen_links))
+
+    for model, seen in ((System, seen_systems), (Endpoint, seen_endpoints), (Link, seen_links)):
+        for row in session.scalars(select(model).where(model.active.is_(True))):
+            if row.id not in seen:
+                row.active = False
+    session.flush()
+    return counts
+
+
+def unit_type_en(unit_type: str) -> str:
+    return {"commune": "Commune", "ward": "Ward", "special_zone": "Special Zone"}[unit_type]
+
+
+def _upsert(session: Session, model, key: str, **values) -> None:
+    row = session.get(model, key)
+    if row is None:
+        session.add(model(id=key, **values))
+        return
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)

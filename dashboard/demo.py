@@ -1,0 +1,359 @@
+"""Simulated provincial shared systems served over real HTTP on loopback.
+
+Each system gets its own ``ThreadingHTTPServer`` (and port) so that one system
+can refuse connections while the others keep answering. The monitoring app
+probes them exactly like real systems; tests switch a system into a failure
+mode with ``DemoNetwork.set_mode`` or with the control endpoint::
+
+    GET  /_demo/mode                        -> {"system": id, "mode": m}
+    POST /_demo/mode  {"mode": "failing"}   -> switches that system
+
+While a system is ``down`` its port is closed, so the control endpoint is
+unreachable: switch it back with ``DemoNetwork.set_mode``. A request held by
+``hang`` is released (closed without an answer) when the client gives up, the
+mode changes or the network stops.
+
+Run ``python -m dashboard.demo`` to serve the demo and print the environment
+variables the demo catalog refers to.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import select
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
+from urllib.parse import urlsplit
+
+from dashboard.timeutil import iso
+
+log = logging.getLogger(__name__)
+
+SYSTEM_IDS: tuple[str, ...] = (
+    "lgsp", "qlvb", "hop-khong-giay", "httt-nguon", "data-platform", "ioc", "dvc",
+)
+MODES: tuple[str, ...] = ("ok", "slow", "failing", "hang", "down", "link_down")
+
+_CONTROL_PATH = "/_demo/mode"
+_POLL_S = 0.05  # serve_forever/hang poll interval: bounds how long stop() waits
+_VN_TZ = timezone(timedelta(hours=7))  # Vietnam has no DST
+
+_ERRORS = {
+    "lgsp": "Backend database connection pool exhausted (HikariPool-1: connection is not available, request timed out after 30000ms)",
+    "qlvb": "Không kết nối được cơ sở dữ liệu văn bản (ORA-12541: TNS:no listener)",
+    "hop-khong-giay": "Kho tài liệu họp không truy cập được: MinIO bucket 'tai-lieu-hop' unreachable",
+    "httt-nguon": "Mất kết nối tới máy chủ điều khiển truyền thanh: MQTT broker connection refused",
+    "data-platform": "Airflow scheduler heartbeat missing for 900 s",
+    "ioc": "Collector queue stalled: Kafka broker not available",
+    "dvc": "Lỗi hệ thống: hết kết nối tới cơ sở dữ liệu hồ sơ (connection pool exhausted)",
+}
+# system id -> {link name: error text shown when the link is down}
+_LINKS = {
+    "lgsp": {"ndxp": "Không kết nối được NDXP: SSL handshake timed out"},
+    "qlvb": {"national_axis": "Trục liên thông văn bản quốc gia trả về HTTP 502 Bad Gateway"},
+    "hop-khong-giay": {},
+    "httt-nguon": {"central_source": "Mất kết nối Hệ thống thông tin nguồn trung ương: connection timed out"},
+    "data-platform": {"national_data_portal": "Đồng bộ Cổng dữ liệu quốc gia thất bại: 401 Unauthorized (token expired)"},
+    "ioc": {},
+    "dvc": {"national_public_service_portal": "Đồng bộ hồ sơ lên Cổng DVC quốc gia thất bại: read timed out"},
+}
+
+
+def _day_progress(now: datetime) -> float:
+    """Share (0..1) of a working day's volume done by ``now``, local time; monotonic within a day."""
+    local = now.astimezone(_VN_TZ)
+    hours = local.hour + local.minute / 60 + local.second / 3600
+    x = min(max((hours - 7.0) / 10.5, 0.0), 1.0)  # office hours 07:00-17:30
+    return 0.03 * hours / 24 + 0.97 * x * x * (3 - 2 * x)
+
+
+class _Sim:
+    """Plausible, slowly varying figures for one system (seeded random walks)."""
+
+    def __init__(self, seed: int | None, system_id: str):
+        self.rng = random.Random(None if seed is None else f"{seed}:{system_id}")
+        self.scale = self.rng.uniform(0.85, 1.15)  # per-system size of daily volumes
+        self._walks: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def walk(self, key: str, start: float, lo: float, hi: float, step: float) -> float:
+        value = self._walks.get(key, start) + self.rng.uniform(-step, step)
+        self._walks[key] = value = min(max(value, lo), hi)
+        return value
+
+    def daily(self, now: datetime, per_day: float) -> int:
+        return int(per_day * self.scale * _day_progress(now))
+
+
+def _health_payload(system_id: str, sim: _Sim, now: datetime) -> dict:
+    w = sim.walk
+    if system_id == "lgsp":
+        return {"status": "UP", "version": "4.2.0", "gateway": {
+            "apis": 48,
+            "calls_last_hour": round(w("calls", 5200, 1500, 12000, 300)),
+            "faults_last_hour": round(w("faults", 6, 0, 40, 2)),
+            "backend_latency_ms": round(w("latency", 120, 40, 400, 15)),
+        }}
+    if system_id == "qlvb":
+        return {"status": "UP", "documents": {
+            "sent_today": sim.daily(now, 420),
+            "received_today": sim.daily(now, 650),
+            "failed_deliveries": round(w("failed", 1, 0, 5, 0.6)),
+            "signed_share": round(w("signed", 0.95, 0.90, 0.99, 0.005), 3),
+        }}
+    if system_id == "hop-khong-giay":
+        return {"status": "UP", "meetings_today": sim.daily(now, 6), "documents_pushed": sim.daily(now, 140)}
+    if system_id == "httt-nguon":
+        offline = round(w("offline", 4, 0, 12, 1))
+        local = now.astimezone(_VN_TZ)
+        # Scheduled broadcasts at 06:00, 11:30 and 17:00 local time.
+        slots = [local.replace(hour=h, minute=m, second=0, microsecond=0) for h, m in ((6, 0), (11, 30), (17, 0))]
+        past = [s for s in slots if s <= local] or [slots[-1] - timedelta(days=1)]
+        return {"status": "UP", "loudspeaker_clusters": {"online": 180 - offline, "offline": offline},
+                "eboards_online": round(w("eboards", 58, 48, 62, 1)), "last_broadcast": iso(past[-1])}
+    if system_id == "data-platform":
+        age_min = w("load_age", 6, 1, 14, 1.5)
+        return {"status": "UP", "pipelines": {"total": 12, "fresh": 12},
+                "last_successful_load": iso(now - timedelta(minutes=age_min))}
+    if system_id == "ioc":
+        return {"status": "UP", "collectors_alive": True, "data_age_s": round(w("data_age", 20, 5, 90, 6))}
+    if system_id == "dvc":
+        return {"status": "UP", "dossiers_today": sim.daily(now, 1350),
+                "on_time_rate": round(w("on_time", 0.96, 0.93, 0.995, 0.004), 3)}
+    raise KeyError(system_id)
+
+
+def _links_payload(system: _System, now: datetime) -> dict:
+    links = {}
+    for name, error in _LINKS[system.id].items():
+        if system.mode == "link_down":
+            stale = system.mode_since - timedelta(minutes=3)
+            links[name] = {"state": "disconnected", "error": error,
+                           "last_exchange": iso(stale), "latency_ms": None}
+        else:
+            age_s = system.sim.walk(f"{name}.age", 20, 2, 60, 8)
+            links[name] = {"state": "connected", "last_exchange": iso(now - timedelta(seconds=age_s)),
+                           "latency_ms": round(system.sim.walk(f"{name}.latency", 90, 25, 300, 12))}
+    return {"links": links}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    system: _System
+
+    def server_bind(self) -> None:
+        # Skip HTTPServer.server_bind: its reverse DNS lookup (getfqdn) can stall offline.
+        TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("demo %s: error handling request from %s", self.system.id, client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "IOCDemo/1.0"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
+        log.debug("demo %s: %s " + format, self.server.system.id, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        system = self.server.system
+        path = urlsplit(self.path).path
+        if path == _CONTROL_PATH:
+            return self._send(200, {"system": system.id, "mode": system.mode})
+        if system.mode == "hang":
+            return self._hang()
+        if system.mode == "slow" and system.network.stopping.wait(system.network.slow_delay_s):
+            return
+        if path not in ("/health", "/links"):
+            return self._send(404, {"error": f"not found: {path}"})
+        if system.mode == "failing":
+            return self._send(503, {"status": "DOWN", "error": _ERRORS[system.id]})
+        now = datetime.now(timezone.utc)
+        with system.sim.lock:
+            body = _health_payload(system.id, system.sim, now) if path == "/health" else _links_payload(system, now)
+        self._send(200, body)
+
+    def do_POST(self) -> None:
+        system = self.server.system
+        path = urlsplit(self.path).path
+        if path != _CONTROL_PATH:
+            return self._send(404, {"error": f"not found: {path}"})
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            payload = json.loads(self.rfile.read(min(length, 65536)) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return self._send(400, {"error": "request body must be JSON such as {\"mode\": \"failing\"}"})
+        mode = payload.get("mode") if isinstance(payload, dict) else None
+        if mode not in MODES:
+            return self._send(400, {"error": f"unknown mode {mode!r}; expected one of: {', '.join(MODES)}"})
+        system.network.set_mode(system.id, mode)
+        self._send(200, {"system": system.id, "mode": mode})
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps({**body, "checked_at": iso(datetime.now(timezone.utc))}, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the client gave up (e.g. timed out on a slow answer)
+            self.close_connection = True
+
+    def _hang(self) -> None:
+        system, conn = self.server.system, self.connection
+        while system.mode == "hang" and not system.network.stopping.is_set():
+            readable, _, _ = select.select([conn], [], [], _POLL_S)
+            if readable:
+                try:
+                    if not conn.recv(4096):
+                        break  # client closed its end
+                except OSError:
+                    break
+        self.close_connection = True
+
+
+class _System:
+    def __init__(self, network: DemoNetwork, system_id: str, port: int, seed: int | None):
+        self.network, self.id, self.port = network, system_id, port
+        self.mode = "ok"
+        self.mode_since = datetime.now(timezone.utc)
+        self.sim = _Sim(seed, system_id)
+        self.lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def open(self) -> None:
+        with self.lock:
+            if self._server is not None:
+                return
+            server = _Server((self.network.host, self.port), _Handler)
+            server.system = self
+            self.port = server.server_address[1]
+            self._server = server
+            self._thread = threading.Thread(target=server.serve_forever, args=(_POLL_S,),
+                                            name=f"demo-{self.id}", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        with self.lock:
+            server, thread, self._server, self._thread = self._server, self._thread, None, None
+            if server is None:
+                return
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=1)
+
+
+class DemoNetwork:
+    """All simulated systems, one HTTP server per system; usable as a context manager."""
+
+    def __init__(self, host: str = "127.0.0.1", base_port: int = 0, seed: int | None = None,
+                 slow_delay_s: float = 2.5):
+        self.host = host
+        self.slow_delay_s = slow_delay_s
+        self.stopping = threading.Event()
+        self._running = False
+        self._lock = threading.Lock()
+        self._systems = {
+            sid: _System(self, sid, base_port + i if base_port else 0, seed)
+            for i, sid in enumerate(SYSTEM_IDS)
+        }
+
+    def start(self) -> DemoNetwork:
+        with self._lock:
+            if self._running:
+                return self
+            self.stopping.clear()
+            try:
+                for system in self._systems.values():
+                    with system.lock:
+                        system.open()  # bind even when down, so an ephemeral port gets assigned
+                        if system.mode == "down":
+                            system.close()
+            except BaseException:
+                for system in self._systems.values():
+                    system.close()
+                raise
+            self._running = True
+        log.info("demo network started: %s", self.urls())
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping.set()  # releases hanging and slow requests
+            self._running = False
+            for system in self._systems.values():
+                system.close()
+
+    def url(self, system_id: str) -> str:
+        system = self._system(system_id)
+        if not system.port:
+            raise RuntimeError("demo network not started yet: ephemeral ports are assigned by start()")
+        return f"http://{self.host}:{system.port}"
+
+    def urls(self) -> dict[str, str]:
+        return {sid: self.url(sid) for sid in SYSTEM_IDS}
+
+    def set_mode(self, system_id: str, mode: str) -> None:
+        system = self._system(system_id)
+        if mode not in MODES:
+            raise ValueError(f"unknown demo mode {mode!r}; expected one of: {', '.join(MODES)}")
+        with self._lock, system.lock:  # network lock first: same order as start()/stop()
+            if mode != system.mode:
+                system.mode, system.mode_since = mode, datetime.now(timezone.utc)
+            if mode == "down":
+                system.close()
+            elif self._running:
+                system.open()  # same port as before
+        log.info("demo %s: mode %s", system_id, mode)
+
+    def mode(self, system_id: str) -> str:
+        return self._system(system_id).mode
+
+    def modes(self) -> dict[str, str]:
+        return {sid: s.mode for sid, s in self._systems.items()}
+
+    def _system(self, system_id: str) -> _System:
+        try:
+            return self._systems[system_id]
+        except KeyError:
+            raise ValueError(f"unknown demo system {system_id!r}; expected one of: {', '.join(SYSTEM_IDS)}") from None
+
+    def __enter__(self) -> DemoNetwork:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def env_for(network: DemoNetwork) -> dict[str, str]:
+    """Environment variables the demo catalog references, e.g. ``IOC_DEMO_LGSP_URL``."""
+    return {f"IOC_DEMO_{sid.upper().replace('-', '_')}_URL": url for sid, url in network.urls().items()}
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the simulated IOC shared systems on loopback.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--base-port", type=int, default=0, help="system i listens on BASE_PORT+i (0: ephemeral)")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    with DemoNetwork(args.host, args.base_port, args.seed) as network:
+        for name, value in env_for(network).items():
+            print(f"export {name}={value}")
+        print("# Ctrl-C to stop", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""SQLAlchemy 2 ORM models. Timestamps are stored as naive UTC (see UTCDateTime)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Status(StrEnum):
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+    MAINTENANCE = "maintenance"
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every backend and always hands back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database: use dashboard.timeutil.utcnow()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Agency(Base):
+    """A provincial department, the police, the PC office, or one of the 96 commune-level units."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    partner: Mapped[str | None] = mapped_column(String(32))
+    official_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+
+class NationalPlatform(Base):
+    __tablename__ = "national_platforms"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+
+
+class System(Base):
+    """A shared provincial system (LGSP, document management, ...)."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    partner: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    last_check_at: Mapped[datetime | None]
+
+    owner: Mapped[Agency | None] = relationship()
+    endpoints: Mapped[list[Endpoint]] = relationship(
+        back_populates="system", order_by="Endpoint.position"
+    )
+    links: Mapped[list[Link]] = relationship(back_populates="system", order_by="Link.id")
+
+
+class Endpoint(Base):
+    """One thing probed on a schedule. Its current state is a cache kept by dashboard.status."""
+
+    __tablename__ = "endpoints"
+
+    id: Mapped[str] = mapped_column(String(130), primary_key=True)  # "<system>.<endpoint>"
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2048))
+    interval_s: Mapped[float] = mapped_column(Float)
+    timeout_s: Mapped[float] = mapped_column(Float)
+    critical: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures_before_down: Mapped[int] = mapped_column(Integer, default=2)
+    successes_before_up: Mapped[int] = mapped_column(Integer, default=2)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_successes: Mapped[int] = mapped_column(Integer, default=0)
+    last_check_at: Mapped[datetime | None]
+    last_verdict: Mapped[str | None] = mapped_column(String(16))
+    last_latency_ms: Mapped[float | None] = mapped_column(Float)
+    last_http_code: Mapped[int | None] = mapped_column(Integer)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+
+    system: Mapped[System] = relationship(back_populates="endpoints")
+
+
+class Link(Base):
+    """A connection between a provincial system and a national platform."""
+
+    __tablename__ = "links"
+
+    id: Mapped[str] = mapped_column(String(130), primary_key=True)  # "<system>.<platform>"
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("national_platforms.id"))
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("endpoints.id"))
+    declared_state: Mapped[str] = mapped_column(String(32), default="planned")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    last_check_at: Mapped[datetime | None]
+    last_reason: Mapped[str | None] = mapped_column(Text)
+
+    system: Mapped[System] = relationship(back_populates="links")
+    platform: Mapped[NationalPlatform] = relationship()
+
+
+class CheckResult(Base):
+    """One probe outcome, kept raw for a bounded time."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (Index("ix_check_results_endpoint_time", "endpoint_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    http_code: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class StateEvent(Base):
+    """A change of an endpoint's, a system's or a link's status."""
+
+    __tablename__ = "state_events"
+    __table_args__ = (Index("ix_state_events_subject_time", "subject_type", "subject_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # endpoint | system | link
+    subject_id: Mapped[str] = mapped_column(String(130))
+    at: Mapped[datetime] = mapped_column(index=True)
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RuntimeState(Base):
+    """Small key/value facts shared between processes: scheduler lease and heartbeat."""
+
+    __tablename__ = "runtime_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]

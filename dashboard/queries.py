@@ -1,0 +1,136 @@
+"""Read models for pages and the API. Pages and routes never run SQL themselves."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from dashboard.models import Agency, CheckResult, Endpoint, Link, RuntimeState, Status, System
+from dashboard.scheduler import HEARTBEAT_KEY, LEASE_TTL_S
+from dashboard.status import is_stale
+from dashboard.timeutil import iso, utcnow
+
+STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
+
+
+def effective_status(status: str, last_check_at: datetime | None, interval_s: float, now: datetime) -> tuple[str, bool]:
+    """The stored status, unless results stopped coming: then 'unknown' (stale), never old green."""
+    if status in (Status.MAINTENANCE, Status.UNKNOWN):
+        return status, False
+    if is_stale(last_check_at, interval_s, now):
+        return Status.UNKNOWN, True
+    return status, False
+
+
+def systems_overview(session: Session, now: datetime | None = None) -> list[dict]:
+    now = now or utcnow()
+    systems = session.scalars(
+        select(System)
+        .where(System.active.is_(True))
+        .options(selectinload(System.endpoints), selectinload(System.links).selectinload(Link.platform), selectinload(System.owner))
+        .order_by(System.position)
+    ).all()
+    return [_system_view(system, now) for system in systems]
+
+
+def _system_view(system: System, now: datetime) -> dict:
+    endpoints = [e for e in system.endpoints if e.active]
+    endpoint_views = [_endpoint_view(e, now) for e in endpoints]
+    longest_interval = max((e.interval_s for e in endpoints), default=60.0)
+    status, stale = effective_status(system.status, system.last_check_at, longest_interval, now)
+    if not stale and any(v["stale"] for v in endpoint_views) and status == Status.UP:
+        status = Status.DEGRADED
+    by_endpoint = {v["id"]: v for v in endpoint_views}
+    return {
+        "id": system.id,
+        "name_vi": system.name_vi,
+        "name_en": system.name_en,
+        "owner": {"id": system.owner.id, "name_vi": system.owner.name_vi, "name_en": system.owner.name_en} if system.owner else None,
+        "partner": system.partner,
+        "status": str(status),
+        "stale": stale,
+        "status_since": iso(system.status_since),
+        "last_check_at": iso(system.last_check_at),
+        "reason": _system_reason(endpoint_views),
+        "endpoints": endpoint_views,
+        "links": [
+            {
+                "id": link.id,
+                "platform": link.platform_id,
+                "platform_name_vi": link.platform.name_vi,
+                "platform_name_en": link.platform.name_en,
+                "declared": link.declared_state,
+                "status": by_endpoint[link.endpoint_id]["status"] if link.endpoint_id in by_endpoint else "unknown",
+                "monitored": link.endpoint_id is not None,
+                "reason": link.last_reason,
+                "last_check_at": iso(link.last_check_at),
+            }
+            for link in system.links
+            if link.active
+        ],
+    }
+
+
+def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
+    status, stale = effective_status(endpoint.status, endpoint.last_check_at, endpoint.interval_s, now)
+    reason = endpoint.last_reason
+    if stale:
+        reason = f"no result since {iso(endpoint.last_check_at)} (collector stopped or overloaded?)"
+    elif status in (Status.DOWN, Status.DEGRADED) and endpoint.status_reason:
+        reason = endpoint.status_reason
+    elif status == Status.UNKNOWN:
+        reason = "not checked yet"
+    return {
+        "id": endpoint.id,
+        "name": endpoint.name,
+        "kind": endpoint.kind,
+        "target": endpoint.target,
+        "status": str(status),
+        "stale": stale,
+        "status_since": iso(endpoint.status_since),
+        "latency_ms": endpoint.last_latency_ms,
+        "http_code": endpoint.last_http_code,
+        "reason": reason,
+        "checked_at": iso(endpoint.last_check_at),
+        "interval_s": endpoint.interval_s,
+    }
+
+
+def _system_reason(endpoint_views: list[dict]) -> str | None:
+    troubled = [v for v in endpoint_views if v["status"] in (Status.DOWN, Status.DEGRADED)]
+    return "; ".join(f"{v['name']}: {v['reason']}" for v in troubled) or None
+
+
+def status_counts(systems: list[dict]) -> dict[str, int]:
+    counts = Counter(s["status"] for s in systems)
+    return {str(status): counts.get(str(status), 0) for status in STATUS_ORDER}
+
+
+def health(session: Session, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    heartbeat = session.get(RuntimeState, HEARTBEAT_KEY)
+    last_check = session.scalar(select(func.max(Endpoint.last_check_at)))
+    scheduler_alive = heartbeat is not None and (now - heartbeat.updated_at).total_seconds() < LEASE_TTL_S
+    return {
+        "status": "ok" if scheduler_alive else "degraded",
+        "database": "ok",
+        "scheduler": {
+            "alive": scheduler_alive,
+            "last_heartbeat": iso(heartbeat.updated_at) if heartbeat else None,
+        },
+        "last_check_at": iso(last_check),
+        "time": iso(now),
+    }
+
+
+def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[CheckResult]:
+    return session.scalars(
+        select(CheckResult).where(CheckResult.endpoint_id == endpoint_id).order_by(CheckResult.checked_at.desc()).limit(limit)
+    ).all()
+
+
+def agency_count(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Agency.kind, func.count()).group_by(Agency.kind)).all()
+    return {kind: count for kind, count in rows}

@@ -1,0 +1,58 @@
+"""Wires one process together: demo systems, catalog, database, collector."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from dashboard.catalog import Catalog, apply_catalog, load_catalog
+from dashboard.config import Settings
+from dashboard.db import Database
+from dashboard.demo import DemoNetwork, env_for
+from dashboard.scheduler import Collector
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    collector: Collector | None = None
+    demo: DemoNetwork | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        if self.collector:
+            self.collector.stop()
+        if self.demo:
+            self.demo.stop()
+        self.db.dispose()
+
+
+def start(settings: Settings, collect: bool = True) -> Runtime:
+    """Start the demo (if asked), validate the catalog, migrate and fill the database, and
+    start the collector. A bad catalog raises CatalogError before the database is touched."""
+    demo = None
+    env = dict(os.environ)
+    if settings.demo:
+        demo = DemoNetwork(host="127.0.0.1", base_port=settings.demo_port_base).start()
+        env.update(env_for(demo))
+    try:
+        catalog = load_catalog(settings.catalog_path, env)
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        with db.session() as session:
+            counts = apply_catalog(session, catalog)
+        log.info("catalog %s applied: %s", catalog.source, counts)
+        runtime = Runtime(settings, db, catalog, demo=demo)
+        if collect:
+            runtime.collector = Collector(db, workers=settings.probe_workers)
+            runtime.collector.start()
+        return runtime
+    except BaseException:
+        if demo:
+            demo.stop()
+        raise

@@ -1,0 +1,75 @@
+"""The Dash application: shell (navbar, language, page container) and the API blueprint."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html
+
+from dashboard.api import api
+from dashboard.config import PROJECT_DIR
+from dashboard.i18n import t
+
+
+def create_app(runtime) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PROJECT_DIR / "layouts"),
+        assets_folder=str(PROJECT_DIR / "assets"),
+        external_stylesheets=[],  # Bootstrap is served from assets/: the IOC network may be offline
+        title="IOC Quảng Ngãi",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.server.extensions["ioc"] = runtime
+    app.server.register_blueprint(api)
+    app.layout = _shell()
+    _register_shell_callbacks(app)
+    return app
+
+
+def _shell():
+    return html.Div(
+        [
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        html.Div(
+                            [
+                                html.Div(id="app-title", className="navbar-brand fw-bold mb-0"),
+                                html.Div(id="app-subtitle", className="small text-white-50"),
+                            ]
+                        ),
+                        dbc.Nav([dbc.NavLink(id="nav-overview", href="/", active="exact")], navbar=True, className="me-auto ms-4"),
+                        dbc.RadioItems(
+                            id="lang-toggle",
+                            options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
+                            value="vi",
+                            persistence=True,  # the chosen language survives reloads
+                            persistence_type="local",
+                            inline=True,
+                            className="btn-group lang-toggle",
+                            inputClassName="btn-check",
+                            labelClassName="btn btn-outline-light btn-sm",
+                            labelCheckedClassName="active",
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                color="dark",
+                dark=True,
+                className="mb-3 ioc-navbar",
+            ),
+            dbc.Container(dash.page_container, fluid=True, className="pb-4"),
+        ]
+    )
+
+
+def _register_shell_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("app-title", "children"), Output("app-subtitle", "children"), Output("nav-overview", "children"),
+        Input("lang-toggle", "value"),
+    )
+    def translate_shell(lang):
+        return t("app.title", lang), t("app.subtitle", lang), t("nav.overview", lang)

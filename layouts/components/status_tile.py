@@ -1,0 +1,68 @@
+"""A tile per shared system: name, status colour and word, since when, last check, latency."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.i18n import ago, format_ms, local_time, status_label, t
+from dashboard.timeutil import parse_iso
+
+# A glyph beside the colour, so that status never depends on colour alone.
+STATUS_GLYPH = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "?", "maintenance": "⚙"}
+
+
+def status_badge(status: str, lang: str, class_name: str = "") -> html.Span:
+    return html.Span(
+        [html.Span(STATUS_GLYPH.get(status, "?"), className="status-glyph", **{"aria-hidden": "true"}), " ", status_label(status, lang)],
+        className=f"status-badge status-{status} {class_name}".strip(),
+    )
+
+
+def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
+    name = system["name_vi"] if lang != "en" else system["name_en"]
+    other_name = system["name_en"] if lang != "en" else system["name_vi"]
+    since = parse_iso(system["status_since"])
+    checked = parse_iso(system["last_check_at"])
+    latencies = [e["latency_ms"] for e in system["endpoints"] if e["latency_ms"] is not None and e["status"] != "unknown"]
+    latency = max(latencies) if latencies else None
+    links = system["links"]
+    body = [
+        html.Div(
+            [status_badge(system["status"], lang), html.Span(f"{t('tile.since', lang)} {ago(since, now, lang)}" if since else "", className="tile-since")],
+            className="d-flex justify-content-between align-items-center mb-2",
+        ),
+        html.H3(name, className="tile-name"),
+        html.Div(other_name, className="tile-name-other"),
+        html.Dl(
+            [
+                html.Dt(t("tile.last_check", lang)), html.Dd(f"{local_time(checked)} ({ago(checked, now, lang)})" if checked else t("tile.never", lang), className="tile-checked"),
+                html.Dt(t("tile.latency", lang)), html.Dd(format_ms(latency), className="tile-latency"),
+            ],
+            className="tile-facts",
+        ),
+    ]
+    if links:
+        body.append(
+            html.Div(
+                [html.Span(t("tile.links", lang) + ": ", className="text-muted")]
+                + [
+                    html.Span(
+                        [STATUS_GLYPH.get(link["status"], "?"), " ", link["platform_name_vi"] if lang != "en" else link["platform_name_en"]],
+                        className=f"tile-link status-text-{link['status']}",
+                        title=link["reason"] or "",
+                    )
+                    for link in links
+                ],
+                className="tile-links",
+            )
+        )
+    if system["status"] in ("down", "degraded") and system["reason"]:
+        body.append(html.Div(system["reason"], className="tile-reason"))
+    return dbc.Card(
+        dbc.CardBody(body),
+        id={"type": "system-tile", "system": system["id"]},
+        className=f"system-tile tile-{system['status']}",
+        **{"data-system": system["id"], "data-status": system["status"]},
+    )
