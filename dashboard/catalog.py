@@ -79,7 +79,7 @@ class EndpointSpec(_Strict):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> float:
-        return _duration(5, 86_400)(value)
+        return _duration(1, 86_400)(value)
 
     @field_validator("timeout", mode="before")
     @classmethod

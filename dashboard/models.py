@@ -125,6 +125,7 @@ class Endpoint(Base):
     last_latency_ms: Mapped[float | None] = mapped_column(Float)
     last_http_code: Mapped[int | None] = mapped_column(Integer)
     last_reason: Mapped[str | None] = mapped_column(Text)
+    last_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. certificate details
 
     system: Mapped[System] = relationship(back_populates="endpoints")
 
@@ -189,3 +190,60 @@ class RuntimeState(Base):
     value: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+
+
+class Incident(Base):
+    """A period during which an endpoint, a link or a system was down (or degraded)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_subject_open", "subject_type", "subject_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # endpoint | system | link
+    subject_id: Mapped[str] = mapped_column(String(130))
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))  # down | degraded
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    cause: Mapped[str | None] = mapped_column(Text)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class MaintenanceWindow(Base):
+    """Planned work: checks inside a window count neither against uptime nor raise alarms.
+    One-off (starts_at..ends_at) or recurring (an RFC 5545 RRULE plus a duration)."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("endpoints.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    rrule: Mapped[str | None] = mapped_column(String(255))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Rollup(Base):
+    """Per endpoint, per hour or per day: what charts over weeks and years read."""
+
+    __tablename__ = "rollups"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # hour | day
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # down verdicts
+    degraded: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    maintenance: Mapped[int] = mapped_column(Integer, default=0)  # checks inside a maintenance window
+    latency_avg_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_ms: Mapped[float | None] = mapped_column(Float)
+    latency_max_ms: Mapped[float | None] = mapped_column(Float)

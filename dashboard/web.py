@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
 
 from dashboard.api import api
 from dashboard.config import PROJECT_DIR
@@ -29,9 +29,16 @@ def create_app(runtime) -> dash.Dash:
     return app
 
 
+# (translation key suffix, path, how the link is marked active); pages not built yet are not listed
+NAV_ITEMS = [("overview", "/", "exact")]
+# Pages for the wall display show no navigation chrome.
+CHROMELESS_PREFIXES = ("/wall",)
+
+
 def _shell():
     return html.Div(
         [
+            dcc.Location(id="url"),
             dbc.Navbar(
                 dbc.Container(
                     [
@@ -41,7 +48,11 @@ def _shell():
                                 html.Div(id="app-subtitle", className="small text-white-50"),
                             ]
                         ),
-                        dbc.Nav([dbc.NavLink(id="nav-overview", href="/", active="exact")], navbar=True, className="me-auto ms-4"),
+                        dbc.Nav(
+                            [dbc.NavLink(id=f"nav-{key}", href=href, active=match) for key, href, match in NAV_ITEMS],
+                            navbar=True,
+                            className="me-auto ms-4",
+                        ),
                         dbc.RadioItems(
                             id="lang-toggle",
                             options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
@@ -59,6 +70,7 @@ def _shell():
                 ),
                 color="dark",
                 dark=True,
+                id="navbar",
                 className="mb-3 ioc-navbar",
             ),
             dbc.Container(dash.page_container, fluid=True, className="pb-4"),
@@ -68,8 +80,14 @@ def _shell():
 
 def _register_shell_callbacks(app: dash.Dash) -> None:
     @app.callback(
-        Output("app-title", "children"), Output("app-subtitle", "children"), Output("nav-overview", "children"),
+        Output("app-title", "children"),
+        Output("app-subtitle", "children"),
+        [Output(f"nav-{key}", "children") for key, _, _ in NAV_ITEMS],
         Input("lang-toggle", "value"),
     )
     def translate_shell(lang):
-        return t("app.title", lang), t("app.subtitle", lang), t("nav.overview", lang)
+        return t("app.title", lang), t("app.subtitle", lang), [t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS]
+
+    @app.callback(Output("navbar", "style"), Input("url", "pathname"))
+    def hide_chrome_on_wall(pathname):
+        return {"display": "none"} if (pathname or "").startswith(CHROMELESS_PREFIXES) else None

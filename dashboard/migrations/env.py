@@ -24,6 +24,9 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
     engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as conn:
         run_migrations(conn)
