@@ -247,3 +247,82 @@ class Rollup(Base):
     latency_avg_ms: Mapped[float | None] = mapped_column(Float)
     latency_p95_ms: Mapped[float | None] = mapped_column(Float)
     latency_max_ms: Mapped[float | None] = mapped_column(Float)
+
+
+# --- issue 6: plans, tasks, weekly progress snapshots, daily coverage snapshots
+
+from datetime import date  # noqa: E402
+
+from sqlalchemy import Column, Date, Table, UniqueConstraint  # noqa: E402
+
+task_systems = Table(
+    "task_systems",
+    Base.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id"), primary_key=True),
+)
+
+
+class Plan(Base):
+    """An agency's plan ("Kế hoạch hoàn thiện, nâng cấp và triển khai") with its partner enterprise."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), unique=True)
+    partner: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="import")  # import | demo
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+    agency: Mapped[Agency] = relationship()
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="plan", order_by="Task.position", cascade="all, delete-orphan"
+    )
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+    systems: Mapped[list[System]] = relationship(secondary=task_systems, order_by="System.position")
+
+
+class ProgressSnapshot(Base):
+    """An agency's plan progress as it stood in a week (week_start is a Monday)."""
+
+    __tablename__ = "progress_snapshots"
+    __table_args__ = (UniqueConstraint("week_start", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    week_start: Mapped[date] = mapped_column(Date, index=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    percent: Mapped[float] = mapped_column(Float)
+    tasks: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+
+
+class CoverageSnapshot(Base):
+    """Integration coverage on a day: province-wide (subject_id ''), per system or per agency."""
+
+    __tablename__ = "coverage_snapshots"
+    __table_args__ = (UniqueConstraint("day", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # province | system | agency
+    subject_id: Mapped[str] = mapped_column(String(64), default="")
+    percent: Mapped[float] = mapped_column(Float)

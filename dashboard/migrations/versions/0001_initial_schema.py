@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:50:16.368357
+Create Date: 2026-11-27 01:52:54.818263
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +32,18 @@ def upgrade() -> None:
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agencies_kind'), ['kind'], unique=False)
 
+    op.create_table('coverage_snapshots',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('subject_type', sa.String(length=16), nullable=False),
+    sa.Column('subject_id', sa.String(length=64), nullable=False),
+    sa.Column('percent', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('day', 'subject_type', 'subject_id')
+    )
+    with op.batch_alter_table('coverage_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_coverage_snapshots_day'), ['day'], unique=False)
+
     op.create_table('national_platforms',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name_vi', sa.String(length=255), nullable=False),
@@ -58,6 +70,32 @@ def upgrade() -> None:
     with op.batch_alter_table('state_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_state_events_at'), ['at'], unique=False)
         batch_op.create_index('ix_state_events_subject_time', ['subject_type', 'subject_id', 'at'], unique=False)
+
+    op.create_table('plans',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('agency_id', sa.String(length=64), nullable=False),
+    sa.Column('partner', sa.String(length=32), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('source_file', sa.String(length=255), nullable=True),
+    sa.Column('updated_at', dashboard.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('agency_id')
+    )
+    op.create_table('progress_snapshots',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('week_start', sa.Date(), nullable=False),
+    sa.Column('agency_id', sa.String(length=64), nullable=False),
+    sa.Column('percent', sa.Float(), nullable=False),
+    sa.Column('tasks', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('overdue', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('week_start', 'agency_id')
+    )
+    with op.batch_alter_table('progress_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_snapshots_week_start'), ['week_start'], unique=False)
 
     op.create_table('systems',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -125,6 +163,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incidents_started_at'), ['started_at'], unique=False)
         batch_op.create_index('ix_incidents_subject_open', ['subject_type', 'subject_id', 'ended_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_system_id'), ['system_id'], unique=False)
+
+    op.create_table('tasks',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('owner', sa.String(length=255), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('percent', sa.Float(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tasks_plan_id'), ['plan_id'], unique=False)
 
     op.create_table('check_results',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -196,11 +252,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('endpoint_id', 'period', 'bucket_start')
     )
+    op.create_table('task_systems',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('system_id', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('task_id', 'system_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('task_systems')
     op.drop_table('rollups')
     with op.batch_alter_table('maintenance_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_maintenance_windows_system_id'))
@@ -216,6 +280,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
 
     op.drop_table('check_results')
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tasks_plan_id'))
+
+    op.drop_table('tasks')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incidents_system_id'))
         batch_op.drop_index('ix_incidents_subject_open')
@@ -227,6 +295,11 @@ def downgrade() -> None:
 
     op.drop_table('endpoints')
     op.drop_table('systems')
+    with op.batch_alter_table('progress_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_progress_snapshots_week_start'))
+
+    op.drop_table('progress_snapshots')
+    op.drop_table('plans')
     with op.batch_alter_table('state_events', schema=None) as batch_op:
         batch_op.drop_index('ix_state_events_subject_time')
         batch_op.drop_index(batch_op.f('ix_state_events_at'))
@@ -234,6 +307,10 @@ def downgrade() -> None:
     op.drop_table('state_events')
     op.drop_table('runtime_state')
     op.drop_table('national_platforms')
+    with op.batch_alter_table('coverage_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_coverage_snapshots_day'))
+
+    op.drop_table('coverage_snapshots')
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agencies_kind'))
 
