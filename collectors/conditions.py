@@ -17,6 +17,7 @@ OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "!contains", "contains")
 PLACEHOLDERS = ("STATUS", "RESPONSE_TIME", "BODY", "HEADER", "CERTIFICATE_EXPIRATION")
 SEVERITIES = (Status.DOWN, Status.DEGRADED)
 _MISSING = object()
+_NOT_JSON = object()  # a [BODY].path condition met a body that is not JSON
 
 _PATTERN = re.compile(
     r"^\s*\[(?P<placeholder>[A-Z_]+)\](?P<path>(\.[^\s]+)?)\s+"
@@ -45,7 +46,12 @@ class Outcome:
     observed: Any
 
     def describe(self) -> str:
-        observed = "missing" if self.observed is _MISSING else _show(self.observed)
+        if self.observed is _MISSING:
+            observed = "missing"
+        elif self.observed is _NOT_JSON:
+            observed = "a body that is not valid JSON"
+        else:
+            observed = _show(self.observed)
         return f"{self.condition.text} — observed {observed}"
 
 
@@ -114,11 +120,12 @@ class Observation:
     _json: Any = _MISSING
 
     def json(self) -> Any:
+        """The body parsed as JSON; _NOT_JSON when it cannot be."""
         if self._json is _MISSING:
             try:
-                self._json = json.loads(self.body) if self.body else None
+                self._json = json.loads(self.body) if self.body else _NOT_JSON
             except ValueError:
-                self._json = None
+                self._json = _NOT_JSON
         return self._json
 
 
@@ -128,8 +135,8 @@ def evaluate(conditions: tuple[Condition, ...] | list[Condition], seen: Observat
 
 def _evaluate_one(condition: Condition, seen: Observation) -> Outcome:
     observed = _observe(condition, seen)
-    if observed is _MISSING:
-        return Outcome(condition, condition.op == "!=" , observed)
+    if observed is _MISSING or observed is _NOT_JSON:
+        return Outcome(condition, condition.op in ("!=", "!contains"), observed)
     return Outcome(condition, _compare(observed, condition.op, condition.expected), observed)
 
 
@@ -146,8 +153,8 @@ def _observe(condition: Condition, seen: Observation) -> Any:
     if not condition.path:
         return seen.body if seen.body is not None else _MISSING
     value = seen.json()
-    if value is None:
-        return _MISSING
+    if value is _NOT_JSON:
+        return _NOT_JSON
     for key in condition.path:
         if isinstance(value, dict) and key in value:
             value = value[key]

@@ -1,16 +1,22 @@
-"""HTTP(S) probe: one request, a total deadline, a cap on bytes read, conditions judged."""
+"""HTTP(S) probe: one request, a TRUE total deadline, a cap on bytes read, conditions judged.
+
+The probe is a coroutine (aiohttp) so that thousands of checks, a hanging tenth included,
+share one event loop instead of one thread each (see dashboard/engine.py). `probe(target)` is
+the same coroutine run to completion, for callers without a loop (registry, tests, check-now).
+
+The deadline covers everything — name lookup, connect, TLS, status line, headers, redirects and
+body — because the whole exchange runs under one `asyncio.timeout`: a server that drips one
+byte a second or accepts and never answers is cut off at the deadline, not per socket read.
+"""
 from __future__ import annotations
 
+import asyncio
+import errno
+import ssl
 import time
+from typing import Any
 
-import requests
-from requests.exceptions import (
-    ConnectionError as RequestsConnectionError,
-    ConnectTimeout,
-    ReadTimeout,
-    SSLError,
-    TooManyRedirects,
-)
+import aiohttp
 
 from collectors import register
 from collectors.base import CheckResult, Target
@@ -21,81 +27,130 @@ DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_BYTES = 1_000_000
 DEFAULT_MAX_REDIRECTS = 5
 EXCERPT_CHARS = 2_000
+READ_CHUNK = 65_536
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 
-
-class _DeadlineExceeded(Exception):
-    pass
+_ssl_contexts: dict[str, ssl.SSLContext] = {}
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-@register("http")
-def probe(target: Target) -> CheckResult:
-    options = target.options
-    started = time.monotonic()
-    deadline = started + target.timeout_s
-    session = requests.Session()
-    session.max_redirects = int(options.get("max_redirects", DEFAULT_MAX_REDIRECTS))
-    session.headers["User-Agent"] = USER_AGENT
-    verify = options.get("ca_bundle") or options.get("verify_tls", True)
+class _CABundleError(Exception):
+    pass
 
-    def result(verdict_: Status, reason: str, **extra) -> CheckResult:
+
+def new_session() -> aiohttp.ClientSession:
+    """A session for many probes: no connection reuse (each check measures a fresh connection),
+    no cookies, no proxy from the environment, no limit of its own (the engine bounds concurrency)."""
+    connector = aiohttp.TCPConnector(force_close=True, limit=0, ttl_dns_cache=60)
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers={"User-Agent": USER_AGENT},
+        timeout=aiohttp.ClientTimeout(total=None),  # the deadline is ours, see probe_async
+        trust_env=False,
+    )
+
+
+def _ssl_for(options: dict[str, Any]) -> ssl.SSLContext | bool:
+    bundle = options.get("ca_bundle")
+    if bundle:
+        context = _ssl_contexts.get(bundle)
+        if context is None:
+            try:
+                context = ssl.create_default_context(cafile=bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise _CABundleError(f"CA bundle {bundle} cannot be used: {exc}") from None
+            _ssl_contexts[bundle] = context
+        return context
+    return True if options.get("verify_tls", True) else False
+
+
+async def probe_async(target: Target, session: aiohttp.ClientSession | None = None) -> CheckResult:
+    own_session = session is None
+    if own_session:
+        session = new_session()
+    try:
+        return await _probe(target, session)
+    finally:
+        if own_session:
+            await session.close()
+
+
+async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
+    options = target.options
+    max_redirects = int(options.get("max_redirects", DEFAULT_MAX_REDIRECTS))
+    max_bytes = int(options.get("max_bytes", DEFAULT_MAX_BYTES))
+    started = time.monotonic()
+    phase = ["connecting"]
+
+    def failed(reason: str) -> CheckResult:
         latency = (time.monotonic() - started) * 1000
-        return CheckResult(target.endpoint_id, verdict_, reason, latency_ms=round(latency, 1), **extra)
+        return CheckResult(target.endpoint_id, Status.DOWN, reason, latency_ms=round(latency, 1),
+                           detail={"url": target.target, "phase": phase[0]})
 
     try:
-        response = session.request(
-            options.get("method", "GET"),
-            target.target,
-            headers=options.get("headers") or {},
-            timeout=(target.timeout_s, target.timeout_s),
-            stream=True,
-            verify=verify,
-            allow_redirects=True,
-        )
-        try:
-            body = _read_body(response, deadline, int(options.get("max_bytes", DEFAULT_MAX_BYTES)))
-        finally:
-            response.close()
-    except ConnectTimeout:
-        return result(Status.DOWN, f"no connection within {target.timeout_s:g} s (connect timeout)")
-    except (ReadTimeout, _DeadlineExceeded):
-        return result(Status.DOWN, f"no complete answer within {target.timeout_s:g} s (timeout)")
-    except SSLError as exc:
-        return result(Status.DOWN, f"TLS error: {_root_cause(exc)}")
-    except TooManyRedirects:
-        return result(Status.DOWN, f"more than {session.max_redirects} redirects (redirect loop?)")
+        async with asyncio.timeout(target.timeout_s):
+            async with session.request(
+                options.get("method", "GET"),
+                target.target,
+                headers=options.get("headers") or None,
+                ssl=_ssl_for(options),
+                allow_redirects=max_redirects > 0,
+                max_redirects=max(max_redirects, 1),
+            ) as response:
+                phase[0] = "reading the body"
+                body = await _read_body(response, max_bytes)
+    except TimeoutError:
+        waiting = "waiting for the answer" if phase[0] == "connecting" else phase[0]
+        return failed(f"no complete answer within {target.timeout_s:g} s (timeout while {waiting})")
+    except aiohttp.TooManyRedirects:
+        return failed(f"more than {max_redirects} redirects (redirect loop?)")
     except _BodyTooLarge as exc:
-        return result(Status.DOWN, str(exc))
-    except RequestsConnectionError as exc:
-        return result(Status.DOWN, _connection_reason(exc))
-    except requests.RequestException as exc:
-        return result(Status.DOWN, f"request failed: {_root_cause(exc)}")
-    finally:
-        session.close()
+        return failed(str(exc))
+    except _CABundleError as exc:
+        return failed(str(exc))
+    except aiohttp.ClientConnectorCertificateError as exc:
+        return failed(f"TLS certificate not accepted: {_short(exc.certificate_error)}")
+    except (aiohttp.ClientConnectorSSLError, aiohttp.ClientSSLError) as exc:
+        return failed(f"TLS error: {_short(getattr(exc, 'os_error', exc))}")
+    except aiohttp.ClientConnectorDNSError as exc:
+        return failed(f"name does not resolve: {exc.host} ({_short(exc.os_error)})")
+    except aiohttp.ClientConnectorError as exc:
+        if exc.os_error.errno == errno.ECONNREFUSED or isinstance(exc.os_error, ConnectionRefusedError):
+            return failed(f"connection refused (nothing listening on {exc.host}:{exc.port})")
+        return failed(f"connection failed: {_short(exc.os_error)}")
+    except aiohttp.ServerDisconnectedError:
+        return failed("connection closed by the server without a complete answer")
+    except aiohttp.ClientResponseError as exc:
+        # aiohttp raises this for what its parser cannot read: the service does not speak HTTP.
+        return failed(f"not an HTTP answer ({_short(exc.message)})")
+    except aiohttp.ClientPayloadError as exc:
+        return failed(f"body cut off or malformed: {_short(exc)}")
+    except (aiohttp.InvalidURL, ValueError) as exc:
+        return failed(f"invalid URL or request: {_short(exc)}")
+    except aiohttp.ClientError as exc:
+        return failed(f"request failed: {type(exc).__name__}: {_short(exc)}")
+    except OSError as exc:
+        return failed(f"connection failed: {_short(exc)}")
 
     elapsed_ms = (time.monotonic() - started) * 1000
-    seen = Observation(
-        status=response.status_code,
-        response_time_ms=elapsed_ms,
-        body=body,
-        headers=dict(response.headers),
-    )
+    headers = {k: v for k, v in response.headers.items()}
+    seen = Observation(status=response.status, response_time_ms=elapsed_ms, body=body, headers=headers)
     outcomes = evaluate(target.conditions or DEFAULT_CONDITIONS, seen)
     status, reason = verdict(outcomes)
     if status == Status.UP:
-        reason = f"HTTP {response.status_code}, {reason}"
+        reason = f"HTTP {response.status}, {reason}"
     return CheckResult(
         target.endpoint_id,
         status,
         reason,
         latency_ms=round(elapsed_ms, 1),
-        http_code=response.status_code,
+        http_code=response.status,
         detail={
-            "url": response.url,
+            "url": str(response.url),
             "redirects": len(response.history),
             "content_type": response.headers.get("Content-Type"),
             "excerpt": body[:EXCERPT_CHARS],
@@ -104,38 +159,33 @@ def probe(target: Target) -> CheckResult:
     )
 
 
-def _read_body(response: requests.Response, deadline: float, max_bytes: int) -> str:
+async def _read_body(response: aiohttp.ClientResponse, max_bytes: int) -> str:
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise _BodyTooLarge(f"response body of {declared:,} bytes is larger than the {max_bytes:,}-byte cap")
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=16_384):
+    while True:
+        chunk = await response.content.read(READ_CHUNK)
+        if not chunk:
+            break
         size += len(chunk)
         if size > max_bytes:
-            raise _BodyTooLarge(f"response body larger than {max_bytes:,} bytes (cap reached)")
+            raise _BodyTooLarge(f"response body larger than the {max_bytes:,}-byte cap (stopped reading)")
         chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise _DeadlineExceeded
-    raw = b"".join(chunks)
-    return raw.decode(response.encoding or "utf-8", errors="replace")
+    return b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
 
 
-def _root_cause(exc: BaseException) -> str:
-    seen = exc
-    while seen.__context__ is not None or (seen.args and isinstance(seen.args[0], BaseException)):
-        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else seen.__context__
-        if inner is None or inner is seen:
-            break
-        seen = inner
-    text = str(seen) or type(seen).__name__
+def _short(value: Any) -> str:
+    text = str(value) or type(value).__name__
     return text if len(text) <= 300 else text[:297] + "…"
 
 
-def _connection_reason(exc: BaseException) -> str:
-    text = _root_cause(exc)
-    lowered = text.lower()
-    if "refused" in lowered:
-        return "connection refused (nothing listening on that port)"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or "resolution" in lowered:
-        return f"name does not resolve: {text}"
-    if "reset" in lowered or "aborted" in lowered or "remotedisconnected" in lowered or "closed connection" in lowered:
-        return f"connection closed by the server without an answer ({text})"
-    return f"connection failed: {text}"
+@register("http")
+def probe(target: Target) -> CheckResult:
+    """The same probe for callers without an event loop (one loop per call)."""
+    return asyncio.run(probe_async(target))
+
+
+# The engine looks for this to run the probe on its event loop instead of a thread.
+probe.run_async = probe_async
