@@ -32,6 +32,8 @@ class CheckResult:
     latency_ms: float | None = None
     http_code: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # Set by the scheduler, never by a probe: the check could not start on time (verdict unknown).
+    missed: bool = False
 
     @property
     def ok(self) -> bool:

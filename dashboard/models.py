@@ -164,6 +164,10 @@ class CheckResult(Base):
     http_code: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # issue 3: a check that could not start on time (verdict 'unknown'), and a check made
+    # inside a maintenance window; neither counts against uptime.
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StateEvent(Base):
@@ -326,3 +330,18 @@ class CoverageSnapshot(Base):
     subject_type: Mapped[str] = mapped_column(String(16))  # province | system | agency
     subject_id: Mapped[str] = mapped_column(String(64), default="")
     percent: Mapped[float] = mapped_column(Float)
+
+
+# --- collectors and status engine (issue 3)
+
+
+class CheckRequest(Base):
+    """'Check now' asked from any process (web, API); the collector picks it up within a second."""
+
+    __tablename__ = "check_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    picked_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:52:54.818263
+Create Date: 2026-11-27 01:54:46.416083
 """
 from alembic import op
 import sqlalchemy as sa
@@ -182,6 +182,18 @@ def upgrade() -> None:
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_plan_id'), ['plan_id'], unique=False)
 
+    op.create_table('check_requests',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('endpoint_id', sa.String(length=130), nullable=False),
+    sa.Column('requested_at', dashboard.models.UTCDateTime(), nullable=False),
+    sa.Column('requested_by', sa.String(length=128), nullable=True),
+    sa.Column('picked_at', dashboard.models.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('check_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_requests_picked_at'), ['picked_at'], unique=False)
+
     op.create_table('check_results',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('endpoint_id', sa.String(length=130), nullable=False),
@@ -191,6 +203,8 @@ def upgrade() -> None:
     sa.Column('http_code', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('missed', sa.Boolean(), nullable=False),
+    sa.Column('maintenance', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -280,6 +294,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
 
     op.drop_table('check_results')
+    with op.batch_alter_table('check_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_requests_picked_at'))
+
+    op.drop_table('check_requests')
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tasks_plan_id'))
 
