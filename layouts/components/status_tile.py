@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
@@ -60,9 +59,11 @@ def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
         )
     if system["status"] in ("down", "degraded") and system["reason"]:
         body.append(html.Div(system["reason"], className="tile-reason"))
-    return dbc.Card(
-        dbc.CardBody(body),
+    # A plain Div with Bootstrap's card classes: dbc.Card does not take data-* attributes,
+    # which tests and the wall's pulse animation read.
+    return html.Div(
+        html.Div(body, className="card-body"),
         id={"type": "system-tile", "system": system["id"]},
-        className=f"system-tile tile-{system['status']}",
+        className=f"card system-tile tile-{system['status']}",
         **{"data-system": system["id"], "data-status": system["status"]},
     )
