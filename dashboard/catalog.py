@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,8 +51,25 @@ def _duration(minimum: float, maximum: float):
 
 
 class ConditionSpec(_Strict):
+    """`"[STATUS] == 200"` in the file is short for `{condition: "[STATUS] == 200", severity: down}`."""
+
     condition: str
     severity: Literal["down", "degraded"] = "down"
+
+    @model_validator(mode="after")
+    def _parses(self) -> ConditionSpec:
+        try:
+            parse(self.condition, self.severity)
+        except ConditionError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+def _condition_shorthand(value: Any) -> Any:
+    return {"condition": value} if isinstance(value, str) else value
+
+
+ConditionItem = Annotated[ConditionSpec, BeforeValidator(_condition_shorthand)]
 
 
 class EndpointSpec(_Strict):
@@ -64,7 +81,7 @@ class EndpointSpec(_Strict):
     port: int | None = Field(default=None, ge=1, le=65535)
     interval: float = 60.0
     timeout: float = 10.0
-    conditions: list[str | ConditionSpec] = []
+    conditions: list[ConditionItem] = []
     critical: bool = True
     failures_before_down: int = Field(default=2, ge=1, le=20)
     successes_before_up: int = Field(default=2, ge=1, le=20)
@@ -101,17 +118,6 @@ class EndpointSpec(_Strict):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value
 
-    @field_validator("conditions")
-    @classmethod
-    def _conditions(cls, value: list) -> list:
-        for item in value:
-            text, severity = (item, "down") if isinstance(item, str) else (item.condition, item.severity)
-            try:
-                parse(text, severity)
-            except ConditionError as exc:
-                raise ValueError(str(exc)) from None
-        return value
-
     @model_validator(mode="after")
     def _target_and_timeout(self) -> EndpointSpec:
         if self.kind == "http" and not self.url:
@@ -126,10 +132,7 @@ class EndpointSpec(_Strict):
         return self.url or f"{self.host}:{self.port}"
 
     def parsed_conditions(self) -> tuple[Condition, ...]:
-        return tuple(
-            parse(item) if isinstance(item, str) else parse(item.condition, item.severity)
-            for item in self.conditions
-        )
+        return tuple(parse(item.condition, item.severity) for item in self.conditions)
 
     def probe_options(self) -> dict[str, Any]:
         options = dict(self.options)
@@ -139,7 +142,7 @@ class EndpointSpec(_Strict):
             verify_tls=self.verify_tls,
             max_bytes=self.max_bytes,
             max_redirects=self.max_redirects,
-            conditions=[c if isinstance(c, str) else c.model_dump() for c in self.conditions],
+            conditions=[c.model_dump() for c in self.conditions],
         )
         if self.ca_bundle:
             options["ca_bundle"] = self.ca_bundle
@@ -325,7 +328,7 @@ def _describe(error: dict, lines: dict[tuple, int], source: str) -> str:
     path: list = []
     for part in error["loc"]:
         candidate = tuple(path) + (part,)
-        if candidate in lines or (isinstance(part, str) and part not in ("str", "ConditionSpec") and not part.startswith("function-")):
+        if candidate in lines or (isinstance(part, str) and not part.startswith(("function-", "function_"))):
             path.append(part)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":

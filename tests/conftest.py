@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def sqlite_db(tmp_path) -> Database:
 
 def _pg_bindir() -> Path | None:
     found = shutil.which("pg_ctl")
-    candidates = [Path(found).parent] if found else []
+    candidates = [Path(found).resolve().parent] if found else []
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     for candidate in candidates:
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
@@ -59,7 +60,7 @@ def _pg_bindir() -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> str:
+def postgres_url() -> str:
     """A real PostgreSQL: IOC_TEST_DATABASE_URL if given, else a throwaway cluster started here.
     In CI a missing server fails the run: PostgreSQL tests are never skipped there."""
     given = os.environ.get("IOC_TEST_DATABASE_URL")
@@ -72,7 +73,8 @@ def postgres_url(tmp_path_factory) -> str:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    base = tmp_path_factory.mktemp("pg")
+    # Not under pytest's tmp dir: its parents are private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="ioc-test-pg-"))
     datadir, port = base / "data", free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -88,6 +90,7 @@ def postgres_url(tmp_path_factory) -> str:
         yield f"postgresql+psycopg://ioc@127.0.0.1:{port}/ioc_test"
     finally:
         subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
