@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from dashboard.timeutil import parse_duration
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = PROJECT_DIR / "catalog" / "demo.yaml"
 
@@ -23,6 +25,13 @@ class Settings:
     stale_after_s: float = 180.0
     refresh_ms: int = 5_000
     log_level: str = "INFO"
+    # wall display (issue 4): pages shown in turn (none: no rotation), dwell per page, beep on down
+    wall_pages: tuple[str, ...] = ()
+    wall_dwell_s: float = 60.0
+    wall_sound: bool = False
+    # optional map background: raster tile URL template ({z}/{x}/{y}) and a boundary GeoJSON file
+    map_tiles_url: str | None = None
+    map_boundary_geojson: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -45,6 +54,11 @@ ENV_VARS = {
     "IOC_PROBE_WORKERS": ("probe_workers", int),
     "IOC_REFRESH_MS": ("refresh_ms", int),
     "IOC_LOG_LEVEL": ("log_level", str),
+    "IOC_WALL_PAGES": ("wall_pages", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
+    "IOC_WALL_DWELL": ("wall_dwell_s", parse_duration),
+    "IOC_WALL_SOUND": ("wall_sound", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    "IOC_MAP_TILES_URL": ("map_tiles_url", str),
+    "IOC_MAP_BOUNDARY_GEOJSON": ("map_boundary_geojson", Path),
 }
 
 
