@@ -345,3 +345,21 @@ class CheckRequest(Base):
     requested_at: Mapped[datetime]
     requested_by: Mapped[str | None] = mapped_column(String(128))
     picked_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# --- heartbeat (push) checks (issue 3, part A: probe kinds)
+
+
+class HeartbeatPing(Base):
+    """One heartbeat received at /api/heartbeat/<token>; only pings with a known token are
+    stored, and only for a bounded time (dashboard.heartbeats.KEEP)."""
+
+    __tablename__ = "heartbeat_pings"
+    __table_args__ = (Index("ix_heartbeat_pings_endpoint_time", "endpoint_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime]
+    status: Mapped[str | None] = mapped_column(String(16))  # as reported by the sender: up | degraded | down
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(64))  # the sender's address

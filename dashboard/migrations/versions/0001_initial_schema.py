@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:54:46.416083
+Create Date: 2026-11-27 01:56:40.823356
 """
 from alembic import op
 import sqlalchemy as sa
@@ -212,6 +212,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_check_results_checked_at'), ['checked_at'], unique=False)
         batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_id', 'checked_at'], unique=False)
 
+    op.create_table('heartbeat_pings',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('endpoint_id', sa.String(length=130), nullable=False),
+    sa.Column('received_at', dashboard.models.UTCDateTime(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('heartbeat_pings', schema=None) as batch_op:
+        batch_op.create_index('ix_heartbeat_pings_endpoint_time', ['endpoint_id', 'received_at'], unique=False)
+
     op.create_table('links',
     sa.Column('id', sa.String(length=130), nullable=False),
     sa.Column('system_id', sa.String(length=64), nullable=False),
@@ -289,6 +302,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_links_system_id'))
 
     op.drop_table('links')
+    with op.batch_alter_table('heartbeat_pings', schema=None) as batch_op:
+        batch_op.drop_index('ix_heartbeat_pings_endpoint_time')
+
+    op.drop_table('heartbeat_pings')
     with op.batch_alter_table('check_results', schema=None) as batch_op:
         batch_op.drop_index('ix_check_results_endpoint_time')
         batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
