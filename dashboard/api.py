@@ -50,6 +50,25 @@ def demo_mode(system_id: str):
     return jsonify({"system": system_id, "mode": demo.mode(system_id)})
 
 
+# --- leadership (issue 6): plan progress and integration coverage; see docs/api-leadership.md
+
+
+@api.get("/progress")
+def progress():
+    from dashboard.plans import views as plan_views
+
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.progress_api(session)})
+
+
+@api.get("/coverage")
+def coverage():
+    from dashboard.plans import views as plan_views
+
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session)})
+
+
 @api.errorhandler(SQLAlchemyError)
 def database_error(exc):
     log.error("API database error: %s", exc)

@@ -47,6 +47,13 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
         with db.session() as session:
             counts = apply_catalog(session, catalog)
         log.info("catalog %s applied: %s", catalog.source, counts)
+        if settings.demo:
+            from dashboard.plans.demo import load_demo_plans
+            from dashboard.plans.views import local_today
+
+            with db.session() as session:
+                if load_demo_plans(session, local_today()):
+                    log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             runtime.collector = Collector(db, workers=settings.probe_workers)

@@ -30,7 +30,7 @@ def create_app(runtime) -> dash.Dash:
 
 
 # (translation key suffix, path, how the link is marked active); pages not built yet are not listed
-NAV_ITEMS = [("overview", "/", "exact")]
+NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact")]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
 
@@ -86,7 +86,8 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         Input("lang-toggle", "value"),
     )
     def translate_shell(lang):
-        return t("app.title", lang), t("app.subtitle", lang), [t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS]
+        # Outputs are flattened: one value per nav link, not a nested list.
+        return (t("app.title", lang), t("app.subtitle", lang), *[t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS])
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))
     def hide_chrome_on_wall(pathname):

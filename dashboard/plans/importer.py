@@ -1,0 +1,370 @@
+"""Reading a filled plan template (.xlsx or .csv) into validated tasks. Pure: it knows the
+valid agency and system codes through a `Reference`, never the database.
+
+Every row is checked and every problem reported with its row number (as the spreadsheet
+shows it: the header is row 1) and reason; a report with any problem imports nothing.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from dashboard.i18n import t
+from dashboard.plans.template import (
+    CATEGORIES, COLUMNS, DONE, PARTNERS, SHEET_NAME, STATUSES, header_aliases, normalize,
+)
+
+# A real plan file: ~108 agencies x a few dozen tasks, a few hundred kB. Far above that is refused.
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_PROBLEMS_LISTED = 500
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the file may name: agency ids (with their default partner), official commune
+    codes, and shared system ids."""
+
+    agencies: dict[str, str | None]
+    official_codes: dict[str, str]
+    systems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # None: the file as a whole
+    column: str | None  # a column key
+    code: str  # an i18n key suffix: plans.err.<code>
+    params: tuple[tuple[str, object], ...] = ()
+
+    def message(self, lang: str = "vi") -> str:
+        return t(f"plans.err.{self.code}", lang, **dict(self.params))
+
+    def column_label(self, lang: str = "vi") -> str:
+        if self.column is None:
+            return ""
+        column = COLUMN_BY_KEY[self.column]
+        return column.en if lang == "en" else column.vi
+
+
+@dataclass(frozen=True)
+class ParsedTask:
+    row: int
+    agency_id: str
+    partner: str | None
+    title: str
+    category: str
+    owner: str | None
+    start: date | None
+    due: date
+    status: str
+    percent: float
+    systems: tuple[str, ...]
+    notes: str | None
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    tasks: list[ParsedTask] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.tasks)
+
+    def agencies(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for task in self.tasks:
+            counts[task.agency_id] = counts.get(task.agency_id, 0) + 1
+        return counts
+
+    def partners(self) -> dict[str, str | None]:
+        return {task.agency_id: task.partner for task in self.tasks}
+
+
+def _file_problem(report: ImportReport, code: str, **params) -> ImportReport:
+    report.problems.append(Problem(None, None, code, tuple(params.items())))
+    return report
+
+
+def parse_plan_file(filename: str, data: bytes, reference: Reference) -> ImportReport:
+    """Validate a whole file. `report.ok` means every row is good and it may be imported."""
+    report = ImportReport(filename=filename or "")
+    if len(data) > MAX_BYTES:
+        return _file_problem(report, "too_large", size=f"{len(data) / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
+    if not data.strip():
+        return _file_problem(report, "empty_file")
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
+        rows = _xlsx_rows(data, report)
+    elif name.endswith((".csv", ".txt")):
+        rows = _csv_rows(data, report)
+    else:
+        return _file_problem(report, "unknown_format")
+    if rows is None:
+        return report
+    _validate(rows, reference, report)
+    return report
+
+
+def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | None:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        _file_problem(report, "not_xlsx", detail=str(exc)[:120])
+        return None
+    try:
+        wanted = normalize(SHEET_NAME)
+        sheet = next((book[n] for n in book.sheetnames if normalize(n) == wanted), None)
+        if sheet is None:
+            _file_problem(report, "wrong_sheet", sheet=SHEET_NAME, found=", ".join(book.sheetnames))
+            return None
+        # The declared dimension lets a huge sheet be refused before any row is read.
+        declared = sheet.max_row if isinstance(sheet.max_row, int) else 0
+        if declared > MAX_ROWS + 1:
+            _file_problem(report, "too_many_rows", rows=declared - 1, limit=MAX_ROWS)
+            return None
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_ROWS + 1:
+                _file_problem(report, "too_many_rows", rows=f"> {MAX_ROWS}", limit=MAX_ROWS)
+                return None
+            rows.append((number, list(values)))
+        return rows
+    finally:
+        book.close()
+
+
+def _csv_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _file_problem(report, "not_utf8")
+        return None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows = []
+    for number, values in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        if number > MAX_ROWS + 1:
+            _file_problem(report, "too_many_rows", rows=f"> {MAX_ROWS}", limit=MAX_ROWS)
+            return None
+        rows.append((number, values))
+    return rows
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _validate(rows: list[tuple[int, list]], reference: Reference, report: ImportReport) -> None:
+    rows = [(n, values) for n, values in rows if not all(_blank(v) for v in values)]
+    if not rows:
+        _file_problem(report, "empty_file")
+        return
+    header_number, header = rows[0]
+    aliases = header_aliases()
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = aliases.get(normalize(name))
+        if key and key not in positions:
+            positions[key] = index
+    missing = [c for c in COLUMNS if c.required and c.key not in positions]
+    if missing:
+        _file_problem(report, "missing_columns", columns=", ".join(f"“{c.vi}” ({c.en})" for c in missing), row=header_number)
+        return
+    data_rows = rows[1:]
+    if not data_rows:
+        _file_problem(report, "no_rows")
+        return
+    report.rows_read = len(data_rows)
+    seen_titles: dict[tuple[str, str], int] = {}
+    partner_of: dict[str, tuple[str, int]] = {}
+    for number, values in data_rows:
+        cells = {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
+        problems: list[Problem] = []
+
+        def bad(column: str, code: str, **params) -> None:
+            problems.append(Problem(number, column, code, tuple(params.items())))
+
+        agency_id = _agency(cells.get("agency"), reference)
+        if _blank(cells.get("agency")):
+            bad("agency", "required")
+        elif agency_id is None:
+            bad("agency", "unknown_agency", value=_text(cells["agency"]))
+
+        partner = None
+        if not _blank(cells.get("partner")):
+            partner = next((p for p in PARTNERS if p.lower() == _text(cells["partner"]).lower()), None)
+            if partner is None:
+                bad("partner", "unknown_partner", value=_text(cells["partner"]), known=", ".join(PARTNERS))
+        elif agency_id:
+            partner = reference.agencies.get(agency_id)
+        if agency_id and partner:
+            earlier = partner_of.setdefault(agency_id, (partner, number))
+            if earlier[0] != partner:
+                bad("partner", "partner_conflict", value=partner, other=earlier[0], other_row=earlier[1])
+
+        title = _text(cells.get("title"))
+        if not title:
+            bad("title", "required")
+        elif len(title) > 500:
+            bad("title", "too_long", limit=500)
+        elif agency_id:
+            key = (agency_id, normalize(title))
+            if key in seen_titles:
+                bad("title", "duplicate", other_row=seen_titles[key])
+            else:
+                seen_titles[key] = number
+
+        category = _code(cells.get("category"), CATEGORIES)
+        if _blank(cells.get("category")):
+            bad("category", "required")
+        elif category is None:
+            bad("category", "unknown_code", value=_text(cells["category"]), known=", ".join(CATEGORIES))
+
+        status = _code(cells.get("status"), STATUSES)
+        if _blank(cells.get("status")):
+            bad("status", "required")
+        elif status is None:
+            bad("status", "unknown_code", value=_text(cells["status"]), known=", ".join(STATUSES))
+
+        start = due = None
+        if not _blank(cells.get("start")):
+            start = _date(cells["start"])
+            if start is None:
+                bad("start", "bad_date", value=_text(cells["start"]))
+        if _blank(cells.get("due")):
+            bad("due", "required")
+        else:
+            due = _date(cells["due"])
+            if due is None:
+                bad("due", "bad_date", value=_text(cells["due"]))
+        if start and due and due < start:
+            bad("due", "due_before_start", due=due.strftime("%d/%m/%Y"), start=start.strftime("%d/%m/%Y"))
+
+        percent = None
+        if _blank(cells.get("percent")):
+            bad("percent", "required")
+        else:
+            percent = _number(cells["percent"])
+            if percent is None:
+                bad("percent", "not_a_number", value=_text(cells["percent"]))
+            elif not 0 <= percent <= 100:
+                bad("percent", "percent_range", value=f"{percent:g}")
+                percent = None
+        if status == DONE and percent is not None and percent < 100:
+            bad("percent", "done_not_100", value=f"{percent:g}")
+
+        systems: list[str] = []
+        for code in re.split(r"[;,\n]", _text(cells.get("systems"))):
+            code = code.strip()
+            if not code:
+                continue
+            if code.lower() not in reference.systems:
+                bad("systems", "unknown_system", value=code, known=", ".join(sorted(reference.systems)))
+            elif code.lower() not in systems:
+                systems.append(code.lower())
+
+        owner = _text(cells.get("owner")) or None
+        if owner and len(owner) > 255:
+            bad("owner", "too_long", limit=255)
+
+        if problems:
+            report.problems.extend(problems)
+        else:
+            report.tasks.append(
+                ParsedTask(number, agency_id, partner, title, category, owner, start, due, status, float(percent),
+                           tuple(systems), _text(cells.get("notes")) or None)
+            )
+    if report.problems:
+        report.tasks = []
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _agency(value, reference: Reference) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    if text in reference.agencies:
+        return text
+    if text.lower() in reference.agencies:
+        return text.lower()
+    return reference.official_codes.get(text) or reference.official_codes.get(text.zfill(5))
+
+
+def _code(value, table: dict[str, tuple[str, str]]) -> str | None:
+    wanted = normalize(value)
+    if not wanted:
+        return None
+    for code, (vi, en) in table.items():
+        if wanted in (normalize(code), normalize(vi), normalize(en)):
+            return code
+    return None
+
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d")
+
+
+def _date(value) -> date | None:
+    if isinstance(value, datetime):
+        found = value.date()
+    elif isinstance(value, date):
+        found = value
+    else:
+        text = _text(value)
+        found = None
+        for fmt in _DATE_FORMATS:
+            try:
+                found = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+    if found is None or not 2000 <= found.year <= 2100:
+        return None
+    return found
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = _text(value).rstrip("%").strip().replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_upload(filename: str, contents: str, reference: Reference) -> ImportReport:
+    """A dcc.Upload value ("data:<mime>;base64,<data>"): the size is checked on the encoded
+    text, before decoding, so that a huge file is refused without being read."""
+    import base64
+    import binascii
+
+    _, _, encoded = (contents or "").partition(",")
+    approx = len(encoded) * 3 // 4
+    if approx > MAX_BYTES:
+        report = ImportReport(filename=filename or "")
+        return _file_problem(report, "too_large", size=f"{approx / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
+    try:
+        data = base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        return _file_problem(ImportReport(filename=filename or ""), "unknown_format")
+    return parse_plan_file(filename, data, reference)

@@ -1,0 +1,84 @@
+"""Writes: applying a validated import, and the weekly progress snapshot."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from dashboard.models import Agency, Plan, ProgressSnapshot, System, Task
+from dashboard.plans import progress as prog
+from dashboard.plans.importer import ImportReport
+from dashboard.timeutil import utcnow
+
+
+class NotImportable(ValueError):
+    pass
+
+
+def apply_import(session: Session, report: ImportReport, today: date, source: str = "import") -> dict[str, int]:
+    """Replace the tasks of every agency named in the file with the file's rows; agencies not
+    in the file keep their plans. All or nothing: a report with problems is refused."""
+    if not report.ok:
+        raise NotImportable(f"{len(report.problems)} problem(s) in {report.filename}: nothing imported")
+    systems = {s.id: s for s in session.scalars(select(System))}
+    partners = report.partners()
+    by_agency: dict[str, list] = {}
+    for task in report.tasks:
+        by_agency.setdefault(task.agency_id, []).append(task)
+    now = utcnow()
+    for agency_id, tasks in by_agency.items():
+        plan = session.scalar(select(Plan).where(Plan.agency_id == agency_id).options(selectinload(Plan.tasks)))
+        if plan is None:
+            plan = Plan(agency_id=agency_id)
+            session.add(plan)
+        plan.partner = partners.get(agency_id)
+        plan.source = source
+        plan.source_file = (report.filename or "")[:255]
+        plan.updated_at = now
+        plan.tasks.clear()
+        session.flush()
+        for position, task in enumerate(tasks):
+            plan.tasks.append(Task(
+                position=position, title=task.title, category=task.category, owner=task.owner,
+                start_date=task.start, due_date=task.due, status=task.status, percent=task.percent,
+                notes=task.notes, systems=[systems[s] for s in task.systems],
+            ))
+    session.flush()
+    record_progress_snapshot(session, today)
+    return {"agencies": len(by_agency), "tasks": len(report.tasks)}
+
+
+def record_progress_snapshot(session: Session, today: date) -> int:
+    """Upsert this week's snapshot for every agency with a plan. Called after each import (and
+    at start): plans only change through imports, so the weekly trend needs nothing more."""
+    week = prog.week_start(today)
+    plans = session.scalars(select(Plan).options(selectinload(Plan.tasks), selectinload(Plan.agency))).all()
+    existing = {s.agency_id: s for s in session.scalars(select(ProgressSnapshot).where(ProgressSnapshot.week_start == week))}
+    for plan in plans:
+        facts = [prog.TaskFacts(plan.agency_id, t.title, t.category, t.status, t.percent, t.due_date, t.start_date) for t in plan.tasks]
+        summary = prog.agency_progress(
+            {"id": plan.agency_id, "name_vi": "", "name_en": "", "kind": plan.agency.kind}, facts, today
+        )
+        values = dict(percent=summary.percent, tasks=summary.tasks, done=summary.done, overdue=summary.overdue)
+        row = existing.get(plan.agency_id)
+        if row is None:
+            session.add(ProgressSnapshot(week_start=week, agency_id=plan.agency_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    session.flush()
+    return len(plans)
+
+
+def clear_plans(session: Session) -> None:
+    """Remove all plans and progress snapshots (used before loading fresh demo data in tests)."""
+    session.execute(delete(ProgressSnapshot))
+    for plan in session.scalars(select(Plan)):
+        session.delete(plan)
+    session.flush()
+
+
+def agencies_without_plan(session: Session) -> list[Agency]:
+    have = set(session.scalars(select(Plan.agency_id)))
+    return [a for a in session.scalars(select(Agency)) if a.id not in have]

@@ -1,0 +1,62 @@
+"""Pure figure builders for the leadership pages (issue 6)."""
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+
+from dashboard.plans.template import CATEGORIES
+
+BAR_COLOR = "#1f4e79"
+TARGET_COLOR = "#198754"
+
+
+def _layout(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=30), paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+        font=dict(family="Segoe UI, Roboto, Noto Sans, DejaVu Sans, Arial, sans-serif", size=12),
+    )
+    return figure
+
+
+def percent_bars(labels: list[str], values: list[float], height: int = 220) -> go.Figure:
+    """Horizontal bars, 0–100 %, first label on top."""
+    figure = go.Figure(go.Bar(
+        x=values, y=labels, orientation="h", marker_color=[_color(v) for v in values],
+        text=[f"{v:.0f}%" for v in values], textposition="auto", hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+    ))
+    figure.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor="#e9ecef")
+    figure.update_yaxes(autorange="reversed")
+    return _layout(figure, height)
+
+
+def category_bars(categories: list[dict], lang: str = "vi", height: int = 240) -> go.Figure:
+    index = 1 if lang == "en" else 0
+    labels = [CATEGORIES.get(c["category"], (c["category"], c["category"]))[index] for c in categories]
+    return percent_bars(labels, [c["percent"] for c in categories], height)
+
+
+def trend_line(points: list[tuple[date, float | None]], target: float | None = None, height: int = 260) -> go.Figure:
+    xs = [p[0] for p in points if p[1] is not None]
+    ys = [p[1] for p in points if p[1] is not None]
+    figure = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="lines+markers", line=dict(color=BAR_COLOR, width=3),
+        hovertemplate="%{x|%d/%m/%Y}: %{y:.1f}%<extra></extra>",
+    ))
+    if target is not None and xs:
+        figure.add_trace(go.Scatter(
+            x=[xs[0], xs[-1]], y=[target, target], mode="lines", line=dict(color=TARGET_COLOR, dash="dash"),
+            hoverinfo="skip", showlegend=False,
+        ))
+    figure.update_yaxes(range=[0, 105], ticksuffix="%", gridcolor="#e9ecef")
+    figure.update_xaxes(tickformat="%d/%m", gridcolor="#f1f3f5")
+    figure.update_layout(showlegend=False)
+    return _layout(figure, height)
+
+
+def _color(value: float) -> str:
+    if value >= 80:
+        return "#198754"
+    if value >= 50:
+        return "#e9a400"
+    return "#c1121f"

@@ -1,0 +1,304 @@
+"""Leadership: plan progress per agency, partner and category; overdue and at-risk tasks;
+the weekly trend; the commune map; import / export of the plan template (issue 6)."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from flask import current_app
+
+from dashboard.access import Forbidden, require
+from dashboard.i18n import t
+from dashboard.plans import progress as prog
+from dashboard.plans import store, template, views
+from dashboard.plans.importer import parse_upload
+from layouts.components.progress_charts import category_bars, percent_bars, trend_line
+from layouts.components.progress_map import progress_map_figure
+
+dash.register_page(__name__, path="/progress", title="IOC Quảng Ngãi — Tiến độ kế hoạch", name="Tiến độ kế hoạch")
+
+LIST_LIMIT = 25
+PREVIEW_ROWS = 20
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+
+def layout(**_query):
+    return html.Div(
+        [
+            dcc.Store(id="progress-version", data=0),
+            html.Div(id="progress-content"),
+            _io_card(),
+        ],
+        className="progress-page",
+    )
+
+
+def _io_card():
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2(id="plan-io-heading", className="h5"),
+                html.P(id="plan-io-help", className="small text-muted"),
+                html.Div(
+                    [
+                        dbc.Button(id="plan-template-xlsx", color="primary", size="sm", className="me-2"),
+                        dbc.Button(id="plan-template-csv", color="secondary", outline=True, size="sm", className="me-2"),
+                        dbc.Button(id="plan-export", color="secondary", outline=True, size="sm"),
+                        dcc.Download(id="plan-download"),
+                    ],
+                    className="mb-3",
+                ),
+                dcc.Upload(id="plan-upload", children=html.Div(id="plan-drop-text"), className="plan-upload", multiple=False),
+                html.Div(id="plan-preview", className="mt-3"),
+                dbc.Button(id="plan-confirm", color="success", className="mt-2", style={"display": "none"}),
+                html.Div(id="plan-import-result", className="mt-2", role="status"),
+            ]
+        ),
+        className="mt-4 plan-io",
+        id="plan-io",
+    )
+
+
+def _runtime():
+    return current_app.extensions["ioc"]
+
+
+def _name(row, lang: str) -> str:
+    return row.name_en if lang == "en" else row.name_vi
+
+
+def progress_bar(percent: float) -> dbc.Progress:
+    color = "success" if percent >= 80 else ("warning" if percent >= 50 else "danger")
+    return dbc.Progress(value=percent, label=f"{percent:.0f}%", color=color, className="progress-cell")
+
+
+def _kpi(value: str, label: str, cls: str = "") -> html.Div:
+    return html.Div([html.Div(value, className="kpi-value"), html.Div(label, className="kpi-label")], className=f"kpi {cls}".strip())
+
+
+def _agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.tasks", "col.overdue", "col.at_risk")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(_name(r, lang)),
+            html.Td(r.partner or "—"),
+            html.Td(progress_bar(r.percent) if r.has_plan else html.Span(t("no_plan", lang), className="text-muted")),
+            html.Td(f"{r.done}/{r.tasks}"),
+            html.Td(str(r.overdue), className="text-danger fw-bold" if r.overdue else ""),
+            html.Td(str(r.at_risk), className="text-warning fw-bold" if r.at_risk else ""),
+        ])
+        for r in rows
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, className="progress-table mb-0", id=table_id or "")
+
+
+def _partner_table(partners, lang: str) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.rank", "col.partner", "col.agencies", "col.percent", "col.overdue", "col.behind")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent)),
+            html.Td(str(g.overdue), className="text-danger fw-bold" if g.overdue else ""), html.Td(str(g.behind)),
+        ])
+        for rank, g in enumerate(partners, start=1)
+    ])
+    return dbc.Table([head, body], size="sm", className="partner-table mb-0", id="partner-ranking")
+
+
+def task_table(tasks: list[dict], lang: str, table_id: str, late: bool) -> html.Div:
+    if not tasks:
+        return html.P(t("progress.none", lang), className="text-muted small mb-0", id=table_id)
+    name = "agency_en" if lang == "en" else "agency_vi"
+    index = 1 if lang == "en" else 0
+    columns = ["col.agency", "col.task", "col.category", "col.due", "col.days_late" if late else "col.percent", "col.partner"]
+    if late:
+        columns.insert(5, "col.percent")
+    rows = []
+    for task in tasks[:LIST_LIMIT]:
+        cells = [
+            html.Td(task[name]), html.Td(task["title"]),
+            html.Td(template.CATEGORIES.get(task["category"], (task["category"],) * 2)[index]),
+            html.Td(template.format_date(task["due"])),
+        ]
+        if late:
+            cells.append(html.Td(str(task["days_late"]), className="text-danger fw-bold"))
+        cells.append(html.Td(f"{task['percent']:.0f}%"))
+        cells.append(html.Td(task["partner"] or "—"))
+        rows.append(html.Tr(cells))
+    more = len(tasks) - LIST_LIMIT
+    return html.Div([
+        dbc.Table([html.Thead(html.Tr([html.Th(t(c, lang)) for c in columns])), html.Tbody(rows)], size="sm", className="task-table mb-0", id=table_id),
+        html.P(t("progress.more", lang, n=more), className="small text-muted mb-0") if more > 0 else None,
+    ])
+
+
+def _card(title: str, body, cls: str = "") -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className=f"h-100 {cls}".strip())
+
+
+@callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"))
+def render(lang, _version):
+    lang = lang or "vi"
+    with _runtime().db.session() as session:
+        view = views.progress_view(session)
+    header = html.Div(
+        [
+            html.H1(t("progress.heading", lang), className="h3 mb-0"),
+            dbc.Badge(t("plans.demo_badge", lang), color="warning", text_color="dark", className="demo-data-badge", id="demo-data-badge") if view["demo"] else None,
+        ],
+        className="d-flex align-items-center gap-3 mb-3",
+    )
+    if not view["plans"]:
+        return [header, dbc.Alert(t("plans.no_plans", lang), color="info", id="progress-empty")]
+    rows = view["agencies"]
+    kpis = html.Div(
+        [
+            _kpi(f"{view['province_percent']:.0f}%", t("progress.province", lang), "kpi-main"),
+            _kpi(f"{view['plans']}/{len(rows)}", t("progress.plans", lang)),
+            _kpi(str(view["tasks"]), t("progress.tasks", lang)),
+            _kpi(str(len(view["overdue"])), t("progress.overdue_count", lang), "kpi-bad"),
+            _kpi(str(len(view["at_risk"])), t("progress.at_risk_count", lang), "kpi-warn"),
+        ],
+        className="kpi-row mb-3",
+    )
+    partners = view["partners"]
+    groups = view["groups"]
+    top = dbc.Row(
+        [
+            dbc.Col(_card(t("progress.laggards", lang), _agency_table(view["laggards"], lang, "laggards-table"), "laggards-card"), lg=7, className="mb-3"),
+            dbc.Col(_card(t("progress.partners", lang), [
+                _partner_table(partners, lang),
+                dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180), config=GRAPH_CONFIG),
+            ], "partners-card"), lg=5, className="mb-3"),
+        ]
+    )
+    middle = dbc.Row(
+        [
+            dbc.Col(_card(t("progress.groups", lang), dcc.Graph(
+                figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150), config=GRAPH_CONFIG,
+            )), lg=4, className="mb-3"),
+            dbc.Col(_card(t("progress.categories", lang), dcc.Graph(figure=category_bars(view["categories"], lang), config=GRAPH_CONFIG)), lg=4, className="mb-3"),
+            dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
+        ]
+    )
+    map_card = _card(t("progress.map", lang), dcc.Graph(figure=progress_map_figure(view["map_points"], lang), config=GRAPH_CONFIG, id="progress-map"))
+    lists = dbc.Row(
+        [
+            dbc.Col(_card(t("progress.overdue", lang), task_table(view["overdue"], lang, "overdue-table", late=True)), lg=6, className="mb-3"),
+            dbc.Col(_card(t("progress.at_risk", lang, days=prog.AT_RISK_DAYS, percent=f"{prog.AT_RISK_PERCENT:.0f}"),
+                          task_table(view["at_risk"], lang, "at-risk-table", late=False)), lg=6, className="mb-3"),
+        ]
+    )
+    by_group = [
+        html.Details(
+            [
+                html.Summary(f"{t(f'group.{key}', lang)} ({sum(1 for r in rows if r.group == key)})"),
+                _agency_table([r for r in rows if r.group == key], lang, f"agencies-{key}"),
+            ],
+            open=key == "departments",
+            className="mb-2",
+        )
+        for key in ("departments", "communes")
+    ]
+    return [
+        header, kpis, top, middle,
+        dbc.Row([dbc.Col(map_card, lg=6, className="mb-3"), dbc.Col(_card(t("progress.all_agencies", lang), by_group), lg=6, className="mb-3")]),
+        lists,
+    ]
+
+
+@callback(
+    Output("plan-io-heading", "children"), Output("plan-io-help", "children"), Output("plan-template-xlsx", "children"),
+    Output("plan-template-csv", "children"), Output("plan-export", "children"), Output("plan-drop-text", "children"),
+    Output("plan-confirm", "children"),
+    Input("lang-toggle", "value"),
+)
+def translate_io(lang):
+    keys = ("plans.io_heading", "plans.io_help", "plans.template_xlsx", "plans.template_csv", "plans.export", "plans.drop", "plans.confirm")
+    return tuple(t(k, lang) for k in keys)
+
+
+@callback(
+    Output("plan-download", "data"),
+    Input("plan-template-xlsx", "n_clicks"), Input("plan-template-csv", "n_clicks"), Input("plan-export", "n_clicks"),
+    prevent_initial_call=True,
+)
+def download(_xlsx, _csv, _export):
+    which = dash.ctx.triggered_id
+    with _runtime().db.session() as session:
+        agencies, systems = views.code_lists(session)
+        rows = views.export_rows(session) if which == "plan-export" else None
+    if which == "plan-template-csv":
+        return dcc.send_bytes(template.build_csv(), "mau-ke-hoach.csv")
+    name = "ke-hoach-xuat.xlsx" if which == "plan-export" else "mau-ke-hoach.xlsx"
+    return dcc.send_bytes(template.build_xlsx(rows, agencies, systems), name)
+
+
+def problems_table(report, lang: str) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.row", "col.column", "col.problem")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(str(p.row) if p.row is not None else t("plans.file_problem", lang)),
+            html.Td(p.column_label(lang)),
+            html.Td(p.message(lang)),
+        ])
+        for p in report.problems[:500]
+    ])
+    return dbc.Table([head, body], size="sm", bordered=True, className="problems-table", id="plan-problems")
+
+
+def preview_table(report, lang: str) -> html.Div:
+    columns = template.COLUMNS
+    head = html.Thead(html.Tr([html.Th(t("col.row", lang))] + [html.Th(c.en if lang == "en" else c.vi) for c in columns]))
+    body = []
+    for task in report.tasks[:PREVIEW_ROWS]:
+        values = {
+            "agency": task.agency_id, "partner": task.partner or "", "title": task.title, "category": task.category,
+            "owner": task.owner or "", "start": template.format_date(task.start), "due": template.format_date(task.due),
+            "status": task.status, "percent": f"{task.percent:g}", "systems": ";".join(task.systems), "notes": task.notes or "",
+        }
+        body.append(html.Tr([html.Td(str(task.row))] + [html.Td(values[c.key]) for c in columns]))
+    return html.Div([
+        html.Div(t("plans.preview_rows", lang, n=PREVIEW_ROWS), className="small text-muted"),
+        html.Div(dbc.Table([head, html.Tbody(body)], size="sm", className="preview-table"), className="table-responsive"),
+    ], id="plan-preview-table")
+
+
+@callback(
+    Output("plan-preview", "children"), Output("plan-confirm", "style"), Output("plan-import-result", "children", allow_duplicate=True),
+    Input("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"),
+    prevent_initial_call=True,
+)
+def preview(contents, filename, lang):
+    lang = lang or "vi"
+    if not contents:
+        return None, {"display": "none"}, None
+    with _runtime().db.session() as session:
+        report = parse_upload(filename, contents, views.reference(session))
+    if report.ok:
+        message = dbc.Alert(t("plans.preview_ok", lang, file=filename, tasks=len(report.tasks), agencies=len(report.agencies())), color="success", id="plan-valid")
+        return [message, preview_table(report, lang)], {"display": "inline-block"}, None
+    message = dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger", id="plan-invalid")
+    return [message, problems_table(report, lang)], {"display": "none"}, None
+
+
+@callback(
+    Output("plan-import-result", "children"), Output("plan-confirm", "style", allow_duplicate=True),
+    Output("plan-preview", "children", allow_duplicate=True), Output("progress-version", "data"),
+    Input("plan-confirm", "n_clicks"),
+    State("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"), State("progress-version", "data"),
+    prevent_initial_call=True,
+)
+def confirm(_clicks, contents, filename, lang, version):
+    lang = lang or "vi"
+    try:
+        require("admin")
+    except Forbidden:
+        return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
+    with _runtime().db.session() as session:
+        # Validated again: the file is the one shown, but the catalog may have changed since.
+        report = parse_upload(filename, contents, views.reference(session))
+        if not report.ok:
+            return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
+        counts = store.apply_import(session, report, views.local_today())
+    message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")
+    return message, {"display": "none"}, None, (version or 0) + 1
