@@ -363,3 +363,159 @@ class HeartbeatPing(Base):
     status: Mapped[str | None] = mapped_column(String(16))  # as reported by the sender: up | degraded | down
     message: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(64))  # the sender's address
+
+
+# --- security alerts (issue 7): alerts, their history, webhook sources, notification outbox
+
+
+class Alert(Base):
+    """A security or operational alert. One row per fingerprint while it is open: a repeat only
+    bumps last_seen and count. Status: new -> acknowledged -> resolved (who, when, comment)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_fingerprint_status", "fingerprint", "status"),
+        Index("ix_alerts_status_last_seen", "status", "last_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source_kind: Mapped[str] = mapped_column(String(16))  # probe | siem | webhook | import | manual
+    source: Mapped[str] = mapped_column(String(64))  # e.g. probe, wazuh, the webhook source's name
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(16), index=True)  # critical | high | medium | low | info
+    category: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"), index=True)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    asset: Mapped[str | None] = mapped_column(String(255))  # host name, IP address, URL...
+    first_seen: Mapped[datetime] = mapped_column(index=True)
+    last_seen: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_at: Mapped[datetime | None]
+    status_by: Mapped[str | None] = mapped_column(String(128))
+    status_comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    events: Mapped[list[AlertEvent]] = relationship(
+        back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class AlertEvent(Base):
+    """The history of an alert: created, repeated, acknowledged, resolved, reopened."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    alert: Mapped[Alert] = relationship(back_populates="events")
+
+
+class IngestSource(Base):
+    """A sender allowed to post alerts to /api/alerts/ingest/<name>. Only the token's SHA-256
+    is stored; the token itself is shown once, when created from the command line."""
+
+    __tablename__ = "ingest_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class NotificationLog(Base):
+    """The notification outbox: detection stores a row, delivery sends it later and retries
+    with backoff. `key` makes one event notify once."""
+
+    __tablename__ = "notification_log"
+    __table_args__ = (Index("ix_notification_log_pending", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert | state
+    subject: Mapped[str] = mapped_column(String(130))  # alert id or system id
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- access control and audit trail (issue 8)
+
+
+class User(Base):
+    """A person who signs in. `auth_version` changes on a password reset, a role change or a
+    disable, which ends every cookie session signed before."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # viewer | operator | admin
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: single sign-on only
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class AccessToken(Base):
+    """A read-only API token (kind 'api') or a wall kiosk token (kind 'kiosk'); only a hash of
+    the secret is stored, the secret itself is shown once."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart in lists
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Every login attempt, kept for the throttle (shared by all web workers) for a day."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_user_time", "username", "at"),
+        Index("ix_login_attempts_address_time", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to what, from which address."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any] | None]
+    address: Mapped[str | None] = mapped_column(String(64))
