@@ -31,7 +31,7 @@ def health():
 @api.get("/systems")
 def systems():
     with runtime().db.session() as session:
-        views = queries.systems_overview(session)
+        views = queries.systems_overview(session, with_uptime=True)
     return jsonify({"generated_at": iso(utcnow()), "counts": queries.status_counts(views), "systems": views})
 
 
@@ -67,6 +67,29 @@ def coverage():
 
     with runtime().db.session() as session:
         return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session)})
+
+
+# --- status engine (issue 3): check now, incidents; see docs/status-engine.md
+
+
+@api.post("/endpoints/<endpoint_id>/check")
+def check_now(endpoint_id: str):
+    from dashboard.scheduler import request_check
+
+    with runtime().db.session() as session:
+        try:
+            row = request_check(session, endpoint_id, requested_by="api")
+        except KeyError:
+            return jsonify({"error": f"no endpoint {endpoint_id!r}"}), 404
+        return jsonify({"endpoint": endpoint_id, "requested_at": iso(row.requested_at), "request_id": row.id}), 202
+
+
+@api.get("/incidents")
+def incidents():
+    open_only = request.args.get("open", "").lower() in ("1", "true", "yes")
+    with runtime().db.session() as session:
+        rows = queries.incidents(session, system_id=request.args.get("system"), open_only=open_only)
+    return jsonify({"generated_at": iso(utcnow()), "incidents": rows})
 
 
 @api.errorhandler(SQLAlchemyError)

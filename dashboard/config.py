@@ -21,7 +21,7 @@ class Settings:
     catalog: Path | None = None
     demo: bool = True
     demo_port_base: int = 0
-    probe_workers: int = 64
+    probe_workers: int = 1000  # concurrent checks at most (async; hanging targets cost no thread)
     stale_after_s: float = 180.0
     refresh_ms: int = 5_000
     log_level: str = "INFO"
@@ -32,6 +32,10 @@ class Settings:
     # optional map background: raster tile URL template ({z}/{x}/{y}) and a boundary GeoJSON file
     map_tiles_url: str | None = None
     map_boundary_geojson: Path | None = None
+    # history (issue 3): raw results, hourly and daily rollups are kept this many days
+    raw_retention_days: float = 14.0
+    hourly_retention_days: float = 90.0
+    daily_retention_days: float = 1100.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -59,6 +63,9 @@ ENV_VARS = {
     "IOC_WALL_SOUND": ("wall_sound", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
     "IOC_MAP_TILES_URL": ("map_tiles_url", str),
     "IOC_MAP_BOUNDARY_GEOJSON": ("map_boundary_geojson", Path),
+    "IOC_RAW_RETENTION_DAYS": ("raw_retention_days", float),
+    "IOC_HOURLY_RETENTION_DAYS": ("hourly_retention_days", float),
+    "IOC_DAILY_RETENTION_DAYS": ("daily_retention_days", float),
 }
 
 
@@ -87,7 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", dest="demo", action="store_true", default=None, help="start the built-in simulated systems (env IOC_DEMO; on by default without --catalog)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="do not start the simulated systems")
     parser.add_argument("--demo-port-base", type=int, help="first port of the simulated systems (env IOC_DEMO_PORT_BASE, default: any free ports)")
-    parser.add_argument("--probe-workers", type=int, help="concurrent probes at most (env IOC_PROBE_WORKERS, default 64)")
+    parser.add_argument("--probe-workers", type=int, help="concurrent checks at most (env IOC_PROBE_WORKERS, default 1000)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING… (env IOC_LOG_LEVEL, default INFO)")
 
 

@@ -24,7 +24,9 @@ def effective_status(status: str, last_check_at: datetime | None, interval_s: fl
     return status, False
 
 
-def systems_overview(session: Session, now: datetime | None = None) -> list[dict]:
+def systems_overview(session: Session, now: datetime | None = None, with_uptime: bool = False) -> list[dict]:
+    """Every active system with its endpoints and links. `with_uptime` adds "uptime"
+    ({"24h", "7d", "30d"} in percent, None without data) to systems, endpoints and links."""
     now = now or utcnow()
     systems = session.scalars(
         select(System)
@@ -32,7 +34,26 @@ def systems_overview(session: Session, now: datetime | None = None) -> list[dict
         .options(selectinload(System.endpoints), selectinload(System.links).selectinload(Link.platform), selectinload(System.owner))
         .order_by(System.position)
     ).all()
-    return [_system_view(system, now) for system in systems]
+    views = [_system_view(system, now) for system in systems]
+    if with_uptime:
+        _add_uptime(session, views, now)
+    return views
+
+
+def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
+    from dashboard.history import WINDOWS, endpoint_uptimes, subject_uptimes
+
+    empty = {label: None for label in WINDOWS}
+    endpoint_ids = [e["id"] for v in views for e in v["endpoints"]]
+    by_endpoint = endpoint_uptimes(session, endpoint_ids, now)
+    by_system = subject_uptimes(session, "system", [v["id"] for v in views], now)
+    by_link = subject_uptimes(session, "link", [link["id"] for v in views for link in v["links"]], now)
+    for view in views:
+        view["uptime"] = by_system.get(view["id"], empty)
+        for endpoint in view["endpoints"]:
+            endpoint["uptime"] = by_endpoint.get(endpoint["id"], empty)
+        for link in view["links"]:
+            link["uptime"] = by_link.get(link["id"], empty)
 
 
 def _system_view(system: System, now: datetime) -> dict:
@@ -78,7 +99,7 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
     reason = endpoint.last_reason
     if stale:
         reason = f"no result since {iso(endpoint.last_check_at)} (collector stopped or overloaded?)"
-    elif status in (Status.DOWN, Status.DEGRADED) and endpoint.status_reason:
+    elif status in (Status.DOWN, Status.DEGRADED, Status.MAINTENANCE) and endpoint.status_reason:
         reason = endpoint.status_reason
     elif status == Status.UNKNOWN:
         reason = "not checked yet"
@@ -134,3 +155,40 @@ def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[
 def agency_count(session: Session) -> dict[str, int]:
     rows = session.execute(select(Agency.kind, func.count()).group_by(Agency.kind)).all()
     return {kind: count for kind, count in rows}
+
+
+# --- status engine (issue 3): incidents and state changes for pages
+
+
+def incidents(session: Session, system_id: str | None = None, open_only: bool = False, limit: int = 100,
+              now: datetime | None = None) -> list[dict]:
+    """Incidents, newest first: subject, severity, start, end, duration (open ones: so far), cause."""
+    from dashboard.models import Incident
+
+    now = now or utcnow()
+    query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)
+    if system_id is not None:
+        query = query.where(Incident.system_id == system_id)
+    if open_only:
+        query = query.where(Incident.ended_at.is_(None))
+    return [
+        {
+            "id": row.id, "subject_type": row.subject_type, "subject_id": row.subject_id, "system_id": row.system_id,
+            "severity": row.severity, "started_at": iso(row.started_at), "ended_at": iso(row.ended_at),
+            "open": row.ended_at is None,
+            "duration_s": round(((row.ended_at or now) - row.started_at).total_seconds(), 1),
+            "cause": row.cause, "last_reason": row.last_reason,
+            "acknowledged_at": iso(row.acknowledged_at), "acknowledged_by": row.acknowledged_by,
+        }
+        for row in session.scalars(query)
+    ]
+
+
+def state_events(session: Session, subject_type: str, subject_id: str, limit: int = 100) -> list[dict]:
+    from dashboard.models import StateEvent
+
+    rows = session.scalars(
+        select(StateEvent).where(StateEvent.subject_type == subject_type, StateEvent.subject_id == subject_id)
+        .order_by(StateEvent.at.desc(), StateEvent.id.desc()).limit(limit)
+    )
+    return [{"at": iso(r.at), "old_status": r.old_status, "new_status": r.new_status, "reason": r.reason} for r in rows]

@@ -9,7 +9,7 @@ from dashboard.catalog import Catalog, apply_catalog, load_catalog
 from dashboard.config import Settings
 from dashboard.db import Database
 from dashboard.demo import DemoNetwork, env_for
-from dashboard.scheduler import Collector
+from dashboard.scheduler import Collector, RetentionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
-            runtime.collector = Collector(db, workers=settings.probe_workers)
+            runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
+                settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days))
             runtime.collector.start()
         return runtime
     except BaseException:

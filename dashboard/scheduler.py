@@ -1,33 +1,37 @@
-"""The collector: APScheduler runs one interval job per endpoint on a bounded pool of
-workers; results go through one writer thread to dashboard.status.
+"""The collector: the probe engine (dashboard/engine.py) starts every endpoint's check on
+time; results go through one writer thread to dashboard.status; APScheduler runs the
+housekeeping (lease, check-now requests, rollups, retention).
 
 One collector per deployment: it holds a lease row in the database and renews it; a second
 collector (another process, a reloader child, a second gunicorn worker) stays on standby
 until the lease expires, so no endpoint is ever checked twice per interval.
+
+"Check now" works across processes: the web process writes a CheckRequest row
+(`request_check`); the collector polls for them every second.
 """
 from __future__ import annotations
 
 import logging
 import os
 import queue
-import random
 import socket
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from collectors import run_probe
 from collectors.base import CheckResult, Target
 from collectors.conditions import parse
 from dashboard.db import Database
-from dashboard.models import Endpoint, RuntimeState
+from dashboard.engine import ProbeEngine
+from dashboard.maintenance import MaintenanceIndex
+from dashboard.models import CheckRequest, Endpoint, RuntimeState
 from dashboard.status import record_results
 from dashboard.timeutil import utcnow
 
@@ -37,8 +41,20 @@ LEASE_KEY = "collector.lease"
 HEARTBEAT_KEY = "collector.heartbeat"
 LEASE_TTL_S = 30.0
 HEARTBEAT_S = 5.0
-WRITE_BATCH = 500
+REQUEST_POLL_S = 1.0
+ROLLUP_EVERY_S = 300.0
+RETENTION_EVERY_S = 3600.0
+WRITE_BATCH = 1000
+WRITE_PAUSE_S = 0.5  # results are written in batches at most this often: one transaction each
+MAINTENANCE_CACHE_S = 5.0
 MAX_PENDING_RESULTS = 50_000
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    raw_days: float = 14.0
+    hourly_days: float = 90.0
+    daily_days: float = 1100.0
 
 
 def target_for(endpoint: Endpoint) -> Target:
@@ -80,30 +96,60 @@ def release_lease(session: Session, holder: str) -> None:
     )
 
 
+def request_check(session: Session, endpoint_id: str, requested_by: str | None = None) -> CheckRequest:
+    """Ask the collector, wherever it runs, to check this endpoint now (within a second or two)."""
+    if session.get(Endpoint, endpoint_id) is None:
+        raise KeyError(f"no endpoint {endpoint_id!r}")
+    row = CheckRequest(endpoint_id=endpoint_id, requested_at=utcnow(), requested_by=requested_by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def take_check_requests(session: Session) -> list[str]:
+    """Claim the pending check-now requests (marks them picked)."""
+    rows = session.scalars(select(CheckRequest).where(CheckRequest.picked_at.is_(None)).order_by(CheckRequest.id)).all()
+    now = utcnow()
+    for row in rows:
+        row.picked_at = now
+    return list(dict.fromkeys(row.endpoint_id for row in rows))
+
+
 class Collector:
-    def __init__(self, db: Database, workers: int = 64):
+    def __init__(self, db: Database, workers: int = 1000, sync_workers: int = 32,
+                 retention: RetentionPolicy | None = None, housekeeping: bool = True):
         self.db = db
+        self.retention = retention or RetentionPolicy()
+        self.housekeeping = housekeeping
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=workers)},
-            job_defaults={"coalesce": True, "max_instances": 1},
-            timezone="UTC",
-        )
-        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self.engine = ProbeEngine(self._results_put, max_concurrent=workers, sync_workers=sync_workers)
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1}, timezone="UTC")
         self._results: queue.Queue[CheckResult] = queue.Queue()
         self._stop = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="ioc-result-writer", daemon=True)
         self._leader = False
-        self.missed = 0
+        self._maintenance: tuple[float, MaintenanceIndex] | None = None
+        self.written = 0
         self.started = False
+
+    def _results_put(self, result: CheckResult) -> None:
+        self._results.put(result)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self.started:
             return
         self.started = True
+        self.engine.start()
         self._writer.start()
-        self.scheduler.add_job(self._tick, "interval", seconds=HEARTBEAT_S, id="_lease", next_run_time=utcnow())
+        now = utcnow()
+        self.scheduler.add_job(self._tick, "interval", seconds=HEARTBEAT_S, id="_lease", next_run_time=now)
+        self.scheduler.add_job(self._poll_requests, "interval", seconds=REQUEST_POLL_S, id="_check_requests")
+        if self.housekeeping:
+            self.scheduler.add_job(self._rollup, "interval", seconds=ROLLUP_EVERY_S, id="_rollup",
+                                   next_run_time=now + timedelta(seconds=30))
+            self.scheduler.add_job(self._retention, "interval", seconds=RETENTION_EVERY_S, id="_retention",
+                                   next_run_time=now + timedelta(seconds=90))
         self.scheduler.start()
         log.info("collector %s started", self.holder)
 
@@ -111,16 +157,24 @@ class Collector:
         if not self.started:
             return
         self.scheduler.shutdown(wait=False)
+        self.engine.stop()
         self._stop.set()
-        self._writer.join(timeout=10)
-        with self.db.session() as session:
-            release_lease(session, self.holder)
+        self._writer.join(timeout=15)
+        try:
+            with self.db.session() as session:
+                release_lease(session, self.holder)
+        except Exception:  # noqa: BLE001 - stopping must not fail on a lost database
+            log.exception("could not release the collector lease")
         self.started = False
         log.info("collector %s stopped", self.holder)
 
     @property
     def is_leader(self) -> bool:
         return self._leader
+
+    @property
+    def missed(self) -> int:
+        return self.engine.stats.missed
 
     # ------------------------------------------------------------------ jobs
     def _tick(self) -> None:
@@ -135,57 +189,64 @@ class Collector:
             leader = False
         if leader and not self._leader:
             log.info("collector %s holds the lease: checking", self.holder)
+            self._leader = True
             self.sync_jobs()
         elif not leader and self._leader:
             log.warning("collector %s lost the lease: standing by", self.holder)
-            self._remove_endpoint_jobs()
+            self.engine.set_targets([])
         self._leader = leader
 
     def sync_jobs(self) -> int:
-        """Schedule every active endpoint once; drop jobs of endpoints gone from the catalog."""
+        """Schedule every active endpoint; endpoints gone from the catalog are dropped."""
         with self.db.session() as session:
             endpoints = session.scalars(select(Endpoint).where(Endpoint.active.is_(True))).all()
-        wanted = {e.id: e for e in endpoints}
-        for job in self.scheduler.get_jobs():
-            if not job.id.startswith("_") and job.id not in wanted:
-                job.remove()
-        now = utcnow()
-        for endpoint in endpoints:
-            target = target_for(endpoint)
-            # Spread first runs over one interval so thousands of endpoints never fire at once.
-            first = now + timedelta(seconds=random.uniform(0, min(endpoint.interval_s, 10.0)))
-            self.scheduler.add_job(
-                self._check, "interval", args=[target], id=endpoint.id, replace_existing=True,
-                seconds=endpoint.interval_s, jitter=min(endpoint.interval_s * 0.1, 5.0),
-                misfire_grace_time=max(1, int(endpoint.interval_s / 2)), next_run_time=first,
-            )
+        self.engine.set_targets([(target_for(e), e.interval_s) for e in endpoints])
         return len(endpoints)
 
     def check_now(self, endpoint_id: str) -> bool:
-        job = self.scheduler.get_job(endpoint_id)
-        if job is None:
-            return False
-        job.modify(next_run_time=utcnow())
-        return True
+        return self._leader and self.engine.check_now(endpoint_id)
 
-    def _remove_endpoint_jobs(self) -> None:
-        for job in self.scheduler.get_jobs():
-            if not job.id.startswith("_"):
-                job.remove()
+    def _poll_requests(self) -> None:
+        if not self._leader:
+            return
+        try:
+            with self.db.session() as session:
+                wanted = take_check_requests(session)
+        except Exception:  # noqa: BLE001
+            log.exception("could not read check-now requests")
+            return
+        for endpoint_id in wanted:
+            if not self.engine.check_now(endpoint_id):
+                log.info("check-now for %s ignored: not an active endpoint", endpoint_id)
 
-    def _check(self, target: Target) -> None:
-        self._results.put(run_probe(target))
+    def _rollup(self) -> None:
+        from dashboard.history import run_rollups
 
-    def _on_missed(self, event: JobExecutionEvent) -> None:
-        self.missed += 1
-        log.warning("check of %s could not start on time (missed)", event.job_id)
+        if self._leader:
+            with self.db.session() as session:
+                run_rollups(session)
+
+    def _retention(self) -> None:
+        from dashboard.history import apply_retention
+
+        if self._leader:
+            with self.db.session() as session:
+                deleted = apply_retention(session, self.retention)
+            if any(deleted.values()):
+                log.info("retention: deleted %s", deleted)
 
     # ------------------------------------------------------------------ writing
+    def _maintenance_index(self, session: Session) -> MaintenanceIndex:
+        now = time.monotonic()
+        if self._maintenance is None or now - self._maintenance[0] > MAINTENANCE_CACHE_S:
+            self._maintenance = (now, MaintenanceIndex.load(session))
+        return self._maintenance[1]
+
     def _write_loop(self) -> None:
         pending: list[CheckResult] = []
         while not (self._stop.is_set() and self._results.empty() and not pending):
             try:
-                pending.append(self._results.get(timeout=0.5))
+                pending.append(self._results.get(timeout=WRITE_PAUSE_S))
                 while len(pending) < WRITE_BATCH:
                     pending.append(self._results.get_nowait())
             except queue.Empty:
@@ -194,13 +255,16 @@ class Collector:
                 continue
             try:
                 with self.db.session() as session:
-                    record_results(session, pending)
+                    record_results(session, pending, self._maintenance_index(session))
+                self.written += len(pending)
                 pending = []
             except Exception:  # noqa: BLE001 - keep results and retry; never kill the writer
                 log.exception("could not store %d results; will retry", len(pending))
                 pending = pending[-MAX_PENDING_RESULTS:]
                 if self._stop.wait(2.0):
                     break
+            if not self._stop.is_set():
+                self._stop.wait(WRITE_PAUSE_S)  # let a batch gather: fewer, larger transactions
 
 
 def _put_state(session: Session, key: str, value: str) -> None:

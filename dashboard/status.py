@@ -1,19 +1,28 @@
 """The only place that decides a state. Pure rules first (tests call them directly), then
-`record_results`, which stores raw results and applies the rules to endpoints, links and systems.
+`record_results`, which stores raw results and applies the rules to endpoints, links and
+systems, records every change as a StateEvent and opens / closes incidents.
+
+Verdicts: up, degraded (a soft condition failed), down, unknown (never checked, stale, or a
+check that could not start on time), maintenance (inside a maintenance window).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult
+from dashboard.maintenance import MaintenanceIndex
 from dashboard.models import CheckResult as CheckRow
-from dashboard.models import Endpoint, Link, StateEvent, Status, System
+from dashboard.models import Endpoint, Incident, Link, StateEvent, Status, System
+from dashboard.timeutil import utcnow
 
 FAILING = (Status.DOWN,)
+TROUBLE = (Status.DOWN, Status.DEGRADED)
+DEFAULT_FAILURES_BEFORE_DOWN = 2
+DEFAULT_SUCCESSES_BEFORE_UP = 2
 
 
 @dataclass(frozen=True)
@@ -25,11 +34,14 @@ class Streak:
 
 def next_endpoint_state(
     current: Status, failures: int, successes: int, verdict: Status,
-    failures_before_down: int, successes_before_up: int,
+    failures_before_down: int = DEFAULT_FAILURES_BEFORE_DOWN,
+    successes_before_up: int = DEFAULT_SUCCESSES_BEFORE_UP,
 ) -> Streak:
-    """Flap damping in both directions. A 'down' verdict counts as a failure, 'up' and
-    'degraded' as a success (degraded is reachable); the first verdict after 'unknown'
-    is taken as it is, since there is no earlier state to protect."""
+    """Flap damping in both directions: down only after `failures_before_down` consecutive
+    'down' verdicts, up again only after `successes_before_up` consecutive non-down verdicts.
+    'degraded' counts as a success (the service answers) and shows at once, since it raises
+    no alarm of its own. The first verdict after 'unknown' or 'maintenance' is taken as it
+    is: there is no earlier state to protect."""
     failed = verdict in FAILING
     failures = failures + 1 if failed else 0
     successes = 0 if failed else successes + 1
@@ -46,7 +58,8 @@ def next_endpoint_state(
 
 def system_status(endpoints: list[tuple[Status, bool]]) -> Status:
     """A system from its endpoints' (status, critical): a critical endpoint down takes the system
-    down; any other trouble makes it degraded; no checked endpoint leaves it unknown."""
+    down; any other trouble makes it degraded; no checked endpoint leaves it unknown; all
+    endpoints in maintenance put it in maintenance."""
     if not endpoints:
         return Status.UNKNOWN
     statuses = [s for s, _ in endpoints]
@@ -54,10 +67,10 @@ def system_status(endpoints: list[tuple[Status, bool]]) -> Status:
         return Status.MAINTENANCE
     checked = [(s, c) for s, c in endpoints if s not in (Status.UNKNOWN, Status.MAINTENANCE)]
     if not checked:
-        return Status.UNKNOWN
+        return Status.MAINTENANCE if Status.MAINTENANCE in statuses else Status.UNKNOWN
     if any(s == Status.DOWN and critical for s, critical in checked):
         return Status.DOWN
-    if any(s in (Status.DOWN, Status.DEGRADED) for s, _ in checked):
+    if any(s in TROUBLE for s, _ in checked):
         return Status.DEGRADED
     return Status.UP
 
@@ -69,73 +82,159 @@ def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, g
     return now - last_check_at > timedelta(seconds=max(60.0, interval_s * grace_factor))
 
 
-def record_results(session: Session, results: list[CheckResult]) -> list[StateEvent]:
-    """Store results, update endpoint streaks and states, then roll up links and systems."""
+def incident_action(old: Status, new: Status) -> str | None:
+    """What a state change does to the subject's incident: 'open' (trouble begins),
+    'escalate' (degraded -> down), 'update' (down -> degraded: still the same incident),
+    'close' (back to up, or maintenance takes over), or None."""
+    if new in TROUBLE and old not in TROUBLE:
+        return "open"
+    if new == Status.DOWN and old == Status.DEGRADED:
+        return "escalate"
+    if new == Status.DEGRADED and old == Status.DOWN:
+        return "update"
+    if old in TROUBLE and new not in TROUBLE:
+        return "close"
+    return None
+
+
+# ---------------------------------------------------------------------------- storing
+
+
+def record_results(session: Session, results: list[CheckResult], maintenance: MaintenanceIndex | None = None) -> list[StateEvent]:
+    """Store a batch of results (one INSERT), update endpoint streaks and states, then links
+    and systems. Missed checks are stored but leave states alone; results inside a
+    maintenance window put the endpoint in 'maintenance' and are marked so that they count
+    neither against uptime nor towards alarms."""
+    if not results:
+        return []
+    ids = {r.endpoint_id for r in results}
+    endpoints = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
+    if maintenance is None:
+        maintenance = MaintenanceIndex.load(session)
     events: list[StateEvent] = []
+    rows: list[dict] = []
     touched_systems: set[str] = set()
     for result in sorted(results, key=lambda r: r.checked_at):
-        endpoint = session.get(Endpoint, result.endpoint_id)
+        endpoint = endpoints.get(result.endpoint_id)
         if endpoint is None:
             continue  # removed from the catalog while the probe ran
-        session.add(CheckRow(
-            endpoint_id=endpoint.id, checked_at=result.checked_at, verdict=result.verdict,
-            latency_ms=result.latency_ms, http_code=result.http_code, reason=result.reason,
-            detail=result.detail or None,
-        ))
+        window = maintenance.window_for(endpoint.id, endpoint.system_id, result.checked_at) if maintenance else None
+        rows.append({
+            "endpoint_id": endpoint.id, "checked_at": result.checked_at, "verdict": str(result.verdict),
+            "latency_ms": result.latency_ms, "http_code": result.http_code, "reason": result.reason,
+            "detail": result.detail or None, "missed": result.missed, "maintenance": window is not None,
+        })
+        if result.missed:
+            continue
+        endpoint.last_check_at = result.checked_at
+        endpoint.last_verdict = str(result.verdict)
+        endpoint.last_latency_ms = result.latency_ms
+        endpoint.last_http_code = result.http_code
+        endpoint.last_reason = result.reason
+        if result.detail:
+            endpoint.last_detail = result.detail
+        touched_systems.add(endpoint.system_id)
+        if window is not None:
+            endpoint.consecutive_failures = endpoint.consecutive_successes = 0
+            reason = f"maintenance: {window.reason}"
+            if endpoint.status != Status.MAINTENANCE:
+                events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, reason, result.checked_at, endpoint.system_id))
+            endpoint.status_reason = reason
+            continue
         streak = next_endpoint_state(
             Status(endpoint.status), endpoint.consecutive_failures, endpoint.consecutive_successes,
             result.verdict, endpoint.failures_before_down, endpoint.successes_before_up,
         )
         endpoint.consecutive_failures = streak.failures
         endpoint.consecutive_successes = streak.successes
-        endpoint.last_check_at = result.checked_at
-        endpoint.last_verdict = result.verdict
-        endpoint.last_latency_ms = result.latency_ms
-        endpoint.last_http_code = result.http_code
-        endpoint.last_reason = result.reason
         if streak.status != endpoint.status:
-            events.append(_change(session, "endpoint", endpoint, streak.status, result.reason, result.checked_at))
-        if streak.status == endpoint.status and streak.status != Status.UP:
+            events.append(_change(session, "endpoint", endpoint, streak.status, result.reason, result.checked_at, endpoint.system_id))
+        elif streak.status != Status.UP and endpoint.status_reason != result.reason:
             endpoint.status_reason = result.reason
-        touched_systems.add(endpoint.system_id)
-
-    for system_id in touched_systems:
-        events.extend(refresh_system(session, system_id))
+            if streak.status in TROUBLE:
+                _touch_incident(session, "endpoint", endpoint.id, result.reason)
+    if rows:
+        session.execute(insert(CheckRow), rows)
+    if touched_systems:
+        events.extend(refresh_systems(session, touched_systems))
     session.flush()
     return events
 
 
 def refresh_system(session: Session, system_id: str) -> list[StateEvent]:
-    system = session.get(System, system_id)
+    return refresh_systems(session, {system_id})
+
+
+def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
+    """Links follow the endpoint that reports them; systems follow their endpoints."""
     events: list[StateEvent] = []
-    endpoints = [e for e in session.scalars(select(Endpoint).where(Endpoint.system_id == system_id)) if e.active]
-    by_id = {e.id: e for e in endpoints}
-    for link in session.scalars(select(Link).where(Link.system_id == system_id, Link.active.is_(True))):
+    systems = {s.id: s for s in session.scalars(select(System).where(System.id.in_(system_ids)))}
+    endpoints: dict[str, list[Endpoint]] = {}
+    for e in session.scalars(select(Endpoint).where(Endpoint.system_id.in_(system_ids), Endpoint.active.is_(True))):
+        endpoints.setdefault(e.system_id, []).append(e)
+    by_id = {e.id: e for group in endpoints.values() for e in group}
+    for link in session.scalars(select(Link).where(Link.system_id.in_(system_ids), Link.active.is_(True))):
         source = by_id.get(link.endpoint_id) if link.endpoint_id else None
         if source is None:
             continue
         link.last_check_at = source.last_check_at
         link.last_reason = source.status_reason if source.status != Status.UP else source.last_reason
         if source.status != link.status:
-            events.append(_change(session, "link", link, Status(source.status), link.last_reason, source.last_check_at))
-    new_status = system_status([(Status(e.status), e.critical) for e in endpoints])
-    last = max((e.last_check_at for e in endpoints if e.last_check_at), default=None)
-    system.last_check_at = last
-    if new_status != system.status:
-        reasons = [f"{e.name}: {e.status_reason}" for e in endpoints if e.status in (Status.DOWN, Status.DEGRADED)]
-        events.append(_change(session, "system", system, new_status, "; ".join(reasons) or None, last))
+            events.append(_change(session, "link", link, Status(source.status), link.last_reason, source.last_check_at, link.system_id))
+    for system_id, system in systems.items():
+        group = endpoints.get(system_id, [])
+        new_status = system_status([(Status(e.status), e.critical) for e in group])
+        last = max((e.last_check_at for e in group if e.last_check_at), default=None)
+        system.last_check_at = last
+        if new_status != system.status:
+            reasons = [f"{e.name}: {e.status_reason}" for e in group if e.status in TROUBLE]
+            if new_status == Status.MAINTENANCE:
+                reasons = [e.status_reason for e in group if e.status_reason][:1]
+            events.append(_change(session, "system", system, new_status, "; ".join(reasons) or None, last, system.id))
     return events
 
 
-def _change(session: Session, subject_type: str, row, new_status: Status, reason: str | None, at: datetime | None) -> StateEvent:
-    from dashboard.timeutil import utcnow
-
+def _change(session: Session, subject_type: str, row, new_status: Status, reason: str | None,
+            at: datetime | None, system_id: str) -> StateEvent:
     at = at or utcnow()
+    old = Status(row.status)
     event = StateEvent(subject_type=subject_type, subject_id=row.id, at=at,
-                       old_status=row.status, new_status=new_status, reason=reason)
+                       old_status=old, new_status=new_status, reason=reason)
     session.add(event)
     row.status = new_status
     row.status_since = at
     if hasattr(row, "status_reason"):
         row.status_reason = reason if new_status != Status.UP else None
+    action = incident_action(old, new_status)
+    if action == "open":
+        session.add(Incident(subject_type=subject_type, subject_id=row.id, system_id=system_id,
+                             severity=str(new_status), started_at=at, cause=reason, last_reason=reason))
+    elif action is not None:
+        incident = open_incident(session, subject_type, row.id)
+        if incident is not None:
+            incident.last_reason = reason if action != "close" else incident.last_reason
+            if action == "escalate":
+                incident.severity = str(Status.DOWN)
+            elif action == "close":
+                incident.ended_at = at
+        elif action in ("escalate", "update"):  # no open incident (e.g. history pruned): start one
+            session.add(Incident(subject_type=subject_type, subject_id=row.id, system_id=system_id,
+                                 severity=str(new_status), started_at=at, cause=reason, last_reason=reason))
     return event
+
+
+def open_incident(session: Session, subject_type: str, subject_id: str) -> Incident | None:
+    session.flush()  # an incident opened earlier in this batch must be found
+    return session.scalars(
+        select(Incident)
+        .where(Incident.subject_type == subject_type, Incident.subject_id == subject_id, Incident.ended_at.is_(None))
+        .order_by(Incident.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _touch_incident(session: Session, subject_type: str, subject_id: str, reason: str) -> None:
+    """Keep the open incident's latest reason current, cheaply: only when it changed."""
+    incident = open_incident(session, subject_type, subject_id)
+    if incident is not None and incident.last_reason != reason:
+        incident.last_reason = reason
