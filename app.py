@@ -63,12 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}\nNothing was loaded; fix the catalog and start again.", file=sys.stderr)
         return 2
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    def terminate(*_):
+        raise SystemExit(0)  # unwinds app.run / the wait below, so `finally` stops the runtime
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         if args.command == "collect":
             print(f"collector running ({runtime.db.engine.url.render_as_string(hide_password=True)}); Ctrl-C to stop", flush=True)
-            stop.wait()
+            threading.Event().wait()
         else:
             from dashboard.web import create_app
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dash import html
+from dash import dcc, html
 
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
 from dashboard.timeutil import parse_iso
@@ -32,7 +32,8 @@ def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
             [status_badge(system["status"], lang), html.Span(f"{t('tile.since', lang)} {ago(since, now, lang)}" if since else "", className="tile-since")],
             className="d-flex justify-content-between align-items-center mb-2",
         ),
-        html.H3(name, className="tile-name"),
+        # The whole tile opens the system's drill-down page (stretched-link covers the card).
+        html.H3(dcc.Link(name, href=f"/systems/{system['id']}", className="tile-detail-link stretched-link"), className="tile-name"),
         html.Div(other_name, className="tile-name-other"),
         html.Dl(
             [
@@ -58,7 +59,7 @@ def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
             )
         )
     if system["status"] in ("down", "degraded") and system["reason"]:
-        body.append(html.Div(system["reason"], className="tile-reason"))
+        body.append(html.Div(system["reason"], className="tile-reason", title=system["reason"]))
     # A plain Div with Bootstrap's card classes: dbc.Card does not take data-* attributes,
     # which tests and the wall's pulse animation read.
     return html.Div(
