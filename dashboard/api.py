@@ -92,6 +92,30 @@ def incidents():
     return jsonify({"generated_at": iso(utcnow()), "incidents": rows})
 
 
+# --- heartbeats (issue 3A): push checks; see docs/probes.md
+
+
+@api.route("/heartbeat/<token>", methods=["GET", "POST"])
+def heartbeat(token: str):
+    """A system or commune server says it is alive. GET works for a plain cron `curl`."""
+    from dashboard import heartbeats
+
+    limit = heartbeats.MAX_BODY_BYTES
+    if request.content_length is not None and request.content_length > limit:
+        body = bytes(limit + 1)  # too large: rejected below without reading it
+    else:
+        body = request.stream.read(limit + 1)
+    try:
+        with runtime().db.session() as session:
+            ping = heartbeats.receive(session, token, body, request.args.to_dict(), request.remote_addr)
+            answer = {"ok": True, "endpoint": ping.endpoint_id, "received_at": iso(ping.received_at),
+                      "status": ping.status}
+    except heartbeats.PingRejected as exc:
+        log.info("heartbeat %s from %s rejected: %s", heartbeats.masked(token), request.remote_addr, exc.message)
+        return jsonify({"error": exc.message}), exc.http_status
+    return jsonify(answer), 200
+
+
 @api.errorhandler(SQLAlchemyError)
 def database_error(exc):
     log.error("API database error: %s", exc)

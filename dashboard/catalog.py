@@ -4,6 +4,7 @@ database untouched. Loading is idempotent: apply the same catalog twice, get the
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -11,11 +12,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import collectors
+from collectors._net import hostport
 from collectors.conditions import Condition, ConditionError, parse
 from dashboard.models import Agency, Endpoint, Link, NationalPlatform, System
 from dashboard.timeutil import parse_duration
@@ -72,6 +83,39 @@ def _condition_shorthand(value: Any) -> Any:
 ConditionItem = Annotated[ConditionSpec, BeforeValidator(_condition_shorthand)]
 
 
+# --- probe kinds (issue 3A): which endpoint fields belong to which kinds. A field given to
+# a kind it does not fit is an error. Kinds added later (not listed in KIND_FIELDS_KNOWN)
+# may use the generic network fields.
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "url": frozenset({"http", "connection"}),
+    "host": frozenset({"tcp", "tls", "dns", "connection"}),
+    "port": frozenset({"tcp", "tls", "connection"}),
+    "conditions": frozenset({"http", "connection"}),
+    "method": frozenset({"http"}),
+    "headers": frozenset({"http", "connection"}),
+    "verify_tls": frozenset({"http", "connection"}),
+    "ca_bundle": frozenset({"http", "tls", "connection"}),
+    "max_bytes": frozenset({"http", "connection"}),
+    "max_redirects": frozenset({"http"}),
+    "server_name": frozenset({"tls"}),
+    "warning_days": frozenset({"tls"}),
+    "critical_days": frozenset({"tls"}),
+    "expected_addresses": frozenset({"dns"}),
+    "token": frozenset({"heartbeat"}),
+    "period": frozenset({"heartbeat"}),
+    "grace": frozenset({"heartbeat"}),
+    "state_path": frozenset({"connection"}),
+    "connected_value": frozenset({"connection"}),
+    "last_exchange_path": frozenset({"connection"}),
+    "error_path": frozenset({"connection"}),
+    "max_age": frozenset({"connection"}),
+}
+KIND_FIELDS_KNOWN = frozenset({"http", "tcp", "tls", "dns", "heartbeat", "connection"})
+GENERIC_FIELDS = frozenset({"url", "host", "port", "conditions", "method", "headers", "verify_tls",
+                            "ca_bundle", "max_bytes", "max_redirects"})
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
 class EndpointSpec(_Strict):
     id: Slug
     name: str | None = None
@@ -92,6 +136,19 @@ class EndpointSpec(_Strict):
     max_bytes: int = Field(default=1_000_000, ge=1_000, le=50_000_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     options: dict[str, Any] = {}
+    # Kind-specific fields (issue 3A): see KIND_FIELDS and docs/probes.md.
+    server_name: str | None = None
+    warning_days: float | None = Field(default=None, gt=0, le=3650)
+    critical_days: float | None = Field(default=None, ge=0, le=3650)
+    expected_addresses: list[str] = []
+    token: str | None = None
+    period: float | None = None
+    grace: float | None = None
+    state_path: str | None = None
+    connected_value: bool | int | str | None = None
+    last_exchange_path: str | None = None
+    error_path: str | None = None
+    max_age: float | None = None
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -118,18 +175,74 @@ class EndpointSpec(_Strict):
             raise ValueError(f"{value!r} is not an http:// or https:// URL")
         return value
 
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period(cls, value: Any) -> float:
+        return _duration(1, 30 * 86_400)(value)
+
+    @field_validator("grace", mode="before")
+    @classmethod
+    def _grace(cls, value: Any) -> float:
+        return _duration(0, 30 * 86_400)(value)
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _max_age(cls, value: Any) -> float:
+        return _duration(1, 365 * 86_400)(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        # The message never repeats the value: it is a secret.
+        if value is not None and not TOKEN_PATTERN.match(value):
+            raise ValueError("a heartbeat token must be 16 to 128 letters, digits, '-' or '_' "
+                             "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
+        return value
+
+    @field_validator("expected_addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IPv4 or IPv6 address") from None
+        return value
+
+    @field_validator("state_path", "last_exchange_path", "error_path")
+    @classmethod
+    def _json_path(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^\s.]+(\.[^\s.]+)*$", value):
+            raise ValueError(f"{value!r} is not a JSON path such as links.ndxp.state")
+        return value
+
+    @field_validator(*KIND_FIELDS, mode="after")
+    @classmethod
+    def _field_fits_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        allowed = KIND_FIELDS[info.field_name]
+        if kind is None or kind in allowed or (kind not in KIND_FIELDS_KNOWN and info.field_name in GENERIC_FIELDS):
+            return value
+        raise ValueError(f"{info.field_name} does not apply to a {kind} endpoint "
+                         f"(it is for {', '.join(sorted(allowed))} endpoints)")
+
     @model_validator(mode="after")
     def _target_and_timeout(self) -> EndpointSpec:
-        if self.kind == "http" and not self.url:
-            raise ValueError("an http endpoint needs a url")
-        if self.kind != "http" and not self.url and not (self.host and self.port):
-            raise ValueError(f"a {self.kind} endpoint needs host and port (or a url)")
+        missing = _kind_requirements(self)
+        if missing:
+            raise ValueError(missing)
         if self.timeout >= self.interval:
             raise ValueError(f"timeout ({self.timeout:g} s) must be shorter than interval ({self.interval:g} s)")
         return self
 
     def target(self) -> str:
-        return self.url or f"{self.host}:{self.port}"
+        if self.kind == "heartbeat":
+            return f"push /api/heartbeat/{(self.token or '')[:4]}…"
+        if self.kind == "dns":
+            return self.host or ""
+        if self.kind == "tls":
+            return hostport(self.host or "", self.port or 443)
+        return self.url or hostport(self.host or "", self.port)
 
     def parsed_conditions(self) -> tuple[Condition, ...]:
         return tuple(parse(item.condition, item.severity) for item in self.conditions)
@@ -146,7 +259,73 @@ class EndpointSpec(_Strict):
         )
         if self.ca_bundle:
             options["ca_bundle"] = self.ca_bundle
+        options.update(_kind_options(self))
         return options
+
+
+def _kind_requirements(spec: EndpointSpec) -> str | None:
+    """What a kind needs to be checkable; None when it has it."""
+    kind, given = spec.kind, spec.model_fields_set
+    if kind == "http" and not spec.url:
+        return "an http endpoint needs a url"
+    if kind == "tcp" and not (spec.host and spec.port):
+        return "a tcp endpoint needs host and port"
+    if kind in ("tls", "dns") and not spec.host:
+        return f"a {kind} endpoint needs a host"
+    if kind == "tls":
+        warning = spec.warning_days or 30.0
+        critical = spec.critical_days if spec.critical_days is not None else 7.0
+        if critical >= warning:
+            return f"critical_days ({critical:g}) must be fewer than warning_days ({warning:g}); defaults are 7 and 30"
+    if kind == "heartbeat":
+        if not spec.token:
+            return ("a heartbeat endpoint needs a token, e.g. token: ${IOC_HEARTBEAT_TOKEN_X} "
+                    "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
+        if spec.period is None:
+            return "a heartbeat endpoint needs a period: how often the sender pings, e.g. period: 1m"
+    if kind == "connection":
+        if spec.state_path and not spec.url:
+            return "a connection endpoint with state_path needs the url of the document that reports the link"
+        if not spec.state_path:
+            extra = sorted(given & {"connected_value", "last_exchange_path", "error_path", "max_age"})
+            if extra:
+                return f"{', '.join(extra)} need(s) state_path (the link as reported by the system)"
+            if not spec.url and not (spec.host and spec.port):
+                return ("a connection endpoint needs url + state_path (the system reports its link), "
+                        "or url or host + port (probe the national side directly)")
+    if kind not in KIND_FIELDS_KNOWN and not spec.url and not (spec.host and spec.port):
+        return f"a {kind} endpoint needs host and port (or a url)"
+    return None
+
+
+def _kind_options(spec: EndpointSpec) -> dict[str, Any]:
+    """The kind-specific settings the probe reads from Target.options."""
+    options: dict[str, Any] = {}
+    if spec.host:
+        options["host"] = spec.host
+    if spec.port:
+        options["port"] = spec.port
+    if spec.kind == "tls":
+        options.update(port=spec.port or 443, warning_days=spec.warning_days or 30.0,
+                       critical_days=spec.critical_days if spec.critical_days is not None else 7.0)
+        if spec.server_name:
+            options["server_name"] = spec.server_name
+    elif spec.kind == "dns" and spec.expected_addresses:
+        options["expected_addresses"] = list(spec.expected_addresses)
+    elif spec.kind == "heartbeat":
+        from dashboard.heartbeats import token_digest
+
+        # Only a digest is stored: the token itself never reaches the database.
+        options.update(token_sha256=token_digest(spec.token), period_s=spec.period,
+                       grace_s=spec.grace if spec.grace is not None else spec.period / 2)
+    elif spec.kind == "connection" and spec.state_path:
+        options["state_path"] = spec.state_path
+        for name in ("connected_value", "last_exchange_path", "error_path"):
+            if getattr(spec, name) is not None:
+                options[name] = getattr(spec, name)
+        if spec.max_age:
+            options["max_age_s"] = spec.max_age
+    return options
 
 
 class LinkSpec(_Strict):
@@ -213,6 +392,13 @@ class CatalogSpec(_Strict):
             ids = [i.id for i in items]
             for dup in sorted({i for i in ids if ids.count(i) > 1}):
                 problems.append(f"{label} id {dup!r} appears more than once")
+        tokens: dict[str, str] = {}
+        for system in self.systems:
+            for endpoint in system.endpoints:
+                if endpoint.kind == "heartbeat" and endpoint.token:
+                    first = tokens.setdefault(endpoint.token, f"{system.id}.{endpoint.id}")
+                    if first != f"{system.id}.{endpoint.id}":
+                        problems.append(f"heartbeat endpoints {first} and {system.id}.{endpoint.id} share one token; each needs its own")
         agencies = {a.id for a in self.agencies}
         platforms = {p.id for p in self.national_platforms}
         for system in self.systems:

@@ -56,6 +56,10 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
+            from collectors.heartbeat import use_source
+            from dashboard.heartbeats import PingReader
+
+            use_source(PingReader(db))  # the heartbeat probe reads received pings through this (issue 3A)
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
                 settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days))
             runtime.collector.start()

@@ -1,0 +1,229 @@
+"""Connection probe: the state of a link between a provincial system and a national platform.
+
+Two ways, chosen by the catalog fields:
+- reported: the provincial system reports its link in a JSON document (`url` + `state_path`,
+  e.g. links.ndxp.state, and `connected_value`); optionally the last exchange must be younger
+  than `max_age` (read at `last_exchange_path`, by default next to the state). The reported
+  error text (`error_path`, by default next to the state) goes into the reason.
+- direct: no state_path: the national side is probed from the provincial side, with the tcp
+  probe (host + port) or the http probe (url, with its conditions).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+from collectors import get_probe, register
+from collectors._net import ProbeFailure, client_context, run_sync, short
+from collectors.base import CheckResult, Target
+from collectors.conditions import Observation, evaluate
+from dashboard.models import Status
+from dashboard.timeutil import iso, parse_iso, utcnow
+
+DEFAULT_CONNECTED_VALUE = "connected"
+DEFAULT_MAX_BYTES = 1_000_000
+USER_AGENT = "QuangNgai-IOC-monitor/1.0"
+_MISSING = object()
+
+
+def sibling(path: str, name: str) -> str:
+    """links.ndxp.state -> links.ndxp.<name>"""
+    head, _, _ = path.rpartition(".")
+    return f"{head}.{name}" if head else name
+
+
+def lookup(document: Any, path: str) -> Any:
+    value = document
+    for key in path.split("."):
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return _MISSING
+    return value
+
+
+def _same(observed: Any, expected: Any) -> bool:
+    if isinstance(observed, bool) or isinstance(expected, bool):
+        return str(observed).lower() == str(expected).lower()
+    return str(observed).strip().lower() == str(expected).strip().lower()
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _age(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def judge_report(endpoint_id: str, status: int, body: str, options: dict, now: datetime,
+                 latency_ms: float, conditions: tuple = (), headers: dict | None = None) -> CheckResult:
+    """The verdict on a link report (pure: tests call it directly)."""
+    state_path = options["state_path"]
+    expected = options.get("connected_value", DEFAULT_CONNECTED_VALUE)
+    detail: dict[str, Any] = {"url": options.get("url"), "state_path": state_path}
+
+    def result(verdict: Status, reason: str) -> CheckResult:
+        return CheckResult(endpoint_id, verdict, reason, checked_at=now, latency_ms=round(latency_ms, 1),
+                           http_code=status, detail=detail)
+
+    if status != 200:
+        detail["excerpt"] = body[:500]
+        return result(Status.DOWN, f"cannot read the link state: the status endpoint answered HTTP {status}")
+    try:
+        document = json.loads(body)
+    except ValueError:
+        detail["excerpt"] = body[:500]
+        return result(Status.DOWN, f"cannot read the link state: the answer is not valid JSON ({_show(body[:60])})")
+    state = lookup(document, state_path)
+    if state is _MISSING:
+        return result(Status.DOWN, f"cannot read the link state: {state_path} is missing from the answer")
+    detail["state"] = state
+    error_path = options.get("error_path") or sibling(state_path, "error")
+    error = lookup(document, error_path)
+    exchange_path = options.get("last_exchange_path") or sibling(state_path, "last_exchange")
+    exchange = lookup(document, exchange_path)
+    last_exchange = None
+    if exchange is not _MISSING and isinstance(exchange, str):
+        try:
+            last_exchange = parse_iso(exchange)
+        except ValueError:
+            last_exchange = None
+    if last_exchange is not None:
+        detail["last_exchange"] = iso(last_exchange)
+        detail["age_s"] = round(max(0.0, (now - last_exchange).total_seconds()), 1)
+    if error is not _MISSING and error not in (None, ""):
+        detail["error"] = str(error)[:500]
+
+    if not _same(state, expected):
+        reason = f"link reported {_show(state)} (connected means {_show(expected)})"
+        if "error" in detail:
+            reason += f": {detail['error']}"
+        if last_exchange is not None:
+            reason += f"; last exchange {_age(detail['age_s'])} ago"
+        return result(Status.DOWN, reason)
+
+    max_age = options.get("max_age_s")
+    if max_age:
+        if exchange is _MISSING or exchange is None:
+            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is missing (freshness unknown)")
+        if last_exchange is None:
+            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is not a timestamp ({_show(exchange)})")
+        if detail["age_s"] > max_age:
+            return result(Status.DEGRADED, f"link reported connected, but the last exchange was {_age(detail['age_s'])} ago "
+                                           f"(at {detail['last_exchange']}; more than {_age(max_age)} allowed)")
+    failed = [o for o in evaluate(conditions, Observation(status=status, response_time_ms=latency_ms, body=body, headers=headers))
+              if not o.ok]
+    if failed:
+        worst = Status.DOWN if any(o.condition.severity == Status.DOWN for o in failed) else Status.DEGRADED
+        return result(worst, "link connected, but " + "; ".join(o.describe() for o in failed))
+    fresh = f", last exchange {_age(detail['age_s'])} ago" if last_exchange is not None else ""
+    return result(Status.UP, f"link connected{fresh}")
+
+
+async def _fetch(target: Target, session: aiohttp.ClientSession, progress: list[str]) -> tuple[int, str, dict]:
+    options = target.options
+    max_bytes = int(options.get("max_bytes", DEFAULT_MAX_BYTES))
+    verify = options.get("verify_tls", True)
+    ssl_arg: Any = client_context(options.get("ca_bundle")) if verify else False
+    async with session.get(target.target, headers=options.get("headers") or None, ssl=ssl_arg,
+                           allow_redirects=False) as response:
+        progress[0] = "reading the answer"
+        chunks, size = [], 0
+        while True:
+            chunk = await response.content.read(65_536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise ProbeFailure(f"cannot read the link state: answer larger than the {max_bytes:,}-byte cap")
+            chunks.append(chunk)
+        body = b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
+        return response.status, body, dict(response.headers)
+
+
+async def _reported(target: Target, session) -> CheckResult:
+    started = time.monotonic()
+    progress = ["connecting"]
+    own = not isinstance(session, aiohttp.ClientSession)
+    if own:
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(force_close=True), cookie_jar=aiohttp.DummyCookieJar(),
+            headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=None), trust_env=False)
+
+    def failed(reason: str) -> CheckResult:
+        return CheckResult(target.endpoint_id, Status.DOWN, reason,
+                           latency_ms=round((time.monotonic() - started) * 1000, 1), detail={"url": target.target})
+
+    try:
+        async with asyncio.timeout(target.timeout_s):
+            status, body, headers = await _fetch(target, session, progress)
+    except TimeoutError:
+        return failed(f"cannot read the link state: no complete answer within {target.timeout_s:g} s "
+                      f"(timeout while {progress[0]})")
+    except ProbeFailure as exc:
+        return failed(str(exc))
+    except aiohttp.ClientConnectorCertificateError as exc:
+        return failed(f"cannot read the link state: TLS certificate not accepted: {short(exc.certificate_error)}")
+    except aiohttp.ClientSSLError as exc:
+        return failed(f"cannot read the link state: TLS error: {short(exc)}")
+    except aiohttp.ClientConnectorDNSError as exc:
+        return failed(f"cannot read the link state: name does not resolve: {exc.host}")
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return failed(f"cannot read the link state: connection refused ({exc.host}:{exc.port})")
+        return failed(f"cannot read the link state: connection failed: {short(exc.os_error)}")
+    except aiohttp.ServerDisconnectedError:
+        return failed("cannot read the link state: the server closed the connection without an answer")
+    except aiohttp.ClientResponseError as exc:
+        return failed(f"cannot read the link state: not an HTTP answer ({short(exc.message)})")
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return failed(f"cannot read the link state: {type(exc).__name__}: {short(exc)}")
+    finally:
+        if own:
+            await session.close()
+    latency = (time.monotonic() - started) * 1000
+    options = {**target.options, "url": target.target}
+    return judge_report(target.endpoint_id, status, body, options, utcnow(), latency, target.conditions, headers)
+
+
+async def _direct(target: Target, session) -> CheckResult:
+    """Probe the national side itself, with the tcp or the http probe."""
+    kind = "http" if target.target.startswith(("http://", "https://")) else "tcp"
+    probe = get_probe(kind)
+    delegated = Target(target.endpoint_id, kind, target.target, target.timeout_s, target.conditions, target.options)
+    run_async = getattr(probe, "run_async", None)
+    if run_async is not None:
+        result = await run_async(delegated, session if kind == "http" else None)
+    else:
+        result = await asyncio.get_running_loop().run_in_executor(None, probe, delegated)
+    result.reason = f"national side {'reachable' if result.verdict == Status.UP else 'check failed'}: {result.reason}"
+    result.detail = {**(result.detail or {}), "via": kind}
+    return result
+
+
+async def probe_async(target: Target, session=None) -> CheckResult:
+    if target.options.get("state_path"):
+        return await _reported(target, session)
+    return await _direct(target, session)
+
+
+@register("connection")
+def probe(target: Target) -> CheckResult:
+    return run_sync(probe_async, target)
+
+
+probe.run_async = probe_async

@@ -1,0 +1,54 @@
+"""DNS probe: the name resolves within the deadline (through the system resolver, as the
+monitored clients would), optionally to expected addresses — every expected one present."""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+
+from collectors import register
+from collectors._net import ProbeFailure, resolve, run_sync
+from collectors.base import CheckResult, Target
+from dashboard.models import Status
+
+
+def _normal(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
+
+
+async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG001 - engine signature
+    name = str(target.options.get("host") or target.target)
+    expected = [_normal(a) for a in target.options.get("expected_addresses") or []]
+    started = time.monotonic()
+
+    def result(verdict: Status, reason: str, **detail) -> CheckResult:
+        latency = (time.monotonic() - started) * 1000
+        return CheckResult(target.endpoint_id, verdict, reason, latency_ms=round(latency, 1),
+                           detail={"name": name, "expected_addresses": expected, **detail})
+
+    try:
+        async with asyncio.timeout(target.timeout_s):
+            addresses = [_normal(a) for a in await resolve(name)]
+    except TimeoutError:
+        return result(Status.DOWN, f"no DNS answer for {name} within {target.timeout_s:g} s")
+    except ProbeFailure as exc:
+        return result(Status.DOWN, str(exc))
+    took = (time.monotonic() - started) * 1000
+    shown = ", ".join(addresses)
+    missing = [a for a in expected if a not in addresses]
+    if missing:
+        return result(Status.DOWN, f"{name} resolves to {shown}, not to expected {', '.join(missing)}",
+                      addresses=addresses, missing=missing)
+    matched = " (all expected addresses present)" if expected else ""
+    return result(Status.UP, f"{name} resolves to {shown}{matched} in {took:.1f} ms", addresses=addresses)
+
+
+@register("dns")
+def probe(target: Target) -> CheckResult:
+    return run_sync(probe_async, target)
+
+
+probe.run_async = probe_async

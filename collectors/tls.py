@@ -1,0 +1,238 @@
+"""TLS probe: handshake with SNI, then judge the certificate — trusted chain (system CAs or the
+endpoint's ca_bundle), hostname match, days left against a warning (degraded) and a critical
+(down) threshold. The certificate's details go to detail["certificate"] for the drill-down,
+also when verification fails: the certificate is then fetched once more without verification.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+import time
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from collectors import register
+from collectors._net import ProbeFailure, Progress, abort, client_context, connect, hostport, run_sync, short
+from collectors.base import CheckResult, Target
+from collectors.tcp import address_of
+from dashboard.models import Status
+from dashboard.timeutil import iso, utcnow
+
+DEFAULT_PORT = 443
+DEFAULT_WARNING_DAYS = 30.0
+DEFAULT_CRITICAL_DAYS = 7.0
+
+# OpenSSL verification codes (X509_V_ERR_*) and what they mean for an operator.
+_EXPIRED, _NOT_YET_VALID = 10, 9
+_HOSTNAME_MISMATCH, _IP_MISMATCH = 62, 64
+_UNTRUSTED = {2, 18, 19, 20, 21, 27}
+# SSL error reasons seen when the other side does not speak TLS at all.
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE",
+            "HTTP_REQUEST", "UNEXPECTED_EOF_WHILE_READING", "TLSV1_ALERT_PROTOCOL_VERSION"}
+
+
+async def _handshake(host: str, port: int, server_name: str, context: ssl.SSLContext, progress: Progress) -> dict:
+    """Connect and handshake; returns the DER certificate and session facts."""
+    writer = None
+    try:
+        _, writer, address, connect_ms = await connect(host, port, progress)
+        progress.phase = "TLS handshake"
+        started = time.monotonic()
+        await writer.start_tls(context, server_hostname=server_name)
+        handshake_ms = (time.monotonic() - started) * 1000
+        tls = writer.get_extra_info("ssl_object")
+        cipher = tls.cipher()
+        return {
+            "der": tls.getpeercert(binary_form=True),
+            "protocol": tls.version(),
+            "cipher": cipher[0] if cipher else None,
+            "address": address,
+            "connect_ms": connect_ms,
+            "handshake_ms": handshake_ms,
+        }
+    finally:
+        abort(writer)
+
+
+async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG001 - engine signature
+    options = target.options
+    host, port = address_of(target, DEFAULT_PORT)
+    server_name = str(options.get("server_name") or host)
+    warning_days = float(options.get("warning_days", DEFAULT_WARNING_DAYS))
+    critical_days = float(options.get("critical_days", DEFAULT_CRITICAL_DAYS))
+    where = hostport(host, port)
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + target.timeout_s
+    progress = Progress()
+
+    def result(verdict: Status, reason: str, latency_ms: float | None = None, **detail: Any) -> CheckResult:
+        latency = latency_ms if latency_ms is not None else (time.monotonic() - started) * 1000
+        return CheckResult(target.endpoint_id, verdict, reason, latency_ms=round(latency, 1),
+                           detail={"host": host, "port": port, "server_name": server_name, **detail})
+
+    try:
+        context = client_context(options.get("ca_bundle"))
+        async with asyncio.timeout_at(deadline):
+            session_facts = await _handshake(host, port, server_name, context, progress)
+    except TimeoutError:
+        if progress.phase == "resolving the name":
+            return result(Status.DOWN, f"no DNS answer for {host} within {target.timeout_s:g} s")
+        if progress.phase == "connecting":
+            return result(Status.DOWN, f"no connection to {where} within {target.timeout_s:g} s (timeout)")
+        return result(Status.DOWN, f"no TLS handshake with {where} within {target.timeout_s:g} s "
+                                   "(the service accepted the connection but never answered TLS)")
+    except ProbeFailure as exc:
+        return result(Status.DOWN, str(exc))
+    except ssl.SSLCertVerificationError as exc:
+        return await _unverified(target, exc, host, port, server_name, deadline, result)
+    except ssl.SSLError as exc:
+        reason = getattr(exc, "reason", None) or ""
+        if reason in _NOT_TLS or isinstance(exc, ssl.SSLEOFError):
+            return result(Status.DOWN, f"{where} does not speak TLS ({reason or short(exc)}): "
+                                       "is it plain HTTP or another protocol?")
+        return result(Status.DOWN, f"TLS handshake with {where} failed: {reason or short(exc)}")
+    except (ConnectionError, asyncio.IncompleteReadError, EOFError) as exc:
+        return result(Status.DOWN, f"{where} closed the connection during the TLS handshake "
+                                   f"(not a TLS service?): {short(exc) or type(exc).__name__}")
+    except OSError as exc:
+        return result(Status.DOWN, f"TLS check of {where} failed: {exc.strerror or short(exc)}")
+
+    now = utcnow()
+    cert = certificate_details(session_facts["der"], now)
+    cert.update(protocol=session_facts["protocol"], cipher=session_facts["cipher"], verified=True,
+                verify_error=None, hostname_match=True)
+    latency = session_facts["connect_ms"] + session_facts["handshake_ms"]
+    days = cert["days_left"]
+    until = cert["not_after"][:10]
+    if days <= critical_days:
+        verdict, reason = Status.DOWN, (f"certificate expires in {_days(days)} (on {until}): "
+                                        f"at or under the critical threshold of {critical_days:g} days")
+    elif days <= warning_days:
+        verdict, reason = Status.DEGRADED, (f"certificate expires in {_days(days)} (on {until}): "
+                                            f"under the warning threshold of {warning_days:g} days")
+    else:
+        verdict, reason = Status.UP, (f"certificate valid {_days(days)} more (until {until}), trusted, "
+                                      f"matches {server_name}; {session_facts['protocol']}")
+    return result(verdict, reason, latency_ms=latency, address=session_facts["address"], certificate=cert)
+
+
+async def _unverified(target, error: ssl.SSLCertVerificationError, host, port, server_name, deadline, result) -> CheckResult:
+    """Verification failed: say why, and fetch the certificate unverified for its details."""
+    cert = None
+    facts = None
+    try:
+        async with asyncio.timeout_at(deadline):
+            facts = await _handshake(host, port, server_name, client_context(verify=False), Progress())
+        cert = certificate_details(facts["der"], utcnow())
+    except Exception:  # noqa: BLE001 - the details are a bonus; the verdict stands without them
+        pass
+    message = error.verify_message or error.reason or str(error)
+    code = error.verify_code
+    if cert is not None:
+        cert.update(protocol=facts["protocol"], cipher=facts["cipher"], verified=False, verify_error=message,
+                    hostname_match=hostname_matches(server_name, cert))
+    problems = []
+    if code == _EXPIRED:
+        problems.append(_expired(cert) if cert else f"certificate expired ({message})")
+    elif code == _NOT_YET_VALID:
+        problems.append(f"certificate not valid yet (valid from {cert['not_before']})" if cert else f"certificate not valid yet ({message})")
+    elif code in (_HOSTNAME_MISMATCH, _IP_MISMATCH):
+        names = ", ".join(cert["sans"] or [cert["subject"]]) if cert else "another name"
+        problems.append(f"certificate is for {names}, not {server_name} (hostname mismatch)")
+    elif code in _UNTRUSTED:
+        issuer = f" (issuer {cert['issuer']})" if cert else ""
+        problems.append(f"certificate not trusted: {message}{issuer}; set ca_bundle for a private CA")
+    else:
+        problems.append(f"certificate verification failed: {message}")
+    # OpenSSL stops at the first problem; name the others we can see ourselves.
+    if cert is not None:
+        if code != _EXPIRED and cert["days_left"] < 0:
+            problems.append(_expired(cert))
+        if code not in (_HOSTNAME_MISMATCH, _IP_MISMATCH) and not cert["hostname_match"]:
+            problems.append(f"certificate is for {', '.join(cert['sans'] or [cert['subject']])}, not {server_name}")
+    detail = {"certificate": cert} if cert else {"certificate": None, "verify_error": message}
+    return result(Status.DOWN, "; also ".join(problems), **detail)
+
+
+def _expired(cert: dict) -> str:
+    return f"certificate expired on {cert['not_after'][:10]} ({_days(-cert['days_left'])} ago)"
+
+
+def _days(days: float) -> str:
+    if abs(days) < 1:
+        hours = abs(days) * 24
+        return f"{hours:.1f} hours"
+    return f"{days:.0f} days" if abs(days) >= 10 else f"{days:.1f} days"
+
+
+def certificate_details(der: bytes, now: datetime) -> dict[str, Any]:
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = [*san.get_values_for_type(x509.DNSName), *(str(a) for a in san.get_values_for_type(x509.IPAddress))]
+    except x509.ExtensionNotFound:
+        sans = []
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key_text = f"RSA {key.key_size}"
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key_text = f"EC {key.curve.name}"
+    else:
+        key_text = type(key).__name__.removeprefix("_")
+    not_after = cert.not_valid_after_utc
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "common_name": _common_name(cert.subject),
+        "sans": sans,
+        "serial": format(cert.serial_number, "X"),
+        "not_before": iso(cert.not_valid_before_utc),
+        "not_after": iso(not_after),
+        "days_left": round((not_after - now).total_seconds() / 86400, 2),
+        "self_signed": cert.subject == cert.issuer,
+        "key": key_text,
+        "signature_algorithm": cert.signature_hash_algorithm.name if cert.signature_hash_algorithm else None,
+        "sha256_fingerprint": cert.fingerprint(hashes.SHA256()).hex(),
+    }
+
+
+def _common_name(name: x509.Name) -> str | None:
+    values = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(values[0].value) if values else None
+
+
+def hostname_matches(server_name: str, cert: dict) -> bool:
+    """RFC 6125 in short: SAN entries only (CN only without SANs), '*' as a whole leftmost label."""
+    names = cert["sans"] or ([cert["common_name"]] if cert.get("common_name") else [])
+    try:
+        wanted_ip = ipaddress.ip_address(server_name)
+    except ValueError:
+        wanted_ip = None
+    for name in names:
+        if wanted_ip is not None:
+            try:
+                if ipaddress.ip_address(name) == wanted_ip:
+                    return True
+            except ValueError:
+                continue
+            continue
+        name, host = name.lower().rstrip("."), server_name.lower().rstrip(".")
+        if name == host:
+            return True
+        if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
+            return True
+    return False
+
+
+@register("tls")
+def probe(target: Target) -> CheckResult:
+    return run_sync(probe_async, target)
+
+
+probe.run_async = probe_async
