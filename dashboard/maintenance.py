@@ -112,7 +112,7 @@ class MaintenanceIndex:
         return cls([WindowSpec.of(row) for row in rows])
 
     def window_for(self, endpoint_id: str, system_id: str, at: datetime) -> WindowSpec | None:
-        for window in self.by_endpoint.get(endpoint_id, ()) + self.by_system.get(system_id, ()):
+        for window in self.by_endpoint.get(endpoint_id, []) + self.by_system.get(system_id, []):
             if occurrence_at(window, at) is not None:
                 return window
         return None

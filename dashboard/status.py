@@ -149,7 +149,8 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         endpoint.consecutive_successes = streak.successes
         if streak.status != endpoint.status:
             events.append(_change(session, "endpoint", endpoint, streak.status, result.reason, result.checked_at, endpoint.system_id))
-        elif streak.status != Status.UP and endpoint.status_reason != result.reason:
+        elif streak.status != Status.UP and result.verdict != Status.UP and endpoint.status_reason != result.reason:
+            # (a success while still damped 'down' keeps the failure as the reason)
             endpoint.status_reason = result.reason
             if streak.status in TROUBLE:
                 _touch_incident(session, "endpoint", endpoint.id, result.reason)
