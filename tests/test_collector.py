@@ -1,0 +1,136 @@
+"""Scheduling at scale: hanging targets never delay others, checks that cannot start on time
+are recorded as missed, starts are spread, and 'check now' works across processes (DB)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from collectors.base import Target
+from collectors.conditions import parse
+from dashboard.engine import ProbeEngine
+from dashboard.models import Agency, CheckRequest, CheckResult as CheckRow, Endpoint, Status, System
+from dashboard.scheduler import Collector, request_check
+from http_targets import HttpTargets, RawServer
+from conftest import wait_for
+
+
+@pytest.fixture(scope="module")
+def web():
+    server = HttpTargets().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hanging():
+    server = RawServer()
+    yield server
+    server.stop()
+
+
+class Sink:
+    def __init__(self):
+        self.results = []
+        self.lock = threading.Lock()
+
+    def __call__(self, result):
+        with self.lock:
+            self.results.append((time.monotonic(), result))
+
+    def of(self, endpoint_id):
+        with self.lock:
+            return [r for _, r in self.results if r.endpoint_id == endpoint_id]
+
+
+def http_target(endpoint_id, url, timeout=1.0):
+    return Target(endpoint_id, "http", url, timeout, (parse("[STATUS] == 200"),), {})
+
+
+def test_hanging_targets_do_not_delay_healthy_checks(web, hanging, monkeypatch):
+    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: a)  # all due at once: worst case
+    sink = Sink()
+    engine = ProbeEngine(sink, max_concurrent=100).start()
+    try:
+        targets = [(http_target(f"hang.{i}", f"http://127.0.0.1:{hanging.port}/", timeout=1.5), 2.0) for i in range(60)]
+        targets += [(http_target(f"ok.{i}", web.url + "/ok"), 0.5) for i in range(5)]
+        engine.set_targets(targets)
+        time.sleep(2.2)
+    finally:
+        engine.stop()
+    for i in range(5):
+        healthy = sink.of(f"ok.{i}")
+        assert len(healthy) >= 4, healthy  # every 0.5 s, while 60 checks hang
+        assert all(r.verdict == Status.UP and r.latency_ms < 300 for r in healthy)
+    hung = [r for r in sink.of("hang.0")]
+    assert hung and hung[0].verdict == Status.DOWN and "timeout" in hung[0].reason
+    assert engine.stats.missed == 0
+
+
+def test_checks_that_cannot_start_on_time_are_recorded_as_missed(hanging, monkeypatch):
+    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: a)
+    sink = Sink()
+    engine = ProbeEngine(sink, max_concurrent=2).start()  # far too few slots for 6 hanging checks
+    try:
+        engine.set_targets([(http_target(f"hang.{i}", f"http://127.0.0.1:{hanging.port}/", timeout=0.9), 1.0) for i in range(6)])
+        time.sleep(2.6)
+    finally:
+        engine.stop()
+    missed = [r for _, r in sink.results if r.missed]
+    assert missed, "slots that could not start must be recorded"
+    assert all(r.verdict == Status.UNKNOWN and r.reason.startswith("check could not start on time") for r in missed)
+    assert engine.stats.missed == len(missed)
+    assert engine.stats.started + engine.stats.missed <= engine.stats.due  # the rest still waited at stop
+
+
+def test_start_times_are_spread_over_the_interval():
+    engine = ProbeEngine(lambda r: None).start()
+    try:
+        engine.set_targets([(http_target(f"e.{i}", "http://127.0.0.1:9/"), 30.0) for i in range(1000)])
+        wait_for(lambda: engine.scheduled() == 1000, 5)
+        dues = sorted(entry.due for entry in engine._entries.values())
+    finally:
+        engine.stop()
+    assert dues[-1] - dues[0] > 25  # not one burst
+    per_second = [sum(1 for d in dues if int(d - dues[0]) == s) for s in range(30)]
+    assert max(per_second) < 80  # about 33 a second on average
+
+
+@pytest.fixture
+def collector_db(sqlite_db, web):
+    with sqlite_db.session() as session:
+        session.add(Agency(id="skhcn", name_vi="Sở KH&CN", name_en="DoST", kind="department"))
+        session.add(System(id="lgsp", name_vi="LGSP", name_en="LGSP", owner_agency_id="skhcn"))
+        session.flush()
+        session.add(Endpoint(id="lgsp.health", system_id="lgsp", name="gateway", kind="http", target=web.url + "/ok",
+                             interval_s=120, timeout_s=2, options={"conditions": ["[STATUS] == 200"]}))
+    return sqlite_db
+
+
+def test_collector_check_now_through_the_database(collector_db, monkeypatch):
+    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: b)  # first regular check in 120 s
+    collector = Collector(collector_db, housekeeping=False)
+    collector.start()
+    try:
+        wait_for(lambda: collector.is_leader and collector.engine.scheduled() == 1, 10, message="lease")
+        # another process (the web) asks through the database
+        with collector_db.session() as session:
+            request_check(session, "lgsp.health", requested_by="test")
+        asked = time.monotonic()
+
+        def stored():
+            with collector_db.session() as session:
+                return session.scalars(select(CheckRow)).all()
+
+        rows = wait_for(stored, 5, 0.1, message="the requested check")
+        assert time.monotonic() - asked < 3.5
+        assert rows[0].verdict == "up"
+        with collector_db.session() as session:
+            assert session.scalars(select(CheckRequest)).one().picked_at is not None
+            assert session.get(Endpoint, "lgsp.health").status == Status.UP
+        assert collector.check_now("lgsp.health") is True
+        assert collector.check_now("nope") is False
+    finally:
+        collector.stop()
