@@ -79,9 +79,9 @@ def judge(endpoint_id: str, last: Ping | None, now: datetime, period_s: float, g
 
 
 def _duration(seconds: float) -> str:
-    seconds = round(seconds)
     if seconds < 120:
-        return f"{seconds} s"
+        return f"{round(seconds, 1):g} s"
+    seconds = round(seconds)
     if seconds < 7200:
         return f"{seconds // 60} min" + (f" {seconds % 60} s" if seconds % 60 and seconds < 600 else "")
     if seconds < 172_800:

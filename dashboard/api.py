@@ -95,6 +95,13 @@ def incidents():
 # --- heartbeats (issue 3A): push checks; see docs/probes.md
 
 
+@api.record_once
+def _mask_heartbeat_tokens(_state) -> None:
+    from dashboard.heartbeats import mask_tokens_in_access_logs
+
+    mask_tokens_in_access_logs()
+
+
 @api.route("/heartbeat/<token>", methods=["GET", "POST"])
 def heartbeat(token: str):
     """A system or commune server says it is alive. GET works for a plain cron `curl`."""
@@ -114,6 +121,19 @@ def heartbeat(token: str):
         log.info("heartbeat %s from %s rejected: %s", heartbeats.masked(token), request.remote_addr, exc.message)
         return jsonify({"error": exc.message}), exc.http_status
     return jsonify(answer), 200
+
+
+# --- wall display (issue 4): the optional province boundary drawn under the map's markers
+
+
+@api.get("/map/boundary.geojson")
+def map_boundary():
+    from flask import abort, send_file
+
+    path = runtime().settings.map_boundary_geojson
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path.resolve(), mimetype="application/geo+json", max_age=3600)
 
 
 @api.errorhandler(SQLAlchemyError)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -122,6 +123,25 @@ def latest_ping(session: Session, endpoint_id: str) -> Ping | None:
 def recent_pings(session: Session, endpoint_id: str, limit: int = 20) -> list[HeartbeatPing]:
     return list(session.scalars(select(HeartbeatPing).where(HeartbeatPing.endpoint_id == endpoint_id)
                                 .order_by(HeartbeatPing.received_at.desc()).limit(limit)))
+
+
+class TokenMasking(logging.Filter):
+    """Access logs (werkzeug, gunicorn) print request paths: cut heartbeat tokens to 4 characters."""
+
+    _PATH = re.compile(r"(/api/heartbeat/[A-Za-z0-9_-]{0,4})[^\s?\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "/api/heartbeat/" in text:
+            record.msg, record.args = self._PATH.sub(r"\1…", text), None
+        return True
+
+
+def mask_tokens_in_access_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenMasking) for f in logger.filters):
+            logger.addFilter(TokenMasking())
 
 
 class PingReader:
