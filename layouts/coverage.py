@@ -9,6 +9,7 @@ from flask import current_app
 
 from dashboard.i18n import t
 from dashboard.plans import views
+from layouts.components.leadership_tables import progress_bar, systems_table
 from layouts.components.progress_charts import trend_line
 
 dash.register_page(__name__, path="/coverage", title="IOC Quảng Ngãi — Mức độ tích hợp", name="Mức độ tích hợp")
@@ -19,36 +20,6 @@ GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 def layout(**_query):
     return html.Div([dcc.Interval(id="coverage-refresh", interval=REFRESH_MS), html.Div(id="coverage-content")], className="coverage-page")
-
-
-def yes_no(value: bool, lang: str) -> html.Span:
-    return html.Span(("✔ " if value else "✖ ") + t("coverage.yes" if value else "coverage.no", lang), className="coverage-yes" if value else "coverage-no")
-
-
-def source_tag(source: str, lang: str) -> html.Span:
-    return html.Span(f"({t(f'coverage.source.{source}', lang)})", className=f"source-tag source-{source}")
-
-
-def _pct_bar(value: float) -> dbc.Progress:
-    color = "success" if value >= 80 else ("warning" if value >= 50 else "danger")
-    return dbc.Progress(value=value, label=f"{value:.0f}%", color=color, className="progress-cell")
-
-
-def systems_table(systems: list[dict], lang: str) -> dbc.Table:
-    name = "name_en" if lang == "en" else "name_vi"
-    platform = "platform_en" if lang == "en" else "platform_vi"
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.system", "col.platform", "col.connected", "col.integrated", "col.sharing")]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(s[name]),
-            html.Td([html.Div(link[platform]) for link in s["links"]]),
-            html.Td([html.Div([yes_no(link["connected"], lang), " ", source_tag(link["source"], lang)]) for link in s["links"]]),
-            html.Td(_pct_bar(s.get("integrated", 0.0))),
-            html.Td(_pct_bar(s.get("sharing", 0.0))),
-        ])
-        for s in systems
-    ])
-    return dbc.Table([head, body], size="sm", hover=True, className="coverage-table", id="coverage-systems")
 
 
 def agencies_table(agencies: list[dict], systems: list[dict], lang: str, table_id: str) -> html.Div:
@@ -70,7 +41,7 @@ def agencies_table(agencies: list[dict], systems: list[dict], lang: str, table_i
                 cls = "coverage-yes" if state["sharing"] else "coverage-no"
                 tip = f"{t('coverage.integrated', lang)}: {t('coverage.yes' if state['integrated'] else 'coverage.no', lang)}; {t('coverage.connected', lang)}: {t('coverage.yes' if state['connected'] else 'coverage.no', lang)}"
                 cells.append(html.Td(html.Span(mark, className=cls, title=tip)))
-        cells.append(html.Td(_pct_bar(agency["sharing"])))
+        cells.append(html.Td(progress_bar(agency["sharing"])))
         rows.append(html.Tr(cells))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, className="coverage-table mb-0", id=table_id)
 

@@ -12,12 +12,12 @@ from dashboard.i18n import t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template, views
 from dashboard.plans.importer import parse_upload
+from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
 from layouts.components.progress_map import progress_map_figure
 
 dash.register_page(__name__, path="/progress", title="IOC Quảng Ngãi — Tiến độ kế hoạch", name="Tiến độ kế hoạch")
 
-LIST_LIMIT = 25
 PREVIEW_ROWS = 20
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
@@ -63,72 +63,9 @@ def _runtime():
     return current_app.extensions["ioc"]
 
 
-def _name(row, lang: str) -> str:
-    return row.name_en if lang == "en" else row.name_vi
-
-
-def progress_bar(percent: float) -> dbc.Progress:
-    color = "success" if percent >= 80 else ("warning" if percent >= 50 else "danger")
-    return dbc.Progress(value=percent, label=f"{percent:.0f}%", color=color, className="progress-cell")
-
 
 def _kpi(value: str, label: str, cls: str = "") -> html.Div:
     return html.Div([html.Div(value, className="kpi-value"), html.Div(label, className="kpi-label")], className=f"kpi {cls}".strip())
-
-
-def _agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.tasks", "col.overdue", "col.at_risk")]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(_name(r, lang)),
-            html.Td(r.partner or "—"),
-            html.Td(progress_bar(r.percent) if r.has_plan else html.Span(t("no_plan", lang), className="text-muted")),
-            html.Td(f"{r.done}/{r.tasks}"),
-            html.Td(str(r.overdue), className="text-danger fw-bold" if r.overdue else ""),
-            html.Td(str(r.at_risk), className="text-warning fw-bold" if r.at_risk else ""),
-        ])
-        for r in rows
-    ])
-    return dbc.Table([head, body], size="sm", hover=True, className="progress-table mb-0", id=table_id or "")
-
-
-def _partner_table(partners, lang: str) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.rank", "col.partner", "col.agencies", "col.percent", "col.overdue", "col.behind")]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent)),
-            html.Td(str(g.overdue), className="text-danger fw-bold" if g.overdue else ""), html.Td(str(g.behind)),
-        ])
-        for rank, g in enumerate(partners, start=1)
-    ])
-    return dbc.Table([head, body], size="sm", className="partner-table mb-0", id="partner-ranking")
-
-
-def task_table(tasks: list[dict], lang: str, table_id: str, late: bool) -> html.Div:
-    if not tasks:
-        return html.P(t("progress.none", lang), className="text-muted small mb-0", id=table_id)
-    name = "agency_en" if lang == "en" else "agency_vi"
-    index = 1 if lang == "en" else 0
-    columns = ["col.agency", "col.task", "col.category", "col.due", "col.days_late" if late else "col.percent", "col.partner"]
-    if late:
-        columns.insert(5, "col.percent")
-    rows = []
-    for task in tasks[:LIST_LIMIT]:
-        cells = [
-            html.Td(task[name]), html.Td(task["title"]),
-            html.Td(template.CATEGORIES.get(task["category"], (task["category"],) * 2)[index]),
-            html.Td(template.format_date(task["due"])),
-        ]
-        if late:
-            cells.append(html.Td(str(task["days_late"]), className="text-danger fw-bold"))
-        cells.append(html.Td(f"{task['percent']:.0f}%"))
-        cells.append(html.Td(task["partner"] or "—"))
-        rows.append(html.Tr(cells))
-    more = len(tasks) - LIST_LIMIT
-    return html.Div([
-        dbc.Table([html.Thead(html.Tr([html.Th(t(c, lang)) for c in columns])), html.Tbody(rows)], size="sm", className="task-table mb-0", id=table_id),
-        html.P(t("progress.more", lang, n=more), className="small text-muted mb-0") if more > 0 else None,
-    ])
 
 
 def _card(title: str, body, cls: str = "") -> dbc.Card:
@@ -164,9 +101,9 @@ def render(lang, _version):
     groups = view["groups"]
     top = dbc.Row(
         [
-            dbc.Col(_card(t("progress.laggards", lang), _agency_table(view["laggards"], lang, "laggards-table"), "laggards-card"), lg=7, className="mb-3"),
+            dbc.Col(_card(t("progress.laggards", lang), agency_table(view["laggards"], lang, "laggards-table"), "laggards-card"), lg=7, className="mb-3"),
             dbc.Col(_card(t("progress.partners", lang), [
-                _partner_table(partners, lang),
+                partner_table(partners, lang),
                 dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180), config=GRAPH_CONFIG),
             ], "partners-card"), lg=5, className="mb-3"),
         ]
@@ -192,7 +129,7 @@ def render(lang, _version):
         html.Details(
             [
                 html.Summary(f"{t(f'group.{key}', lang)} ({sum(1 for r in rows if r.group == key)})"),
-                _agency_table([r for r in rows if r.group == key], lang, f"agencies-{key}"),
+                agency_table([r for r in rows if r.group == key], lang, f"agencies-{key}"),
             ],
             open=key == "departments",
             className="mb-2",

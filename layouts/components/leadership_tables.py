@@ -1,0 +1,100 @@
+"""Tables shared by the leadership pages and the weekly report (issue 6). Pages import from
+here, never from each other (Dash registers page modules under their own names)."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.i18n import t
+from dashboard.plans import template
+
+LIST_LIMIT = 25
+
+
+def _name(row, lang: str) -> str:
+    return row.name_en if lang == "en" else row.name_vi
+
+
+def progress_bar(percent: float) -> dbc.Progress:
+    color = "success" if percent >= 80 else ("warning" if percent >= 50 else "danger")
+    return dbc.Progress(value=percent, label=f"{percent:.0f}%", color=color, className="progress-cell")
+
+
+def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.tasks", "col.overdue", "col.at_risk")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(_name(r, lang)),
+            html.Td(r.partner or "—"),
+            html.Td(progress_bar(r.percent) if r.has_plan else html.Span(t("no_plan", lang), className="text-muted")),
+            html.Td(f"{r.done}/{r.tasks}"),
+            html.Td(str(r.overdue), className="text-danger fw-bold" if r.overdue else ""),
+            html.Td(str(r.at_risk), className="text-warning fw-bold" if r.at_risk else ""),
+        ])
+        for r in rows
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, className="progress-table mb-0", id=table_id or "")
+
+
+def partner_table(partners, lang: str) -> dbc.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.rank", "col.partner", "col.agencies", "col.percent", "col.overdue", "col.behind")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent)),
+            html.Td(str(g.overdue), className="text-danger fw-bold" if g.overdue else ""), html.Td(str(g.behind)),
+        ])
+        for rank, g in enumerate(partners, start=1)
+    ])
+    return dbc.Table([head, body], size="sm", className="partner-table mb-0", id="partner-ranking")
+
+
+def task_table(tasks: list[dict], lang: str, table_id: str, late: bool) -> html.Div:
+    if not tasks:
+        return html.P(t("progress.none", lang), className="text-muted small mb-0", id=table_id)
+    name = "agency_en" if lang == "en" else "agency_vi"
+    index = 1 if lang == "en" else 0
+    columns = ["col.agency", "col.task", "col.category", "col.due", "col.days_late" if late else "col.percent", "col.partner"]
+    if late:
+        columns.insert(5, "col.percent")
+    rows = []
+    for task in tasks[:LIST_LIMIT]:
+        cells = [
+            html.Td(task[name]), html.Td(task["title"]),
+            html.Td(template.CATEGORIES.get(task["category"], (task["category"],) * 2)[index]),
+            html.Td(template.format_date(task["due"])),
+        ]
+        if late:
+            cells.append(html.Td(str(task["days_late"]), className="text-danger fw-bold"))
+        cells.append(html.Td(f"{task['percent']:.0f}%"))
+        cells.append(html.Td(task["partner"] or "—"))
+        rows.append(html.Tr(cells))
+    more = len(tasks) - LIST_LIMIT
+    return html.Div([
+        dbc.Table([html.Thead(html.Tr([html.Th(t(c, lang)) for c in columns])), html.Tbody(rows)], size="sm", className="task-table mb-0", id=table_id),
+        html.P(t("progress.more", lang, n=more), className="small text-muted mb-0") if more > 0 else None,
+    ])
+
+
+def yes_no(value: bool, lang: str) -> html.Span:
+    return html.Span(("✔ " if value else "✖ ") + t("coverage.yes" if value else "coverage.no", lang), className="coverage-yes" if value else "coverage-no")
+
+
+def source_tag(source: str, lang: str) -> html.Span:
+    return html.Span(f"({t(f'coverage.source.{source}', lang)})", className=f"source-tag source-{source}")
+
+
+def systems_table(systems: list[dict], lang: str) -> dbc.Table:
+    name = "name_en" if lang == "en" else "name_vi"
+    platform = "platform_en" if lang == "en" else "platform_vi"
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.system", "col.platform", "col.connected", "col.integrated", "col.sharing")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(s[name]),
+            html.Td([html.Div(link[platform]) for link in s["links"]]),
+            html.Td([html.Div([yes_no(link["connected"], lang), " ", source_tag(link["source"], lang)]) for link in s["links"]]),
+            html.Td(progress_bar(s.get("integrated", 0.0))),
+            html.Td(progress_bar(s.get("sharing", 0.0))),
+        ])
+        for s in systems
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, className="coverage-table", id="coverage-systems")

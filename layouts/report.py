@@ -1,0 +1,106 @@
+"""The weekly leadership report: a print-styled page (A4, assets/theme/report.css) and an
+XLSX export, in Vietnamese (issue 6)."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, clientside_callback, dcc, html
+from flask import current_app
+
+from dashboard.i18n import local_time, t
+from dashboard.plans import report as weekly
+from dashboard.plans.template import format_date
+from layouts.components.progress_charts import percent_bars, trend_line
+from layouts.components.leadership_tables import agency_table, partner_table, systems_table, task_table
+
+dash.register_page(__name__, path="/report", title="IOC Quảng Ngãi — Báo cáo tuần", name="Báo cáo tuần")
+
+PRINT_GRAPH = {"displayModeBar": False, "staticPlot": True}
+
+
+def layout(**_query):
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(id="report-print", color="primary", className="me-2"),
+                    dbc.Button(id="report-xlsx", color="secondary", outline=True),
+                    dcc.Download(id="report-download"),
+                    html.Span(id="report-print-done", hidden=True),
+                ],
+                className="report-actions mb-3 no-print",
+            ),
+            html.Div(id="report-content", className="weekly-report"),
+        ]
+    )
+
+
+clientside_callback(
+    "function(n) { if (n) { window.print(); } return ''; }",
+    Output("report-print-done", "children"),
+    Input("report-print", "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+@callback(Output("report-print", "children"), Output("report-xlsx", "children"), Input("lang-toggle", "value"))
+def translate(lang):
+    return t("report.print", lang), t("report.xlsx", lang)
+
+
+def _section(title: str, body) -> html.Section:
+    return html.Section([html.H2(title, className="report-h2"), body], className="report-section")
+
+
+@callback(Output("report-content", "children"), Input("lang-toggle", "value"))
+def render(lang):
+    lang = lang or "vi"
+    with current_app.extensions["ioc"].db.session() as session:
+        report = weekly.weekly_report(session)
+    progress, coverage = report["progress"], report["coverage"]
+    previous = report["previous_percent"]
+    summary = t(
+        "report.summary_text", lang,
+        progress=f"{progress['province_percent']:.1f}",
+        previous=f"{previous:.1f}%" if previous is not None else "—",
+        coverage=f"{coverage['province_percent']:.1f}",
+        overdue=len(progress["overdue"]), at_risk=len(progress["at_risk"]),
+    )
+    partners = progress["partners"]
+    return [
+        html.Header(
+            [
+                html.Div(t("app.title", lang), className="report-org"),
+                html.H1(t("report.heading", lang), className="report-title"),
+                html.Div(t("report.week", lang, start=format_date(report["week_start"]), end=format_date(report["week_end"])), className="report-week"),
+                html.Div(t("report.generated", lang, time=local_time(report["generated_at"], with_date=True)), className="report-generated"),
+                html.Div(t("plans.demo_badge", lang), className="report-demo", id="report-demo") if progress["demo"] else None,
+            ],
+            className="report-header",
+        ),
+        _section(t("report.summary", lang), html.P(summary, id="report-summary")),
+        _section(t("progress.partners", lang), html.Div([
+            partner_table(partners, lang),
+        ])),
+        html.Div(
+            [
+                _section(t("progress.trend", lang), dcc.Graph(figure=trend_line(progress["trend"], 100, height=200), config=PRINT_GRAPH, className="report-graph")),
+                _section(t("coverage.trend", lang), dcc.Graph(figure=trend_line(coverage["trend"], 100, height=200), config=PRINT_GRAPH, className="report-graph")),
+            ],
+            className="report-two",
+        ),
+        _section(t("progress.groups", lang), dcc.Graph(
+            figure=percent_bars([t(f"group.{g.key}", lang) for g in progress["groups"]], [g.percent for g in progress["groups"]], 130),
+            config=PRINT_GRAPH, className="report-graph",
+        )),
+        _section(t("progress.laggards", lang), agency_table(progress["laggards"], lang, "report-laggards")),
+        _section(t("coverage.systems", lang), systems_table(coverage["systems"], lang)),
+        _section(t("progress.overdue", lang), task_table(progress["overdue"], lang, "report-overdue", late=True)),
+    ]
+
+
+@callback(Output("report-download", "data"), Input("report-xlsx", "n_clicks"), prevent_initial_call=True)
+def download(_n):
+    with current_app.extensions["ioc"].db.session() as session:
+        report = weekly.weekly_report(session)
+    return dcc.send_bytes(weekly.build_report_xlsx(report), weekly.report_filename(report["week_start"]))

@@ -1,0 +1,170 @@
+"""Plans on a real database (SQLite and PostgreSQL): import, replace, snapshots, coverage,
+export, demo data."""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from dashboard.catalog import apply_catalog, parse_catalog
+from dashboard.communes import AdminUnit
+from dashboard.models import CoverageSnapshot, Link, Plan, ProgressSnapshot, Task
+from dashboard.plans import store, template, views
+from dashboard.plans.demo import load_demo_plans
+from dashboard.plans.importer import parse_plan_file
+from dashboard.timeutil import utcnow
+
+CATALOG = """
+version: 1
+national_platforms:
+  - {id: ndxp, name_vi: NDXP, name_en: NDXP}
+  - {id: axis, name_vi: Trục liên thông, name_en: Axis}
+agencies:
+  - {id: skhcn, name_vi: Sở Khoa học và Công nghệ, name_en: DOST, partner: VNPT}
+  - {id: syt, name_vi: Sở Y tế, name_en: Health, partner: Viettel}
+communes:
+  include: true
+  partner_default: FPT
+systems:
+  - id: lgsp
+    name_vi: LGSP
+    name_en: LGSP
+    owner: skhcn
+    endpoints:
+      - {id: link-ndxp, url: "http://127.0.0.1:9/links", interval: 60s, timeout: 5s}
+    connections:
+      - {platform: ndxp, endpoint: link-ndxp}
+  - id: qlvb
+    name_vi: QLVB
+    name_en: Documents
+    owner: skhcn
+    endpoints:
+      - {id: health, url: "http://127.0.0.1:9/health", interval: 60s, timeout: 5s}
+    connections:
+      - {platform: axis, declared: in_progress}
+"""
+UNITS = [
+    AdminUnit("21025", "Xã Bình Sơn", "Bình Sơn", "commune", 15.3, 108.7),
+    AdminUnit("21028", "Phường Trương Quang Trọng", "Trương Quang Trọng", "ward", 15.1, 108.8),
+]
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def db(any_db):
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG), units=UNITS)
+    return any_db
+
+
+def import_csv(db, rows: list[dict], name="plan.csv", today=TODAY):
+    with db.session() as session:
+        report = parse_plan_file(name, template.build_csv(rows), views.reference(session))
+        assert report.ok, [(p.row, p.message("en")) for p in report.problems]
+        return store.apply_import(session, report, today)
+
+
+def task(agency="skhcn", title="Tích hợp LGSP", category="tich_hop", status="dang_thuc_hien", percent=50, due=TODAY + timedelta(days=30), systems=("lgsp",), partner=""):
+    return {"agency": agency, "partner": partner, "title": title, "category": category, "owner": "CNTT", "start": TODAY - timedelta(days=30),
+            "due": due, "status": status, "percent": percent, "systems": list(systems), "notes": ""}
+
+
+def test_import_progress_and_replace(db):
+    counts = import_csv(db, [
+        task(),
+        task(title="Rà soát", category="ra_soat", status="hoan_thanh", percent=100, systems=()),
+        task(agency="21025", title="Tích hợp QLVB", systems=("qlvb",), percent=10, due=TODAY - timedelta(days=2)),
+    ])
+    assert counts == {"agencies": 2, "tasks": 3}
+    with db.session() as session:
+        view = views.progress_view(session, TODAY)
+        rows = {r.agency_id: r for r in view["agencies"]}
+        assert (rows["skhcn"].percent, rows["skhcn"].done, rows["skhcn"].partner) == (75.0, 1, "VNPT")
+        assert (rows["unit-21025"].percent, rows["unit-21025"].overdue, rows["unit-21025"].partner) == (10.0, 1, "FPT")
+        assert not rows["syt"].has_plan
+        assert [t["title"] for t in view["overdue"]] == ["Tích hợp QLVB"]
+        assert view["overdue"][0]["days_late"] == 2
+        assert {p["id"] for p in view["map_points"]} == {"unit-21025", "unit-21028"}
+        week = session.scalars(select(ProgressSnapshot).order_by(ProgressSnapshot.agency_id)).all()
+        assert [(s.week_start, s.agency_id, s.percent) for s in week] == [(date(2026, 11, 23), "skhcn", 75.0), (date(2026, 11, 23), "unit-21025", 10.0)]
+
+    # A second file replaces the tasks of the agencies it names, and only theirs.
+    import_csv(db, [task(title="Nâng cấp", category="nang_cap", percent=90, systems=(), partner="MobiFone")], today=TODAY + timedelta(days=7))
+    with db.session() as session:
+        plan = session.scalar(select(Plan).where(Plan.agency_id == "skhcn"))
+        assert [t.title for t in plan.tasks] == ["Nâng cấp"] and plan.partner == "MobiFone"
+        assert session.scalar(select(func.count()).select_from(Task)) == 2
+        view = views.progress_view(session, TODAY + timedelta(days=7))
+        assert view["trend"][-2:] == [(date(2026, 11, 23), 21.2), (date(2026, 11, 30), 25.0)]  # mean over the 4 agencies
+
+
+def test_nothing_is_imported_from_a_bad_file(db):
+    with db.session() as session:
+        report = parse_plan_file("bad.csv", template.build_csv([task(), task(agency="nope")]), views.reference(session))
+        assert not report.ok
+        with pytest.raises(store.NotImportable):
+            store.apply_import(session, report, TODAY)
+        assert session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_coverage_live_and_declared_and_daily_snapshot(db):
+    import_csv(db, [
+        task(status="hoan_thanh", percent=100),  # skhcn integrated with lgsp
+        task(title="QLVB", status="hoan_thanh", percent=100, systems=("qlvb",)),  # and qlvb
+        task(agency="syt", title="LGSP", status="hoan_thanh", percent=100),
+    ])
+    now = utcnow()
+    with db.session() as session:
+        link = session.get(Link, "lgsp.ndxp")
+        link.status, link.last_check_at = "up", now
+    with db.session() as session:
+        view = views.coverage_view(session, now)
+    systems = {s["id"]: s for s in view["systems"]}
+    assert (systems["lgsp"]["connected_now"], systems["lgsp"]["source"]) == (True, "live")
+    assert (systems["qlvb"]["connected_now"], systems["qlvb"]["source"], systems["qlvb"]["links"][0]["detail"]) == (False, "declared", "in_progress")
+    # 4 agencies x 2 linked systems; sharing: skhcn/lgsp and syt/lgsp
+    assert view["province_percent"] == 25.0
+    assert systems["lgsp"]["sharing"] == 50.0 and systems["qlvb"]["integrated"] == 25.0
+    agencies = {a["id"]: a for a in view["agencies"]}
+    assert agencies["skhcn"]["systems"]["qlvb"] == {"integrated": True, "connected": False, "sharing": False}
+
+    with db.session() as session:  # the live check fails: coverage drops, today's snapshot follows
+        session.get(Link, "lgsp.ndxp").status = "down"
+    with db.session() as session:
+        again = views.coverage_view(session, now)
+        assert again["province_percent"] == 0.0
+        province = session.scalars(select(CoverageSnapshot).where(CoverageSnapshot.subject_type == "province")).all()
+        assert [(s.day, s.percent) for s in province] == [(views.local_today(now), 0.0)]
+        assert again["trend"] == [(views.local_today(now), 0.0)]
+
+
+def test_export_then_reimport_gives_the_same_plans(db):
+    import_csv(db, [task(), task(agency="21025", title="Rà soát", category="ra_soat", systems=("lgsp", "qlvb"))])
+    with db.session() as session:
+        agencies, systems = views.code_lists(session)
+        data = template.build_xlsx(views.export_rows(session), agencies, systems)
+        codes = [row[1].value for row in load_workbook(io.BytesIO(data))[template.CODES_SHEET].iter_rows(min_row=2)]
+        assert "21025" in codes and "lgsp" in codes
+        report = parse_plan_file("export.xlsx", data, views.reference(session))
+        assert report.ok
+        assert sorted((t.agency_id, t.title, t.systems) for t in report.tasks) == [
+            ("skhcn", "Tích hợp LGSP", ("lgsp",)), ("unit-21025", "Rà soát", ("lgsp", "qlvb"))
+        ]
+
+
+def test_demo_plans_are_labelled_and_loaded_once(db):
+    with db.session() as session:
+        assert load_demo_plans(session, TODAY)
+    with db.session() as session:
+        assert not load_demo_plans(session, TODAY)  # idempotent
+        plans = session.scalars(select(Plan)).all()
+        assert len(plans) == 4 and {p.source for p in plans} == {"demo"}
+        view = views.progress_view(session, TODAY)
+        assert view["demo"]
+        trend = [p for _, p in view["trend"]]
+        assert len(trend) == 12 and all(p is not None for p in trend) and trend[0] < trend[-1]
+        days = session.scalar(select(func.count()).select_from(CoverageSnapshot).where(CoverageSnapshot.subject_type == "province"))
+        assert days >= 80
