@@ -1,0 +1,65 @@
+"""What a technician can do from a drill-down page (issue 5): check now, acknowledge an
+incident, schedule maintenance. Each action passes `permissions.require` first, and each is
+one small adapter so that wiring it to the collector / maintenance modules is a one-line change.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.maintenance import MaintenanceError, create_window
+from dashboard.models import Endpoint, Incident
+from dashboard.permissions import require
+from dashboard.scheduler import request_check
+from dashboard.timeutil import utcnow
+
+MAX_COMMENT_CHARS = 2000
+
+
+class ActionError(ValueError):
+    """An action that cannot be done; the message says why in plain words."""
+
+
+def check_now(session: Session, endpoint_ids: list[str], user: str | None = None) -> int:
+    """Ask the collector, wherever it runs, to check these endpoints now (a CheckRequest each,
+    picked up by dashboard.scheduler within a second or two)."""
+    require("check_now", user)
+    known = sorted(set(session.scalars(select(Endpoint.id).where(Endpoint.id.in_(endpoint_ids), Endpoint.active.is_(True)))))
+    if not known:
+        raise ActionError("no active endpoint to check")
+    for endpoint_id in known:
+        request_check(session, endpoint_id, requested_by=user)
+    return len(known)
+
+
+def acknowledge(session: Session, incident_id: int, comment: str, user: str | None = None,
+                now: datetime | None = None) -> Incident:
+    """Mark an incident as seen and being handled, with a comment saying what is being done."""
+    require("acknowledge", user)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise ActionError(f"no incident {incident_id}")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ActionError("write a comment: what is being done about it")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise ActionError(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+    incident.acknowledged_at = now or utcnow()
+    incident.acknowledged_by = user
+    incident.ack_comment = comment
+    session.flush()
+    return incident
+
+
+def schedule_maintenance(session: Session, *, reason: str, starts_at: datetime, duration: timedelta,
+                         system_id: str | None = None, endpoint_id: str | None = None,
+                         user: str | None = None, now: datetime | None = None):
+    """Plan a one-off maintenance window for a system or one endpoint."""
+    require("schedule_maintenance", user)
+    try:
+        return create_window(session, reason=reason, starts_at=starts_at, ends_at=starts_at + duration,
+                             system_id=system_id, endpoint_id=endpoint_id, created_by=user, now=now)
+    except MaintenanceError as exc:
+        raise ActionError(str(exc)) from None

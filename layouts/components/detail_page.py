@@ -1,0 +1,355 @@
+"""The drill-down page shared by /systems/<id>, /endpoints/<id> and /links/<id> (issue 5):
+its layout and its callbacks. Only one detail page is shown at a time, so the ids are shared.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from flask import current_app
+from sqlalchemy import select
+
+from dashboard import actions, detail_queries
+from dashboard.i18n import VN_TZ, t
+from dashboard.models import Endpoint, Link
+from dashboard.permissions import Forbidden
+from dashboard.timeutil import utcnow
+from layouts.components import detail_sections as sections
+from layouts.components.dependency_graph import dependency_figure
+from layouts.components.history_charts import availability_figure, latency_figure
+
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
+HISTORY_REFRESH_MS = 60_000
+
+
+def _runtime():
+    return current_app.extensions["ioc"]
+
+
+def detail_layout(kind: str, subject_id: str) -> html.Div:
+    runtime = _runtime()
+    return html.Div(
+        [
+            dcc.Store(id="detail-subject", data={"type": kind, "id": subject_id}),
+            dcc.Store(id="detail-bump", data=0),
+            dcc.Interval(id="detail-refresh", interval=runtime.settings.refresh_ms),
+            dcc.Interval(id="detail-history-refresh", interval=HISTORY_REFRESH_MS),
+            html.Div(id="detail-body"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        html.Div(
+                            html.Div(
+                                [
+                                    html.Div(
+                                        [html.H2(id="detail-history-title", className="h6 card-title mb-0 me-3"),
+                                         sections.range_selector(detail_queries.DEFAULT_RANGE),
+                                         dbc.Button(id="detail-export", color="link", size="sm", className="ms-auto")],
+                                        className="d-flex align-items-center flex-wrap gap-2 mb-2",
+                                    ),
+                                    html.Div(id="detail-uptime"),
+                                    dcc.Graph(id="detail-latency", config=GRAPH_CONFIG),
+                                    dcc.Graph(id="detail-availability", config=GRAPH_CONFIG),
+                                ],
+                                className="card-body",
+                            ),
+                            className="card detail-card mb-3",
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(_actions_card(kind), lg=4),
+                ]
+            ),
+            html.Div(id="detail-lower"),
+            dcc.Download(id="detail-download"),
+        ],
+        className=f"detail-page detail-{kind}",
+        **{"data-kind": kind, "data-subject": subject_id},
+    )
+
+
+def _actions_card(kind: str) -> html.Div:
+    return html.Div(
+        html.Div(
+            [
+                html.H2(id="detail-actions-title", className="h6 card-title"),
+                dbc.Button(id="detail-check-now", color="primary", size="sm", className="mb-2"),
+                html.Hr(),
+                html.Div(id="detail-ack-title", className="fw-semibold small mb-1"),
+                dcc.Dropdown(id="detail-ack-incident", options=[], clearable=True, className="mb-1"),
+                dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=actions.MAX_COMMENT_CHARS, className="mb-1"),
+                dbc.Button(id="detail-ack", color="secondary", size="sm", className="mb-2"),
+                html.Hr(),
+                html.Div(id="detail-mw-title", className="fw-semibold small mb-1"),
+                dbc.Row(
+                    [
+                        dbc.Col([dbc.Label(id="detail-mw-start-label", html_for="detail-mw-start", className="small mb-0"),
+                                 dbc.Input(id="detail-mw-start", type="datetime-local", size="sm")], width=7),
+                        dbc.Col([dbc.Label(id="detail-mw-hours-label", html_for="detail-mw-hours", className="small mb-0"),
+                                 dbc.Input(id="detail-mw-hours", type="number", min=0.25, max=744, step=0.25, value=2, size="sm")], width=5),
+                    ],
+                    className="g-1 mb-1",
+                ),
+                dbc.Input(id="detail-mw-reason", size="sm", maxLength=500, className="mb-1"),
+                dbc.Button(id="detail-mw-save", color="secondary", size="sm"),
+                html.Div(id="detail-action-result", className="small mt-2", role="status"),
+            ],
+            className="card-body",
+        ),
+        className="card detail-card mb-3 detail-actions",
+    )
+
+
+# ------------------------------------------------------------------------------ content
+
+
+def _endpoint_ids(session, subject: dict) -> list[str]:
+    if subject["type"] == "system":
+        return list(session.scalars(select(Endpoint.id).where(Endpoint.system_id == subject["id"], Endpoint.active.is_(True)).order_by(Endpoint.position)))
+    if subject["type"] == "endpoint":
+        return [subject["id"]]
+    link = session.get(Link, subject["id"])
+    return [link.endpoint_id] if link is not None and link.endpoint_id else []
+
+
+def _not_found(subject: dict, lang: str):
+    return dbc.Alert([t("detail.not_found", lang, id=subject["id"]), " ", dcc.Link(t("nav.systems", lang), href="/systems")],
+                     color="warning", className="detail-not-found")
+
+
+def build_body(session, subject: dict, lang: str, now: datetime):
+    """(upper sections, lower sections, incidents that can be acknowledged)."""
+    kind, subject_id = subject["type"], subject["id"]
+    name_key = "name_en" if lang == "en" else "name_vi"
+    list_crumb = (t("nav.systems", lang), "/systems")
+    if kind == "system":
+        view = detail_queries.system_page(session, subject_id, now)
+        if view is None:
+            return _not_found(subject, lang), None, []
+        owner = view["owner"][name_key] if view["owner"] else None
+        subtitle = " · ".join(x for x in (f"{t('tile.owner', lang)}: {owner}" if owner else None,
+                                          f"{t('tile.partner', lang)}: {view['partner']}" if view["partner"] else None) if x)
+        upper = [
+            sections.header(view[name_key], subtitle, view["status"], view["status_since"], view["reason"], lang, now,
+                            [list_crumb, (view[name_key], None)]),
+            sections.card(t("detail.endpoints", lang), sections.endpoints_table(view["endpoints"], lang, now)),
+            sections.card(t("deps.heading", lang), dbc.Row([
+                dbc.Col(dcc.Graph(id="detail-deps", figure=dependency_figure(view["dependencies"], lang), config={"displayModeBar": False}), lg=7),
+                dbc.Col(sections.links_list(view["dependencies"], lang), lg=5, className="pt-2"),
+            ]), "deps-card"),
+        ]
+        incidents = detail_queries.incidents(session, system_id=subject_id, now=now)
+        windows = detail_queries.maintenance_windows(session, subject_id, now)
+    elif kind == "endpoint":
+        view = detail_queries.endpoint_page(session, subject_id, now)
+        if view is None:
+            return _not_found(subject, lang), None, []
+        checks = detail_queries.recent_checks(session, subject_id)
+        failed = checks[0]["failed_conditions"] if checks else []
+        system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
+        upper = [
+            sections.header(view["name"], f"{view['kind']} · {view['target']}", view["status"], view["status_since"], view["reason"], lang, now,
+                            [list_crumb, (system_name, f"/systems/{view['system_id']}"), (view["name"], None)]),
+            dbc.Row([
+                dbc.Col(sections.card(t("detail.conditions", lang), sections.conditions_list(view["conditions"], failed, lang)), lg=6),
+                dbc.Col(sections.certificate_panel(view["certificate"], lang), lg=6),
+            ]),
+            sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
+            sections.card(t("detail.last_results", lang), sections.results_table(checks, lang)),
+        ]
+        incidents = detail_queries.incidents(session, subject=("endpoint", subject_id), now=now)
+        windows = [w for w in detail_queries.maintenance_windows(session, view["system_id"], now)
+                   if w["endpoint_id"] in (None, subject_id)]
+    else:
+        view = detail_queries.link_page(session, subject_id, now)
+        if view is None:
+            return _not_found(subject, lang), None, []
+        platform = view["platform_name_en" if lang == "en" else "platform_name_vi"]
+        system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
+        subtitle = f"{system_name} ⇄ {platform} · {t('link.declared', lang)}: {t('link.declared.' + view['declared'], lang)}"
+        upper = [sections.header(f"{t('link.title', lang)}: {platform}", subtitle, view["status"], view["status_since"], view["reason"],
+                                 lang, now, [list_crumb, (system_name, f"/systems/{view['system_id']}"), (platform, None)])]
+        if view["endpoint_id"]:
+            checks = detail_queries.recent_checks(session, view["endpoint_id"])
+            upper += [
+                html.P([t("link.checked_by", lang) + " ", dcc.Link(view["endpoint_id"], href=f"/endpoints/{view['endpoint_id']}")], className="small"),
+                sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
+                sections.card(t("detail.last_results", lang), sections.results_table(checks, lang)),
+            ]
+        else:
+            upper.append(dbc.Alert(t("link.unmonitored", lang), color="secondary"))
+        incidents = detail_queries.incidents(session, subject=("link", subject_id), now=now)
+        windows = []
+    lower = [sections.card(t("incident.heading", lang), sections.incidents_table(incidents, lang), "incidents-card")]
+    if windows:
+        lower.append(sections.card(t("mw.heading", lang), html.Ul([
+            html.Li(f"{w['reason']} — {w['starts_at']} → {w['ends_at'] or w['rrule']}" + (f" ({t('mw.active', lang)})" if w["active"] else ""),
+                    className="mw-item")
+            for w in windows
+        ], className="mb-0 small"), "maintenance-card"))
+    ackable = [i for i in incidents if i["acknowledged_at"] is None]
+    return upper, lower, ackable
+
+
+@callback(
+    Output("detail-body", "children"),
+    Output("detail-lower", "children"),
+    Output("detail-ack-incident", "options"),
+    Input("detail-refresh", "n_intervals"),
+    Input("detail-bump", "data"),
+    Input("lang-toggle", "value"),
+    State("detail-subject", "data"),
+)
+def refresh_body(_n, _bump, lang, subject):
+    lang = lang or "vi"
+    now = utcnow()
+    with _runtime().db.session() as session:
+        upper, lower, ackable = build_body(session, subject, lang, now)
+    options = [{"label": f"#{i['id']} · {i['subject_id']} · {i['cause'] or ''}"[:120], "value": i["id"]} for i in ackable]
+    return upper, lower, options
+
+
+@callback(
+    Output("detail-uptime", "children"),
+    Output("detail-latency", "figure"),
+    Output("detail-availability", "figure"),
+    Input("detail-range", "value"),
+    Input("detail-history-refresh", "n_intervals"),
+    Input("lang-toggle", "value"),
+    State("detail-subject", "data"),
+)
+def refresh_history(range_key, _n, lang, subject):
+    lang = lang or "vi"
+    range_key = range_key if range_key in detail_queries.RANGES else detail_queries.DEFAULT_RANGE
+    now = utcnow()
+    with _runtime().db.session() as session:
+        endpoint_ids = _endpoint_ids(session, subject)
+        names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
+        series = {names.get(e, e): detail_queries.history(session, e, range_key, now) for e in endpoint_ids}
+        uptimes = detail_queries.uptime_by_range(session, endpoint_ids, now)
+    return sections.uptime_table(uptimes, lang), latency_figure(series, lang), availability_figure(series, lang)
+
+
+@callback(
+    Output("detail-history-title", "children"),
+    Output("detail-export", "children"),
+    Output("detail-range", "options"),
+    Output("detail-actions-title", "children"),
+    Output("detail-check-now", "children"),
+    Output("detail-ack-title", "children"),
+    Output("detail-ack-comment", "placeholder"),
+    Output("detail-ack", "children"),
+    Output("detail-mw-title", "children"),
+    Output("detail-mw-start-label", "children"),
+    Output("detail-mw-hours-label", "children"),
+    Output("detail-mw-reason", "placeholder"),
+    Output("detail-mw-save", "children"),
+    Input("lang-toggle", "value"),
+)
+def translate(lang):
+    lang = lang or "vi"
+    ranges = [{"label": t(f"range.{key}", lang), "value": key} for key in detail_queries.RANGES]
+    return (t("detail.history", lang), t("detail.export_csv", lang), ranges, t("action.heading", lang), t("action.check_now", lang),
+            t("action.ack_title", lang), t("action.ack_comment", lang), t("action.ack", lang), t("mw.title", lang),
+            t("mw.start", lang), t("mw.hours", lang), t("mw.reason", lang), t("mw.save", lang))
+
+
+@callback(
+    Output("detail-download", "data"),
+    Input("detail-export", "n_clicks"),
+    State("detail-range", "value"),
+    State("detail-subject", "data"),
+    prevent_initial_call=True,
+)
+def export_csv(_clicks, range_key, subject):
+    range_key = range_key if range_key in detail_queries.RANGES else detail_queries.DEFAULT_RANGE
+    now = utcnow()
+    with _runtime().db.session() as session:
+        text = detail_queries.history_csv(session, _endpoint_ids(session, subject), range_key, now)
+    stamp = now.astimezone(VN_TZ).strftime("%Y%m%d-%H%M")
+    return dcc.send_string(text, f"{subject['id']}-{range_key}-{stamp}.csv", type="text/csv")
+
+
+@callback(
+    Output("detail-action-result", "children", allow_duplicate=True),
+    Output("detail-bump", "data", allow_duplicate=True),
+    Input("detail-check-now", "n_clicks"),
+    State("detail-subject", "data"),
+    State("lang-toggle", "value"),
+    State("detail-bump", "data"),
+    prevent_initial_call=True,
+)
+def check_now(_clicks, subject, lang, bump):
+    runtime = _runtime()
+    try:
+        with runtime.db.session() as session:
+            count = actions.check_now(session, _endpoint_ids(session, subject))
+    except (actions.ActionError, Forbidden) as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
+    return dbc.Alert(t("action.check_now_done", lang or "vi", n=count), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1
+
+
+@callback(
+    Output("detail-action-result", "children", allow_duplicate=True),
+    Output("detail-bump", "data", allow_duplicate=True),
+    Output("detail-ack-comment", "value"),
+    Input("detail-ack", "n_clicks"),
+    State("detail-ack-incident", "value"),
+    State("detail-ack-comment", "value"),
+    State("lang-toggle", "value"),
+    State("detail-bump", "data"),
+    prevent_initial_call=True,
+)
+def acknowledge(_clicks, incident_id, comment, lang, bump):
+    lang = lang or "vi"
+    if not incident_id:
+        return dbc.Alert(t("action.pick_incident", lang), color="warning", className="py-1 mb-0"), no_update, no_update
+    try:
+        with _runtime().db.session() as session:
+            actions.acknowledge(session, int(incident_id), comment or "")
+    except (actions.ActionError, Forbidden) as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update, no_update
+    return dbc.Alert(t("action.ack_done", lang, id=incident_id), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1, ""
+
+
+def parse_local(value: str | None) -> datetime | None:
+    """A datetime-local input value ('2026-11-27T22:00'), read as Vietnam time."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=VN_TZ)
+    except ValueError:
+        return None
+
+
+@callback(
+    Output("detail-action-result", "children", allow_duplicate=True),
+    Output("detail-bump", "data", allow_duplicate=True),
+    Input("detail-mw-save", "n_clicks"),
+    State("detail-mw-start", "value"),
+    State("detail-mw-hours", "value"),
+    State("detail-mw-reason", "value"),
+    State("detail-subject", "data"),
+    State("lang-toggle", "value"),
+    State("detail-bump", "data"),
+    prevent_initial_call=True,
+)
+def schedule_maintenance(_clicks, start, hours, reason, subject, lang, bump):
+    lang = lang or "vi"
+    starts_at = parse_local(start)
+    if starts_at is None or not hours:
+        return dbc.Alert(t("mw.need_time", lang), color="warning", className="py-1 mb-0"), no_update
+    scope = {"system_id": subject["id"]} if subject["type"] == "system" else None
+    try:
+        with _runtime().db.session() as session:
+            if scope is None:
+                ids = _endpoint_ids(session, subject)
+                if not ids:
+                    raise actions.ActionError(t("link.unmonitored", lang))
+                scope = {"endpoint_id": ids[0]}
+            actions.schedule_maintenance(session, reason=reason or "", starts_at=starts_at,
+                                         duration=timedelta(hours=float(hours)), **scope)
+    except (actions.ActionError, Forbidden, ValueError) as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
+    return dbc.Alert(t("mw.saved", lang), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1

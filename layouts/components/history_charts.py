@@ -1,0 +1,78 @@
+"""Pure figure builders for the drill-down history (issue 5): latency (avg and p95) and
+availability over a range, one trace per endpoint. Inputs are the points of
+dashboard.detail_queries.history; times are shown in Vietnam time (UTC+7)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.i18n import VN_TZ, t
+
+STATUS_COLORS = {
+    "up": "#198754", "degraded": "#b58105", "down": "#c1121f", "unknown": "#6c757d", "maintenance": "#0d6efd",
+    "unmonitored": "#adb5bd",
+}
+SERIES_COLORS = ["#1f4e79", "#8e44ad", "#e67e22", "#16a085", "#7f8c8d", "#c0392b"]
+FONT = "Segoe UI, Roboto, Noto Sans, DejaVu Sans, Arial, sans-serif"
+
+
+def _layout(figure: go.Figure, height: int, y_title: str) -> go.Figure:
+    figure.update_layout(
+        height=height, margin=dict(l=10, r=10, t=10, b=30), paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+        font=dict(family=FONT, size=12), legend=dict(orientation="h", y=-0.18), hovermode="x unified",
+        yaxis_title=y_title,
+    )
+    figure.update_xaxes(gridcolor="#e9ecef")
+    figure.update_yaxes(gridcolor="#e9ecef", rangemode="tozero")
+    return figure
+
+
+def _local(points: list[dict]) -> list:
+    return [p["t"].astimezone(VN_TZ).replace(tzinfo=None) for p in points]
+
+
+def _empty(figure: go.Figure, lang: str) -> go.Figure:
+    figure.add_annotation(text=t("detail.no_data", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                          font=dict(color="#6c757d", size=14))
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def latency_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 260) -> go.Figure:
+    """Average latency (solid) and p95 (dotted) per endpoint; `series` maps a label to points."""
+    figure = go.Figure()
+    for index, (label, points) in enumerate(series.items()):
+        color = SERIES_COLORS[index % len(SERIES_COLORS)]
+        xs = _local(points)
+        figure.add_trace(go.Scatter(
+            x=xs, y=[p["latency_avg_ms"] for p in points], name=f"{label} · {t('detail.avg', lang)}",
+            mode="lines", line=dict(color=color, width=2), connectgaps=False,
+            hovertemplate="%{y:.0f} ms",
+        ))
+        figure.add_trace(go.Scatter(
+            x=xs, y=[p["latency_p95_ms"] for p in points], name=f"{label} · p95",
+            mode="lines", line=dict(color=color, width=1, dash="dot"), connectgaps=False,
+            hovertemplate="%{y:.0f} ms",
+        ))
+    _layout(figure, height, "ms")
+    if not any(p["latency_avg_ms"] is not None for points in series.values() for p in points):
+        _empty(figure, lang)
+    return figure
+
+
+def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 220) -> go.Figure:
+    """Uptime per bucket (0–100 %), one line per endpoint; buckets with failures are marked red."""
+    figure = go.Figure()
+    for index, (label, points) in enumerate(series.items()):
+        color = SERIES_COLORS[index % len(SERIES_COLORS)]
+        figure.add_trace(go.Scatter(
+            x=_local(points), y=[p["uptime"] for p in points], name=label, mode="lines+markers",
+            line=dict(color=color, width=2, shape="hv"),
+            marker=dict(size=5, color=[STATUS_COLORS["down"] if (p["failures"] or 0) > 0 else color for p in points]),
+            hovertemplate="%{y:.2f}%",
+        ))
+    _layout(figure, height, "%")
+    figure.update_yaxes(range=[0, 100.5], ticksuffix="%", rangemode=None)
+    if not any(p["uptime"] is not None for points in series.values() for p in points):
+        _empty(figure, lang)
+    return figure

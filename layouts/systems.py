@@ -1,0 +1,125 @@
+"""All systems, endpoints and national links in one searchable, sortable, filterable grid
+(issue 5). Clicking a row opens its drill-down page."""
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
+from flask import current_app
+
+from dashboard import detail_queries
+from dashboard.i18n import status_label, t
+from dashboard.timeutil import utcnow
+from layouts.components.status_tile import STATUS_GLYPH
+from layouts.components.systems_grid import STATUSES, TYPES, filter_rows, grid_rows
+
+dash.register_page(__name__, path="/systems", title="IOC Quảng Ngãi — Danh mục hệ thống", name="Hệ thống")
+
+def layout(**_query):
+    runtime = current_app.extensions["ioc"]
+    return html.Div(
+        [
+            dcc.Interval(id="systems-refresh", interval=max(runtime.settings.refresh_ms, 5000)),
+            html.H1(id="systems-heading", className="h3 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Input(id="systems-search", type="search", debounce=False), md=3),
+                    dbc.Col(dcc.Dropdown(id="systems-status", multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-owner", multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-partner", multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-kind", multi=True), md=1),
+                    dbc.Col(dcc.Dropdown(id="systems-type", multi=True), md=2),
+                ],
+                className="g-2 mb-2 systems-filters",
+            ),
+            dag.AgGrid(
+                id="systems-grid",
+                rowData=[],
+                columnDefs=[],
+                getRowId="params.data.key",
+                defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
+                dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "domLayout": "autoHeight",
+                                 "pagination": True, "paginationPageSize": 50},
+                rowClassRules={f"grid-row-{s}": f"params.data.status_code == '{s}'" for s in STATUSES},
+                columnSize="responsiveSizeToFit",
+                className="systems-grid",
+                style={"width": "100%"},
+            ),
+            html.Div(id="systems-nav", style={"display": "none"}),
+        ],
+        className="systems-page",
+    )
+
+
+@callback(
+    Output("systems-grid", "rowData"),
+    Output("systems-grid", "columnDefs"),
+    Output("systems-heading", "children"),
+    Output("systems-search", "placeholder"),
+    Output("systems-status", "options"),
+    Output("systems-status", "placeholder"),
+    Output("systems-owner", "options"),
+    Output("systems-owner", "placeholder"),
+    Output("systems-partner", "options"),
+    Output("systems-partner", "placeholder"),
+    Output("systems-kind", "options"),
+    Output("systems-kind", "placeholder"),
+    Output("systems-type", "options"),
+    Output("systems-type", "placeholder"),
+    Input("systems-refresh", "n_intervals"),
+    Input("systems-status", "value"),
+    Input("systems-owner", "value"),
+    Input("systems-partner", "value"),
+    Input("systems-kind", "value"),
+    Input("systems-type", "value"),
+    Input("lang-toggle", "value"),
+)
+def refresh(_n, statuses, owners, partners, kinds, types, lang):
+    lang = lang or "vi"
+    with current_app.extensions["ioc"].db.session() as session:
+        rows = detail_queries.catalog_rows(session, utcnow())
+    name_key = "owner_en" if lang == "en" else "owner_vi"
+    owner_options = sorted({(r["owner_id"], r[name_key]) for r in rows if r["owner_id"]}, key=lambda o: o[1] or "")
+    shown = grid_rows(filter_rows(rows, statuses, owners, partners, kinds, types), lang)
+    columns = [
+        {"field": "status", "headerName": t("grid.col.status", lang), "sort": "asc", "width": 130,
+         "comparator": {"function": "iocStatusComparator"},
+         "cellClass": {"function": "'grid-status status-text-' + params.data.status_code"}},
+        {"field": "name", "headerName": t("grid.col.name", lang), "minWidth": 200},
+        {"field": "type", "headerName": t("grid.col.type", lang), "width": 110},
+        {"field": "system", "headerName": t("grid.col.system", lang), "minWidth": 180},
+        {"field": "owner", "headerName": t("tile.owner", lang), "minWidth": 160},
+        {"field": "partner", "headerName": t("tile.partner", lang), "width": 110},
+        {"field": "kind", "headerName": t("grid.col.kind", lang), "width": 90},
+        {"field": "last_check", "headerName": t("tile.last_check", lang), "width": 160},
+        {"field": "reason", "headerName": t("detail.reason", lang), "minWidth": 220, "tooltipField": "reason"},
+    ]
+    kinds_all = sorted({r["kind"] for r in rows})
+    partners_all = sorted({r["partner"] for r in rows if r["partner"]})
+    return (
+        shown, columns, t("grid.heading", lang), t("grid.search", lang),
+        [{"label": f"{STATUS_GLYPH[s]} {status_label(s, lang)}", "value": s} for s in STATUSES], t("grid.col.status", lang),
+        [{"label": name, "value": oid} for oid, name in owner_options], t("tile.owner", lang),
+        [{"label": p, "value": p} for p in partners_all], t("tile.partner", lang),
+        [{"label": k, "value": k} for k in kinds_all], t("grid.col.kind", lang),
+        [{"label": t(f"grid.type.{k}", lang), "value": k} for k in TYPES], t("grid.col.type", lang),
+    )
+
+
+@callback(Output("systems-grid", "dashGridOptions"), Input("systems-search", "value"), prevent_initial_call=True)
+def search(text):
+    from dash import Patch
+
+    patch = Patch()
+    patch["quickFilterText"] = text or ""
+    return patch
+
+
+# A row click navigates inside the app (no reload), as a dcc.Link would.
+clientside_callback(
+    ClientsideFunction(namespace="ioc_drilldown", function_name="openRow"),
+    Output("systems-nav", "children"),
+    Input("systems-grid", "cellClicked"),
+    prevent_initial_call=True,
+)
