@@ -1,0 +1,169 @@
+"""The leadership pages on the real demo app in headless Chromium, and their JSON API."""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard.plans import template
+from tests.conftest import start_app, stop_app, wait_for
+
+HEADER = [c.vi for c in template.COLUMNS]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    running = start_app(tmp_path_factory.mktemp("leadership"))
+    yield running
+    stop_app(running)
+
+
+def write_csv(path: Path, rows: list[list]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def plan_row(agency="skhcn", title="Tích hợp LGSP với NDXP", due="31/12/2026", percent="45", status="dang_thuc_hien"):
+    values = {"agency": agency, "partner": "VNPT", "title": title, "category": "tich_hop", "owner": "Phòng CNTT",
+              "start": "01/10/2026", "due": due, "status": status, "percent": percent, "systems": "lgsp", "notes": ""}
+    return [values[c.key] for c in template.COLUMNS]
+
+
+def allow_downloads(dash_br, directory: Path) -> None:
+    dash_br.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(directory)})
+
+
+def downloaded(directory: Path, suffix: str) -> Path:
+    return wait_for(lambda: next((p for p in directory.iterdir() if p.name.endswith(suffix)), None), 20, message=f"a {suffix} download")
+
+
+def click(dash_br, selector: str) -> None:
+    element = dash_br.find_element(selector)
+    # A JavaScript click: the buttons sit below a long page, where a pointer click may miss.
+    dash_br.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+
+
+def open_page(dash_br, app, path: str, selector: str) -> None:
+    dash_br.driver.set_window_size(1600, 1200)
+    dash_br.server_url = app.url
+    dash_br.driver.get(app.url + path)
+    dash_br.wait_for_element(selector, timeout=30)
+
+
+@pytest.mark.browser
+def test_progress_page_shows_laggards_partners_and_template(dash_br, app, tmp_path):
+    open_page(dash_br, app, "/progress", "#laggards-table")
+    assert "Dữ liệu trình diễn" in dash_br.find_element("#demo-data-badge").text
+    laggards = dash_br.find_elements("#laggards-table tbody tr")
+    assert len(laggards) == 10
+    ranking = dash_br.find_element("#partner-ranking").text
+    for partner in ("VNPT", "Viettel", "MobiFone", "FPT"):
+        assert partner in ranking
+    assert dash_br.find_elements("#progress-map .js-plotly-plot"), "the commune map is drawn"
+    assert dash_br.find_element("#plan-template-xlsx").text == "Tải mẫu Excel (.xlsx)"
+
+    allow_downloads(dash_br, tmp_path)
+    click(dash_br, "#plan-template-xlsx")
+    path = downloaded(tmp_path, ".xlsx")
+    time.sleep(0.5)  # let Chromium finish writing
+    from openpyxl import load_workbook
+
+    assert load_workbook(path).sheetnames[0] == template.SHEET_NAME
+    assert dash_br.get_logs() == []
+
+
+@pytest.mark.browser
+def test_upload_bad_file_lists_errors_then_good_file_imports(dash_br, app, tmp_path):
+    open_page(dash_br, app, "/progress", "#plan-upload")
+    bad = write_csv(tmp_path / "bad.csv", [
+        plan_row(),
+        plan_row(title="Nâng cấp", due="32/13/2026"),
+        plan_row(agency="khong-co-don-vi", title="X"),
+        plan_row(title="Y", percent="150"),
+        plan_row(),
+    ])
+    dash_br.find_element("#plan-upload input[type=file]").send_keys(str(bad))
+    dash_br.wait_for_element("#plan-problems", timeout=20)
+    assert "có 4 lỗi" in dash_br.find_element("#plan-invalid").text
+    rows = [r.text for r in dash_br.find_elements("#plan-problems tbody tr")]
+    assert rows[0].startswith("3") and "không hợp lệ" in rows[0]
+    assert rows[1].startswith("4") and "khong-co-don-vi" in rows[1]
+    assert rows[2].startswith("5") and "0–100" in rows[2]
+    assert rows[3].startswith("6") and "Trùng với dòng 2" in rows[3]
+    assert not dash_br.find_element("#plan-confirm").is_displayed()
+
+    good = write_csv(tmp_path / "good.csv", [plan_row(), plan_row(title="Rà soát", percent="100", status="hoan_thanh")])
+    dash_br.find_element("#plan-upload input[type=file]").send_keys(str(good))
+    dash_br.wait_for_element("#plan-valid", timeout=20)
+    assert dash_br.find_elements("#plan-preview-table tbody tr")
+    click(dash_br, "#plan-confirm")
+    dash_br.wait_for_contains_text("#plan-imported", "Đã nhập 2 nhiệm vụ của 1 đơn vị", timeout=20)
+    skhcn = next(a for a in app.get("/api/progress").json()["agencies"] if a["id"] == "skhcn")
+    assert (skhcn["tasks"], skhcn["done"], skhcn["percent_done"]) == (2, 1, 72.5)
+    assert dash_br.get_logs() == []
+
+
+@pytest.mark.browser
+def test_weekly_report_page_prints_on_a4_and_exports_xlsx(dash_br, app, tmp_path):
+    open_page(dash_br, app, "/report", "#report-summary")
+    assert "Tiến độ chung" in dash_br.find_element("#report-summary").text
+    assert dash_br.find_element("#report-demo").text.startswith("Dữ liệu trình diễn")
+    css = app.get("/assets/theme/report.css").text
+    assert "size: A4" in css and "@media print" in css
+    allow_downloads(dash_br, tmp_path)
+    click(dash_br, "#report-xlsx")
+    path = downloaded(tmp_path, ".xlsx")
+    time.sleep(0.5)
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    assert book.sheetnames[:3] == ["Tổng hợp", "Doanh nghiệp", "Đơn vị"]
+    assert dash_br.get_logs() == []
+
+
+@pytest.mark.browser
+def test_coverage_page_says_where_each_state_comes_from(dash_br, app):
+    open_page(dash_br, app, "/coverage", "#coverage-systems")
+    text = dash_br.find_element("#coverage-systems").text
+    assert "kiểm tra trực tiếp" in text or "khai báo" in text
+    assert "Mục tiêu 100%" in dash_br.find_element(".coverage-page").text
+    assert dash_br.get_logs() == []
+
+
+def test_api_progress_and_coverage(app):
+    body = app.get("/api/progress").json()
+    assert body["demo_data"] is True
+    assert len(body["agencies"]) == 107  # 11 catalog agencies + 96 commune-level units
+    first = body["agencies"][0]
+    assert set(first) >= {"id", "name_vi", "partner", "percent_done", "tasks", "overdue", "at_risk", "group"}
+    assert {p["key"] for p in body["partners"]} == {"VNPT", "Viettel", "MobiFone", "FPT"}
+    assert len(body["trend"]) == 12
+
+    # The demo's link checks run every 2 s: coverage reads them live.
+    def live():
+        systems = app.get("/api/coverage").json()["systems"]
+        return systems if all(s["source"] == "live" for s in systems) else None
+
+    systems = wait_for(live, 30, message="live link checks")
+    assert {s["id"] for s in systems} == {"lgsp", "qlvb", "httt-nguon", "data-platform", "dvc"}
+    coverage = app.get("/api/coverage").json()
+    assert coverage["target_percent"] == 100.0
+    assert 0 <= coverage["province_percent"] <= 100
+    assert len(coverage["agencies"]) == 107
+
+    # A national link goes down: the system is no longer connected, from the live check.
+    assert app.post("/api/demo/systems/qlvb/mode", json={"mode": "link_down"}).status_code == 200
+    try:
+        def qlvb_down():
+            qlvb = next(s for s in app.get("/api/coverage").json()["systems"] if s["id"] == "qlvb")
+            return qlvb if not qlvb["connected_now"] else None
+
+        qlvb = wait_for(qlvb_down, 30, message="qlvb link down in coverage")
+        assert qlvb["sharing"] == 0.0 and qlvb["links"][0]["source"] == "live"
+    finally:
+        app.post("/api/demo/systems/qlvb/mode", json={"mode": "ok"})
