@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             app = create_app(runtime)
             if runtime.demo:
                 print("demo systems: " + ", ".join(f"{k}={v}" for k, v in runtime.demo.urls().items()), flush=True)
+                # The simulated commune server pushes heartbeats to this web server (issue 3A).
+                local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+                runtime.demo.start_heartbeats(f"http://{local}:{settings.port}")
             print(f"IOC dashboard on http://{settings.host}:{settings.port}/", flush=True)
             # No reloader: it would start a second collector in the child process.
             app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True)

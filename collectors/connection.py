@@ -157,7 +157,7 @@ async def _fetch(target: Target, session: aiohttp.ClientSession, progress: list[
 
 async def _reported(target: Target, session) -> CheckResult:
     started = time.monotonic()
-    progress = ["connecting"]
+    progress = ["waiting for the answer"]
     own = not isinstance(session, aiohttp.ClientSession)
     if own:
         session = aiohttp.ClientSession(

@@ -13,6 +13,12 @@ unreachable: switch it back with ``DemoNetwork.set_mode``. A request held by
 ``hang`` is released (closed without an answer) when the client gives up, the
 mode changes or the network stops.
 
+The document portal (``dvc``) also answers over HTTPS, with a certificate from a private
+demo CA made at start (``IOC_DEMO_CA_BUNDLE`` points the catalog at it), and a simulated
+commune server (Lý Sơn's loudspeaker controller) pushes heartbeats to the app once its web
+server runs (``start_heartbeats``): it stops pinging while ``httt-nguon`` is ``down`` or
+``hang`` and reports degraded service while it is ``failing``.
+
 Run ``python -m dashboard.demo`` to serve the demo and print the environment
 variables the demo catalog refers to.
 """
@@ -21,12 +27,19 @@ from __future__ import annotations
 import json
 import logging
 import random
+import secrets
 import select
+import shutil
+import ssl
+import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from socketserver import TCPServer
 from urllib.parse import urlsplit
+
+import requests
 
 from dashboard.timeutil import iso
 
@@ -37,6 +50,9 @@ SYSTEM_IDS: tuple[str, ...] = (
 )
 MODES: tuple[str, ...] = ("ok", "slow", "failing", "hang", "down", "link_down")
 
+TLS_SYSTEMS: tuple[str, ...] = ("dvc",)  # also served over HTTPS
+TLS_SERVER_NAME = "dichvucong.quangngai.gov.vn"
+HEARTBEAT_SYSTEM = "httt-nguon"  # the simulated commune server belongs to this system
 _CONTROL_PATH = "/_demo/mode"
 _POLL_S = 0.05  # serve_forever/hang poll interval: bounds how long stop() waits
 _VN_TZ = timezone(timedelta(hours=7))  # Vietnam has no DST
@@ -153,6 +169,22 @@ class _Server(ThreadingHTTPServer):
         log.debug("demo %s: error handling request from %s", self.system.id, client_address, exc_info=True)
 
 
+class _TlsServer(_Server):
+    """HTTPS: the handshake runs on the connection's own thread, so a client that never
+    completes it (a tcp probe, a scanner) cannot stall the accept loop."""
+
+    ssl_context: ssl.SSLContext
+
+    def finish_request(self, request, client_address) -> None:
+        request.settimeout(5)
+        try:
+            request = self.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        request.settimeout(None)
+        super().finish_request(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "IOCDemo/1.0"
@@ -225,29 +257,36 @@ class _System:
         self.mode_since = datetime.now(timezone.utc)
         self.sim = _Sim(seed, system_id)
         self.lock = threading.RLock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self.tls_port = 0
+        self._servers: list[tuple[_Server, threading.Thread]] = []
 
     def open(self) -> None:
         with self.lock:
-            if self._server is not None:
+            if self._servers:
                 return
             server = _Server((self.network.host, self.port), _Handler)
-            server.system = self
             self.port = server.server_address[1]
-            self._server = server
-            self._thread = threading.Thread(target=server.serve_forever, args=(_POLL_S,),
-                                            name=f"demo-{self.id}", daemon=True)
-            self._thread.start()
+            self._serve(server, f"demo-{self.id}")
+            context = self.network.tls_context
+            if context is not None and self.id in TLS_SYSTEMS:
+                tls = _TlsServer((self.network.host, self.tls_port), _Handler)
+                tls.ssl_context = context
+                self.tls_port = tls.server_address[1]
+                self._serve(tls, f"demo-{self.id}-tls")
+
+    def _serve(self, server: _Server, name: str) -> None:
+        server.system = self
+        thread = threading.Thread(target=server.serve_forever, args=(_POLL_S,), name=name, daemon=True)
+        self._servers.append((server, thread))
+        thread.start()
 
     def close(self) -> None:
         with self.lock:
-            server, thread, self._server, self._thread = self._server, self._thread, None, None
-            if server is None:
-                return
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=1)
+            servers, self._servers = self._servers, []
+            for server, thread in servers:
+                server.shutdown()
+                server.server_close()
+                thread.join(timeout=1)
 
 
 class DemoNetwork:
@@ -258,6 +297,10 @@ class DemoNetwork:
         self.host = host
         self.slow_delay_s = slow_delay_s
         self.stopping = threading.Event()
+        self.heartbeat_token = secrets.token_urlsafe(24)
+        self.tls_context: ssl.SSLContext | None = None
+        self.tls_dir: Path | None = None
+        self._heartbeats: threading.Thread | None = None
         self._running = False
         self._lock = threading.Lock()
         self._systems = {
@@ -271,6 +314,7 @@ class DemoNetwork:
                 return self
             self.stopping.clear()
             try:
+                self._make_certificates()
                 for system in self._systems.values():
                     with system.lock:
                         system.open()  # bind even when down, so an ephemeral port gets assigned
@@ -279,6 +323,7 @@ class DemoNetwork:
             except BaseException:
                 for system in self._systems.values():
                     system.close()
+                self._remove_certificates()
                 raise
             self._running = True
         log.info("demo network started: %s", self.urls())
@@ -286,10 +331,75 @@ class DemoNetwork:
 
     def stop(self) -> None:
         with self._lock:
-            self.stopping.set()  # releases hanging and slow requests
+            self.stopping.set()  # releases hanging and slow requests (and the heartbeat sender)
             self._running = False
             for system in self._systems.values():
                 system.close()
+            if self._heartbeats is not None:
+                self._heartbeats.join(timeout=3)
+                self._heartbeats = None
+            self._remove_certificates()
+
+    def _make_certificates(self) -> None:
+        """A private CA and a certificate for the HTTPS portal, new at each start."""
+        from dashboard.certs import make_ca, make_server_cert
+
+        if self.tls_context is not None:
+            return
+        self.tls_dir = Path(tempfile.mkdtemp(prefix="ioc-demo-tls-"))
+        ca = make_ca()
+        ca.write(self.tls_dir, "ca")
+        cert, key = make_server_cert([TLS_SERVER_NAME, "localhost", self.host], ca).write(self.tls_dir, "server")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.tls_context = context
+
+    def _remove_certificates(self) -> None:
+        if self.tls_dir is not None:
+            shutil.rmtree(self.tls_dir, ignore_errors=True)
+        self.tls_dir, self.tls_context = None, None
+
+    @property
+    def ca_bundle(self) -> str:
+        if self.tls_dir is None:
+            raise RuntimeError("demo network not started yet: the demo CA is made by start()")
+        return str(self.tls_dir / "ca.crt")
+
+    def port(self, system_id: str) -> int:
+        return int(self.url(system_id).rsplit(":", 1)[1])
+
+    def tls_port(self, system_id: str) -> int:
+        system = self._system(system_id)
+        if not system.tls_port:
+            raise RuntimeError(f"{system_id} serves no HTTPS (or the network is not started)")
+        return system.tls_port
+
+    # ---------------------------------------------------------------- heartbeats
+    def start_heartbeats(self, app_url: str, every_s: float = 3.0) -> None:
+        """Push heartbeats to the app at `app_url` every few seconds, as a commune server behind
+        a firewall would; call once the app's web server is (about to be) listening."""
+        if self._heartbeats is not None:
+            return
+        url = f"{app_url.rstrip('/')}/api/heartbeat/{self.heartbeat_token}"
+        self._heartbeats = threading.Thread(target=self._send_heartbeats, args=(url, every_s),
+                                            name="demo-heartbeats", daemon=True)
+        self._heartbeats.start()
+
+    def _send_heartbeats(self, url: str, every_s: float) -> None:
+        delivered = False
+        with requests.Session() as session:
+            while not self.stopping.is_set():
+                payload = heartbeat_payload(self.mode(HEARTBEAT_SYSTEM))
+                if payload is not None:
+                    try:
+                        response = session.post(url, json=payload, timeout=2)
+                        delivered = delivered or response.ok
+                        if not response.ok:
+                            log.warning("demo heartbeat refused: HTTP %s %s", response.status_code, response.text[:200])
+                    except requests.RequestException as exc:
+                        log.debug("demo heartbeat not delivered (app not listening yet?): %s", exc)
+                # until the first ping lands (the web server may still be starting) retry quickly
+                self.stopping.wait(every_s if delivered else 0.5)
 
     def url(self, system_id: str) -> str:
         system = self._system(system_id)
@@ -332,9 +442,29 @@ class DemoNetwork:
         self.stop()
 
 
+def heartbeat_payload(mode: str) -> dict | None:
+    """What Lý Sơn's loudspeaker controller sends in a demo mode; None: it is offline."""
+    if mode in ("down", "hang"):
+        return None
+    if mode == "failing":
+        return {"status": "degraded", "message": "3/12 cụm loa mất kết nối (mất điện lưới khu vực An Hải)"}
+    return {"status": "up", "message": "12/12 cụm loa trực tuyến"}
+
+
 def env_for(network: DemoNetwork) -> dict[str, str]:
-    """Environment variables the demo catalog references, e.g. ``IOC_DEMO_LGSP_URL``."""
-    return {f"IOC_DEMO_{sid.upper().replace('-', '_')}_URL": url for sid, url in network.urls().items()}
+    """Environment variables the demo catalog references: ``IOC_DEMO_LGSP_URL`` and
+    ``IOC_DEMO_LGSP_PORT`` for each system, ``IOC_DEMO_DVC_TLS_PORT``, ``IOC_DEMO_CA_BUNDLE``
+    and ``IOC_DEMO_HEARTBEAT_TOKEN``."""
+    env = {}
+    for sid, url in network.urls().items():
+        name = sid.upper().replace("-", "_")
+        env[f"IOC_DEMO_{name}_URL"] = url
+        env[f"IOC_DEMO_{name}_PORT"] = str(network.port(sid))
+    for sid in TLS_SYSTEMS:
+        env[f"IOC_DEMO_{sid.upper().replace('-', '_')}_TLS_PORT"] = str(network.tls_port(sid))
+    env["IOC_DEMO_CA_BUNDLE"] = network.ca_bundle
+    env["IOC_DEMO_HEARTBEAT_TOKEN"] = network.heartbeat_token
+    return env
 
 
 def main() -> None:

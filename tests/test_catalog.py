@@ -13,6 +13,8 @@ from dashboard.models import Agency, Endpoint, Link, System
 
 DEMO_ENV = {f"IOC_DEMO_{name}_URL": f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(
     ["LGSP", "QLVB", "HOP_KHONG_GIAY", "HTTT_NGUON", "DATA_PLATFORM", "IOC", "DVC"])}
+DEMO_ENV.update({"IOC_DEMO_LGSP_PORT": "9000", "IOC_DEMO_DVC_TLS_PORT": "9443", "IOC_DEMO_CA_BUNDLE": "/tmp/ca.crt",
+                 "IOC_DEMO_HEARTBEAT_TOKEN": "demo-heartbeat-token-0123456789"})  # probe kinds (issue 3A)
 
 MINIMAL = """\
 version: 1

@@ -204,7 +204,10 @@ def test_env_for(net):
     env = env_for(net)
     assert env["IOC_DEMO_LGSP_URL"] == net.url("lgsp")
     assert env["IOC_DEMO_HOP_KHONG_GIAY_URL"] == net.url("hop-khong-giay")
-    assert len(env) == len(SYSTEM_IDS)
+    assert env["IOC_DEMO_LGSP_PORT"] == net.url("lgsp").rsplit(":", 1)[1]
+    assert env["IOC_DEMO_DVC_TLS_PORT"] == str(net.tls_port("dvc"))
+    assert env["IOC_DEMO_CA_BUNDLE"] == net.ca_bundle and env["IOC_DEMO_HEARTBEAT_TOKEN"] == net.heartbeat_token
+    assert len(env) == 2 * len(SYSTEM_IDS) + 3
 
 
 def test_stop_is_fast_and_idempotent_with_hanging_client():
