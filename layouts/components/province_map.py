@@ -1,0 +1,183 @@
+"""The live province map: a pure figure builder (tests call it directly).
+
+Offline by default: `go.Scattermap` in marker mode only (a text mode would fetch glyph fonts)
+on an inline MapLibre style that is just a dark background — nothing is fetched from a CDN.
+A raster tile server URL and a boundary GeoJSON (served by this app) are optional layers.
+MapLibre circle markers take no outline, so rings and halos are extra traces underneath:
+a white ring marks maintenance (Zabbix shows maintenance distinctly) and a soft halo marks
+a place whose state changed within the last minutes.
+"""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from dashboard.i18n import local_time, t
+from dashboard.wall_queries import COMMUNE_KINDS, NO_DATA, SEVERITY_RANK
+
+# Dark-theme marker colours (brighter than the light theme's, for a dark background).
+COLOURS = {
+    "up": "#2fbf71",
+    "degraded": "#f2c14e",
+    "down": "#ff4d4f",
+    "unknown": "#9aa5b1",
+    "maintenance": "#4c9aff",
+    NO_DATA: "#4a5563",
+}
+BACKGROUND = "#0d1420"
+RING = "#f5f7fa"
+# The People's Committee of the province sits in Cẩm Thành ward (Quảng Ngãi city).
+PROVINCIAL_CENTRE = (15.1135, 108.812)
+MAP_CENTRE = (14.78, 108.3)
+# Provincial agencies have no coordinates of their own in the catalog: they are drawn on an arc
+# out to sea east of the provincial centre, where they hide no commune; the data centre is nearer.
+AGENCY_ARC_RADIUS = 0.27
+DATA_CENTRE_OFFSET = (0.0, 0.14)
+SIZES = {"commune": 13, "agency": 17, "data_centre": 26}
+DATA_CENTRE_ID = "data-centre"
+STATE_ORDER = ["down", "degraded", "unknown", "maintenance", "up", NO_DATA]
+
+
+def offline_style(background: str = BACKGROUND) -> dict:
+    """A MapLibre style with one background layer: no sources, glyphs or sprites to fetch."""
+    return {"version": 8, "sources": {}, "layers": [{"id": "background", "type": "background", "paint": {"background-color": background}}]}
+
+
+def state_label(state: str, lang: str) -> str:
+    return t("map.nodata", lang) if state == NO_DATA else t(f"status.{state}", lang)
+
+
+def place_positions(places: list[dict], centre: tuple[float, float] = PROVINCIAL_CENTRE) -> dict[str, tuple[float, float]]:
+    """(lat, lon) per place id: its own coordinates, else a slot on the arc of provincial agencies."""
+    positions = {}
+    unplaced = [p for p in places if p.get("lat") is None or p.get("lon") is None]
+    for p in places:
+        if p.get("lat") is not None and p.get("lon") is not None:
+            positions[p["id"]] = (p["lat"], p["lon"])
+    n = len(unplaced)
+    for i, p in enumerate(unplaced):
+        # Spread over -70°..+70° from due east (0° = east, counter-clockwise = north).
+        angle = math.radians(0.0 if n == 1 else -70.0 + 140.0 * i / (n - 1))
+        positions[p["id"]] = (centre[0] + AGENCY_ARC_RADIUS * math.sin(angle), centre[1] + AGENCY_ARC_RADIUS * math.cos(angle))
+    return positions
+
+
+def _hover(place: dict, lang: str) -> str:
+    name = place["name_vi"] if lang != "en" else place["name_en"]
+    lines = [f"<b>{name}</b>"]
+    if place.get("code"):
+        lines.append(t("map.hover.code", lang, code=place["code"]) + (f" · {place['partner']}" if place.get("partner") else ""))
+    elif place.get("partner"):
+        lines.append(t("map.hover.partner", lang, partner=place["partner"]))
+    lines.append(f"{t('map.hover.state', lang)}: <b>{state_label(place['status'], lang)}</b>")
+    if place["status"] == NO_DATA:
+        lines.append(t("map.hover.nodata", lang))
+    else:
+        lines.append(t("map.hover.endpoints", lang, n=place.get("endpoints", 0), down=place.get("down", 0)))
+        if place.get("changed_at"):
+            lines.append(t("map.hover.changed", lang, time=local_time(place["changed_at"], with_date=True)))
+    return "<br>".join(lines)
+
+
+def _trace(name: str, lats, lons, colours, size, hover, paths, meta: dict, opacity: float = 1.0, showlegend: bool = True, legendrank: int = 1000):
+    return go.Scattermap(
+        lat=lats, lon=lons, mode="markers", name=name, showlegend=showlegend, legendrank=legendrank,
+        marker={"size": size, "color": colours, "opacity": opacity},
+        hovertext=hover if hover is not None else None,
+        hoverinfo="text" if hover is not None else "skip",
+        customdata=paths, meta=meta,
+    )
+
+
+def province_map_figure(
+    places: list[dict],
+    lang: str = "vi",
+    *,
+    data_centre: dict | None = None,
+    zoom: float = 7.2,
+    centre: tuple[float, float] = MAP_CENTRE,
+    tiles_url: str | None = None,
+    boundary_url: str | None = None,
+    legend: bool = True,
+    marker_scale: float = 1.0,
+) -> go.Figure:
+    """Map of the province. `places` are wall_queries.map_places() items: communes (kinds
+    commune / ward / special_zone, with coordinates) and provincial agencies (placed on an arc).
+    `data_centre` is {"status": ..., "systems": n, "down": n} or None. Every marker's customdata
+    is the path of its detail page; every trace's meta names its layer (commune, agency,
+    data_centre, halo, ring) so tests and the click handler can tell them apart."""
+    positions = place_positions(places)
+    communes = [p for p in places if p["kind"] in COMMUNE_KINDS and p["id"] in positions]
+    agencies = [p for p in places if p["kind"] not in COMMUNE_KINDS]
+    traces: list[go.Scattermap] = []
+    s = marker_scale
+
+    def lat_lon(items):
+        return [positions[p["id"]][0] for p in items], [positions[p["id"]][1] for p in items]
+
+    # Underlays: halos for recent changes, rings for maintenance.
+    recent = [p for p in communes + agencies if p.get("recent")]
+    if recent:
+        lats, lons = lat_lon(recent)
+        traces.append(_trace(t("map.recent", lang), lats, lons, [COLOURS.get(p["status"], COLOURS[NO_DATA]) for p in recent],
+                             34 * s, None, None, {"layer": "halo"}, opacity=0.35, legendrank=2000))
+    ringed = [p for p in communes + agencies if p["status"] == "maintenance"]
+    if ringed:
+        lats, lons = lat_lon(ringed)
+        sizes = [(SIZES["commune"] if p["kind"] in COMMUNE_KINDS else SIZES["agency"]) * s + 7 for p in ringed]
+        traces.append(_trace("ring", lats, lons, RING, sizes, None, None, {"layer": "ring"}, showlegend=False))
+    # Provincial agencies carry a white ring always, so they read apart from communes.
+    if agencies:
+        lats, lons = lat_lon(agencies)
+        traces.append(_trace("agency-ring", lats, lons, RING, SIZES["agency"] * s + 5, None, None, {"layer": "ring"}, showlegend=False))
+
+    # Communes: one trace per state, so the legend explains the colours with counts.
+    for state in sorted({p["status"] for p in communes}, key=lambda st: SEVERITY_RANK.get(st, 9)):
+        group = [p for p in communes if p["status"] == state]
+        lats, lons = lat_lon(group)
+        traces.append(_trace(
+            f"{state_label(state, lang)} ({len(group)})", lats, lons, COLOURS.get(state, COLOURS[NO_DATA]), SIZES["commune"] * s,
+            [_hover(p, lang) for p in group], [p["path"] for p in group], {"layer": "commune", "state": state},
+            legendrank=STATE_ORDER.index(state) if state in STATE_ORDER else 99,
+        ))
+    if agencies:
+        lats, lons = lat_lon(agencies)
+        traces.append(_trace(
+            t("map.agency", lang), lats, lons, [COLOURS.get(p["status"], COLOURS[NO_DATA]) for p in agencies], SIZES["agency"] * s,
+            [_hover(p, lang) for p in agencies], [p["path"] for p in agencies], {"layer": "agency"}, legendrank=500,
+        ))
+    if data_centre is not None:
+        lat = PROVINCIAL_CENTRE[0] + DATA_CENTRE_OFFSET[0]
+        lon = PROVINCIAL_CENTRE[1] + DATA_CENTRE_OFFSET[1]
+        name = t("map.data_centre", lang)
+        hover = "<br>".join([
+            f"<b>{name}</b>",
+            f"{t('map.hover.state', lang)}: <b>{state_label(data_centre['status'], lang)}</b>",
+            t("map.hover.systems", lang, n=data_centre.get("systems", 0), down=data_centre.get("down", 0)),
+        ])
+        traces.append(_trace("dc-ring", [lat], [lon], RING, SIZES["data_centre"] * s + 6, None, None, {"layer": "ring"}, showlegend=False))
+        traces.append(_trace(name, [lat], [lon], [COLOURS.get(data_centre["status"], COLOURS[NO_DATA])], SIZES["data_centre"] * s,
+                             [hover], ["/"], {"layer": "data_centre"}, legendrank=400))
+
+    layers = []
+    if tiles_url:
+        layers.append({"sourcetype": "raster", "source": [tiles_url], "below": "traces", "opacity": 0.55})
+    if boundary_url:
+        layers.append({"sourcetype": "geojson", "source": boundary_url, "type": "line", "color": "#6f8199", "line": {"width": 1.2}, "below": "traces"})
+    figure = go.Figure(traces)
+    figure.update_layout(
+        map={"style": offline_style(), "center": {"lat": centre[0], "lon": centre[1]}, "zoom": zoom, "layers": layers},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor=BACKGROUND,
+        font={"color": "#e8edf3", "size": 16},
+        showlegend=legend,
+        legend={"bgcolor": "rgba(13,20,32,0.8)", "x": 0.01, "y": 0.01, "xanchor": "left", "yanchor": "bottom", "font": {"size": 17}},
+        hoverlabel={"font": {"size": 18}},
+        uirevision="province-map",  # refreshes keep the view where it is
+    )
+    return figure
+
+
+def data_centre_summary(tiles: list[dict], state: str) -> dict:
+    return {"status": state, "systems": len(tiles), "down": sum(1 for t_ in tiles if t_["status"] == "down")}

@@ -1,0 +1,292 @@
+"""Operator wall (kiosk) at /wall, /wall/map and /wall/charts: dark, no navigation chrome,
+readable from 5 m, live. One skeleton serves the three views (CSS shows the parts a view
+uses); callbacks skip work for parts a view hides.
+
+Refresh: a fast callback (every IOC_REFRESH_MS) for states, counts, coverage and the feed; the
+map on the same beat, sent only when a marker changed; charts once a minute. The clock, the
+lost-server watchdog, rotation and the beep run in the browser (assets/wall.js).
+
+Query parameters override the settings per screen: ?rotate=/wall,/wall/map&dwell=30&sound=1
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from urllib.parse import urlencode
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import wall_queries as wq
+from dashboard.i18n import local_time, t
+from dashboard.timeutil import parse_duration, utcnow
+from layouts.components import wall_charts
+from layouts.components.province_map import data_centre_summary, province_map_figure
+from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
+
+log = logging.getLogger(__name__)
+
+VIEWS = {"glance": "/wall", "map": "/wall/map", "charts": "/wall/charts"}
+SLOW_REFRESH_MS = 60_000
+GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
+
+
+def _settings():
+    return current_app.extensions["ioc"].settings
+
+
+def _truthy(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _layout_for(view: str):
+    def layout(**query):
+        settings = _settings()
+        pages = tuple(p.strip() for p in query["rotate"].split(",")) if query.get("rotate") else settings.wall_pages
+        try:
+            dwell_s = parse_duration(query["dwell"]) if query.get("dwell") else settings.wall_dwell_s
+        except ValueError:
+            dwell_s = settings.wall_dwell_s
+        dwell_s = max(5.0, dwell_s)
+        sound = _truthy(query.get("sound"))
+        sound = settings.wall_sound if sound is None else sound
+        following = rotation(VIEWS[view], pages)
+        search = ("?" + urlencode(query)) if query else ""
+        config = {"refresh_ms": settings.refresh_ms, "sound": sound, "next": following, "search": search, "view": view}
+        return skeleton(view, config, dwell_s)
+
+    return layout
+
+
+def skeleton(view: str, config: dict, dwell_s: float) -> html.Div:
+    def panel(children, class_name: str, **kwargs):
+        return html.Section(children, className=f"wall-panel {class_name}", **kwargs)
+
+    def chart(graph_id: str, area: str):
+        return panel(dcc.Graph(id=graph_id, className="wall-graph", config=GRAPH_CONFIG), f"wall-chart-panel wall-{area}-panel")
+
+    return html.Div(
+        [
+            dcc.Store(id="wall-view", data={"view": view}),
+            dcc.Store(id="wall-config", data=config),
+            dcc.Store(id="wall-state"),
+            dcc.Store(id="wall-map-sig"),
+            dcc.Store(id="wall-beep"),
+            dcc.Store(id="wall-click"),
+            dcc.Interval(id="wall-refresh", interval=config["refresh_ms"]),
+            dcc.Interval(id="wall-slow", interval=SLOW_REFRESH_MS, disabled=view != "charts"),
+            dcc.Interval(id="wall-tick", interval=1000),
+            dcc.Interval(id="wall-rotate", interval=int(dwell_s * 1000), disabled=config["next"] is None),
+            dcc.Location(id="wall-location", refresh="callback-nav"),
+            html.Header(
+                [
+                    html.Div(id="wall-title", className="wall-title"),
+                    html.Div(
+                        [html.Div(id="wall-last-data", className="wall-last-data"), html.Div(id="wall-date", className="wall-date"),
+                         html.Div(id="wall-clock", className="wall-clock")],
+                        className="wall-time",
+                    ),
+                ],
+                className="wall-header",
+            ),
+            html.Div(id="wall-banner", role="alert"),
+            html.Div(id="wall-lost", className="wall-lost d-none", role="alert"),
+            html.Main(
+                [
+                    html.Section(id="wall-counts", className="wall-counts"),
+                    html.Section(id="wall-tiles", className="wall-tiles"),
+                    panel([html.H2(id="wall-feed-heading"), html.Ul(id="wall-feed", className="wall-feed")], "wall-feed-panel"),
+                    panel([html.H2(id="wall-coverage-heading"), html.Div(id="wall-coverage", className="wall-gauges")], "wall-coverage-panel"),
+                    panel(dcc.Graph(id="wall-map", className="wall-graph", config=GRAPH_CONFIG), "wall-map-panel"),
+                    panel([html.H2(id="wall-places-heading"), html.Div(id="wall-places")], "wall-places-panel"),
+                    chart("wall-availability", "availability"),
+                    chart("wall-latency", "latency"),
+                    chart("wall-timeline", "timeline"),
+                ],
+                className="wall-main",
+            ),
+        ],
+        id="wall-root",
+        className=f"wall-root wall-view-{view}",
+    )
+
+
+dash.register_page(__name__, path=VIEWS["glance"], title="IOC Quảng Ngãi — Màn hình vận hành", name="Màn hình vận hành", layout=_layout_for("glance"))
+dash.register_page(f"{__name__}_map", path=VIEWS["map"], title="IOC Quảng Ngãi — Bản đồ", name="Bản đồ", layout=_layout_for("map"))
+dash.register_page(f"{__name__}_charts", path=VIEWS["charts"], title="IOC Quảng Ngãi — Biểu đồ 24 giờ", name="Biểu đồ", layout=_layout_for("charts"))
+
+
+def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str):
+    settings = _settings()
+    boundary = "/api/map/boundary.geojson" if settings.map_boundary_geojson else None
+    big = view == "map"
+    return province_map_figure(
+        places, lang,
+        data_centre=data_centre_summary(tiles, wq.data_centre_state(tiles)),
+        zoom=7.75 if big else 7.05, tiles_url=settings.map_tiles_url, boundary_url=boundary,
+        marker_scale=1.25 if big else 1.0,
+    )
+
+
+# ---------------------------------------------------------------------------- callbacks
+
+
+@callback(
+    Output("wall-title", "children"),
+    Output("wall-feed-heading", "children"),
+    Output("wall-coverage-heading", "children"),
+    Output("wall-places-heading", "children"),
+    Output("wall-lost", "children"),
+    Input("lang-toggle", "value"),
+    State("wall-view", "data"),
+)
+def translate(lang, view):
+    lang = lang or "vi"
+    return (t(f"wall.title.{(view or {}).get('view', 'glance')}", lang), t("wall.feed.heading", lang),
+            t("wall.coverage.heading", lang), t("wall.places.heading", lang), t("wall.stale.server", lang))
+
+
+@callback(
+    Output("wall-root", "className"),
+    Output("wall-last-data", "children"),
+    Output("wall-last-data", "className"),
+    Output("wall-banner", "children"),
+    Output("wall-counts", "children"),
+    Output("wall-tiles", "children"),
+    Output("wall-coverage", "children"),
+    Output("wall-feed", "children"),
+    Output("wall-state", "data"),
+    Input("wall-refresh", "n_intervals"),
+    Input("lang-toggle", "value"),
+    State("wall-view", "data"),
+)
+def refresh_status(_n, lang, view):
+    lang = lang or "vi"
+    view = (view or {}).get("view", "glance")
+    runtime = current_app.extensions["ioc"]
+    root = f"wall-root wall-view-{view}"
+    try:
+        with runtime.db.session() as session:
+            data = wq.wall_status(session, stale_after_s=runtime.settings.stale_after_s)
+    except SQLAlchemyError as exc:
+        # Never crash and never leave the last picture looking current: grey it and say why.
+        log.error("wall refresh: database unreachable: %s", exc)
+        return (f"{root} wall-stale", no_update, "wall-last-data is-stale", banner({}, lang, database_down=True),
+                no_update, no_update, no_update, no_update, {"ok": False, "down": [], "stale": True})
+    fresh = data["freshness"]
+    now = data["now"]
+    last = f"{t('wall.last_data', lang)} {local_time(fresh['last_data_at'], with_date=True)}" if fresh["last_data_at"] else t("wall.no_data", lang)
+    state = {
+        "ok": True, "generated_at": data["generated_at"], "stale": fresh["stale"],
+        "down": [tl["id"] for tl in data["tiles"] if tl["status"] == "down"],
+    }
+    glance = view == "glance"
+    return (
+        f"{root} wall-stale" if fresh["stale"] else root,
+        last,
+        "wall-last-data is-stale" if fresh["stale"] else "wall-last-data",
+        banner(fresh, lang),
+        count_chips(data["counts"], lang) if glance else no_update,
+        [tile(item, lang, now) for item in data["tiles"]] if glance else no_update,
+        [gauge(t("wall.coverage.systems", lang), data["coverage"]["systems"]), gauge(t("wall.coverage.links", lang), data["coverage"]["links"])] if glance else no_update,
+        feed_items(data["feed"], lang, now) if glance else no_update,
+        state,
+    )
+
+
+@callback(
+    Output("wall-map", "figure"),
+    Output("wall-map-sig", "data"),
+    Output("wall-places", "children"),
+    Input("wall-refresh", "n_intervals"),
+    Input("lang-toggle", "value"),
+    State("wall-view", "data"),
+    State("wall-map-sig", "data"),
+)
+def refresh_map(_n, lang, view, previous_sig):
+    lang = lang or "vi"
+    view = (view or {}).get("view", "glance")
+    if view not in ("glance", "map"):
+        return no_update, no_update, no_update
+    runtime = current_app.extensions["ioc"]
+    try:
+        with runtime.db.session() as session:
+            now = utcnow()
+            endpoints = wq.endpoint_states(session, now, with_agency=True)
+            places = wq.map_places(session, now, endpoints)
+            tiles = wq.system_tiles(session, now, endpoints)
+    except SQLAlchemyError as exc:
+        log.error("wall map: database unreachable: %s", exc)
+        return no_update, no_update, no_update
+    # Send the figure only when something on it changed: most refreshes then cost a few bytes.
+    signature = map_signature(places, tiles, lang, view)
+    figure = no_update if signature == previous_sig else map_figure_for(places, tiles, lang, view)
+    return figure, signature, places_panel(places, lang) if view == "map" else no_update
+
+
+def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str) -> str:
+    marks = [(p["id"], p["status"], p["recent"], p["endpoints"], p["down"], str(p["changed_at"])) for p in places]
+    marks.append(("dc", wq.data_centre_state(tiles), len(tiles), sum(1 for x in tiles if x["status"] == "down")))
+    return hashlib.sha1(json.dumps([lang, view, marks]).encode()).hexdigest()
+
+
+@callback(
+    Output("wall-availability", "figure"),
+    Output("wall-latency", "figure"),
+    Output("wall-timeline", "figure"),
+    Input("wall-slow", "n_intervals"),
+    Input("lang-toggle", "value"),
+    State("wall-view", "data"),
+)
+def refresh_charts(_n, lang, view):
+    lang = lang or "vi"
+    if (view or {}).get("view") != "charts":
+        return no_update, no_update, no_update
+    runtime = current_app.extensions["ioc"]
+    try:
+        with runtime.db.session() as session:
+            now = utcnow()
+            tiles = wq.system_tiles(session, now)
+            availability = wq.availability_24h(session, now)
+            timeline = wq.state_timeline(session, now)
+    except SQLAlchemyError as exc:
+        log.error("wall charts: database unreachable: %s", exc)
+        return no_update, no_update, no_update
+    return (
+        wall_charts.availability_figure(availability, tiles, lang),
+        wall_charts.latency_figure(availability, tiles, lang),
+        wall_charts.timeline_figure(timeline, lang),
+    )
+
+
+clientside_callback(
+    ClientsideFunction("wall", "tick"),
+    Output("wall-clock", "children"),
+    Output("wall-date", "children"),
+    Output("wall-lost", "className"),
+    Input("wall-tick", "n_intervals"),
+    State("wall-config", "data"),
+)
+clientside_callback(
+    ClientsideFunction("wall", "received"),
+    Output("wall-beep", "data"),
+    Input("wall-state", "data"),
+    State("wall-config", "data"),
+)
+clientside_callback(
+    ClientsideFunction("wall", "rotate"),
+    Output("wall-location", "pathname"),
+    Output("wall-location", "search"),
+    Input("wall-rotate", "n_intervals"),
+    State("wall-config", "data"),
+)
+clientside_callback(
+    ClientsideFunction("wall", "click"),
+    Output("wall-click", "data"),
+    Input("wall-map", "clickData"),
+)

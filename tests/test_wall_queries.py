@@ -1,0 +1,221 @@
+"""Read models of the operator wall (dashboard/wall_queries.py), on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dashboard import wall_queries as wq
+from dashboard.models import (
+    Agency,
+    CheckResult,
+    Endpoint,
+    Incident,
+    Link,
+    NationalPlatform,
+    Rollup,
+    RuntimeState,
+    StateEvent,
+    System,
+)
+from dashboard.history import DONE_KEYS
+from dashboard.scheduler import HEARTBEAT_KEY
+from dashboard.timeutil import iso, utcnow
+
+NOW = utcnow().replace(minute=30, second=0, microsecond=0)
+
+
+def _endpoint(eid, system_id, status="up", checked_ago_s=5.0, interval_s=30.0, critical=True, options=None, since_ago_s=3600.0, reason=None):
+    return Endpoint(
+        id=eid, system_id=system_id, name=eid, kind="http", target="http://127.0.0.1/", interval_s=interval_s, timeout_s=5,
+        critical=critical, options=options or {}, status=status, status_since=NOW - timedelta(seconds=since_ago_s),
+        status_reason=reason, last_check_at=None if checked_ago_s is None else NOW - timedelta(seconds=checked_ago_s),
+        last_latency_ms=120.0,
+    )
+
+
+@pytest.fixture
+def seeded(any_db):
+    """Two systems (one up, one down), a commune with a heartbeat, a commune with nothing."""
+    with any_db.session() as s:
+        s.add_all([
+            Agency(id="skhcn", name_vi="Sở Khoa học và Công nghệ", name_en="Dept. of Science and Technology", kind="department"),
+            Agency(id="unit-21025", name_vi="Phường Cẩm Thành", name_en="Cam Thanh Ward", kind="ward", official_code="21025", lat=15.11, lon=108.81, partner="Viettel"),
+            Agency(id="unit-21028", name_vi="Phường Nghĩa Lộ", name_en="Nghia Lo Ward", kind="ward", official_code="21028", lat=15.12, lon=108.78),
+            NationalPlatform(id="ndxp", name_vi="NDXP", name_en="NDXP"),
+            NationalPlatform(id="axis", name_vi="Trục", name_en="Axis"),
+        ])
+        s.flush()
+        s.add_all([
+            System(id="lgsp", name_vi="LGSP", name_en="LGSP", owner_agency_id="skhcn", position=0, status="up",
+                   status_since=NOW - timedelta(hours=2), last_check_at=NOW - timedelta(seconds=5)),
+            System(id="qlvb", name_vi="Quản lý văn bản", name_en="Documents", owner_agency_id="skhcn", position=1, status="down",
+                   status_since=NOW - timedelta(minutes=3), last_check_at=NOW - timedelta(seconds=5)),
+            System(id="beats", name_vi="Máy chủ xã", name_en="Commune servers", owner_agency_id="skhcn", position=2, status="up",
+                   status_since=NOW - timedelta(hours=5), last_check_at=NOW - timedelta(seconds=5)),
+        ])
+        s.flush()
+        s.add_all([
+            _endpoint("lgsp.health", "lgsp"),
+            _endpoint("lgsp.link", "lgsp", critical=False),
+            _endpoint("qlvb.health", "qlvb", status="down", since_ago_s=180, reason="HTTP 503"),
+            _endpoint("beats.21025", "beats", options={"agency": "unit-21025"}, since_ago_s=120),
+        ])
+        s.flush()
+        s.add_all([
+            Link(id="lgsp.ndxp", system_id="lgsp", platform_id="ndxp", endpoint_id="lgsp.link", declared_state="connected", status="up"),
+            Link(id="qlvb.axis", system_id="qlvb", platform_id="axis", endpoint_id=None, declared_state="planned"),
+            RuntimeState(key=HEARTBEAT_KEY, value="test", updated_at=NOW - timedelta(seconds=3)),
+        ])
+    return any_db
+
+
+def test_tiles_counts_and_coverage(seeded):
+    with seeded.session() as s:
+        data = wq.wall_status(s, NOW)
+    tiles = {t["id"]: t for t in data["tiles"]}
+    assert [t["id"] for t in data["tiles"]] == ["lgsp", "qlvb", "beats"]  # catalog order
+    assert tiles["lgsp"]["status"] == "up" and not tiles["lgsp"]["stale"]
+    assert tiles["qlvb"]["status"] == "down" and tiles["qlvb"]["reason"] == "HTTP 503"
+    assert tiles["qlvb"]["recent"] and not tiles["lgsp"]["recent"]
+    assert data["counts"] == {"down": 1, "degraded": 0, "unknown": 0, "maintenance": 0, "up": 2}
+    assert data["coverage"]["systems"] == {"ok": 2, "total": 3, "percent": 66.7}
+    # lgsp.ndxp is monitored and up; qlvb.axis is unmonitored and only planned
+    assert data["coverage"]["links"] == {"ok": 1, "total": 2, "percent": 50.0}
+    assert data["freshness"] == {"stale": False, "reasons": [], "last_data_at": NOW - timedelta(seconds=5),
+                                 "heartbeat_at": NOW - timedelta(seconds=3)}
+
+
+def test_old_green_is_never_shown_as_current(seeded):
+    later = NOW + timedelta(minutes=10)  # no result for ten minutes, heartbeat gone
+    with seeded.session() as s:
+        data = wq.wall_status(s, later, stale_after_s=180)
+    assert {t["status"] for t in data["tiles"]} == {"unknown"}
+    assert all(t["stale"] for t in data["tiles"])
+    assert data["counts"]["up"] == 0
+    assert data["freshness"]["stale"]
+    assert data["freshness"]["reasons"] == ["scheduler", "no_results", "systems_stale"]
+
+
+def test_missing_heartbeat_alone_makes_the_wall_stale(seeded):
+    with seeded.session() as s:
+        s.delete(s.get(RuntimeState, HEARTBEAT_KEY))
+    with seeded.session() as s:
+        fresh = wq.wall_status(s, NOW)["freshness"]
+    assert fresh["stale"] and fresh["reasons"] == ["scheduler"]
+
+
+def test_feed_newest_first_and_alert_slot_empty(seeded):
+    with seeded.session() as s:
+        s.add_all([
+            Incident(subject_type="system", subject_id="lgsp", system_id="lgsp", severity="degraded",
+                     started_at=NOW - timedelta(hours=3), ended_at=NOW - timedelta(hours=2), cause="slow"),
+            Incident(subject_type="system", subject_id="qlvb", system_id="qlvb", severity="down",
+                     started_at=NOW - timedelta(minutes=3), last_reason="HTTP 503"),
+        ])
+    with seeded.session() as s:
+        items = wq.feed(s)
+        assert wq.latest_alerts(s) == []
+    assert [(i["system_id"], i["open"], i["severity"]) for i in items] == [("qlvb", True, "down"), ("lgsp", False, "degraded")]
+    assert items[0]["text"] == "HTTP 503" and items[1]["text"] == "slow"
+
+
+def test_map_places_states(seeded):
+    with seeded.session() as s:
+        places = {p["id"]: p for p in wq.map_places(s, NOW)}
+    assert places["unit-21025"]["status"] == "up" and places["unit-21025"]["endpoints"] == 1
+    assert places["unit-21025"]["recent"]  # its heartbeat came back two minutes ago
+    assert places["unit-21025"]["path"] == "/units/21025"
+    assert places["unit-21028"]["status"] == wq.NO_DATA and not places["unit-21028"]["recent"]
+    # the department owns all three systems: a critical endpoint down takes it down
+    assert places["skhcn"]["status"] == "down" and places["skhcn"]["down"] == 1
+    assert places["skhcn"]["path"] == "/units/skhcn" and places["skhcn"]["lat"] is None
+
+
+def test_stale_commune_heartbeat_reads_unknown(seeded):
+    with seeded.session() as s:
+        s.get(Endpoint, "beats.21025").last_check_at = NOW - timedelta(minutes=30)
+    with seeded.session() as s:
+        places = {p["id"]: p for p in wq.map_places(s, NOW)}
+    assert places["unit-21025"]["status"] == "unknown"
+
+
+def test_place_and_data_centre_rules():
+    assert wq.place_state([]) == wq.NO_DATA
+    assert wq.place_state([("up", True), ("down", False)]) == "degraded"
+    assert wq.place_state([("up", True), ("down", True)]) == "down"
+    assert wq.place_state([("maintenance", True)]) == "maintenance"
+    assert wq.data_centre_state([]) == wq.NO_DATA
+    assert wq.data_centre_state([{"status": "up"}, {"status": "maintenance"}]) == "maintenance"
+    assert wq.data_centre_state([{"status": "up"}, {"status": "degraded"}, {"status": "down"}]) == "down"
+
+
+def test_unit_detail(seeded):
+    with seeded.session() as s:
+        commune = wq.unit_detail(s, "21025", NOW)
+        department = wq.unit_detail(s, "skhcn", NOW)
+        assert wq.unit_detail(s, "99999", NOW) is None
+    assert commune["name_vi"] == "Phường Cẩm Thành" and commune["status"] == "up"
+    assert [e["id"] for e in commune["endpoints"]] == ["beats.21025"]
+    assert [s_["id"] for s_ in department["systems"]] == ["lgsp", "qlvb", "beats"]
+    assert department["endpoints"][0]["id"] == "qlvb.health"  # worst first
+
+
+def test_availability_reads_rollups_and_the_current_hour(seeded):
+    current = wq.hour_floor(NOW)
+    with seeded.session() as s:
+        # completed hours from rollups; non-critical endpoints and out-of-window rows are ignored
+        s.add_all([
+            Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=1), checks=120, failures=12, latency_avg_ms=100.0),
+            Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=2), checks=100, failures=0, missed=20, maintenance=60, latency_avg_ms=50.0),
+            Rollup(endpoint_id="lgsp.link", period="hour", bucket_start=current - timedelta(hours=1), checks=120, failures=120),
+            Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=30), checks=120, failures=120),
+            Rollup(endpoint_id="lgsp.health", period="day", bucket_start=current - timedelta(hours=1), checks=2000, failures=2000),
+        ])
+        # the current hour from raw results: a missed and a maintenance check count neither way
+        for minute, verdict, extra in ((1, "up", {}), (2, "down", {}), (3, "down", {"missed": True}), (4, "down", {"maintenance": True})):
+            s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current + timedelta(minutes=minute), verdict=verdict,
+                              latency_ms=200.0, reason="", **extra))
+        # rolled up already: its raw result is not counted a second time
+        s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current - timedelta(minutes=1), verdict="down", latency_ms=1.0, reason=""))
+        s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current), updated_at=NOW))
+    with seeded.session() as s:
+        data = wq.availability_24h(s, NOW)
+    assert len(data["hours"]) == 24 and data["hours"][-1] == current
+    lgsp = data["series"]["lgsp"]
+    assert lgsp["availability"][-2] == 90.0
+    assert lgsp["availability"][-3] == pytest.approx(100.0)
+    assert lgsp["availability"][-1] == 50.0
+    assert lgsp["latency_ms"][-2] == 100.0 and lgsp["latency_ms"][-1] == 200.0
+    assert lgsp["availability"][0] is None
+    assert "beats" not in data["series"]
+
+
+def test_availability_reads_raw_results_for_hours_not_rolled_up_yet(seeded):
+    current = wq.hour_floor(NOW)
+    with seeded.session() as s:
+        s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current - timedelta(hours=1)), updated_at=NOW))
+        s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=2), checks=10, failures=5))
+        for minute, verdict in ((10, "up"), (20, "up"), (30, "up"), (40, "down")):
+            s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current - timedelta(hours=1) + timedelta(minutes=minute), verdict=verdict, reason=""))
+        s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current + timedelta(minutes=1), verdict="up", reason=""))
+    with seeded.session() as s:
+        availability = wq.availability_24h(s, NOW)["series"]["lgsp"]["availability"]
+    assert availability[-3:] == [50.0, 75.0, 100.0]
+
+
+def test_state_timeline_segments(seeded):
+    with seeded.session() as s:
+        s.add_all([
+            StateEvent(subject_type="system", subject_id="qlvb", at=NOW - timedelta(hours=2), old_status="up", new_status="degraded"),
+            StateEvent(subject_type="system", subject_id="qlvb", at=NOW - timedelta(minutes=3), old_status="degraded", new_status="down"),
+            StateEvent(subject_type="endpoint", subject_id="qlvb.health", at=NOW - timedelta(minutes=3), old_status="up", new_status="down"),
+            StateEvent(subject_type="system", subject_id="lgsp", at=NOW - timedelta(hours=30), old_status="unknown", new_status="up"),
+        ])
+    with seeded.session() as s:
+        rows = {r["id"]: r for r in wq.state_timeline(s, NOW)}
+    assert [(seg["status"], seg["end"] - seg["start"]) for seg in rows["qlvb"]["segments"]] == [
+        ("up", timedelta(hours=22)), ("degraded", timedelta(hours=2) - timedelta(minutes=3)), ("down", timedelta(minutes=3)),
+    ]
+    assert [seg["status"] for seg in rows["lgsp"]["segments"]] == ["up"]
+    assert rows["lgsp"]["segments"][0]["start"] == NOW - timedelta(hours=24)
