@@ -52,7 +52,7 @@ def render(lang, _n):
     runtime = current_app.extensions["ioc"]
     with runtime.db.session() as session:
         view = views.coverage_view(session)
-        demo = views.progress_view(session)["demo"]
+        demo = views.has_demo_plans(session)
     header = html.Div(
         [
             html.H1(t("coverage.heading", lang), className="h3 mb-0"),

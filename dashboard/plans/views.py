@@ -32,6 +32,10 @@ def reference(session: Session) -> Reference:
     )
 
 
+def has_demo_plans(session: Session) -> bool:
+    return session.scalar(select(Plan.id).where(Plan.source == "demo").limit(1)) is not None
+
+
 def _agency_dict(agency: Agency, plan: Plan | None) -> dict:
     return {
         "id": agency.id, "name_vi": agency.name_vi, "name_en": agency.name_en, "kind": agency.kind,
