@@ -63,6 +63,9 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
                 settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days))
             runtime.collector.start()
+            from dashboard.alert_jobs import install as install_alert_jobs
+
+            install_alert_jobs(runtime.collector, settings)  # security alerts (issue 7): probe rules, SIEM, notifications, demo feed
         return runtime
     except BaseException:
         if demo:

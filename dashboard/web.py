@@ -24,13 +24,16 @@ def create_app(runtime) -> dash.Dash:
     )
     app.server.extensions["ioc"] = runtime
     app.server.register_blueprint(api)
+    from dashboard.alerts_api import alerts_api  # security alerts (issue 7)
+
+    app.server.register_blueprint(alerts_api)
     app.layout = _shell()
     _register_shell_callbacks(app)
     return app
 
 
 # (translation key suffix, path, how the link is marked active); pages not built yet are not listed
-NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact"), ("systems", "/systems", "partial")]
+NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact"), ("systems", "/systems", "partial"), ("security", "/security", "partial")]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
 

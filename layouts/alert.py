@@ -1,0 +1,167 @@
+"""One alert (issue 7): what, where, since when, how often, its history, and acknowledge /
+resolve with a comment. Everything a sender wrote is shown as text (never as HTML)."""
+from __future__ import annotations
+
+import json
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+from flask import current_app
+
+from dashboard import alerts_queries
+from dashboard.i18n import local_time, t
+from dashboard.timeutil import parse_iso
+from layouts.components.alert_charts import severity_badge
+
+dash.register_page(__name__, path_template="/alerts/<alert_id>", title="IOC Quảng Ngãi — Cảnh báo", name="Cảnh báo")
+
+
+def layout(alert_id: str | None = None, **_query):
+    return html.Div(
+        [
+            dcc.Store(id="alert-id", data=alert_id if (alert_id or "").isdigit() else None),
+            dcc.Store(id="op-alert-version", data=0),
+            dcc.Link(id="alert-back", href="/security", className="small"),
+            html.Div(id="alert-body", className="mt-2"),
+            html.Div(
+                [
+                    html.H2(id="alert-action-heading", className="h6"),
+                    dbc.Input(id="alert-action-name", maxLength=128, className="mb-2"),
+                    dbc.Textarea(id="alert-action-comment", maxLength=2000, className="mb-2", rows=2),
+                    dbc.Button(id="alert-ack", color="warning", className="me-2"),
+                    dbc.Button(id="alert-resolve", color="success"),
+                    html.Div(id="op-alert-result", className="small mt-2", role="status"),
+                ],
+                id="alert-actions",
+                className="sec-card mt-3",
+            ),
+        ],
+        className="alert-page",
+    )
+
+
+def _fact(label: str, value) -> list:
+    return [html.Dt(label), html.Dd(value if value not in (None, "") else "—")]
+
+
+def alert_view(view: dict, lang: str) -> list:
+    """The alert's body; every sender-provided value is a plain string child."""
+    when = lambda iso_text: local_time(parse_iso(iso_text), with_date=True)  # noqa: E731
+    facts = [
+        *_fact(t("alert.col.status", lang), html.Span(t(f"alert.status.{view['status']}", lang), id="alert-status", **{"data-status": view["status"]})),
+        *_fact(t("alert.col.category", lang), view["category"]),
+        *_fact(t("alert.col.source", lang), f"{view['source']} ({view['source_kind']})"),
+        *_fact(t("alert.col.system", lang), view["system_name"] and dcc.Link(view["system_name"], href=f"/systems/{view['system_id']}")),
+        *_fact(t("alert.col.agency", lang), view["agency_name"]),
+        *_fact(t("alert.col.asset", lang), view["asset"]),
+        *_fact(t("alert.col.first_seen", lang), when(view["first_seen"])),
+        *_fact(t("alert.col.last_seen", lang), when(view["last_seen"])),
+        *_fact(t("alert.col.count", lang), str(view["count"])),
+        *_fact(t("alert.col.external_id", lang), view["external_id"]),
+    ]
+    handled = None
+    if view["status"] != "new" and view["status_by"]:
+        handled = html.P([t("alert.handled", lang, status=t(f"alert.status.{view['status']}", lang), who=view["status_by"],
+                            when=when(view["status_at"])),
+                          html.Span(f" — {view['status_comment']}" if view["status_comment"] else "")],
+                         className="small text-muted")
+    history = html.Ol(
+        [html.Li([html.Span(when(e["at"]), className="text-muted me-2"), html.Strong(t(f"alert.event.{e['kind']}", lang)),
+                  html.Span(f" · {e['actor']}" if e["actor"] else ""), html.Span(f" — {e['comment']}" if e["comment"] else "")],
+                 className="alert-event", **{"data-kind": e["kind"]})
+         for e in view["events"]],
+        className="alert-history",
+    )
+    return [
+        html.Div([severity_badge(view["severity"], lang), html.Span(f"#{view['id']}", className="text-muted ms-2")]),
+        html.H1(view["title"], id="alert-title", className="h4 mt-2"),
+        handled,
+        html.Dl(facts, className="alert-facts"),
+        html.H2(t("alert.description", lang), className="h6"),
+        html.P(view["description"] or "—", id="alert-description", className="alert-description"),
+        html.H2(t("alert.details", lang), className="h6") if view["details"] else None,
+        html.Pre(json.dumps(view["details"], ensure_ascii=False, indent=2), id="alert-details", className="alert-details-json") if view["details"] else None,
+        html.H2(t("alert.history", lang), className="h6"),
+        history,
+    ]
+
+
+@callback(
+    Output("alert-back", "children"),
+    Output("alert-action-heading", "children"),
+    Output("alert-action-name", "placeholder"),
+    Output("alert-action-comment", "placeholder"),
+    Output("alert-ack", "children"),
+    Output("alert-resolve", "children"),
+    Input("lang-toggle", "value"),
+)
+def translate(lang):
+    lang = lang or "vi"
+    return (t("alert.back", lang), t("alert.action.heading", lang), t("alert.action.name", lang),
+            t("alert.action.comment", lang), t("alert.action.ack", lang), t("alert.action.resolve", lang))
+
+
+@callback(
+    Output("alert-body", "children"),
+    Output("alert-ack", "disabled"),
+    Output("alert-resolve", "disabled"),
+    Output("alert-actions", "style"),
+    Input("alert-id", "data"),
+    Input("op-alert-version", "data"),
+    Input("lang-toggle", "value"),
+)
+def render(alert_id, _version, lang):
+    lang = lang or "vi"
+    view = None
+    if alert_id:
+        with current_app.extensions["ioc"].db.session() as session:
+            view = alerts_queries.alert_detail(session, int(alert_id))
+    if view is None:
+        return dbc.Alert(t("alert.not_found", lang, id=alert_id or "?"), color="warning"), True, True, {"display": "none"}
+    return alert_view(view, lang), view["status"] != "new", view["status"] == "resolved", None
+
+
+@callback(
+    Output("op-alert-result", "children"),
+    Output("op-alert-version", "data"),
+    Input("alert-ack", "n_clicks"),
+    Input("alert-resolve", "n_clicks"),
+    State("alert-id", "data"),
+    State("alert-action-name", "value"),
+    State("alert-action-comment", "value"),
+    State("op-alert-version", "data"),
+    State("lang-toggle", "value"),
+    prevent_initial_call=True,
+)
+def act(_ack, _resolve, alert_id, name, comment, version, lang):
+    from dashboard import alerts
+
+    lang = lang or "vi"
+    action = "resolve" if dash.ctx.triggered_id == "alert-resolve" else "acknowledge"
+    user = _signed_in_user() or (name or "").strip() or "operator"
+    try:
+        with current_app.extensions["ioc"].db.session() as session:
+            if action == "acknowledge":
+                alerts.acknowledge(session, int(alert_id), user, comment)
+            else:
+                alerts.resolve(session, int(alert_id), user, comment)
+    except alerts.AlertError as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-2 mb-0"), version
+    except Exception as exc:  # noqa: BLE001 - a Forbidden from access control (issue 8)
+        if type(exc).__name__ != "Forbidden":
+            raise
+        return dbc.Alert(t("alert.action.forbidden", lang), color="danger", className="py-2 mb-0"), version
+    key = "alert.action.done_ack" if action == "acknowledge" else "alert.action.done_resolve"
+    return dbc.Alert(t(key, lang, id=alert_id), color="success", className="py-2 mb-0"), (version or 0) + 1
+
+
+def _signed_in_user() -> str | None:
+    try:
+        from dashboard.auth import current_user_name
+    except ImportError:
+        return None
+    try:
+        return current_user_name()
+    except Exception:  # noqa: BLE001 - no access control installed
+        return None

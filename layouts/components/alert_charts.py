@@ -1,0 +1,87 @@
+"""Figures and small widgets of the security alerts (issue 7). Pure functions: tests call them."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.alerts import SEVERITIES
+from dashboard.i18n import t
+
+SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c1121f", "medium": "#e67e22", "low": "#b58105", "info": "#6c757d"}
+
+
+def severity_badge(severity: str, lang: str) -> html.Span:
+    return html.Span(t(f"severity.{severity}", lang), className=f"sev-badge sev-{severity}", **{"data-severity": severity})
+
+
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", legend=dict(orientation="h", y=-0.15), barmode="stack")
+    return fig
+
+
+def severity_over_time_figure(rows: list[dict], lang: str) -> go.Figure:
+    """Stacked bars: new alerts per day, one colour per severity (worst on top)."""
+    days = [r["day"] for r in rows]
+    fig = go.Figure([
+        go.Bar(x=days, y=[r[s] for r in rows], name=t(f"severity.{s}", lang), marker_color=SEVERITY_COLOURS[s])
+        for s in reversed(SEVERITIES)
+    ])
+    fig.update_xaxes(type="category")
+    return _layout(fig, 280)
+
+
+def open_by_figure(rows: list[dict], lang: str, top: int = 10) -> go.Figure:
+    """Horizontal stacked bars of open alerts per system or agency, most first (top N)."""
+    rows = rows[:top][::-1]
+    names = [r["name_vi" if lang == "vi" else "name_en"] or r["id"] for r in rows]
+    fig = go.Figure([
+        go.Bar(y=names, x=[r[s] for r in rows], orientation="h", name=t(f"severity.{s}", lang),
+               marker_color=SEVERITY_COLOURS[s])
+        for s in SEVERITIES
+    ])
+    fig.update_xaxes(dtick=1 if max((r["total"] for r in rows), default=0) < 10 else None)
+    return _layout(fig, max(180, 34 * len(rows) + 80))
+
+
+def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=fig, config={"displayModeBar": False})
+
+
+# ---------------------------------------------------------------------------- wall and map
+
+
+def critical_alerts_panel(items: list[dict], lang: str) -> html.Div:
+    """New critical/high alerts for the wall (items from alerts_queries.latest_alerts). Text is
+    passed as plain strings: Dash renders it inert whatever a sender put in it."""
+    from dashboard.i18n import local_time
+
+    rows = [
+        html.Li([severity_badge(item["severity"], lang), " ",
+                 html.Span(local_time(item["at"]), className="alert-feed-time"), " ",
+                 html.A(item["title_vi"] if lang == "vi" else item["title_en"], href=item.get("href"), className="alert-feed-title"),
+                 html.Div(item["text"], className="alert-feed-text")],
+                className=f"alert-feed-item sev-{item['severity']}", **{"data-alert-id": str(item["id"])})
+        for item in items
+    ]
+    return html.Div([html.H2(t("sec.feed", lang), className="h6"),
+                     html.Ul(rows, className="alert-feed list-unstyled mb-0") if rows else html.P(t("sec.none", lang))],
+                    className="alert-feed-panel")
+
+
+def alert_marker_trace(places: dict[str, dict], lang: str, positions: dict[str, tuple[float, float]] | None = None) -> go.Scattermap:
+    """Map markers of open alerts (from alerts_queries.alerts_by_agency): one circle per place
+    with alerts, coloured by the worst severity, sized by count. `positions` overrides or fills
+    coordinates (e.g. province_map.place_positions for agencies without their own)."""
+    positions = positions or {}
+    keys = [k for k, p in places.items() if (positions.get(k) or (p.get("lat"), p.get("lon")))[0] is not None]
+    lat = [(positions.get(k) or (places[k]["lat"], places[k]["lon"]))[0] for k in keys]
+    lon = [(positions.get(k) or (places[k]["lat"], places[k]["lon"]))[1] for k in keys]
+    hover = [f"{places[k].get('name_vi' if lang == 'vi' else 'name_en') or k}: {places[k]['count']} "
+             f"({t('severity.' + places[k]['worst'], lang)})" for k in keys]
+    return go.Scattermap(
+        lat=lat, lon=lon, mode="markers", name=t("sec.open", lang), hovertext=hover, hoverinfo="text",
+        marker=dict(size=[min(12 + 3 * places[k]["count"], 30) for k in keys],
+                    color=[SEVERITY_COLOURS[places[k]["worst"]] for k in keys], opacity=0.75),
+        customdata=keys, meta={"layer": "alerts"},
+    )
