@@ -4,6 +4,8 @@
     python app.py serve           web only (production: collector runs as its own process)
     python app.py collect         collector only
     python app.py check-catalog F validate a catalog file and exit
+    python app.py user …          accounts: create, list, set-role, disable, enable, reset-password
+    python app.py token …         read-only API tokens and wall kiosk tokens: create, list, revoke
 """
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("user", "token"):  # access control (issue 8)
+        from dashboard.auth import cli
+
+        return cli.main(argv)
     args = build_parser().parse_args(argv)
     if args.command == "check-catalog" and args.catalog_file:
         args.catalog = args.catalog_file
@@ -74,8 +81,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from dashboard.web import create_app
 
-            app = create_app(runtime)
+            from dashboard.auth.settings import SettingsError
+
+            try:
+                app = create_app(runtime)
+            except SettingsError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
             if runtime.demo:
+                from dashboard.auth import demo as demo_access
+
+                name, password, kiosk = demo_access.prepare(runtime.db)
+                base = f"http://{settings.host}:{settings.port}"
+                print(f"demo login: {name} / {password}  (one-time password, new at each start)", flush=True)
+                print(f"wall kiosk link (no login): {base}/wall?kiosk={kiosk}", flush=True)
                 print("demo systems: " + ", ".join(f"{k}={v}" for k, v in runtime.demo.urls().items()), flush=True)
                 # The simulated commune server pushes heartbeats to this web server (issue 3A).
                 local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host

@@ -376,6 +376,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert.event.acknowledged": ("Tiếp nhận", "Acknowledged"),
     "alert.event.resolved": ("Đóng", "Resolved"),
     "alert.event.auto_resolved": ("Tự đóng (điều kiện đã hết)", "Closed automatically (condition cleared)"),
+    # --- access control and audit trail (issue 8)
+    "auth.logout": ("Đăng xuất", "Sign out"),
+    "auth.role.viewer": ("Xem", "Viewer"),
+    "auth.role.operator": ("Vận hành", "Operator"),
+    "auth.role.admin": ("Quản trị", "Administrator"),
+    "auth.role.kiosk": ("Màn hình kiosk", "Kiosk"),
+    "nav.audit": ("Nhật ký", "Audit log"),
+    "audit.heading": ("Nhật ký thao tác", "Audit log"),
+    "audit.help": (
+        "Mọi thay đổi và lần đăng nhập: ai, lúc nào, làm gì, từ địa chỉ nào. Mới nhất ở trên.",
+        "Every change and login: who, when, what, from which address. Newest first.",
+    ),
+    "audit.actor": ("Người thực hiện", "Who"),
+    "audit.action": ("Thao tác", "Action"),
+    "audit.target": ("Đối tượng", "Target"),
+    "audit.detail": ("Chi tiết", "Detail"),
+    "audit.address": ("Địa chỉ", "Address"),
+    "audit.at": ("Thời gian", "When"),
+    "audit.any_action": ("Mọi thao tác", "Any action"),
+    "audit.search": ("Tìm theo người hoặc đối tượng…", "Search who or target…"),
+    "audit.empty": ("Chưa có mục nào khớp bộ lọc.", "No entry matches the filter."),
+    "audit.count": ("{n} mục (tối đa 500 mục mới nhất)", "{n} entries (the newest 500 at most)"),
 }
 
 

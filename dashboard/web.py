@@ -27,6 +27,11 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.alerts_api import alerts_api  # security alerts (issue 7)
 
     app.server.register_blueprint(alerts_api)
+    # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
+    from dashboard.auth import install
+    from dashboard.auth.settings import from_env as auth_settings
+
+    install(app.server, app, auth_settings(demo=runtime.demo is not None))
     app.layout = _shell()
     _register_shell_callbacks(app)
     return app
@@ -56,6 +61,7 @@ def _shell():
                             navbar=True,
                             className="me-auto ms-4",
                         ),
+                        html.Div(id="shell-user", className="small text-white-50 me-3"),  # issue 8
                         dbc.RadioItems(
                             id="lang-toggle",
                             options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
@@ -91,6 +97,18 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
     def translate_shell(lang):
         # Outputs are flattened: one value per nav link, not a nested list.
         return (t("app.title", lang), t("app.subtitle", lang), *[t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS])
+
+    @app.callback(Output("shell-user", "children"), Input("lang-toggle", "value"))
+    def show_user(lang):  # issue 8: who is signed in, and the way out
+        from dashboard.auth import current_principal
+
+        principal = current_principal()
+        if principal is None or principal.kind != "user":
+            return None
+        links = [html.Span(f"{principal.name} · {t('auth.role.' + principal.role, lang)}", className="me-2")]
+        if principal.role == "admin":
+            links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
+        return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))
     def hide_chrome_on_wall(pathname):

@@ -126,33 +126,128 @@ def demo_network():
 
 
 class RunningApp:
-    def __init__(self, url: str, process: subprocess.Popen, log_path: Path):
+    """A running app. get/post are signed in as an admin by default (access control, issue 8);
+    use `anonymous` for a client without a session, or `login(name, password)` for another one."""
+
+    def __init__(self, url: str, process: subprocess.Popen, log_path: Path,
+                 admin: tuple[str, str] | None = None):
         self.url = url
         self.process = process
         self.log_path = log_path
+        self.admin = admin  # (user name, password) of an admin account, or None
+        self._client: requests.Session | None = None
+
+    @property
+    def client(self) -> requests.Session:
+        if self._client is None:
+            self._client = login(self.url, *self.admin) if self.admin else requests.Session()
+        return self._client
+
+    @property
+    def anonymous(self) -> requests.Session:
+        return requests.Session()
+
+    def login(self, username: str, password: str) -> requests.Session:
+        return login(self.url, username, password)
 
     def get(self, path: str, **kwargs):
-        return requests.get(self.url + path, timeout=10, **kwargs)
+        return self.client.get(self.url + path, timeout=10, **kwargs)
 
     def post(self, path: str, **kwargs):
-        return requests.post(self.url + path, timeout=10, **kwargs)
+        return self.client.post(self.url + path, timeout=10, **kwargs)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
+# ---------------------------------------------------------------------------- signing in (issue 8)
+
+# Apps started by start_app, by URL: browser fixtures sign in to them before the first page.
+# Pytest loads this file as "conftest" while tests import it as "tests.conftest": two module
+# objects, so the registry is kept in one place both see.
+RUNNING_APPS: dict[str, RunningApp] = sys.modules.setdefault(
+    "_ioc_test_running_apps", type(sys)("_ioc_test_running_apps")).__dict__.setdefault("apps", {})
+TEST_ADMIN = "test-admin"
+
+
+def login(base_url: str, username: str, password: str) -> requests.Session:
+    """A requests session signed in through the real login form."""
+    import re
+
+    client = requests.Session()
+    form = client.get(base_url + "/login", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, f"no login form at {base_url}/login: {form.status_code}"
+    answer = client.post(base_url + "/login", timeout=10, allow_redirects=False,
+                         data={"csrf": csrf.group(1), "username": username, "password": password, "next": "/"})
+    assert answer.status_code == 303, f"login as {username} failed: {answer.status_code}"
+    return client
+
+
+def browser_login(browser, app: RunningApp, client: requests.Session | None = None) -> None:
+    """Give a dash.testing browser the session cookie of `client` (default: the admin's)."""
+    client = client or app.client
+    browser.driver.get(app.url + "/login")
+    for cookie in client.cookies:
+        browser.driver.add_cookie({"name": cookie.name, "value": cookie.value, "path": "/", "httpOnly": True})
+
+
+def _signing_in(browser):
+    """Make `browser.server_url = app.url` sign in as the app's admin first (others' browser tests
+    were written before access control and keep working unchanged)."""
+    base = type(browser)
+    prop = base.server_url
+
+    def setter(self, value):
+        app = RUNNING_APPS.get(str(value).rstrip("/"))
+        if app is not None and app.admin and not getattr(self, "_ioc_anonymous", False):
+            browser_login(self, app)
+        prop.fset(self, value)
+
+    browser.__class__ = type(base.__name__, (base,), {"server_url": property(prop.fget, setter)})
+    return browser
+
+
+@pytest.fixture
+def dash_br(dash_br):
+    """dash.testing's browser, signed in as an admin when pointed at an app from start_app. Set
+    `dash_br._ioc_anonymous = True` before `server_url` to browse without a session."""
+    return _signing_in(dash_br)
+
+
+@pytest.fixture
+def dash_duo(dash_duo):
+    return _signing_in(dash_duo)
+
+
 def start_app(tmp_path: Path, *args: str, env: dict | None = None, wait_path: str = "/api/health") -> RunningApp:
-    """Start `python app.py` for real, as a user would, on free ports in a temp data dir."""
+    """Start `python app.py` for real, as a user would, on free ports in a temp data dir.
+    The app has an admin account (the demo's, or one made with `app.py user create` when the demo
+    is off) and the returned app's get/post are signed in with it."""
+    import secrets
+
     port = free_port()
     log_path = tmp_path / f"app-{port}.log"
-    process_env = {**os.environ, "IOC_DEMO_INTERVAL": "2s", "IOC_DEMO_TIMEOUT": "1.5s", **(env or {})}
+    password = secrets.token_urlsafe(16)
+    process_env = {**os.environ, "IOC_DEMO_INTERVAL": "2s", "IOC_DEMO_TIMEOUT": "1.5s",
+                   "IOC_SECRET_KEY": secrets.token_urlsafe(48), "IOC_DEMO_ADMIN_PASSWORD": password, **(env or {})}
+    demo_off = "--catalog" in args or "--no-demo" in args or bool(process_env.get("IOC_CATALOG"))
+    admin = ("demo-admin", process_env["IOC_DEMO_ADMIN_PASSWORD"])
+    if demo_off:
+        db_args = [a for i, a in enumerate(args) if a.startswith("--database-url") or (i and args[i - 1] == "--database-url")]
+        subprocess.run([sys.executable, "app.py", "user", "create", TEST_ADMIN, "--role", "admin",
+                        "--data-dir", str(tmp_path / f"data-{port}"), *db_args],
+                       cwd=PROJECT_DIR, env=process_env, input=password + "\n", text=True, check=True, capture_output=True)
+        admin = (TEST_ADMIN, password)
     process = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--data-dir", str(tmp_path / f"data-{port}"), *args],
         cwd=PROJECT_DIR, env=process_env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
-    app = RunningApp(f"http://127.0.0.1:{port}", process, log_path)
+    app = RunningApp(f"http://127.0.0.1:{port}", process, log_path, admin=admin)
+    RUNNING_APPS[app.url] = app
     try:
-        wait_for(lambda: process.poll() is None and app.get(wait_path).status_code < 500, 60, message=f"app on {port}")
+        wait_for(lambda: process.poll() is None and requests.get(app.url + wait_path, timeout=10).status_code < 500,
+                 60, message=f"app on {port}")
     except AssertionError:
         process.kill()
         raise AssertionError(f"app did not start:\n{app.log()}") from None
@@ -160,6 +255,7 @@ def start_app(tmp_path: Path, *args: str, env: dict | None = None, wait_path: st
 
 
 def stop_app(app: RunningApp) -> None:
+    RUNNING_APPS.pop(app.url, None)
     app.process.terminate()
     try:
         app.process.wait(10)

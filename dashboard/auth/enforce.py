@@ -1,0 +1,181 @@
+"""Enforcement on the server, for every request: a Flask before_request on Dash's server that
+asks `policy` about the path and, for Dash callbacks, about the components the call changes.
+Pages and routes added later are covered by default; nothing has to remember to call it."""
+from __future__ import annotations
+
+import logging
+import os
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, g, jsonify, redirect, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from dashboard.auth import policy, sessions, tokens, views
+from dashboard.auth.policy import Decision
+
+log = logging.getLogger(__name__)
+
+
+def check_request(server: Flask):
+    runtime = server.extensions["ioc"]
+    settings = server.extensions["ioc_auth"]
+    path = request.path
+    with runtime.db.session() as db:
+        kiosk_secret = request.args.get("kiosk")
+        if kiosk_secret is not None and request.method == "GET":
+            return _enter_kiosk(db, kiosk_secret)
+        principal = sessions.identify(db, settings)
+    g.ioc_principal = principal
+    role, kind = (principal.role, principal.kind) if principal else (None, "anonymous")
+
+    if path == "/api/health" and principal is None:
+        return _liveness(runtime)
+    decision = policy.decide_request(role, request.method, path, kind)
+    if decision is Decision.ALLOW and path == "/_dash-update-component" and request.method == "POST":
+        try:
+            call = policy.parse_callback_body(request.get_json(silent=True))
+        except ValueError as exc:
+            return jsonify({"error": f"malformed callback: {exc}"}), 400
+        decision = policy.decide_callback(role, call)
+        if decision is not Decision.ALLOW:
+            log.warning("callback refused: %s (%s) may not change %s", principal.name if principal else "anonymous",
+                        role, ", ".join(call.output_ids))
+    if decision is Decision.ALLOW:
+        return None
+    return _refuse(decision, path)
+
+
+def _refuse(decision: Decision, path: str):
+    page = request.method in ("GET", "HEAD") and not (path.startswith("/api/") or path.startswith("/_dash"))
+    if decision is Decision.LOGIN:
+        if page:
+            target = request.full_path if request.query_string else path
+            return redirect("/login?" + urlencode({"next": target}), code=302)
+        return jsonify({"error": "sign in first (or send an API token as 'Authorization: Bearer …')"}), 401
+    if page:
+        return views.forbidden_page()
+    return jsonify({"error": "your role does not allow this"}), 403
+
+
+def _enter_kiosk(db, secret: str):
+    row = tokens.verify_token(db, secret, "kiosk")
+    if row is None:
+        return views.page("Kiosk", '<div class="alert alert-danger">Mã kiosk không hợp lệ hoặc đã bị thu hồi.<br>'
+                          '<span class="small">This kiosk token is not valid or was revoked.</span></div>', 403)
+    sessions.start_kiosk_session(row)
+    # drop the secret from the address bar (and from any Referer) at once
+    target = request.path if policy.page_role(request.path) == "kiosk" else "/wall"
+    return redirect(target, code=303)
+
+
+def _liveness(runtime):
+    """Anonymous callers learn that the service is alive, and nothing else."""
+    from sqlalchemy import text
+
+    try:
+        with runtime.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return jsonify({"status": "down"}), 503
+    return jsonify({"status": "ok"}), 200
+
+
+def content_security_policy(script_hashes: list[str], frame_ancestors: str, extra_origins: list[str]) -> str:
+    extra = " ".join(extra_origins)
+    hashes = " ".join(script_hashes)  # Dash quotes them already
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' {hashes}".strip(),
+        # Plotly and React set inline styles; styles cannot run code
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob: {extra}".strip(),
+        f"connect-src 'self' {extra}".strip(),
+        "font-src 'self' data:",
+        "worker-src 'self' blob:",  # the map library builds its workers from blobs
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ])
+
+
+def add_headers(response, csp_default: str, csp_wall: str, framed_wall: bool, worker_header: bool):
+    path = request.path
+    wall = policy.page_role(path) == "kiosk" and framed_wall
+    response.headers.setdefault("Content-Security-Policy", csp_wall if wall else csp_default)
+    if not wall:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if path.startswith("/api/") or path.startswith("/_dash-update") or path == "/_dash-layout":
+        response.headers.setdefault("Cache-Control", "no-store")
+    if worker_header:
+        response.headers["X-IOC-Worker"] = str(os.getpid())
+    return response
+
+
+def install(server: Flask, dash_app, settings) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    server.extensions["ioc_auth"] = settings
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="ioc_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        # the cookie lives long enough for a wall kiosk; a person's session is cut after
+        # IOC_SESSION_HOURS by sessions.identify
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 24 * 30,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        PROPAGATE_EXCEPTIONS=False,
+        DEBUG=False,
+    )
+    if settings.proxy_hops:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                   x_host=settings.proxy_hops)
+    server.register_blueprint(views.bp)
+    if settings.oidc_enabled:
+        from dashboard.auth import oidc
+
+        oidc.install(server, settings)
+
+    # Runs before Dash's own before_request hooks (e.g. its page router setup).
+    server.before_request_funcs.setdefault(None, []).insert(0, lambda: check_request(server))
+
+    runtime_settings = server.extensions["ioc"].settings
+    origins = []
+    if getattr(runtime_settings, "map_tiles_url", None):
+        parts = urlsplit(runtime_settings.map_tiles_url)
+        if parts.scheme and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    csp = {}
+
+    @server.after_request
+    def _headers(response):
+        if not csp:  # Dash knows its inline scripts only once the app is complete
+            hashes = dash_app.csp_hashes()
+            csp["default"] = content_security_policy(hashes, "'none'", origins)
+            csp["wall"] = content_security_policy(hashes, settings.wall_frame_ancestors or "'none'", origins)
+        return add_headers(response, csp["default"], csp["wall"], bool(settings.wall_frame_ancestors),
+                           settings.worker_header)
+
+    @server.errorhandler(InternalServerError)
+    def _server_error(exc):
+        log.error("server error on %s %s", request.method, request.path, exc_info=exc.original_exception or exc)
+        if request.path.startswith("/api/") or request.path.startswith("/_dash"):
+            return jsonify({"error": "server error; it has been logged"}), 500
+        return views.error_page()
+
+    from dashboard.auth import Forbidden
+
+    @server.errorhandler(Forbidden)
+    def _forbidden(exc):
+        if request.path.startswith("/api/") or request.path.startswith("/_dash"):
+            return jsonify({"error": str(exc) or "your role does not allow this"}), 403
+        return views.forbidden_page()
+
+    @server.errorhandler(413)
+    def _too_large(exc: HTTPException):
+        return jsonify({"error": "request too large"}), 413

@@ -1,0 +1,239 @@
+"""Who may do what: pure rules, no Flask, no database. Deny unless a rule allows.
+
+A principal has one role: anonymous (None), "kiosk" (the unattended wall), "viewer" (people who
+read, and read-only API tokens), "operator" (acknowledge, check now, maintenance windows) or
+"admin" (users, catalog, imports, settings). Each role includes the ones before it.
+
+Requests are judged by path and method (`decide_request`); Dash callbacks, which all arrive at
+one URL, are judged by the components they change (`callback_role`). A page or callback added
+later is covered without doing anything: pages need a viewer, callbacks need a viewer unless
+their outputs are listed as actions below (or follow the `admin-` / `op-` id prefixes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+RANK = {"kiosk": 0, "viewer": 1, "operator": 2, "admin": 3}
+ROLES = ("viewer", "operator", "admin")  # roles a person account can have
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    LOGIN = "login"  # anonymous: send to the login page (pages) or answer 401 (API, callbacks)
+    DENY = "deny"  # signed in but not allowed: 403
+
+
+PUBLIC = "public"  # a "required role" meaning nobody needs to be signed in
+
+# Reachable by anyone: what the login page itself needs, liveness, and the ingest endpoints
+# that check their own token.
+PUBLIC_PREFIXES = (
+    "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/auth/oidc/",
+    "/api/heartbeat/", "/api/alerts/ingest/",
+)
+PUBLIC_PATHS = ("/api/health", "/login", "/logout")
+
+# Dash's own plumbing: every signed-in principal, the kiosk included (the callback body is
+# judged separately by `callback_role`).
+DASH_INTERNALS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash", "/_dash-update-component")
+
+KIOSK_PAGE_PREFIXES = ("/wall",)
+ADMIN_PAGE_PREFIXES = ("/admin",)
+
+# API writes: (method, path prefix, role). Any other non-GET API call needs an admin.
+API_WRITES = (
+    ("POST", "/api/endpoints/", "operator"),  # check now
+    ("POST", "/api/incidents/", "operator"),  # acknowledge
+    ("POST", "/api/maintenance", "operator"),
+    ("POST", "/api/demo/", "operator"),  # simulate a fault in the demo
+)
+
+# Callback outputs (component ids) that change something, with the role they need. A callback
+# needs the highest role of its outputs. Add an entry when a page gets a new action, or give
+# the output id an `op-` (operator) or `admin-` (admin) prefix.
+ACTION_CALLBACKS: dict[str, str] = {
+    # overview (foundation): the demo's fault switch
+    "demo-result": "operator",
+    # progress (issue 6): plan import (preview of an uploaded file, then confirm)
+    "plan-preview": "admin",
+    "plan-import-result": "admin",
+    "progress-version": "admin",
+}
+ACTION_PREFIXES = (("admin-", "admin"), ("op-", "operator"))
+
+# Callbacks the kiosk may run: the shell's and the wall's (ids starting with "wall").
+KIOSK_OUTPUT_PREFIXES = ("wall",)
+SHELL_OUTPUTS = frozenset({"app-title", "app-subtitle", "navbar", "_pages_dummy", "_pages_store", "shell-user"})
+PAGES_CONTENT = "_pages_content"  # Dash's page router: judged by the page it would render
+
+# What each role may do by name (dashboard.access / dashboard.permissions delegate here).
+ACTIONS: dict[str, str] = {
+    "check_now": "operator",
+    "acknowledge": "operator",
+    "schedule_maintenance": "operator",
+    "maintenance": "operator",
+    "import_plan": "admin",
+    "manage_users": "admin",
+    "manage_catalog": "admin",
+    "manage_settings": "admin",
+    "read_audit": "admin",
+}
+
+
+def has_role(role: str | None, required: str) -> bool:
+    if required == PUBLIC:
+        return True
+    if role is None:
+        return False
+    return RANK.get(role, -1) >= RANK[required]
+
+
+def action_role(action: str) -> str:
+    """The role an action needs: a named action, or a role name itself."""
+    if action in RANK:
+        return action
+    try:
+        return ACTIONS[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}") from None
+
+
+def page_role(pathname: str | None) -> str:
+    path = _normalise(pathname or "/")
+    if _under(path, KIOSK_PAGE_PREFIXES):
+        return "kiosk"
+    if _under(path, ADMIN_PAGE_PREFIXES):
+        return "admin"
+    return "viewer"
+
+
+def request_role(method: str, path: str, api_token: bool = False) -> str:
+    """The role a plain HTTP request needs (callbacks are further judged by `callback_role`)."""
+    method = method.upper()
+    path = _normalise(path)
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return PUBLIC
+    if path in DASH_INTERNALS:
+        return "kiosk"
+    if path == "/api" or path.startswith("/api/"):
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return "viewer"
+        for write_method, prefix, role in API_WRITES:
+            if method == write_method and path.startswith(prefix):
+                return role
+        return "admin"
+    if method in ("GET", "HEAD"):
+        return page_role(path)
+    return "admin"
+
+
+def decide_request(role: str | None, method: str, path: str, kind: str = "user") -> Decision:
+    """kind: "user" (a person's session), "token" (read-only API token), "kiosk", "anonymous"."""
+    required = request_role(method, path)
+    if required == PUBLIC:
+        return Decision.ALLOW
+    if role is None:
+        return Decision.LOGIN
+    if kind == "token":
+        # Machine tokens read the API and nothing else.
+        api = _normalise(path).startswith("/api/")
+        return Decision.ALLOW if api and method.upper() in ("GET", "HEAD") else Decision.DENY
+    return Decision.ALLOW if has_role(role, required) else Decision.DENY
+
+
+@dataclass(frozen=True)
+class CallbackCall:
+    """The parts of a /_dash-update-component body that matter here."""
+
+    output_ids: tuple[str, ...]
+    pathname: str | None = None  # for Dash's page router: the page asked for
+
+
+def parse_callback_body(body) -> CallbackCall:
+    """Read the component ids out of a callback request. Raises ValueError on a malformed body."""
+    if not isinstance(body, dict):
+        raise ValueError("callback body is not an object")
+    outputs = body.get("outputs")
+    if outputs is None:
+        raise ValueError("callback body names no outputs")
+    ids = tuple(_component_id(item) for item in _flatten(outputs))
+    if not ids and not body.get("output"):
+        raise ValueError("callback body names no outputs")
+    if not ids:  # a callback with no outputs: judge by the output string Dash sends
+        ids = tuple(part.split(".")[0] for part in str(body["output"]).strip(".").split("..") if part)
+    pathname = None
+    for item in _flatten(body.get("inputs") or []):
+        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
+            pathname = item.get("value") if isinstance(item.get("value"), str) else None
+    return CallbackCall(ids, pathname)
+
+
+def output_role(component_id: str) -> str:
+    if component_id in ACTION_CALLBACKS:
+        return ACTION_CALLBACKS[component_id]
+    for prefix, role in ACTION_PREFIXES:
+        if component_id.startswith(prefix):
+            return role
+    if component_id in SHELL_OUTPUTS or component_id.startswith("nav-") or component_id.startswith(KIOSK_OUTPUT_PREFIXES):
+        return "kiosk"
+    return "viewer"
+
+
+def callback_role(call: CallbackCall) -> str:
+    roles = []
+    for component_id in call.output_ids:
+        if component_id == PAGES_CONTENT:
+            roles.append(page_role(call.pathname))
+        else:
+            roles.append(output_role(component_id))
+    return max(roles, key=RANK.__getitem__) if roles else "admin"
+
+
+def decide_callback(role: str | None, call: CallbackCall) -> Decision:
+    if role is None:
+        return Decision.LOGIN
+    return Decision.ALLOW if has_role(role, callback_role(call)) else Decision.DENY
+
+
+def _component_id(item) -> str:
+    if not isinstance(item, dict):
+        raise ValueError("callback output is not an object")
+    component_id = item.get("id")
+    if isinstance(component_id, dict):  # pattern-matching id: judged by its "type"
+        component_id = component_id.get("type")
+    if not isinstance(component_id, str) or not component_id:
+        raise ValueError("callback output has no id")
+    return component_id
+
+
+def _flatten(items):
+    if isinstance(items, dict):
+        yield items
+        return
+    for item in items or []:
+        if isinstance(item, list):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _normalise(path: str) -> str:
+    # "/wall/../admin" must not pass as a wall page
+    parts: list[str] = []
+    for part in path.split("?")[0].split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    normal = "/" + "/".join(parts)
+    if path.endswith("/") and normal != "/":
+        normal += "/"
+    return normal
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") or path.startswith(p + "?") for p in prefixes)

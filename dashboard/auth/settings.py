@@ -1,0 +1,77 @@
+"""Access-control settings, read from the environment only (secrets never come from flags)."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from dataclasses import dataclass, field
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str
+    secret_is_generated: bool = False
+    cookie_secure: bool = False  # IOC_COOKIE_SECURE=true when the site is served over https
+    session_hours: float = 12.0
+    kiosk_allow: tuple = ()  # networks whose requests see the wall without a token
+    wall_frame_ancestors: str | None = None  # e.g. "https://portal.quangngai.gov.vn"; default: no framing
+    proxy_hops: int = 0  # reverse proxies in front (X-Forwarded-For/-Proto trusted this many hops)
+    max_request_bytes: int = 20 * 1024 * 1024
+    worker_header: bool = False  # X-IOC-Worker: <pid> on every answer (deployment checks)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scope: str = "openid profile email"
+    oidc_default_role: str = "viewer"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def from_env(env=None, demo: bool = False) -> AuthSettings:
+    """Without IOC_SECRET_KEY a random key is made in the demo (sessions end at restart); outside
+    the demo that is an error, since several web workers must share one key."""
+    env = os.environ if env is None else env
+    key = env.get("IOC_SECRET_KEY", "")
+    generated = False
+    if not key:
+        if not demo:
+            raise SettingsError("IOC_SECRET_KEY is not set: give the web server a long random secret "
+                                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        key, generated = secrets.token_urlsafe(48), True
+    elif len(key) < 32:
+        raise SettingsError("IOC_SECRET_KEY is too short: use at least 32 random characters")
+    try:
+        kiosk_allow = tuple(ipaddress.ip_network(part.strip(), strict=False)
+                            for part in env.get("IOC_KIOSK_ALLOW", "").split(",") if part.strip())
+        values = dict(
+            cookie_secure=_flag(env.get("IOC_COOKIE_SECURE")),
+            session_hours=float(env.get("IOC_SESSION_HOURS") or 12),
+            kiosk_allow=kiosk_allow,
+            wall_frame_ancestors=env.get("IOC_WALL_FRAME_ANCESTORS") or None,
+            proxy_hops=int(env.get("IOC_PROXY_HOPS") or 0),
+            max_request_bytes=int(float(env.get("IOC_MAX_REQUEST_MB") or 20) * 1024 * 1024),
+            worker_header=_flag(env.get("IOC_WORKER_HEADER")),
+            oidc_issuer=(env.get("IOC_OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=env.get("IOC_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("IOC_OIDC_CLIENT_SECRET") or None,
+            oidc_scope=env.get("IOC_OIDC_SCOPE") or "openid profile email",
+            oidc_default_role=env.get("IOC_OIDC_DEFAULT_ROLE") or "viewer",
+        )
+    except ValueError as exc:
+        raise SettingsError(f"access-control setting not valid: {exc}") from None
+    if values["oidc_default_role"] not in ("viewer", "operator", "admin"):
+        raise SettingsError("IOC_OIDC_DEFAULT_ROLE must be viewer, operator or admin")
+    return AuthSettings(secret_key=key, secret_is_generated=generated, **values)
