@@ -117,7 +117,13 @@ def render(lang, _version):
             dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
         ]
     )
-    map_card = _card(t("progress.map", lang), dcc.Graph(figure=progress_map_figure(view["map_points"], lang), config=GRAPH_CONFIG, id="progress-map"))
+    settings = _runtime().settings
+    map_figure = progress_map_figure(
+        view["map_points"], lang,
+        tiles_url=getattr(settings, "map_tiles_url", None),
+        boundary_url="/api/map/boundary.geojson" if getattr(settings, "map_boundary_geojson", None) else None,
+    )
+    map_card = _card(t("progress.map", lang), dcc.Graph(figure=map_figure, config=GRAPH_CONFIG, id="progress-map"))
     lists = dbc.Row(
         [
             dbc.Col(_card(t("progress.overdue", lang), task_table(view["overdue"], lang, "overdue-table", late=True)), lg=6, className="mb-3"),

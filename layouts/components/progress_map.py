@@ -12,8 +12,12 @@ PROGRESS_COLORSCALE = [[0.0, "#c1121f"], [0.5, "#e9a400"], [1.0, "#198754"]]
 NO_PLAN_COLOR = "#adb5bd"
 
 
-def progress_map_figure(points: list[dict], lang: str = "vi", height: int = 520) -> go.Figure:
-    """`points`: dicts with lat, lon, name_vi, name_en, percent, has_plan, overdue, partner."""
+def progress_map_figure(
+    points: list[dict], lang: str = "vi", height: int = 520, *, tiles_url: str | None = None, boundary_url: str | None = None
+) -> go.Figure:
+    """`points`: dicts with lat, lon, name_vi, name_en, percent, has_plan, overdue, partner.
+    `tiles_url` (a raster tile template) and `boundary_url` (a GeoJSON served by this app) are
+    the optional backgrounds of the settings IOC_MAP_TILES_URL / IOC_MAP_BOUNDARY_GEOJSON."""
     name = "name_en" if lang == "en" else "name_vi"
     with_plan = [p for p in points if p.get("has_plan")]
     without = [p for p in points if not p.get("has_plan")]
@@ -45,9 +49,15 @@ def progress_map_figure(points: list[dict], lang: str = "vi", height: int = 520)
         ))
     lats = [p["lat"] for p in points] or [15.1]
     lons = [p["lon"] for p in points] or [108.4]
+    layers = []
+    if tiles_url:
+        layers.append({"sourcetype": "raster", "source": [tiles_url], "below": "traces", "opacity": 0.55})
+    if boundary_url:
+        layers.append({"sourcetype": "geojson", "source": boundary_url, "type": "line", "color": "#6c757d", "line": {"width": 1.2}, "below": "traces"})
     figure.update_layout(
         map=dict(
             style="white-bg",
+            layers=layers,
             center=dict(lat=(min(lats) + max(lats)) / 2, lon=(min(lons) + max(lons)) / 2),
             zoom=_zoom(lats, lons),
         ),
