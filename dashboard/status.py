@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from collectors.base import CheckResult
 from dashboard.maintenance import MaintenanceIndex
@@ -23,6 +23,7 @@ FAILING = (Status.DOWN,)
 TROUBLE = (Status.DOWN, Status.DEGRADED)
 DEFAULT_FAILURES_BEFORE_DOWN = 2
 DEFAULT_SUCCESSES_BEFORE_UP = 2
+RAW_EXCERPT_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,15 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
     if not results:
         return []
     ids = {r.endpoint_id for r in results}
-    endpoints = {e.id: e for e in session.scalars(select(Endpoint).where(Endpoint.id.in_(ids)))}
+    endpoints = {e.id: e for e in session.scalars(
+        select(Endpoint).where(Endpoint.id.in_(ids)).options(defer(Endpoint.options), defer(Endpoint.last_detail))
+    )}
     if maintenance is None:
         maintenance = MaintenanceIndex.load(session)
     events: list[StateEvent] = []
     rows: list[dict] = []
-    touched_systems: set[str] = set()
+    touched_systems: set[str] = set()  # a result arrived: last check time moves
+    changed_systems: set[str] = set()  # an endpoint's status changed: the system is judged again
     for result in sorted(results, key=lambda r: r.checked_at):
         endpoint = endpoints.get(result.endpoint_id)
         if endpoint is None:
@@ -122,7 +126,7 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         rows.append({
             "endpoint_id": endpoint.id, "checked_at": result.checked_at, "verdict": str(result.verdict),
             "latency_ms": result.latency_ms, "http_code": result.http_code, "reason": result.reason,
-            "detail": result.detail or None, "missed": result.missed, "maintenance": window is not None,
+            "detail": _raw_detail(result), "missed": result.missed, "maintenance": window is not None,
         })
         if result.missed:
             continue
@@ -139,6 +143,7 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
             reason = f"maintenance: {window.reason}"
             if endpoint.status != Status.MAINTENANCE:
                 events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, reason, result.checked_at, endpoint.system_id))
+                changed_systems.add(endpoint.system_id)
             endpoint.status_reason = reason
             continue
         streak = next_endpoint_state(
@@ -149,17 +154,49 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         endpoint.consecutive_successes = streak.successes
         if streak.status != endpoint.status:
             events.append(_change(session, "endpoint", endpoint, streak.status, result.reason, result.checked_at, endpoint.system_id))
+            changed_systems.add(endpoint.system_id)
         elif streak.status != Status.UP and result.verdict != Status.UP and endpoint.status_reason != result.reason:
             # (a success while still damped 'down' keeps the failure as the reason)
             endpoint.status_reason = result.reason
             if streak.status in TROUBLE:
                 _touch_incident(session, "endpoint", endpoint.id, result.reason)
     if rows:
-        session.execute(insert(CheckRow), rows)
-    if touched_systems:
-        events.extend(refresh_systems(session, touched_systems))
+        session.execute(insert(CheckRow.__table__), rows)  # Core executemany: no ORM objects per row
+    if changed_systems:
+        events.extend(refresh_systems(session, changed_systems))
+    _touch_links_and_systems(session, [e for e in endpoints.values() if e.system_id in touched_systems - changed_systems])
     session.flush()
     return events
+
+
+def _touch_links_and_systems(session: Session, endpoints: list[Endpoint]) -> None:
+    """No status changed: only the last-check times (and a link's latest reason) move on."""
+    if not endpoints:
+        return
+    latest: dict[str, datetime] = {}
+    for e in endpoints:
+        if e.last_check_at and (e.system_id not in latest or e.last_check_at > latest[e.system_id]):
+            latest[e.system_id] = e.last_check_at
+    for system in session.scalars(select(System).where(System.id.in_(latest))):
+        if system.last_check_at is None or latest[system.id] > system.last_check_at:
+            system.last_check_at = latest[system.id]
+    by_id = {e.id: e for e in endpoints}
+    for link in session.scalars(select(Link).where(Link.endpoint_id.in_(by_id), Link.active.is_(True))):
+        source = by_id[link.endpoint_id]
+        link.last_check_at = source.last_check_at
+        link.last_reason = source.status_reason if source.status != Status.UP else source.last_reason
+
+
+def _raw_detail(result: CheckResult) -> dict | None:
+    """What a raw row keeps of the probe's detail: nothing for a plain 'up' (the DB stays small:
+    the latest detail is on the endpoint), a short excerpt of what a failing target answered."""
+    if not result.detail or result.verdict == Status.UP:
+        return None
+    detail = dict(result.detail)
+    excerpt = detail.get("excerpt")
+    if isinstance(excerpt, str) and len(excerpt) > RAW_EXCERPT_CHARS:
+        detail["excerpt"] = excerpt[:RAW_EXCERPT_CHARS] + "…"
+    return detail
 
 
 def refresh_system(session: Session, system_id: str) -> list[StateEvent]:
