@@ -30,12 +30,21 @@ class Ping:
     source: str | None = None  # the sender's address
 
 
-PingSource = Callable[[str], "Ping | None"]
+@dataclass(frozen=True)
+class NoPing:
+    """No ping stored yet; the endpoint has been checked since `watching_since`."""
+
+    watching_since: datetime
+
+
+PingSource = Callable[[str], "Ping | NoPing | None"]
 
 _source: PingSource | None = None
 _reader_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ioc-heartbeat")
 # When this process first looked at an endpoint: a never-pinged endpoint is given one
-# period + grace before it is called down (the sender may simply not have started yet).
+# period + grace before it is called down (the sender may simply not have started yet). The
+# source may know an earlier moment (the endpoint's first stored check) and says so with NoPing,
+# so that a restart does not reset the wait.
 _watching_since: dict[str, datetime] = {}
 
 
@@ -106,6 +115,8 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
                            f"heartbeats could not be read within {target.timeout_s:g} s (database slow or unreachable)")
     except Exception as exc:  # noqa: BLE001 - a database error becomes a plain reason
         return CheckResult(target.endpoint_id, Status.DOWN, f"heartbeats could not be read: {short(exc)}")
+    if isinstance(last, NoPing):
+        watching_since, last = min(watching_since, last.watching_since), None
     return judge(target.endpoint_id, last, utcnow(), period, grace, watching_since)
 
 

@@ -14,11 +14,11 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from collectors.heartbeat import Ping
-from dashboard.models import Endpoint, HeartbeatPing
+from collectors.heartbeat import NoPing, Ping
+from dashboard.models import CheckResult, Endpoint, HeartbeatPing
 from dashboard.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,10 @@ class PingReader:
     def __init__(self, db):
         self.db = db
 
-    def __call__(self, endpoint_id: str) -> Ping | None:
+    def __call__(self, endpoint_id: str) -> Ping | NoPing | None:
         with self.db.session() as session:
-            return latest_ping(session, endpoint_id)
+            last = latest_ping(session, endpoint_id)
+            if last is not None:
+                return last
+            first = session.scalar(select(func.min(CheckResult.checked_at)).where(CheckResult.endpoint_id == endpoint_id))
+            return NoPing(first) if first is not None else None

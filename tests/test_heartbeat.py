@@ -216,3 +216,15 @@ def test_judge_is_pure():
     assert judge("e", None, now, 60, 30, now - timedelta(seconds=91)).verdict == Status.DOWN
     hours = judge("e", Ping(now - timedelta(hours=3, minutes=5)), now, 3600, 600, since)
     assert "(3 h 5 min ago; expected every 60 min + 10 min grace)" in hours.reason
+
+
+def test_a_restart_does_not_reset_the_wait_for_a_first_ping(db, reader):
+    """Checked long ago and never pinged: down at once, even in a fresh process."""
+    from dashboard.models import CheckResult as CheckRow
+
+    with db.session() as session:
+        session.add(CheckRow(endpoint_id="httt-nguon.hb-ly-son", checked_at=utcnow() - timedelta(minutes=10),
+                             verdict="down", reason="no heartbeat received"))
+    heartbeat_probe.use_source(PingReader(db))  # a new process: nothing in memory
+    result = heartbeat_probe.probe(hb_target(db))
+    assert result.verdict == Status.DOWN and result.reason.startswith("no heartbeat received since monitoring started")
