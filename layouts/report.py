@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 from flask import current_app
 
 from dashboard.i18n import local_time, t
@@ -36,7 +36,7 @@ def layout(**_query):
 
 
 clientside_callback(
-    "function(n) { if (n) { window.print(); } return ''; }",
+    ClientsideFunction(namespace="ioc_report", function_name="print"),  # assets/report.js
     Output("report-print-done", "children"),
     Input("report-print", "n_clicks"),
     prevent_initial_call=True,

@@ -113,6 +113,9 @@ def test_weekly_report_page_prints_on_a4_and_exports_xlsx(dash_br, app, tmp_path
     open_page(dash_br, app, "/report", "#report-summary")
     assert "Tiến độ chung" in dash_br.find_element("#report-summary").text
     assert dash_br.find_element("#report-demo").text.startswith("Dữ liệu trình diễn")
+    dash_br.driver.execute_script("window.print = function () { window.__printed = true; };")
+    click(dash_br, "#report-print")
+    wait_for(lambda: dash_br.driver.execute_script("return window.__printed === true;"), 10, message="the print dialog")
     css = app.get("/assets/theme/report.css").text
     assert "size: A4" in css and "@media print" in css
     allow_downloads(dash_br, tmp_path)
