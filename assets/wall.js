@@ -16,7 +16,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const last = w.lastOk || w.loadedAt;
       // Three refreshes without an answer: whatever is on screen can no longer be trusted.
       const lost = now - last > 3 * refresh + 2000;
-      return [clock, date, lost ? "wall-lost" : "wall-lost d-none"];
+      // Figures size their type by the screen: 1 on a 1920 px wide viewport, 2 on 3840.
+      const scale = Math.round(Math.min(Math.max(window.innerWidth / 1920, 0.6), 2.5) * 20) / 20;
+      const scaleChanged = w.scale !== scale;
+      w.scale = scale;
+      return [clock, date, lost ? "wall-lost" : "wall-lost d-none", scaleChanged ? scale : window.dash_clientside.no_update];
     },
 
     received: function (state, config) {

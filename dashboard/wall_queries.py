@@ -17,6 +17,7 @@ from dashboard.models import (
     Endpoint,
     Incident,
     Link,
+    NationalPlatform,
     Rollup,
     RuntimeState,
     StateEvent,
@@ -175,10 +176,14 @@ def freshness(session: Session, now: datetime, tiles: list[dict], stale_after_s:
 
 
 def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
-    """Newest incidents first (indexed on started_at)."""
+    """Newest incidents first (indexed on started_at). Systems' and national links' incidents
+    only: an endpoint's incident repeats its system's (or its link's) on a wall."""
     rows = session.execute(
-        select(Incident, System.name_vi, System.name_en)
+        select(Incident, System.name_vi, System.name_en, NationalPlatform.name_vi, NationalPlatform.name_en)
         .join(System, System.id == Incident.system_id)
+        .outerjoin(Link, and_(Incident.subject_type == "link", Link.id == Incident.subject_id))
+        .outerjoin(NationalPlatform, NationalPlatform.id == Link.platform_id)
+        .where(Incident.subject_type.in_(("system", "link")))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(limit)
     ).all()
@@ -191,13 +196,13 @@ def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
             "open": incident.ended_at is None,
             "severity": incident.severity,
             "system_id": incident.system_id,
-            "title_vi": name_vi,
-            "title_en": name_en,
+            "title_vi": f"{name_vi} ↔ {platform_vi}" if platform_vi else name_vi,
+            "title_en": f"{name_en} ↔ {platform_en}" if platform_en else name_en,
             "subject": incident.subject_id,
             "text": incident.last_reason or incident.cause or "",
             "acknowledged": incident.acknowledged_at is not None,
         }
-        for incident, name_vi, name_en in rows
+        for incident, name_vi, name_en, platform_vi, platform_en in rows
     ]
 
 

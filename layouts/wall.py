@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from urllib.parse import urlencode
 
 import dash
@@ -78,6 +79,7 @@ def skeleton(view: str, config: dict, dwell_s: float) -> html.Div:
             dcc.Store(id="wall-map-sig"),
             dcc.Store(id="wall-beep"),
             dcc.Store(id="wall-click"),
+            dcc.Store(id="wall-viewport"),  # type scale from the screen width (assets/wall.js)
             dcc.Interval(id="wall-refresh", interval=config["refresh_ms"]),
             dcc.Interval(id="wall-slow", interval=SLOW_REFRESH_MS, disabled=view != "charts"),
             dcc.Interval(id="wall-tick", interval=1000),
@@ -121,15 +123,17 @@ dash.register_page(f"{__name__}_map", path=VIEWS["map"], title="IOC Quảng Ngã
 dash.register_page(f"{__name__}_charts", path=VIEWS["charts"], title="IOC Quảng Ngãi — Biểu đồ 24 giờ", name="Biểu đồ", layout=_layout_for("charts"))
 
 
-def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str):
+def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0):
     settings = _settings()
     boundary = "/api/map/boundary.geojson" if settings.map_boundary_geojson else None
     big = view == "map"
+    # Zoom that fits the province in the panel at 1920 px; one zoom step doubles the size.
+    zoom = (8.75 if big else 8.05) + math.log2(scale)
     return province_map_figure(
         places, lang,
         data_centre=data_centre_summary(tiles, wq.data_centre_state(tiles)),
-        zoom=7.75 if big else 7.05, tiles_url=settings.map_tiles_url, boundary_url=boundary,
-        marker_scale=1.25 if big else 1.0,
+        zoom=zoom, tiles_url=settings.map_tiles_url, boundary_url=boundary,
+        marker_scale=1.25 if big else 1.0, font_scale=scale,
     )
 
 
@@ -180,7 +184,7 @@ def refresh_status(_n, lang, view):
                 no_update, no_update, no_update, no_update, {"ok": False, "down": [], "stale": True})
     fresh = data["freshness"]
     now = data["now"]
-    last = f"{t('wall.last_data', lang)} {local_time(fresh['last_data_at'], with_date=True)}" if fresh["last_data_at"] else t("wall.no_data", lang)
+    last = f"{t('wall.last_data', lang)} {_moment(fresh['last_data_at'], now)}" if fresh["last_data_at"] else t("wall.no_data", lang)
     state = {
         "ok": True, "generated_at": data["generated_at"], "stale": fresh["stale"],
         "down": [tl["id"] for tl in data["tiles"] if tl["status"] == "down"],
@@ -207,8 +211,9 @@ def refresh_status(_n, lang, view):
     Input("lang-toggle", "value"),
     State("wall-view", "data"),
     State("wall-map-sig", "data"),
+    State("wall-viewport", "data"),
 )
-def refresh_map(_n, lang, view, previous_sig):
+def refresh_map(_n, lang, view, previous_sig, viewport_scale):
     lang = lang or "vi"
     view = (view or {}).get("view", "glance")
     if view not in ("glance", "map"):
@@ -224,15 +229,29 @@ def refresh_map(_n, lang, view, previous_sig):
         log.error("wall map: database unreachable: %s", exc)
         return no_update, no_update, no_update
     # Send the figure only when something on it changed: most refreshes then cost a few bytes.
-    signature = map_signature(places, tiles, lang, view)
-    figure = no_update if signature == previous_sig else map_figure_for(places, tiles, lang, view)
+    scale = _scale(viewport_scale)
+    signature = map_signature(places, tiles, lang, view, scale)
+    figure = no_update if signature == previous_sig else map_figure_for(places, tiles, lang, view, scale)
     return figure, signature, places_panel(places, lang) if view == "map" else no_update
 
 
-def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str) -> str:
+def _moment(moment, now) -> str:
+    """Clock time, with the date only when it is not today (the header shows today's date)."""
+    full = local_time(moment, with_date=True)
+    return full[11:] if full[:10] == local_time(now, with_date=True)[:10] else full
+
+
+def _scale(value) -> float:
+    try:
+        return min(max(float(value), 0.6), 2.5)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0) -> str:
     marks = [(p["id"], p["status"], p["recent"], p["endpoints"], p["down"], str(p["changed_at"])) for p in places]
     marks.append(("dc", wq.data_centre_state(tiles), len(tiles), sum(1 for x in tiles if x["status"] == "down")))
-    return hashlib.sha1(json.dumps([lang, view, marks]).encode()).hexdigest()
+    return hashlib.sha1(json.dumps([lang, view, scale, marks]).encode()).hexdigest()
 
 
 @callback(
@@ -241,9 +260,10 @@ def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str) -
     Output("wall-timeline", "figure"),
     Input("wall-slow", "n_intervals"),
     Input("lang-toggle", "value"),
+    Input("wall-viewport", "data"),
     State("wall-view", "data"),
 )
-def refresh_charts(_n, lang, view):
+def refresh_charts(_n, lang, viewport_scale, view):
     lang = lang or "vi"
     if (view or {}).get("view") != "charts":
         return no_update, no_update, no_update
@@ -257,10 +277,11 @@ def refresh_charts(_n, lang, view):
     except SQLAlchemyError as exc:
         log.error("wall charts: database unreachable: %s", exc)
         return no_update, no_update, no_update
+    scale = _scale(viewport_scale)
     return (
-        wall_charts.availability_figure(availability, tiles, lang),
-        wall_charts.latency_figure(availability, tiles, lang),
-        wall_charts.timeline_figure(timeline, lang),
+        wall_charts.availability_figure(availability, tiles, lang, scale),
+        wall_charts.latency_figure(availability, tiles, lang, scale),
+        wall_charts.timeline_figure(timeline, lang, scale),
     )
 
 
@@ -269,6 +290,7 @@ clientside_callback(
     Output("wall-clock", "children"),
     Output("wall-date", "children"),
     Output("wall-lost", "className"),
+    Output("wall-viewport", "data"),
     Input("wall-tick", "n_intervals"),
     State("wall-config", "data"),
 )

@@ -112,12 +112,19 @@ def test_feed_newest_first_and_alert_slot_empty(seeded):
                      started_at=NOW - timedelta(hours=3), ended_at=NOW - timedelta(hours=2), cause="slow"),
             Incident(subject_type="system", subject_id="qlvb", system_id="qlvb", severity="down",
                      started_at=NOW - timedelta(minutes=3), last_reason="HTTP 503"),
+            # an endpoint's incident repeats its system's: not on the wall
+            Incident(subject_type="endpoint", subject_id="qlvb.health", system_id="qlvb", severity="down",
+                     started_at=NOW - timedelta(minutes=3), last_reason="HTTP 503"),
+            Incident(subject_type="link", subject_id="lgsp.ndxp", system_id="lgsp", severity="down",
+                     started_at=NOW - timedelta(minutes=10), last_reason="SSL handshake timed out"),
         ])
     with seeded.session() as s:
         items = wq.feed(s)
-        assert wq.latest_alerts(s) == []
-    assert [(i["system_id"], i["open"], i["severity"]) for i in items] == [("qlvb", True, "down"), ("lgsp", False, "degraded")]
-    assert items[0]["text"] == "HTTP 503" and items[1]["text"] == "slow"
+    items = [i for i in items if i["kind"] == "incident"]
+    assert [(i["subject"], i["open"], i["severity"]) for i in items] == [
+        ("qlvb", True, "down"), ("lgsp.ndxp", True, "down"), ("lgsp", False, "degraded")]
+    assert items[0]["text"] == "HTTP 503" and items[2]["text"] == "slow"
+    assert items[1]["title_vi"] == "LGSP ↔ NDXP"
 
 
 def test_map_places_states(seeded):

@@ -101,6 +101,7 @@ def province_map_figure(
     boundary_url: str | None = None,
     legend: bool = True,
     marker_scale: float = 1.0,
+    font_scale: float = 1.0,
 ) -> go.Figure:
     """Map of the province. `places` are wall_queries.map_places() items: communes (kinds
     commune / ward / special_zone, with coordinates) and provincial agencies (placed on an arc).
@@ -111,7 +112,7 @@ def province_map_figure(
     communes = [p for p in places if p["kind"] in COMMUNE_KINDS and p["id"] in positions]
     agencies = [p for p in places if p["kind"] not in COMMUNE_KINDS]
     traces: list[go.Scattermap] = []
-    s = marker_scale
+    s = marker_scale * font_scale
 
     def lat_lon(items):
         return [positions[p["id"]][0] for p in items], [positions[p["id"]][1] for p in items]
@@ -170,10 +171,11 @@ def province_map_figure(
         map={"style": offline_style(), "center": {"lat": centre[0], "lon": centre[1]}, "zoom": zoom, "layers": layers},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=BACKGROUND,
-        font={"color": "#e8edf3", "size": 16},
+        font={"color": "#e8edf3", "size": round(18 * font_scale)},
         showlegend=legend,
-        legend={"bgcolor": "rgba(13,20,32,0.8)", "x": 0.01, "y": 0.01, "xanchor": "left", "yanchor": "bottom", "font": {"size": 17}},
-        hoverlabel={"font": {"size": 18}},
+        legend={"bgcolor": "rgba(13,20,32,0.8)", "x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top",
+                "font": {"size": round(21 * font_scale)}, "itemsizing": "constant"},
+        hoverlabel={"font": {"size": round(20 * font_scale)}},
         uirevision="province-map",  # refreshes keep the view where it is
     )
     return figure

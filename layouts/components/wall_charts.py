@@ -21,13 +21,13 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(VN_TZ).replace(tzinfo=None)
 
 
-def _base_layout(figure: go.Figure, title: str, **extra) -> go.Figure:
+def _base_layout(figure: go.Figure, title: str, scale: float = 1.0, **extra) -> go.Figure:
     figure.update_layout(
-        title={"text": title, "font": {"size": 24}, "x": 0.01, "xanchor": "left"},
+        title={"text": title, "font": {"size": round(26 * scale)}, "x": 0.01, "xanchor": "left"},
         paper_bgcolor=BACKGROUND, plot_bgcolor=BACKGROUND,
-        font={"color": TEXT, "size": 17},
-        margin={"l": 10, "r": 20, "t": 56, "b": 40},
-        hoverlabel={"font": {"size": 18}},
+        font={"color": TEXT, "size": round(19 * scale)},
+        margin={"l": round(10 * scale), "r": round(20 * scale), "t": round(60 * scale), "b": round(40 * scale)},
+        hoverlabel={"font": {"size": round(20 * scale)}},
         **extra,
     )
     figure.update_xaxes(gridcolor=GRID, zeroline=False)
@@ -43,7 +43,7 @@ def _short(name: str, limit: int = 34) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def availability_figure(data: dict, systems: list[dict], lang: str = "vi") -> go.Figure:
+def availability_figure(data: dict, systems: list[dict], lang: str = "vi", scale: float = 1.0) -> go.Figure:
     """Heatmap: a row per system, a column per hour; empty cells where nothing was checked."""
     names = _names(systems, lang)
     order = [s["id"] for s in systems if s["id"] in data["series"]]
@@ -54,15 +54,15 @@ def availability_figure(data: dict, systems: list[dict], lang: str = "vi") -> go
         colorscale=AVAILABILITY_SCALE, xgap=2, ygap=2, showscale=False,
         hovertemplate="%{y}<br>%{x|%H:00}: %{z:.2f} %<extra></extra>",
     ))
-    _base_layout(figure, t("charts.availability", lang))
+    _base_layout(figure, t("charts.availability", lang), scale)
     figure.update_yaxes(autorange="reversed")
     figure.update_xaxes(tickformat="%H:00", dtick=3 * 3600_000)
     if not order:
-        _empty(figure, lang)
+        _empty(figure, lang, scale)
     return figure
 
 
-def latency_figure(data: dict, systems: list[dict], lang: str = "vi") -> go.Figure:
+def latency_figure(data: dict, systems: list[dict], lang: str = "vi", scale: float = 1.0) -> go.Figure:
     names = _names(systems, lang)
     hours = [_local(h) for h in data["hours"]]
     traces = [
@@ -71,15 +71,15 @@ def latency_figure(data: dict, systems: list[dict], lang: str = "vi") -> go.Figu
         for s in systems if s["id"] in data["series"]
     ]
     figure = go.Figure(traces)
-    _base_layout(figure, t("charts.latency", lang), legend={"font": {"size": 15}, "orientation": "h", "y": -0.12})
+    _base_layout(figure, t("charts.latency", lang), scale, legend={"font": {"size": round(17 * scale)}, "orientation": "h", "y": -0.15})
     figure.update_xaxes(tickformat="%H:00", dtick=3 * 3600_000)
     figure.update_yaxes(rangemode="tozero", ticksuffix=" ms")
     if not traces:
-        _empty(figure, lang)
+        _empty(figure, lang, scale)
     return figure
 
 
-def timeline_figure(rows: list[dict], lang: str = "vi") -> go.Figure:
+def timeline_figure(rows: list[dict], lang: str = "vi", scale: float = 1.0) -> go.Figure:
     """Gantt-like bars: each system's states over the window, one colour per state."""
     by_state: dict[str, dict[str, list]] = {}
     for row in rows:
@@ -100,12 +100,12 @@ def timeline_figure(rows: list[dict], lang: str = "vi") -> go.Figure:
         for state, b in by_state.items()
     ]
     figure = go.Figure(traces)
-    _base_layout(figure, t("charts.timeline", lang), barmode="overlay", bargap=0.35,
-                 legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right", "font": {"size": 17}})
+    _base_layout(figure, t("charts.timeline", lang), scale, barmode="overlay", bargap=0.35,
+                 legend={"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right", "font": {"size": round(19 * scale)}})
     figure.update_xaxes(type="date", tickformat="%H:%M")
     figure.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=[_short(r["name_vi"] if lang != "en" else r["name_en"]) for r in rows])
     return figure
 
 
-def _empty(figure: go.Figure, lang: str) -> None:
-    figure.add_annotation(text=t("charts.no_data", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 22})
+def _empty(figure: go.Figure, lang: str, scale: float = 1.0) -> None:
+    figure.add_annotation(text=t("charts.no_data", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": round(24 * scale)})
