@@ -38,6 +38,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "grid.col.type": ("Loại", "Type"),
     "grid.col.system": ("Hệ thống", "System"),
     "grid.col.kind": ("Kiểu", "Kind"),
+    "grid.col.id": ("Mã", "ID"),
     "grid.type.system": ("Hệ thống", "System"),
     "grid.type.endpoint": ("Điểm kiểm tra", "Endpoint"),
     "grid.type.link": ("Kết nối", "Link"),

@@ -88,6 +88,7 @@ def refresh(_n, statuses, owners, partners, kinds, types, lang):
          "cellClass": {"function": "'grid-status status-text-' + params.data.status_code"}},
         {"field": "name", "headerName": t("grid.col.name", lang), "minWidth": 200},
         {"field": "type", "headerName": t("grid.col.type", lang), "width": 110},
+        {"field": "id", "headerName": t("grid.col.id", lang), "width": 150},
         {"field": "system", "headerName": t("grid.col.system", lang), "minWidth": 180},
         {"field": "owner", "headerName": t("tile.owner", lang), "minWidth": 160},
         {"field": "partner", "headerName": t("tile.partner", lang), "width": 110},

@@ -179,13 +179,13 @@ def test_durations_and_percentages_read_naturally():
 
 
 ROWS = [
-    {"key": "system:lgsp", "type": "system", "status": "down", "owner_id": "skhcn", "partner": "VNPT", "kind": "system",
+    {"key": "system:lgsp", "id": "lgsp", "type": "system", "status": "down", "owner_id": "skhcn", "partner": "VNPT", "kind": "system",
      "name_vi": "LGSP vi", "name_en": "LGSP en", "system_vi": "LGSP vi", "system_en": "LGSP en", "owner_vi": "Sở KH&CN",
      "owner_en": "DoST", "reason": None, "last_check_at": None, "href": "/systems/lgsp"},
-    {"key": "endpoint:lgsp.health", "type": "endpoint", "status": "up", "owner_id": "skhcn", "partner": "VNPT", "kind": "http",
+    {"key": "endpoint:lgsp.health", "id": "lgsp.health", "type": "endpoint", "status": "up", "owner_id": "skhcn", "partner": "VNPT", "kind": "http",
      "name_vi": "API", "name_en": "API", "system_vi": "LGSP vi", "system_en": "LGSP en", "owner_vi": "Sở KH&CN",
      "owner_en": "DoST", "reason": "HTTP 200", "last_check_at": "2026-11-27T00:00:00Z", "href": "/endpoints/lgsp.health"},
-    {"key": "link:qlvb.axis", "type": "link", "status": "up", "owner_id": "vp", "partner": "Viettel", "kind": "link",
+    {"key": "link:qlvb.axis", "id": "qlvb.axis", "type": "link", "status": "up", "owner_id": "vp", "partner": "Viettel", "kind": "link",
      "name_vi": "Trục", "name_en": "Axis", "system_vi": "QLVB", "system_en": "Docs", "owner_vi": "VP", "owner_en": "Office",
      "reason": None, "last_check_at": None, "href": "/links/qlvb.axis"},
 ]

@@ -26,6 +26,7 @@ def grid_rows(rows: list[dict], lang: str) -> list[dict]:
     return [
         {
             "key": row["key"],
+            "id": row["id"],
             "type": t(f"grid.type.{row['type']}", lang),
             "name": row["name_en" if en else "name_vi"],
             "system": row["system_en" if en else "system_vi"],
