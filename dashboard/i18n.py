@@ -164,6 +164,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.partner": ("Doanh nghiệp", "Partner"),
     "col.percent": ("Hoàn thành", "Done"),
     "col.tasks": ("Nhiệm vụ", "Tasks"),
+    "col.done_of_tasks": ("Xong / tổng số", "Done / total"),
     "col.done": ("Đã xong", "Finished"),
     "col.overdue": ("Quá hạn", "Overdue"),
     "col.at_risk": ("Nguy cơ", "At risk"),

@@ -21,7 +21,7 @@ def progress_bar(percent: float) -> dbc.Progress:
 
 
 def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.tasks", "col.overdue", "col.at_risk")]))
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.done_of_tasks", "col.overdue", "col.at_risk")]))
     body = html.Tbody([
         html.Tr([
             html.Td(_name(r, lang)),
