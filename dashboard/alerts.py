@@ -182,4 +182,7 @@ def _set_status(session: Session, alert: Alert, status: str, user: str, comment:
     comment = (comment or "").strip() or None
     alert.status, alert.status_at, alert.status_by, alert.status_comment = status, now, user, comment
     session.add(AlertEvent(alert=alert, at=now, kind=status, actor=user, comment=comment))
+    from dashboard import audit  # issue 8
+
+    audit.record(session, user, f"alert.{status}", f"alert:{alert.id}", {"comment": comment})
     return alert

@@ -78,7 +78,12 @@ def check_now(endpoint_id: str):
 
     with runtime().db.session() as session:
         try:
-            row = request_check(session, endpoint_id, requested_by="api")
+            from dashboard import audit
+            from dashboard.auth import current_user_name
+
+            who = current_user_name() or "api"  # issue 8: the signed-in operator
+            row = request_check(session, endpoint_id, requested_by=who)
+            audit.record(session, who, "endpoint.check_now", endpoint_id, {"via": "api"})
         except KeyError:
             return jsonify({"error": f"no endpoint {endpoint_id!r}"}), 404
         return jsonify({"endpoint": endpoint_id, "requested_at": iso(row.requested_at), "request_id": row.id}), 202

@@ -243,5 +243,8 @@ def confirm(_clicks, contents, filename, lang, version):
         if not report.ok:
             return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
         counts = store.apply_import(session, report, views.local_today())
+        from dashboard import audit  # issue 8
+
+        audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")
     return message, {"display": "none"}, None, (version or 0) + 1

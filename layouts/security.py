@@ -200,6 +200,10 @@ def import_file(contents, filename, lang):
         with current_app.extensions["ioc"].db.session() as session:
             report = alert_ingest.import_file(session, filename or "", data, source="import")
             done = report.as_dict()
+            from dashboard import audit  # issue 8
+
+            audit.record(session, None, "alerts.import", filename,
+                         {k: done[k] for k in ("created", "repeated", "reopened") if k in done})
     except alert_ingest.IngestRejected as exc:
         details = "; ".join(f"{d.get('row', '')} {d.get('field', '')}: {d.get('problem', '')}".strip() for d in (exc.details or [])[:10])
         return dbc.Alert(t("sec.import_failed", lang, reason=exc.message + (f" — {details}" if details else "")), color="danger", className="py-2 mb-0")

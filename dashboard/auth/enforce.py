@@ -32,10 +32,9 @@ def check_request(server: Flask):
         return _liveness(runtime)
     decision = policy.decide_request(role, request.method, path, kind)
     if decision is Decision.ALLOW and path == "/_dash-update-component" and request.method == "POST":
-        try:
-            call = policy.parse_callback_body(request.get_json(silent=True))
-        except ValueError as exc:
-            return jsonify({"error": f"malformed callback: {exc}"}), 400
+        call = callback_call(server.extensions["ioc_dash"], request.get_json(silent=True))
+        if call is None:
+            return jsonify({"error": "unknown or malformed callback"}), 400
         decision = policy.decide_callback(role, call)
         if decision is not Decision.ALLOW:
             log.warning("callback refused: %s (%s) may not change %s", principal.name if principal else "anonymous",
@@ -43,6 +42,30 @@ def check_request(server: Flask):
     if decision is Decision.ALLOW:
         return None
     return _refuse(decision, path)
+
+
+def callback_call(dash_app, body) -> policy.CallbackCall | None:
+    """Judge a callback by what the server registered under the key Dash dispatches on
+    (body["output"]): a hand-made body cannot claim harmless outputs for an action callback."""
+    from dash._callback import GLOBAL_CALLBACK_MAP
+
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return None
+    entry = dash_app.callback_map.get(body["output"]) or GLOBAL_CALLBACK_MAP.get(body["output"])
+    if entry is None:
+        return None
+    outputs = entry.get("output")
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs] if outputs is not None else []
+    components = [o.component_id for o in outputs]
+    if not components or entry.get("no_output"):
+        # no outputs (it may change anything through set_props): judged by what triggers it
+        components = [i.get("id") if isinstance(i, dict) else getattr(i, "component_id", None)
+                      for i in entry.get("raw_inputs") or entry.get("inputs") or []]
+    try:
+        ids = tuple(policy.component_key(c) for c in components)
+    except ValueError:
+        return None
+    return policy.CallbackCall(ids, policy.pathname_of(body.get("inputs")))
 
 
 def _refuse(decision: Decision, path: str):
@@ -119,6 +142,7 @@ def install(server: Flask, dash_app, settings) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     server.extensions["ioc_auth"] = settings
+    server.extensions["ioc_dash"] = dash_app
     server.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="ioc_session",
@@ -141,8 +165,9 @@ def install(server: Flask, dash_app, settings) -> None:
 
         oidc.install(server, settings)
 
-    # Runs before Dash's own before_request hooks (e.g. its page router setup).
-    server.before_request_funcs.setdefault(None, []).insert(0, lambda: check_request(server))
+    # After Dash's own before_request hooks: they only finish its setup (the page router and the
+    # callbacks of pages are registered at the first request), which the check needs.
+    server.before_request(lambda: check_request(server))
 
     runtime_settings = server.extensions["ioc"].settings
     origins = []

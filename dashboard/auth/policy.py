@@ -55,6 +55,9 @@ API_WRITES = (
 ACTION_CALLBACKS: dict[str, str] = {
     # overview (foundation): the demo's fault switch
     "demo-result": "operator",
+    # drill-down (issue 5): check now, acknowledge, maintenance windows
+    "detail-action-result": "operator",
+    "detail-bump": "operator",
     # progress (issue 6): plan import (preview of an uploaded file, then confirm)
     "plan-preview": "admin",
     "plan-import-result": "admin",
@@ -144,29 +147,29 @@ def decide_request(role: str | None, method: str, path: str, kind: str = "user")
 
 @dataclass(frozen=True)
 class CallbackCall:
-    """The parts of a /_dash-update-component body that matter here."""
+    """What a call to /_dash-update-component would change: the output component ids of the
+    callback as registered on the server (never as claimed by the request), and for Dash's page
+    router the page asked for."""
 
     output_ids: tuple[str, ...]
     pathname: str | None = None  # for Dash's page router: the page asked for
 
 
-def parse_callback_body(body) -> CallbackCall:
-    """Read the component ids out of a callback request. Raises ValueError on a malformed body."""
-    if not isinstance(body, dict):
-        raise ValueError("callback body is not an object")
-    outputs = body.get("outputs")
-    if outputs is None:
-        raise ValueError("callback body names no outputs")
-    ids = tuple(_component_id(item) for item in _flatten(outputs))
-    if not ids and not body.get("output"):
-        raise ValueError("callback body names no outputs")
-    if not ids:  # a callback with no outputs: judge by the output string Dash sends
-        ids = tuple(part.split(".")[0] for part in str(body["output"]).strip(".").split("..") if part)
-    pathname = None
-    for item in _flatten(body.get("inputs") or []):
+def pathname_of(inputs) -> str | None:
+    """The page asked for, when the call is Dash's page router (its input _pages_location.pathname)."""
+    for item in _flatten(inputs or []):
         if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            pathname = item.get("value") if isinstance(item.get("value"), str) else None
-    return CallbackCall(ids, pathname)
+            return item.get("value") if isinstance(item.get("value"), str) else None
+    return None
+
+
+def component_key(component_id) -> str:
+    """A component id as the rules see it: pattern-matching (dict) ids by their "type"."""
+    if isinstance(component_id, dict):
+        component_id = component_id.get("type")
+    if not isinstance(component_id, str) or not component_id:
+        raise ValueError("component without an id")
+    return component_id
 
 
 def output_role(component_id: str) -> str:
@@ -194,17 +197,6 @@ def decide_callback(role: str | None, call: CallbackCall) -> Decision:
     if role is None:
         return Decision.LOGIN
     return Decision.ALLOW if has_role(role, callback_role(call)) else Decision.DENY
-
-
-def _component_id(item) -> str:
-    if not isinstance(item, dict):
-        raise ValueError("callback output is not an object")
-    component_id = item.get("id")
-    if isinstance(component_id, dict):  # pattern-matching id: judged by its "type"
-        component_id = component_id.get("type")
-    if not isinstance(component_id, str) or not component_id:
-        raise ValueError("callback output has no id")
-    return component_id
 
 
 def _flatten(items):
