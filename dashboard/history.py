@@ -332,6 +332,13 @@ def endpoint_uptimes(session: Session, endpoint_ids=None, now: datetime | None =
     return figures
 
 
+def missed_counts(session: Session, endpoint_ids=None, now: datetime | None = None,
+                  window: timedelta = WINDOWS["24h"]) -> dict[str, int]:
+    """Checks that could not start on time, per endpoint, over the window (made visible)."""
+    now = now or utcnow()
+    return {k: c.missed for k, c in counts_between(session, floor_hour(now - window), now, endpoint_ids).items()}
+
+
 def subject_uptimes(session: Session, subject_type: str, subject_ids: list[str], now: datetime | None = None) -> dict[str, dict[str, float | None]]:
     """Time-based uptime of systems or links over 24 h, 7 d and 30 d, from their state changes."""
     now = now or utcnow()

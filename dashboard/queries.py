@@ -41,17 +41,19 @@ def systems_overview(session: Session, now: datetime | None = None, with_uptime:
 
 
 def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
-    from dashboard.history import WINDOWS, endpoint_uptimes, subject_uptimes
+    from dashboard.history import WINDOWS, endpoint_uptimes, missed_counts, subject_uptimes
 
     empty = {label: None for label in WINDOWS}
     endpoint_ids = [e["id"] for v in views for e in v["endpoints"]]
     by_endpoint = endpoint_uptimes(session, endpoint_ids, now)
+    missed = missed_counts(session, endpoint_ids, now)
     by_system = subject_uptimes(session, "system", [v["id"] for v in views], now)
     by_link = subject_uptimes(session, "link", [link["id"] for v in views for link in v["links"]], now)
     for view in views:
         view["uptime"] = by_system.get(view["id"], empty)
         for endpoint in view["endpoints"]:
             endpoint["uptime"] = by_endpoint.get(endpoint["id"], empty)
+            endpoint["missed_24h"] = missed.get(endpoint["id"], 0)
         for link in view["links"]:
             link["uptime"] = by_link.get(link["id"], empty)
 

@@ -45,7 +45,7 @@ REQUEST_POLL_S = 1.0
 ROLLUP_EVERY_S = 300.0
 RETENTION_EVERY_S = 3600.0
 WRITE_BATCH = 1000
-WRITE_PAUSE_S = 0.5  # results are written in batches at most this often: one transaction each
+WRITE_PAUSE_S = 1.0  # results are written in batches at most this often: one transaction each
 MAINTENANCE_CACHE_S = 5.0
 MAX_PENDING_RESULTS = 50_000
 

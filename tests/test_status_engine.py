@@ -189,6 +189,9 @@ def test_missed_checks_are_stored_counted_and_leave_state_alone(db):
         assert endpoint.status == UP and endpoint.last_check_at == T0
         row = session.scalars(select(CheckRow).where(CheckRow.missed.is_(True))).one()
         assert row.verdict == "unknown" and "could not start on time" in row.reason
+        view = queries.systems_overview(session, now=T0 + timedelta(seconds=40), with_uptime=True)[0]
+        assert view["endpoints"][0]["missed_24h"] == 1
+        assert view["endpoints"][0]["uptime"]["24h"] == 100.0
         rollup_hour(session, T0)
         rolled = session.get(Rollup, ("lgsp.health", "hour", T0))
         assert (rolled.checks, rolled.missed, rolled.failures) == (1, 1, 0)
