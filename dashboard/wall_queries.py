@@ -210,7 +210,10 @@ def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
     """Security and operational alerts for the wall's feed. Alerts arrive with issue 7
     (dashboard.alerts); until then there are none. Items must carry the same keys as
     latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
-    return []
+    # issue 7: open critical/high security alerts, newest first (dashboard.alerts_queries)
+    from dashboard.alerts_queries import latest_alerts as open_security_alerts
+
+    return open_security_alerts(session, limit)
 
 
 def feed(session: Session, limit: int = FEED_LIMIT) -> list[dict]:

@@ -55,7 +55,7 @@ def layout(**_query):
                         id="sec-grid",
                         rowData=[],
                         columnDefs=[],
-                        getRowId="String(params.data.id)",
+                        getRowId="params.data.row_id",
                         defaultColDef={"sortable": True, "filter": True, "resizable": True},
                         dashGridOptions={"animateRows": False},
                         style={"height": "480px"},
@@ -122,7 +122,7 @@ def grid_rows(alerts: list[dict], lang: str) -> list[dict]:
     """Rows for the grid: plain strings only (AG Grid renders them as text)."""
     return [
         {
-            "id": a["id"], "severity": a["severity"], "severity_label": t(f"severity.{a['severity']}", lang),
+            "id": a["id"], "row_id": str(a["id"]), "severity": a["severity"], "severity_label": t(f"severity.{a['severity']}", lang),
             "status_label": t(f"alert.status.{a['status']}", lang), "title": a["title"], "category": a["category"],
             "source": a["source"],
             "where": " · ".join(x for x in (a["system_name"], a["agency_name"]) if x),

@@ -26,6 +26,8 @@ from dashboard.i18n import local_time, t
 from dashboard.timeutil import parse_duration, utcnow
 from layouts.components import wall_charts
 from layouts.components.province_map import data_centre_summary, province_map_figure
+from layouts.components.alert_charts import alert_signature, with_alert_markers  # issue 7
+from dashboard.alerts_queries import alerts_by_agency  # issue 7
 from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
 
 log = logging.getLogger(__name__)
@@ -225,13 +227,14 @@ def refresh_map(_n, lang, view, previous_sig, viewport_scale):
             endpoints = wq.endpoint_states(session, now, with_agency=True)
             places = wq.map_places(session, now, endpoints)
             tiles = wq.system_tiles(session, now, endpoints)
+            alert_places = alerts_by_agency(session)  # issue 7: open security alerts per place
     except SQLAlchemyError as exc:
         log.error("wall map: database unreachable: %s", exc)
         return no_update, no_update, no_update
     # Send the figure only when something on it changed: most refreshes then cost a few bytes.
     scale = _scale(viewport_scale)
-    signature = map_signature(places, tiles, lang, view, scale)
-    figure = no_update if signature == previous_sig else map_figure_for(places, tiles, lang, view, scale)
+    signature = map_signature(places, tiles, lang, view, scale) + alert_signature(alert_places)  # issue 7
+    figure = no_update if signature == previous_sig else with_alert_markers(map_figure_for(places, tiles, lang, view, scale), places, alert_places, lang)
     return figure, signature, places_panel(places, lang) if view == "map" else no_update
 
 

@@ -34,14 +34,20 @@ def severity_over_time_figure(rows: list[dict], lang: str) -> go.Figure:
 def open_by_figure(rows: list[dict], lang: str, top: int = 10) -> go.Figure:
     """Horizontal stacked bars of open alerts per system or agency, most first (top N)."""
     rows = rows[:top][::-1]
-    names = [r["name_vi" if lang == "vi" else "name_en"] or r["id"] for r in rows]
+    names = [_short(r["name_vi" if lang == "vi" else "name_en"] or r["id"]) for r in rows]
     fig = go.Figure([
         go.Bar(y=names, x=[r[s] for r in rows], orientation="h", name=t(f"severity.{s}", lang),
                marker_color=SEVERITY_COLOURS[s])
         for s in SEVERITIES
     ])
     fig.update_xaxes(dtick=1 if max((r["total"] for r in rows), default=0) < 10 else None)
-    return _layout(fig, max(180, 34 * len(rows) + 80))
+    fig = _layout(fig, max(160, 30 * len(rows) + 40))
+    fig.update_layout(showlegend=False)  # the severity chips above explain the colours
+    return fig
+
+
+def _short(name: str, limit: int = 28) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
@@ -85,3 +91,19 @@ def alert_marker_trace(places: dict[str, dict], lang: str, positions: dict[str, 
                     color=[SEVERITY_COLOURS[places[k]["worst"]] for k in keys], opacity=0.75),
         customdata=keys, meta={"layer": "alerts"},
     )
+
+
+def with_alert_markers(figure: go.Figure, places: list[dict], alert_places: dict[str, dict], lang: str) -> go.Figure:
+    """Add the open-alert markers on top of the province map (wall_queries.map_places items give
+    the positions, so provincial agencies sit where the map draws them)."""
+    if not alert_places:
+        return figure
+    from layouts.components.province_map import place_positions
+
+    figure.add_trace(alert_marker_trace(alert_places, lang, place_positions(places)))
+    return figure
+
+
+def alert_signature(alert_places: dict[str, dict]) -> str:
+    """Changes when the alert markers would: the wall map sends a new figure only then."""
+    return "|" + ",".join(f"{k}:{p['count']}:{p['worst']}" for k, p in sorted(alert_places.items()))
