@@ -27,6 +27,7 @@ DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_BYTES = 1_000_000
 DEFAULT_MAX_REDIRECTS = 5
 EXCERPT_CHARS = 2_000
+_SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "content-security-policy", "x-frame-options")  # issue 7
 READ_CHUNK = 65_536
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 
@@ -155,6 +156,9 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
             "content_type": response.headers.get("Content-Type"),
             "excerpt": body[:EXCERPT_CHARS],
             "failed_conditions": [o.condition.text for o in outcomes if not o.ok],
+            # issue 7: public portals' security headers, read by dashboard.probe_alerts
+            **({"security_headers": {k: v[:200] for k, v in headers.items() if k.lower() in _SECURITY_HEADERS}}
+               if target.options.get("public_portal") else {}),
         },
     )
 
