@@ -228,3 +228,13 @@ def test_a_restart_does_not_reset_the_wait_for_a_first_ping(db, reader):
     heartbeat_probe.use_source(PingReader(db))  # a new process: nothing in memory
     result = heartbeat_probe.probe(hb_target(db))
     assert result.verdict == Status.DOWN and result.reason.startswith("no heartbeat received since monitoring started")
+
+
+def test_old_pings_are_pruned_as_new_ones_arrive(db, server):
+    from dashboard.heartbeats import KEEP
+
+    with db.session() as session:
+        session.add(HeartbeatPing(endpoint_id="httt-nguon.hb-ly-son", received_at=utcnow() - KEEP - timedelta(minutes=1)))
+        session.add(HeartbeatPing(endpoint_id="httt-nguon.hb-ly-son", received_at=utcnow() - KEEP + timedelta(minutes=5)))
+    assert requests.post(f"{server}/api/heartbeat/{TOKEN}", timeout=5).status_code == 200
+    assert pings(db) == 2  # the one older than KEEP is gone, the newer one and the new ping stay
