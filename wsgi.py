@@ -1,0 +1,31 @@
+"""WSGI entry for production web workers (gunicorn): the web app only, never a collector.
+
+    gunicorn --config deploy/gunicorn.conf.py wsgi:app
+
+Settings come from the environment (IOC_DATABASE_URL, IOC_CATALOG, IOC_SECRET_KEY, …); the
+collector runs as its own process (`python app.py collect`). See docs/deployment.md.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from dashboard import config
+
+
+def create_wsgi_app():
+    """The Flask server of the Dash app, for a WSGI server."""
+    settings = config.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.demo:
+        raise SystemExit("error: the WSGI app serves a real catalog: set IOC_CATALOG (the demo runs with `python app.py`)")
+    if not os.environ.get("IOC_SECRET_KEY"):
+        raise SystemExit("error: IOC_SECRET_KEY is not set: every web worker must sign sessions with the same secret")
+    from dashboard import runtime as runtime_module
+    from dashboard.web import create_app
+
+    runtime = runtime_module.start(settings, collect=False)  # web only: no scheduler here
+    return create_app(runtime).server
+
+
+app = create_wsgi_app()
