@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import alert_ingest, alerts_queries
 from dashboard.alerts import SEVERITIES, STATUSES
@@ -93,3 +94,9 @@ def one_alert(alert_id: int):
     if view is None:
         return jsonify({"error": f"no alert {alert_id}"}), 404
     return jsonify(view)
+
+
+@alerts_api.errorhandler(SQLAlchemyError)
+def database_error(exc):
+    log.error("alerts API database error: %s", exc)
+    return jsonify({"error": "database unavailable"}), 503

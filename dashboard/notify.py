@@ -176,7 +176,11 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             .order_by(NotificationLog.next_attempt_at, NotificationLog.id).limit(200)
         ).all()
     budget = max(max_per_minute - sent_last_minute, 0)
-    if sender is None:
+    if sender is None:  # no channel configured (IOC_NOTIFY_URLS empty): keep the record, send nothing
+        if due:
+            with session_scope() as session:
+                for row in session.scalars(select(NotificationLog).where(NotificationLog.id.in_(due))):
+                    row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no notification URL configured"
         return report
     for row_id in due:
         if budget <= 0:

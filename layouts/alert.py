@@ -27,7 +27,9 @@ def layout(alert_id: str | None = None, **_query):
             html.Div(
                 [
                     html.H2(id="alert-action-heading", className="h6"),
-                    dbc.Input(id="alert-action-name", maxLength=128, className="mb-2"),
+                    # who: the signed-in user when access control is on; else typed here
+                    dbc.Input(id="alert-action-name", maxLength=128, className="mb-2",
+                              style={"display": "none"} if _signed_in_user() else None),
                     dbc.Textarea(id="alert-action-comment", maxLength=2000, className="mb-2", rows=2),
                     dbc.Button(id="alert-ack", color="warning", className="me-2"),
                     dbc.Button(id="alert-resolve", color="success"),

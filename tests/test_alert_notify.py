@@ -141,3 +141,10 @@ def test_a_dead_notifier_never_stops_the_scheduler(sqlite_db):
     finally:
         scheduler.shutdown(wait=False)
     assert rows(sqlite_db)[0].state == "pending" and rows(sqlite_db)[0].last_error
+
+
+def test_without_a_channel_nothing_piles_up(sqlite_db):
+    raise_critical(sqlite_db)
+    assert notify.deliver_pending(sqlite_db.session, None).sent == 0
+    row = rows(sqlite_db)[0]
+    assert row.state == "suppressed" and "no notification URL" in row.last_error
