@@ -147,15 +147,13 @@ def history_rows(session: Session, endpoint_id: str, range_key: str, now: dateti
     spec = RANGES[range_key]
     start = now - timedelta(seconds=spec.seconds)
     if spec.source == "raw":
-        results = session.scalars(
-            select(CheckResult).where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
+        columns = ("checked_at", "verdict", "latency_ms", "http_code", "reason", "missed", "maintenance")
+        results = session.execute(
+            select(*(getattr(CheckResult, c) for c in columns))
+            .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
             .order_by(CheckResult.checked_at)
         ).all()
-        return "raw", [
-            {"endpoint_id": endpoint_id, "checked_at": r.checked_at, "verdict": r.verdict, "latency_ms": r.latency_ms, "http_code": r.http_code,
-             "reason": r.reason, "missed": r.missed, "maintenance": r.maintenance}
-            for r in results
-        ]
+        return "raw", [{"endpoint_id": endpoint_id, **dict(zip(columns, row))} for row in results]
     points = history(session, endpoint_id, range_key, now)
     return spec.source, [
         {**p, "endpoint_id": endpoint_id, "bucket_start": p["t"], "uptime_percent": p["uptime"]}

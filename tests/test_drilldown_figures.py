@@ -122,8 +122,9 @@ def test_latency_figure_draws_avg_and_p95_per_endpoint_in_vietnam_time():
 
 def test_availability_figure_marks_failing_buckets_and_says_when_empty():
     figure = availability_figure({"API": points([(1, 1, 100), (1, 1, 50)])}, "en")
-    assert list(figure.data[0].y) == [100, 50]
-    assert list(figure.data[0].marker.color) == [figure.data[0].line.color, STATUS_COLORS["down"]]
+    line, failing = figure.data
+    assert list(line.y) == [100, 50]
+    assert (list(failing.y), failing.marker.color) == ([50], STATUS_COLORS["down"])  # only the failing bucket
     assert tuple(figure.layout.yaxis.range) == (0, 100.5)
     empty = availability_figure({"API": []}, "en")
     assert empty.layout.annotations[0].text == "No data in this range"

@@ -49,10 +49,10 @@ def graph_layout(deps: dict) -> dict:
 def dependency_figure(deps: dict, lang: str = "vi", height: int = 360) -> go.Figure:
     layout = graph_layout(deps)
     label_key = "label_en" if lang == "en" else "label_vi"
-    figure = go.Figure()
+    traces = []
     for edge in layout["edges"]:
         status = edge["status"]
-        figure.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=list(edge["x"]), y=list(edge["y"]), mode="lines", hoverinfo="skip", showlegend=False,
             line=dict(color=STATUS_COLORS.get(status, STATUS_COLORS["unknown"]), width=EDGE_WIDTH.get(status, 2.5),
                       dash="solid" if status in ("up", "down", "degraded") else "dot"),
@@ -61,7 +61,7 @@ def dependency_figure(deps: dict, lang: str = "vi", height: int = 360) -> go.Fig
     # A glyph in the middle of each edge: the state never depends on colour alone.
     mids = layout["edges"]
     if mids:
-        figure.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=[sum(e["x"]) / 2 for e in mids], y=[sum(e["y"]) / 2 for e in mids], mode="markers+text",
             text=[STATUS_GLYPH.get(e["status"], "?") for e in mids], textfont=dict(color="#ffffff", size=12),
             marker=dict(size=22, color=[STATUS_COLORS.get(e["status"], STATUS_COLORS["unknown"]) for e in mids]),
@@ -69,7 +69,7 @@ def dependency_figure(deps: dict, lang: str = "vi", height: int = 360) -> go.Fig
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>", showlegend=False, name="edge-states",
         ))
     nodes = layout["nodes"]
-    figure.add_trace(go.Scatter(
+    traces.append(go.Scatter(
         x=[n["x"] for n in nodes], y=[n["y"] for n in nodes], mode="markers+text",
         text=[_wrap(n[label_key]) for n in nodes],
         textposition=[_text_position(n) for n in nodes],
@@ -82,13 +82,12 @@ def dependency_figure(deps: dict, lang: str = "vi", height: int = 360) -> go.Fig
         customdata=[[_role_text(n["role"], lang), n[label_key]] for n in nodes],
         hovertemplate="%{customdata[1]}<br>%{customdata[0]}<extra></extra>", showlegend=False, name="nodes",
     ))
-    figure.update_layout(
+    return go.Figure(data=traces, layout=dict(
         height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
         font=dict(family=FONT, size=12),
         xaxis=dict(visible=False, range=[-1.9, 1.9], fixedrange=True),
         yaxis=dict(visible=False, range=[-1.2, 1.45], fixedrange=True),
-    )
-    return figure
+    ))
 
 
 def _text_position(node: dict) -> str:

@@ -220,14 +220,17 @@ def refresh_body(_n, _bump, lang, subject):
     State("detail-subject", "data"),
 )
 def refresh_history(range_key, _n, lang, subject):
-    lang = lang or "vi"
     range_key = range_key if range_key in detail_queries.RANGES else detail_queries.DEFAULT_RANGE
-    now = utcnow()
     with _runtime().db.session() as session:
-        endpoint_ids = _endpoint_ids(session, subject)
-        names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
-        series = {names.get(e, e): detail_queries.history(session, e, range_key, now) for e in endpoint_ids}
-        uptimes = detail_queries.uptime_by_range(session, endpoint_ids, now)
+        return build_history(session, subject, range_key, lang or "vi", utcnow())
+
+
+def build_history(session, subject: dict, range_key: str, lang: str, now: datetime):
+    """(uptime table, latency figure, availability figure) of the page's endpoints over a range."""
+    endpoint_ids = _endpoint_ids(session, subject)
+    names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
+    series = {names.get(e, e): detail_queries.history(session, e, range_key, now) for e in endpoint_ids}
+    uptimes = detail_queries.uptime_by_range(session, endpoint_ids, now)
     return sections.uptime_table(uptimes, lang), latency_figure(series, lang), availability_figure(series, lang)
 
 
