@@ -44,8 +44,8 @@ def test_map_has_96_communes_agencies_and_the_data_centre_offline():
     assert layer_points(figure, "data_centre") == 1
     assert {trace.type for trace in figure.data} == {"scattermap"}
     assert {trace.mode for trace in figure.data} == {"markers"}  # a text mode would fetch glyph fonts
-    style = figure.layout.map.style
-    assert isinstance(style, dict) and "glyphs" not in style and "sprite" not in style and style["sources"] == {}
+    assert figure.layout.map.style == "white-bg"  # the tile-less style: nothing to fetch
+    assert [layer.type for layer in figure.layout.map.layers] == ["fill"]  # the dark ground, inline
     assert "http" not in json.dumps(figure.to_plotly_json())  # nothing to fetch from a CDN
     by_state = {trace.meta["state"]: trace for trace in figure.data if (trace.meta or {}).get("layer") == "commune"}
     assert by_state["down"].marker.color == "#ff4d4f"
@@ -70,10 +70,10 @@ def test_optional_tiles_and_boundary_layers():
     figure = province_map_figure(commune_places(), tiles_url="http://tiles.ioc.local/{z}/{x}/{y}.png",
                                  boundary_url="/api/map/boundary.geojson")
     layers = figure.layout.map.layers
-    assert [layer.sourcetype for layer in layers] == ["raster", "geojson"]
-    assert layers[0].source == ("http://tiles.ioc.local/{z}/{x}/{y}.png",) or list(layers[0].source) == ["http://tiles.ioc.local/{z}/{x}/{y}.png"]
-    assert layers[1].source == "/api/map/boundary.geojson"
-    assert province_map_figure(commune_places()).layout.map.layers == ()
+    assert [layer.sourcetype for layer in layers] == ["geojson", "raster", "geojson"]
+    assert list(layers[1].source) == ["http://tiles.ioc.local/{z}/{x}/{y}.png"]
+    assert layers[2].source == "/api/map/boundary.geojson" and layers[2].type == "line"
+    assert len(province_map_figure(commune_places()).layout.map.layers) == 1
 
 
 def test_agencies_without_coordinates_get_distinct_places_off_the_communes():

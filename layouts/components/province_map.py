@@ -1,7 +1,9 @@
 """The live province map: a pure figure builder (tests call it directly).
 
 Offline by default: `go.Scattermap` in marker mode only (a text mode would fetch glyph fonts)
-on an inline MapLibre style that is just a dark background — nothing is fetched from a CDN.
+on the tile-less "white-bg" style, darkened by one world-sized fill layer — nothing is fetched
+from a CDN. (An inline style object would also be offline, but Plotly 7.1 raises "Map error"
+each time such a figure is updated in place, so the dark background is a layer instead.)
 A raster tile server URL and a boundary GeoJSON (served by this app) are optional layers.
 MapLibre circle markers take no outline, so rings and halos are extra traces underneath:
 a white ring marks maintenance (Zabbix shows maintenance distinctly) and a soft halo marks
@@ -39,9 +41,11 @@ DATA_CENTRE_ID = "data-centre"
 STATE_ORDER = ["down", "degraded", "unknown", "maintenance", "up", NO_DATA]
 
 
-def offline_style(background: str = BACKGROUND) -> dict:
-    """A MapLibre style with one background layer: no sources, glyphs or sprites to fetch."""
-    return {"version": 8, "sources": {}, "layers": [{"id": "background", "type": "background", "paint": {"background-color": background}}]}
+def background_layer(colour: str = BACKGROUND) -> dict:
+    """A fill over the whole world, under everything: the dark ground of the wall's map."""
+    world = {"type": "Polygon", "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}
+    return {"sourcetype": "geojson", "source": {"type": "Feature", "properties": {}, "geometry": world},
+            "type": "fill", "color": colour, "below": "traces"}
 
 
 def state_label(state: str, lang: str) -> str:
@@ -161,14 +165,14 @@ def province_map_figure(
         traces.append(_trace(name, [lat], [lon], [COLOURS.get(data_centre["status"], COLOURS[NO_DATA])], SIZES["data_centre"] * s,
                              [hover], ["/"], {"layer": "data_centre"}, legendrank=400))
 
-    layers = []
+    layers = [background_layer()]
     if tiles_url:
         layers.append({"sourcetype": "raster", "source": [tiles_url], "below": "traces", "opacity": 0.55})
     if boundary_url:
         layers.append({"sourcetype": "geojson", "source": boundary_url, "type": "line", "color": "#6f8199", "line": {"width": 1.2}, "below": "traces"})
     figure = go.Figure(traces)
     figure.update_layout(
-        map={"style": offline_style(), "center": {"lat": centre[0], "lon": centre[1]}, "zoom": zoom, "layers": layers},
+        map={"style": "white-bg", "center": {"lat": centre[0], "lon": centre[1]}, "zoom": zoom, "layers": layers},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         paper_bgcolor=BACKGROUND,
         font={"color": "#e8edf3", "size": round(18 * font_scale)},

@@ -1,0 +1,167 @@
+"""The operator wall in headless Chromium at 1920×1080, against the real app (issue 4)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from dashboard.demo import SYSTEM_IDS
+from tests.conftest import start_app, stop_app, wait_for
+
+pytestmark = [pytest.mark.browser]
+
+REFRESH_MS = 2000  # the wall's refresh cycle in these tests (IOC_REFRESH_MS)
+MAP_DATA = "const p = document.querySelector('#wall-map .js-plotly-plot'); return p && p.data ? p.data : null;"
+
+
+@pytest.fixture
+def app(tmp_path):
+    running = start_app(tmp_path, env={"IOC_REFRESH_MS": str(REFRESH_MS)})
+    yield running
+    stop_app(running)
+
+
+def open_wall(dash_br, app, path="/wall"):
+    dash_br.driver.set_window_size(1920, 1080)
+    # an exact 1920×1080 viewport, whatever the window decorations take
+    dash_br.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    dash_br.server_url = app.url  # signs in (tests/conftest.py)
+    dash_br.driver.get(app.url + path)
+    dash_br.wait_for_element("#wall-root", timeout=20)
+
+
+def tile_status(dash_br, system_id: str) -> str | None:
+    tiles = dash_br.driver.find_elements("css selector", f'.wall-tile[data-system="{system_id}"]')
+    return tiles[0].get_attribute("data-status") if tiles else None
+
+
+def api_status(app, system_id: str) -> str:
+    return next(s["status"] for s in app.get("/api/systems").json()["systems"] if s["id"] == system_id)
+
+
+def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_br, app):
+    open_wall(dash_br, app)
+    wait_for(lambda: all(tile_status(dash_br, s) == "up" for s in SYSTEM_IDS), 40, message="every tile up")
+    root = dash_br.find_element("#wall-root")
+    assert "wall-view-glance" in root.get_attribute("class") and "wall-stale" not in root.get_attribute("class")
+    assert not dash_br.driver.find_elements("css selector", "#wall-stale-banner")
+    text = root.text
+    assert "Hoạt động" in text and "Gián đoạn" in text and "Bảo trì" in text  # counts, Vietnamese first
+    assert "Giám sát hệ thống dùng chung" in text and "Dữ liệu lúc" in text
+    assert dash_br.find_element(".wall-count.status-up").get_attribute("data-count") == str(len(SYSTEM_IDS))
+    gauges = dash_br.driver.find_elements("css selector", ".wall-gauge")
+    assert len(gauges) == 2 and gauges[0].get_attribute("data-percent") == "100.0"
+    clock = dash_br.find_element("#wall-clock").text
+    assert len(clock) == 8 and clock[2] == ":"  # HH:MM:SS, Vietnam time, ticking in the browser
+    # readable from afar: the status word and the names are large on a 1920 px screen
+    state_px = float(dash_br.driver.execute_script(
+        "return getComputedStyle(document.querySelector('.wall-tile-state')).fontSize").removesuffix("px"))
+    name_px = float(dash_br.driver.execute_script(
+        "return getComputedStyle(document.querySelector('.wall-tile-name')).fontSize").removesuffix("px"))
+    assert state_px >= 28 and name_px >= 25
+
+    response = app.post("/api/demo/systems/qlvb/mode", json={"mode": "failing"})
+    assert response.status_code == 200, response.text
+    wait_for(lambda: api_status(app, "qlvb") == "down", 30, interval=0.1, message="qlvb down in the API")
+    started = time.monotonic()
+    wait_for(lambda: tile_status(dash_br, "qlvb") == "down", 2 * REFRESH_MS / 1000 + 1.5, interval=0.1,
+             message="qlvb red on the wall within two refresh cycles")
+    log_took = time.monotonic() - started
+    tile = dash_br.find_element('.wall-tile[data-system="qlvb"]')
+    assert "Gián đoạn" in tile.text, tile.text
+    assert "tile-down" in tile.get_attribute("class")
+    colour = dash_br.driver.execute_script("return getComputedStyle(arguments[0]).borderLeftColor", tile)
+    assert colour == "rgb(255, 77, 79)"  # red
+    # the pulse: a CSS animation runs on the tile of a system that went down
+    assert dash_br.driver.execute_script("return getComputedStyle(arguments[0]).animationName", tile) == "wall-pulse"
+    assert tile_status(dash_br, "lgsp") == "up"
+    wait_for(lambda: dash_br.find_element(".wall-count.status-down").get_attribute("data-count") == "1", 2 * REFRESH_MS / 1000 + 1)
+    assert log_took <= 2 * REFRESH_MS / 1000 + 1.5
+    assert dash_br.get_logs() == [], dash_br.get_logs()
+
+
+def test_map_shows_96_communes_and_the_provincial_agencies(dash_br, app):
+    open_wall(dash_br, app, "/wall/map")
+    data = wait_for(lambda: dash_br.driver.execute_script(MAP_DATA), 30, message="map figure")
+    layers: dict[str, int] = {}
+    for trace in data:
+        layer = (trace.get("meta") or {}).get("layer")
+        layers[layer] = layers.get(layer, 0) + len(trace["lat"])
+        assert trace["type"] == "scattermap" and trace["mode"] == "markers"
+    assert layers["commune"] == 96
+    assert layers["agency"] == 11  # the demo catalog's provincial agencies
+    assert layers["data_centre"] == 1
+    communes = [t for t in data if (t.get("meta") or {}).get("layer") == "commune"]
+    paths = [p for t in communes for p in t["customdata"]]
+    assert "/units/21548" in paths and len(set(paths)) == 96
+    # the Lý Sơn commune server pushes heartbeats in the demo: its marker carries that state
+    wait_for(lambda: any((t.get("meta") or {}).get("state") == "up" and "/units/21548" in t["customdata"]
+                         for t in dash_br.driver.execute_script(MAP_DATA) if (t.get("meta") or {}).get("layer") == "commune"),
+             40, message="Lý Sơn up on the map")
+    assert "Không có dữ liệu" in dash_br.find_element("#wall-places").text
+    # the map is drawn offline: a canvas, and no failed fetch in the console
+    assert dash_br.driver.find_elements("css selector", "#wall-map canvas")
+    assert dash_br.get_logs() == [], dash_br.get_logs()
+
+
+def test_unit_page_opens_from_its_code(dash_br, app):
+    dash_br.server_url = app.url
+    dash_br.driver.get(app.url + "/units/21548")
+    dash_br.wait_for_text_to_equal("#unit-name", "Đặc khu Lý Sơn", timeout=20)
+    assert "21548" in dash_br.find_element(".unit-page").text
+    assert dash_br.get_logs() == [], dash_br.get_logs()
+
+
+def test_charts_view_draws_availability_latency_and_timeline(dash_br, app):
+    open_wall(dash_br, app, "/wall/charts")
+    for graph in ("wall-availability", "wall-latency", "wall-timeline"):
+        wait_for(lambda g=graph: dash_br.driver.execute_script(
+            f"const p = document.querySelector('#{g} .js-plotly-plot'); return p && p.data && p.data.length"), 30, message=graph)
+    kinds = dash_br.driver.execute_script("return document.querySelector('#wall-availability .js-plotly-plot').data[0].type")
+    assert kinds == "heatmap"
+    assert dash_br.get_logs() == [], dash_br.get_logs()
+
+
+def test_rotation_moves_to_the_next_wall_page(dash_br, app):
+    open_wall(dash_br, app, "/wall?rotate=/wall,/wall/map&dwell=5")
+    wait_for(lambda: "wall-view-map" in dash_br.find_element("#wall-root").get_attribute("class"), 20, message="rotated to the map")
+    assert dash_br.driver.current_url.endswith("/wall/map?rotate=%2Fwall%2C%2Fwall%2Fmap&dwell=5")
+    assert dash_br.get_logs() == [], dash_br.get_logs()
+
+
+def test_stale_banner_when_the_collector_is_not_running(dash_br, tmp_path):
+    # `serve` runs the web only: no collector, so no heartbeat and no fresh result
+    app = start_app(tmp_path, "serve", env={"IOC_REFRESH_MS": str(REFRESH_MS)})
+    try:
+        open_wall(dash_br, app)
+        banner = dash_br.wait_for_element("#wall-stale-banner", timeout=20)
+        assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in banner.text
+        assert "Bộ thu thập dữ liệu đã dừng" in banner.text
+        assert "wall-stale" in dash_br.find_element("#wall-root").get_attribute("class")
+        # never old green: nothing on the wall says "up"
+        statuses = {t.get_attribute("data-status") for t in dash_br.driver.find_elements("css selector", ".wall-tile")}
+        assert statuses and "up" not in statuses
+        assert dash_br.get_logs() == [], dash_br.get_logs()
+    finally:
+        stop_app(app)
+
+
+def test_lost_contact_banner_when_the_server_stops_answering(dash_br, app):
+    open_wall(dash_br, app)
+    wait_for(lambda: tile_status(dash_br, "lgsp") == "up", 40, message="lgsp up")
+    lost = dash_br.find_element("#wall-lost")
+    assert "d-none" in lost.get_attribute("class")
+    os.kill(app.process.pid, signal.SIGSTOP)  # the server freezes: no answer, no error page
+    try:
+        wait_for(lambda: "d-none" not in dash_br.find_element("#wall-lost").get_attribute("class"),
+                 3 * REFRESH_MS / 1000 + 8, message="lost-contact banner")
+        assert "MẤT KẾT NỐI TỚI MÁY CHỦ GIÁM SÁT" in dash_br.find_element("#wall-lost").text
+        # the tiles fade: old green must not look current
+        tile = dash_br.find_element('.wall-tile[data-system="lgsp"]')
+        assert "grayscale" in dash_br.driver.execute_script("return getComputedStyle(arguments[0]).filter", tile)
+    finally:
+        os.kill(app.process.pid, signal.SIGCONT)
+    wait_for(lambda: "d-none" in dash_br.find_element("#wall-lost").get_attribute("class"), 20, message="banner gone")
