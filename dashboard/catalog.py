@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 import collectors
 from collectors._net import hostport
 from collectors.conditions import Condition, ConditionError, parse
-from dashboard.models import Agency, Endpoint, Link, NationalPlatform, System
+from dashboard.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 from dashboard.timeutil import parse_duration
 
 PARTNERS = ("VNPT", "Viettel", "MobiFone", "FPT")
@@ -343,6 +343,7 @@ class SystemSpec(_Strict):
     partner: Partner | None = None
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     connections: list[LinkSpec] = Field(default_factory=list)
+    depends_on: list[Slug] = Field(default_factory=list)  # other provincial systems this one needs
 
     @model_validator(mode="after")
     def _references(self) -> SystemSpec:
@@ -407,6 +408,9 @@ class CatalogSpec(_Strict):
             for link in system.connections:
                 if link.platform not in platforms:
                     problems.append(f"system {system.id!r}: connection platform {link.platform!r} is not in national_platforms")
+            for other in system.depends_on:
+                if other == system.id or other not in {s.id for s in self.systems}:
+                    problems.append(f"system {system.id!r}: depends_on {other!r} is not another system id in the catalog")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -590,6 +594,7 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
                 declared_state=link.declared, active=True,
             )
             seen_links.add(link_id)
+    _apply_dependencies(session, spec)
     counts.update(systems=len(seen_systems), endpoints=len(seen_endpoints), links=len(seen_links))
 
     for model, seen in ((System, seen_systems), (Endpoint, seen_endpoints), (Link, seen_links)):
@@ -598,6 +603,18 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
                 row.active = False
     session.flush()
     return counts
+
+
+def _apply_dependencies(session: Session, spec: CatalogSpec) -> None:
+    """Make the system_dependencies rows exactly what the catalog declares."""
+    wanted = {(system.id, other) for system in spec.systems for other in system.depends_on}
+    for row in session.scalars(select(SystemDependency)):
+        if (row.system_id, row.depends_on_id) not in wanted:
+            session.delete(row)
+        else:
+            wanted.discard((row.system_id, row.depends_on_id))
+    session.add_all(SystemDependency(system_id=a, depends_on_id=b) for a, b in sorted(wanted))
+    session.flush()
 
 
 def unit_type_en(unit_type: str) -> str:

@@ -26,6 +26,7 @@ from dashboard.models import (
     Rollup,
     Status,
     System,
+    SystemDependency,
 )
 from dashboard.timeutil import iso, parse_iso, utcnow
 
@@ -267,7 +268,8 @@ def maintenance_windows(session: Session, system_id: str, now: datetime | None =
 
 def system_page(session: Session, system_id: str, now: datetime | None = None) -> dict | None:
     now = now or utcnow()
-    view = next((s for s in queries.systems_overview(session, now) if s["id"] == system_id), None)
+    systems = queries.systems_overview(session, now)
+    view = next((s for s in systems if s["id"] == system_id), None)
     if view is None:
         return None
     view["description"] = session.get(System, system_id).description
@@ -275,7 +277,7 @@ def system_page(session: Session, system_id: str, now: datetime | None = None) -
         detail = latest_detail(session, session.get(Endpoint, endpoint_view["id"]))
         failed = (detail or {}).get("failed_conditions") if isinstance(detail, dict) else None
         endpoint_view["failed_conditions"] = list(failed or []) if endpoint_view["status"] in ("down", "degraded") else []
-    view["dependencies"] = dependencies(session, system_id, view, now)
+    view["dependencies"] = dependencies(session, system_id, view, now, systems)
     return view
 
 
@@ -343,24 +345,36 @@ def link_status(link: dict) -> str:
     return "up" if link.get("declared") == "connected" else "unknown"
 
 
-def dependencies(session: Session, system_id: str, view: dict, now: datetime) -> dict:
-    """The system's links to national platforms (and, when the catalog names them, to other
-    provincial systems), each with the state that colours its edge."""
+def dependencies(session: Session, system_id: str, view: dict, now: datetime, systems: list[dict] | None = None) -> dict:
+    """The system's links to national platforms and its dependencies between provincial
+    systems (both ways), each with the state that colours its edge."""
     platforms = [
         {"id": link["id"], "label_vi": link["platform_name_vi"], "label_en": link["platform_name_en"],
          "status": link_status(link), "declared": link["declared"], "monitored": link["monitored"],
          "reason": link["reason"], "href": f"/links/{link['id']}"}
         for link in view["links"]
     ]
-    upstream, downstream = provincial_dependencies(session, system_id, now)
+    upstream, downstream = provincial_dependencies(session, view, systems or queries.systems_overview(session, now))
     return {"center": {"id": view["id"], "label_vi": view["name_vi"], "label_en": view["name_en"], "status": view["status"]},
             "platforms": platforms, "upstream": upstream, "downstream": downstream}
 
 
-def provincial_dependencies(session: Session, system_id: str, now: datetime) -> tuple[list[dict], list[dict]]:
-    """Systems this one depends on, and systems that depend on it. Empty until the catalog
-    can declare them (see the report of issue 5)."""
-    return [], []
+def provincial_dependencies(session: Session, view: dict, systems: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(systems this one depends on, systems depending on it). An edge takes the state of the
+    system depended on: if LGSP is down, every edge into LGSP is red."""
+    by_id = {s["id"]: s for s in systems}
+    rows = session.execute(
+        select(SystemDependency.system_id, SystemDependency.depends_on_id)
+        .where((SystemDependency.system_id == view["id"]) | (SystemDependency.depends_on_id == view["id"]))
+    ).all()
+
+    def edge(other: dict, status: str, reason: str | None) -> dict:
+        return {"id": f"system:{other['id']}", "label_vi": other["name_vi"], "label_en": other["name_en"], "status": status,
+                "reason": reason, "href": f"/systems/{other['id']}", "monitored": True}
+
+    upstream = [edge(by_id[b], by_id[b]["status"], by_id[b]["reason"]) for a, b in rows if a == view["id"] and b in by_id]
+    downstream = [edge(by_id[a], view["status"], view["reason"]) for a, b in rows if b == view["id"] and a in by_id]
+    return sorted(upstream, key=lambda e: e["id"]), sorted(downstream, key=lambda e: e["id"])
 
 
 # ------------------------------------------------------------------------------ the list

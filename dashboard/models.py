@@ -519,3 +519,16 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[dict[str, Any] | None]
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- drill-down (issue 5): dependencies between provincial systems
+
+
+class SystemDependency(Base):
+    """A provincial system that needs another one to work (e.g. document management needs
+    LGSP): the drill-down draws it, coloured by the state of the system depended on."""
+
+    __tablename__ = "system_dependencies"
+
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True)
+    depends_on_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True, index=True)

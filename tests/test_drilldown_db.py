@@ -215,3 +215,42 @@ def test_check_now_queues_a_request_per_active_endpoint(db):
         assert [(r.endpoint_id, r.requested_by, r.picked_at) for r in requests] == [
             ("lgsp.health", "kythuat", None), ("lgsp.link-ndxp", "kythuat", None)]
         assert session.get(Endpoint, "lgsp.health").active
+
+
+DEPENDENT = CATALOG + """\
+  - id: qlvb
+    name_vi: Hệ thống quản lý văn bản
+    name_en: Document management
+    owner: skhcn
+    depends_on: [lgsp]
+    endpoints:
+      - {id: health, url: "http://127.0.0.1:9/qlvb", interval: 30s, timeout: 5s}
+"""
+
+
+def test_dependencies_between_provincial_systems_take_the_state_of_the_one_depended_on(any_db):
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(DEPENDENT, "test.yaml", {}), units=[])
+        at = NOW - timedelta(seconds=10)
+        record_results(session, [probe("lgsp.health", at, "down", code=503, reason="[STATUS] == 200 — observed 503"),
+                                 probe("qlvb.health", at)])
+    with any_db.session() as session:
+        qlvb = detail_queries.system_page(session, "qlvb", NOW)["dependencies"]
+        assert [(e["id"], e["status"], e["href"]) for e in qlvb["upstream"]] == [("system:lgsp", "down", "/systems/lgsp")]
+        assert "503" in qlvb["upstream"][0]["reason"] and qlvb["downstream"] == []
+        lgsp = detail_queries.system_page(session, "lgsp", NOW)["dependencies"]
+        assert [(e["id"], e["status"]) for e in lgsp["downstream"]] == [("system:qlvb", "down")]
+    # Applying a catalog without the dependency removes it.
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(DEPENDENT.replace("    depends_on: [lgsp]\n", ""), "test.yaml", {}), units=[])
+    with any_db.session() as session:
+        assert detail_queries.system_page(session, "qlvb", NOW)["dependencies"]["upstream"] == []
+
+
+def test_catalog_rejects_a_dependency_on_an_unknown_system():
+    from dashboard.catalog import CatalogError
+
+    with pytest.raises(CatalogError, match="depends_on 'nope'"):
+        parse_catalog(DEPENDENT.replace("depends_on: [lgsp]", "depends_on: [nope]"), "test.yaml", {})
+    with pytest.raises(CatalogError, match="depends_on 'qlvb'"):
+        parse_catalog(DEPENDENT.replace("depends_on: [lgsp]", "depends_on: [qlvb]"), "test.yaml", {})

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:58:42.379340
+Create Date: 2026-11-27 02:15:44.440047
 """
 from alembic import op
 import sqlalchemy as sa
@@ -281,6 +281,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_incidents_subject_open', ['subject_type', 'subject_id', 'ended_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_system_id'), ['system_id'], unique=False)
 
+    op.create_table('system_dependencies',
+    sa.Column('system_id', sa.String(length=64), nullable=False),
+    sa.Column('depends_on_id', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['depends_on_id'], ['systems.id'], ),
+    sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
+    sa.PrimaryKeyConstraint('system_id', 'depends_on_id')
+    )
+    with op.batch_alter_table('system_dependencies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_system_dependencies_depends_on_id'), ['depends_on_id'], unique=False)
+
     op.create_table('tasks',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -453,6 +463,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tasks_plan_id'))
 
     op.drop_table('tasks')
+    with op.batch_alter_table('system_dependencies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_system_dependencies_depends_on_id'))
+
+    op.drop_table('system_dependencies')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incidents_system_id'))
         batch_op.drop_index('ix_incidents_subject_open')
