@@ -309,3 +309,30 @@ def test_retention_keeps_the_database_bounded(db):
         deleted = apply_retention(session, RetentionPolicy(raw_days=14, hourly_days=10, daily_days=15), now=T0 + timedelta(hours=2))
         assert deleted["hourly"] >= 1 and deleted["daily"] >= 1
         assert session.scalar(select(func.count()).select_from(Rollup).where(Rollup.bucket_start < T0 - timedelta(days=15))) == 0
+
+
+def test_flapping_real_target_is_damped(db):
+    """A real server that alternates 200 and 500: six real checks, three failures stored, no
+    'down', no incident (two failures in a row are needed)."""
+    from collectors import get_probe
+    from collectors.base import Target
+    from collectors.conditions import parse
+    from http_targets import HttpTargets
+
+    server = HttpTargets().start()
+    try:
+        probe = get_probe("http")
+        target = Target("lgsp.health", "http", server.url + "/flap", 2.0, (parse("[STATUS] == 200"),), {})
+        for i in range(6):
+            checked = probe(target)
+            checked.checked_at = T0 + timedelta(seconds=30 * i)
+            feed(db, checked)
+    finally:
+        server.stop()
+    with db.session() as session:
+        verdicts = [r.verdict for r in session.scalars(select(CheckRow).order_by(CheckRow.checked_at))]
+        assert verdicts == ["up", "down"] * 3
+        endpoint = session.get(Endpoint, "lgsp.health")
+        assert endpoint.status == UP and endpoint.last_reason == "[STATUS] == 200 — observed 500"
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+        assert session.scalar(select(func.count()).select_from(StateEvent).where(StateEvent.subject_type == "endpoint")) == 1
