@@ -142,10 +142,25 @@ def health(session: Session, now: datetime | None = None) -> dict:
         "scheduler": {
             "alive": scheduler_alive,
             "last_heartbeat": iso(heartbeat.updated_at) if heartbeat else None,
+            **_collector_stats(session),
         },
         "last_check_at": iso(last_check),
         "time": iso(now),
     }
+
+
+def _collector_stats(session: Session) -> dict:
+    """Counters the collector publishes every few seconds (since it started): checks due,
+    done, missed (could not start on time), running now."""
+    import json
+
+    from dashboard.scheduler import STATS_KEY
+
+    row = session.get(RuntimeState, STATS_KEY)
+    try:
+        return {"checks": json.loads(row.value)} if row is not None and row.value else {}
+    except ValueError:
+        return {}
 
 
 def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[CheckResult]:

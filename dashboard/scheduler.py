@@ -11,6 +11,7 @@ until the lease expires, so no endpoint is ever checked twice per interval.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 LEASE_KEY = "collector.lease"
 HEARTBEAT_KEY = "collector.heartbeat"
+STATS_KEY = "collector.stats"
 LEASE_TTL_S = 30.0
 HEARTBEAT_S = 5.0
 REQUEST_POLL_S = 1.0
@@ -184,6 +186,7 @@ class Collector:
                 leader = try_acquire_lease(session, self.holder)
                 if leader:
                     _put_state(session, HEARTBEAT_KEY, self.holder)
+                    _put_state(session, STATS_KEY, self._stats_json())
         except Exception:  # noqa: BLE001 - the database may be briefly unreachable
             log.exception("collector could not reach the database; checks paused")
             leader = False
@@ -195,6 +198,11 @@ class Collector:
             log.warning("collector %s lost the lease: standing by", self.holder)
             self.engine.set_targets([])
         self._leader = leader
+
+    def _stats_json(self) -> str:
+        s = self.engine.stats
+        return json.dumps({"scheduled": self.engine.scheduled(), "due": s.due, "done": s.done, "missed": s.missed,
+                           "running": s.running, "written": self.written})
 
     def sync_jobs(self) -> int:
         """Schedule every active endpoint; endpoints gone from the catalog are dropped."""

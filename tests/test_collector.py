@@ -134,5 +134,11 @@ def test_collector_check_now_through_the_database(collector_db, monkeypatch):
             assert session.get(Endpoint, "lgsp.health").status == Status.UP
         assert collector.check_now("lgsp.health") is True
         assert collector.check_now("nope") is False
+        # the collector's counters are published for /api/health (the web may be another process)
+        from dashboard.queries import health
+
+        with collector_db.session() as session:
+            checks = health(session)["scheduler"]["checks"]
+        assert {"scheduled", "due", "done", "missed", "running", "written"} <= set(checks)
     finally:
         collector.stop()
