@@ -239,7 +239,7 @@ def test_login_throttle_blocks_even_the_right_password_then_audits(app):
         csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
         wrong = client.post(app.url + "/login", data={"csrf": csrf, "username": "thao", "password": "nope nope nope"},
                             allow_redirects=False, timeout=10)
-        assert wrong.status_code == 401 and "không đúng" in wrong.text
+        assert wrong.status_code == 200 and "không đúng" in wrong.text and "login-form" in wrong.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(app.url + "/login", timeout=10).text).group(1)
     blocked = client.post(app.url + "/login", data={"csrf": csrf, "username": "thao", "password": "thao password 1"},
                           allow_redirects=False, timeout=10)
@@ -328,3 +328,25 @@ def test_request_size_is_limited(app, clients):
     answer = clients["admin2"].post(app.url + "/_dash-update-component", data=big,
                                     headers={"Content-Type": "application/json"}, timeout=30)
     assert answer.status_code == 413
+
+
+def test_kiosk_allow_list_shows_the_wall_to_listed_addresses_only(tmp_path):
+    allowed = start_app(tmp_path, env={"IOC_KIOSK_ALLOW": "127.0.0.1/32", "IOC_WALL_FRAME_ANCESTORS": "https://portal.example"})
+    try:
+        wall = requests.Session()
+        page = wall.get(allowed.url + "/wall", allow_redirects=False, timeout=10)
+        assert page.status_code == 200
+        assert "frame-ancestors https://portal.example" in page.headers["Content-Security-Policy"]
+        assert "X-Frame-Options" not in page.headers
+        other = wall.get(allowed.url + "/", allow_redirects=False, timeout=10)
+        assert other.status_code == 403 and "frame-ancestors 'none'" in other.headers["Content-Security-Policy"]
+        assert wall.get(allowed.url + "/api/systems", timeout=10).status_code == 403
+        assert allowed.get("/systems").status_code == 200  # a signed-in person is still themselves
+    finally:
+        stop_app(allowed)
+    # the same app without the list: a stranger from that address must sign in
+    closed = start_app(tmp_path, env={"IOC_KIOSK_ALLOW": "10.0.0.0/24"})
+    try:
+        assert requests.get(closed.url + "/wall", allow_redirects=False, timeout=10).status_code == 302
+    finally:
+        stop_app(closed)

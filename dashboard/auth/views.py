@@ -114,7 +114,7 @@ def login():
             audit.record(db, user.username, "login", user.username, {"method": "password"}, address=address)
             sessions.start_user_session(user)
     if not ok:
-        return _form(next_path, "bad", username, 401)
+        return _form(next_path, "bad", username, 200)  # a form to fill again, not an API error
     return redirect(next_path, code=303)
 
 
