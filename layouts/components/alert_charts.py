@@ -76,7 +76,7 @@ def critical_alerts_panel(items: list[dict], lang: str) -> html.Div:
 
 
 def alert_marker_trace(places: dict[str, dict], lang: str, positions: dict[str, tuple[float, float]] | None = None) -> go.Scattermap:
-    """Map markers of open alerts (from alerts_queries.alerts_by_agency): one circle per place
+    """Map markers of open alerts (from alerts_queries.alerts_by_agency): one halo per place
     with alerts, coloured by the worst severity, sized by count. `positions` overrides or fills
     coordinates (e.g. province_map.place_positions for agencies without their own)."""
     positions = positions or {}
@@ -87,8 +87,9 @@ def alert_marker_trace(places: dict[str, dict], lang: str, positions: dict[str, 
              f"({t('severity.' + places[k]['worst'], lang)})" for k in keys]
     return go.Scattermap(
         lat=lat, lon=lon, mode="markers", name=t("sec.open", lang), hovertext=hover, hoverinfo="text",
-        marker=dict(size=[min(12 + 3 * places[k]["count"], 30) for k in keys],
-                    color=[SEVERITY_COLOURS[places[k]["worst"]] for k in keys], opacity=0.75),
+        # Drawn under the places' own markers, larger: a coloured halo around each place with alerts.
+        marker=dict(size=[min(30 + 4 * places[k]["count"], 50) for k in keys],
+                    color=[SEVERITY_COLOURS[places[k]["worst"]] for k in keys], opacity=0.6),
         customdata=keys, meta={"layer": "alerts"},
     )
 
@@ -100,7 +101,9 @@ def with_alert_markers(figure: go.Figure, places: list[dict], alert_places: dict
         return figure
     from layouts.components.province_map import place_positions
 
-    figure.add_trace(alert_marker_trace(alert_places, lang, place_positions(places)))
+    trace = alert_marker_trace(alert_places, lang, place_positions(places))
+    figure.add_trace(trace)
+    figure.data = (figure.data[-1], *figure.data[:-1])  # underneath: the place's state colour stays readable
     return figure
 
 

@@ -1,0 +1,42 @@
+"""Pure figure and widget builders of the security alerts."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from layouts.components.alert_charts import (
+    SEVERITY_COLOURS, alert_marker_trace, alert_signature, critical_alerts_panel, open_by_figure,
+    severity_over_time_figure, with_alert_markers,
+)
+
+PLACES = {"unit-21025": {"count": 3, "worst": "critical", "lat": 15.11, "lon": 108.81, "name_vi": "Phường Cẩm Thành", "name_en": "Cam Thanh"},
+          "cong-an": {"count": 1, "worst": "medium", "lat": None, "lon": None, "name_vi": "Công an tỉnh", "name_en": "Police"}}
+
+
+def test_markers_use_worst_severity_and_map_positions_for_agencies_without_coordinates():
+    trace = alert_marker_trace(PLACES, "vi", {"cong-an": (15.2, 109.0)})
+    assert list(trace.customdata) == ["unit-21025", "cong-an"]
+    assert list(trace.lat) == [15.11, 15.2] and list(trace.marker.color) == [SEVERITY_COLOURS["critical"], SEVERITY_COLOURS["medium"]]
+    assert trace.marker.size[0] > trace.marker.size[1]
+    assert "Phường Cẩm Thành: 3 (Nghiêm trọng)" == trace.hovertext[0]
+    assert alert_marker_trace(PLACES, "vi").lat == (15.11,)  # no position known: not drawn
+
+
+def test_alert_layer_goes_under_the_places_and_changes_the_signature():
+    figure = go.Figure([go.Scattermap(lat=[15.11], lon=[108.81], meta={"layer": "commune"})])
+    places = [{"id": "unit-21025", "kind": "ward", "lat": 15.11, "lon": 108.81}]
+    with_alert_markers(figure, places, PLACES, "en")
+    assert [t.meta["layer"] for t in figure.data] == ["alerts", "commune"]
+    assert with_alert_markers(go.Figure(), places, {}, "en").data == ()
+    assert alert_signature(PLACES) != alert_signature({**PLACES, "cong-an": {**PLACES["cong-an"], "count": 2}})
+
+
+def test_charts_and_wall_panel():
+    rows = [{"day": "2026-11-26", "critical": 1, "high": 0, "medium": 2, "low": 0, "info": 0}]
+    assert sum(sum(bar.y) for bar in severity_over_time_figure(rows, "vi").data) == 3
+    by = [{"id": "dvc", "name_vi": "Cổng dịch vụ công của tỉnh Quảng Ngãi (rất dài)", "name_en": "DVC", "total": 2,
+           "critical": 1, "high": 1, "medium": 0, "low": 0, "info": 0}]
+    figure = open_by_figure(by, "vi")
+    assert figure.data[0].y[0].endswith("…") and len(figure.data[0].y[0]) == 28
+    item = {"id": 7, "severity": "critical", "at": None, "title_vi": "<script>x</script>", "title_en": "e", "text": "t", "href": "/alerts/7"}
+    panel = critical_alerts_panel([item], "vi")
+    assert "<script>x</script>" in str(panel.to_plotly_json())  # a plain string child, rendered as text
