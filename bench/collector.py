@@ -188,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             for process in processes:
                 process.terminate()
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        current_rss = next((int(line.split()[1]) / 1024 for line in Path("/proc/self/status").read_text().splitlines()
+                            if line.startswith("VmRSS:")), None)
+        say(f"resident memory: peak {rss_mb:.0f} MB (reported), now {current_rss:.0f} MB")
         with db.session() as session:
             starts: dict[str, list] = {}
             for endpoint_id, at, was_missed in session.execute(
