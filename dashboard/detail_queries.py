@@ -373,7 +373,8 @@ def provincial_dependencies(session: Session, view: dict, systems: list[dict]) -
                 "reason": reason, "href": f"/systems/{other['id']}", "monitored": True}
 
     upstream = [edge(by_id[b], by_id[b]["status"], by_id[b]["reason"]) for a, b in rows if a == view["id"] and b in by_id]
-    downstream = [edge(by_id[a], view["status"], view["reason"]) for a, b in rows if b == view["id"] and a in by_id]
+    # The reason of a downstream edge is this system's own, already at the top of the page.
+    downstream = [edge(by_id[a], view["status"], None) for a, b in rows if b == view["id"] and a in by_id]
     return sorted(upstream, key=lambda e: e["id"]), sorted(downstream, key=lambda e: e["id"])
 
 

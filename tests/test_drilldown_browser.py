@@ -33,8 +33,9 @@ def test_failing_system_is_followed_to_its_cause_in_two_clicks(dash_br, app):
         response = app.post(f"/api/demo/systems/{system}/mode", json={"mode": mode})
         assert response.status_code == 200, response.text
 
-    # Click 1: the red tile on the overview.
-    wait_for(lambda: attr(dash_br, '.system-tile[data-system="qlvb"]', "data-status") == "down", 40, message="qlvb tile down")
+    # Click 1: the red tile on the overview (generous timeouts: the test machine is shared).
+    dash_br.wait_for_element(".system-tile", timeout=30)
+    wait_for(lambda: attr(dash_br, '.system-tile[data-system="qlvb"]', "data-status") == "down", 60, message="qlvb tile down")
     dash_br.find_element('.system-tile[data-system="qlvb"] .tile-detail-link').click()
     dash_br.wait_for_element('.detail-page[data-subject="qlvb"] .detail-header[data-status="down"]', timeout=20)
     assert dash_br.driver.current_url.endswith("/systems/qlvb")
