@@ -43,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(url)
     try:
-        from dashboard import alert_ingest
+        import getpass
+
+        from dashboard import alert_ingest, audit
         from dashboard.models import IngestSource
+
+        actor = f"cli:{getpass.getuser()}"
 
         with db.session() as session:
             if args.command == "create":
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                 except ValueError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 2
+                audit.record(session, actor, "alert_source.create", args.name)  # issue 8
                 print(f"source {args.name!r} ready; its token (shown once, only its hash is stored):\n{token}")
                 print(f"send with: curl -X POST -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
                       f"-d '{{\"severity\": \"high\", \"title\": \"...\"}}' http://HOST:PORT/api/alerts/ingest/{args.name}")
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not alert_ingest.revoke_source(session, args.name):
                     print(f"error: no source {args.name!r}", file=sys.stderr)
                     return 2
+                audit.record(session, actor, "alert_source.revoke", args.name)  # issue 8
                 print(f"source {args.name!r} revoked")
             elif args.command == "import":
                 try:
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                     for detail in exc.details or []:
                         print("  " + json.dumps(detail, ensure_ascii=False), file=sys.stderr)
                     return 2
+                audit.record(session, actor, "alerts.import", args.file.name, {"via": "cli"})  # issue 8
                 print(json.dumps(report.as_dict()))
     finally:
         db.dispose()

@@ -114,7 +114,7 @@ def test_two_web_workers_and_one_collector_on_postgres(tmp_path, fresh_postgres,
 
         # 3. gunicorn, two workers, exactly as docs/deployment.md says
         web_log = (tmp_path / "web.log").open("w")
-        web = subprocess.Popen(["gunicorn", "--config", "deploy/gunicorn.conf.py", "--no-control-socket", "--workers", "2",
+        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "--no-control-socket", "--workers", "2",
                                 "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=PROJECT_DIR, env=env,
                                stdout=web_log, stderr=subprocess.STDOUT)
         processes.append(web)
