@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard import history as rollups
-from dashboard import queries
+from dashboard import maintenance, queries
 from dashboard.models import (
     CheckResult,
     Endpoint,
     Incident,
     Link,
-    MaintenanceWindow,
     Rollup,
     Status,
     System,
@@ -245,22 +244,9 @@ def incidents(session: Session, *, system_id: str | None = None, subject: tuple[
 
 
 def maintenance_windows(session: Session, system_id: str, now: datetime | None = None) -> list[dict]:
-    """A system's windows (its own and its endpoints') that are not cancelled and not over."""
-    now = now or utcnow()
-    endpoint_ids = select(Endpoint.id).where(Endpoint.system_id == system_id)
-    rows = session.scalars(
-        select(MaintenanceWindow)
-        .where((MaintenanceWindow.system_id == system_id) | MaintenanceWindow.endpoint_id.in_(endpoint_ids))
-        .where(MaintenanceWindow.cancelled_at.is_(None))
-        .where((MaintenanceWindow.ends_at.is_(None)) | (MaintenanceWindow.ends_at > now))
-        .order_by(MaintenanceWindow.starts_at)
-    ).all()
-    return [
-        {"id": w.id, "system_id": w.system_id, "endpoint_id": w.endpoint_id, "starts_at": iso(w.starts_at),
-         "ends_at": iso(w.ends_at), "rrule": w.rrule, "reason": w.reason, "created_by": w.created_by,
-         "active": w.starts_at <= now and (w.ends_at is None or now < w.ends_at) and not w.rrule}
-        for w in rows
-    ]
+    """A system's current and upcoming maintenance (its own and its endpoints'), recurring
+    windows included: dashboard.maintenance decides the occurrences."""
+    return maintenance.windows_for(session, system_id, now or utcnow())
 
 
 # ------------------------------------------------------------------------------ pages

@@ -202,7 +202,8 @@ def test_scheduling_maintenance_stores_a_window(db):
         assert (window.system_id, window.starts_at, window.ends_at, window.reason, window.created_by) == (
             "lgsp", starts, starts + timedelta(hours=2), "Nâng cấp LGSP", "kythuat")
         [view] = detail_queries.maintenance_windows(session, "lgsp", NOW)
-        assert view["reason"] == "Nâng cấp LGSP" and view["active"] is False
+        assert (view["reason"], view["active"], view["next"]) == ("Nâng cấp LGSP", False, [starts, starts + timedelta(hours=2)])
+        assert detail_queries.maintenance_windows(session, "lgsp", starts + timedelta(hours=1))[0]["active"] is True
 
 
 def test_check_now_queues_a_request_per_active_endpoint(db):
@@ -254,3 +255,28 @@ def test_catalog_rejects_a_dependency_on_an_unknown_system():
         parse_catalog(DEPENDENT.replace("depends_on: [lgsp]", "depends_on: [nope]"), "test.yaml", {})
     with pytest.raises(CatalogError, match="depends_on 'qlvb'"):
         parse_catalog(DEPENDENT.replace("depends_on: [lgsp]", "depends_on: [qlvb]"), "test.yaml", {})
+
+
+@pytest.mark.parametrize("kind, subject_id, marker", [
+    ("system", "lgsp", "API gateway"), ("endpoint", "lgsp.health", "[STATUS] == 200"), ("link", "lgsp.ndxp", "NDXP"),
+])
+def test_every_page_kind_builds_in_both_languages(db, kind, subject_id, marker):
+    from layouts.components.detail_page import build_body, build_history
+
+    with db.session() as session:
+        record_results(session, [probe("lgsp.health", NOW - timedelta(seconds=s), "down", code=503, reason="[STATUS] == 200 — observed 503")
+                                 for s in (30, 60)] + [probe("lgsp.link-ndxp", NOW - timedelta(seconds=30))])
+        actions.schedule_maintenance(session, reason="Nâng cấp", starts_at=NOW + timedelta(hours=1), duration=timedelta(hours=1),
+                                     system_id="lgsp", now=NOW)
+    with db.session() as session:
+        for lang in ("vi", "en"):
+            upper, lower, ackable = build_body(session, {"type": kind, "id": subject_id}, lang, NOW)
+            assert marker in repr(upper)
+            assert ("Incidents" if lang == "en" else "Sự cố") in repr(lower)
+            if kind == "system":
+                assert "Nâng cấp" in repr(lower) and ackable  # the open incident of the failing endpoint can be acknowledged
+            for range_key in detail_queries.RANGES:
+                uptime, latency, availability = build_history(session, {"type": kind, "id": subject_id}, range_key, lang, NOW)
+                assert latency.data is not None and availability.layout.yaxis.range == (0, 100.5)
+        missing, lower, ackable = build_body(session, {"type": kind, "id": "nope"}, "vi", NOW)
+        assert "nope" in repr(missing) and lower is None and ackable == []

@@ -183,11 +183,7 @@ def build_body(session, subject: dict, lang: str, now: datetime):
         windows = []
     lower = [sections.card(t("incident.heading", lang), sections.incidents_table(incidents, lang), "incidents-card")]
     if windows:
-        lower.append(sections.card(t("mw.heading", lang), html.Ul([
-            html.Li(f"{w['reason']} — {w['starts_at']} → {w['ends_at'] or w['rrule']}" + (f" ({t('mw.active', lang)})" if w["active"] else ""),
-                    className="mw-item")
-            for w in windows
-        ], className="mb-0 small"), "maintenance-card"))
+        lower.append(sections.card(t("mw.heading", lang), sections.maintenance_list(windows, lang), "maintenance-card"))
     ackable = [i for i in incidents if i["acknowledged_at"] is None]
     return upper, lower, ackable
 

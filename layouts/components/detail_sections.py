@@ -189,6 +189,20 @@ def incidents_table(incidents: list[dict], lang: str) -> html.Div:
     return html.Div(html.Table([head, html.Tbody(rows)], className="table table-sm align-middle"), className="table-responsive")
 
 
+def maintenance_list(windows: list[dict], lang: str) -> html.Ul:
+    """Current and next occurrences of maintenance windows (dashboard.maintenance.windows_for)."""
+    items = []
+    for w in windows:
+        start, end = w["current"] or w["next"]
+        when = f"{local_time(start, with_date=True)} → {local_time(end, with_date=True)}"
+        items.append(html.Li(
+            [html.Strong(w["reason"]), f" — {when}", f" · {w['rrule']}" if w.get("rrule") else None,
+             html.Span(f" ({t('mw.active', lang)})", className="status-text-maintenance fw-semibold") if w["active"] else None],
+            className="mw-item", **{"data-window": str(w["id"])},
+        ))
+    return html.Ul(items, className="mb-0 small")
+
+
 def certificate_panel(cert: dict | None, lang: str) -> html.Div | None:
     if not cert:
         return None
