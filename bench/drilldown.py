@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     counts = fill(db, args.systems, args.endpoints, args.raw_interval, now)
     log(f"filled in {time.perf_counter() - started:.0f} s: {counts}")
+    with db.engine.connect() as connection:  # fresh statistics, as autovacuum / SQLite's optimizer would have
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
 
     subjects = {"system": {"type": "system", "id": "sys0"}, "endpoint": {"type": "endpoint", "id": "sys0.ep0"},
                 "link": {"type": "link", "id": "sys0.ndxp"}}
