@@ -155,6 +155,7 @@ class ProbeEngine:
             if entry is not None and entry.interval_s == interval:
                 entry.target = target
                 entry.generation = self._generation
+                self._push(entry)  # same slot; the old heap item is now stale and skipped
             else:
                 entry = _Entry(target, interval, now + random.uniform(0, interval), self._generation,
                                running=entry.running if entry else False)

@@ -267,12 +267,33 @@ class Collector:
                 self.written += len(pending)
                 pending = []
             except Exception:  # noqa: BLE001 - keep results and retry; never kill the writer
-                log.exception("could not store %d results; will retry", len(pending))
-                pending = pending[-MAX_PENDING_RESULTS:]
-                if self._stop.wait(2.0):
+                log.exception("could not store %d results; trying them one by one", len(pending))
+                pending = self._write_one_by_one(pending)
+                if pending and self._stop.wait(2.0):
                     break
             if not self._stop.is_set():
                 self._stop.wait(WRITE_PAUSE_S)  # let a batch gather: fewer, larger transactions
+
+
+    def _write_one_by_one(self, results: list[CheckResult]) -> list[CheckResult]:
+        """After a failed batch: store what can be stored. If nothing can (the database is
+        away) keep everything for a retry; otherwise drop, with a log line, the results that
+        fail on their own, so that one bad result never blocks the others."""
+        failed: list[CheckResult] = []
+        for index, result in enumerate(results):
+            if index == 3 and len(failed) == 3:
+                return results[-MAX_PENDING_RESULTS:]  # the first three all failed: the database is away
+            try:
+                with self.db.session() as session:
+                    record_results(session, [result], self._maintenance_index(session))
+                self.written += 1
+            except Exception as exc:  # noqa: BLE001
+                failed.append(result)
+                last_error = exc
+        if failed and len(failed) < len(results):
+            log.error("dropped %d results that cannot be stored (%s), e.g. %s", len(failed), last_error, failed[0])
+            return []
+        return failed[-MAX_PENDING_RESULTS:]
 
 
 def _put_state(session: Session, key: str, value: str) -> None:

@@ -142,3 +142,38 @@ def test_collector_check_now_through_the_database(collector_db, monkeypatch):
         assert {"scheduled", "due", "done", "missed", "running", "written"} <= set(checks)
     finally:
         collector.stop()
+
+
+def test_resync_keeps_endpoints_checked(web):
+    sink = Sink()
+    engine = ProbeEngine(sink).start()
+    try:
+        targets = [(http_target("ok.0", web.url + "/ok"), 0.4)]
+        engine.set_targets(targets)
+        time.sleep(0.6)
+        engine.set_targets(targets)  # e.g. the lease regained, the catalog reloaded
+        before = len(sink.of("ok.0"))
+        time.sleep(1.3)
+    finally:
+        engine.stop()
+    assert len(sink.of("ok.0")) - before >= 2
+
+
+def test_a_result_that_cannot_be_stored_does_not_block_the_others(collector_db):
+    from collectors.base import CheckResult
+
+    collector = Collector(collector_db, housekeeping=False)
+    collector._results_put(CheckResult("lgsp.health", Status.UP, "HTTP 200", detail={"bad": object()}))
+    collector._results_put(CheckResult("lgsp.health", Status.DOWN, "HTTP 503"))
+    collector._writer.start()
+    try:
+        def stored():
+            with collector_db.session() as session:
+                return session.scalars(select(CheckRow)).all()
+
+        rows = wait_for(stored, 10, 0.1, message="the good result")
+        assert [r.reason for r in rows] == ["HTTP 503"]
+    finally:
+        collector._stop.set()
+        collector._writer.join(10)
+    assert collector._results.empty()
