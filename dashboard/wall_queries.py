@@ -4,11 +4,13 @@ database has been collecting (see bench/wall.py). Pages call these; they never r
 """
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from dashboard.models import (
@@ -57,25 +59,47 @@ class EndpointState:
 
 
 def endpoint_states(session: Session, now: datetime, with_agency: bool = False) -> list[EndpointState]:
-    """Active endpoints' current state: one narrow SELECT of cached columns, no ORM objects."""
-    columns = [
-        Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical, Endpoint.status_since,
-        Endpoint.last_check_at, Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason,
-    ]
-    if with_agency:
-        columns.append(Endpoint.options)
-    rows = session.execute(select(*columns).where(Endpoint.active.is_(True))).all()
+    """Active endpoints' current state: one narrow SELECT of cached columns, run as plain Core
+    (no ORM objects, no JSON decoding: the endpoint → agency association is cached). The
+    timestamps are read as naive UTC and tagged here, in one loop, rather than through the
+    column type's per-value hook: this runs on every refresh for every endpoint."""
+    rows = session.connection().execute(
+        select(
+            Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
+            type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
+            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason,
+        ).where(Endpoint.active.is_(True))
+    ).all()
+    agencies = endpoint_agencies(session) if with_agency else {}
     states = []
-    for row in rows:
-        status, stale = effective_status(row.status, row.last_check_at, row.interval_s, now)
-        agency = None
-        if with_agency and isinstance(row.options, dict):
-            agency = row.options.get("agency")
+    for eid, system_id, status, critical, since, checked, interval, latency, reason in rows:
+        since = since.replace(tzinfo=timezone.utc) if since is not None else None
+        checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
+        status, stale = effective_status(status, checked, interval, now)
         states.append(EndpointState(
-            row.id, row.system_id, str(status), stale, bool(row.critical), row.interval_s, row.status_since,
-            row.last_check_at, row.last_latency_ms, row.status_reason, agency if isinstance(agency, str) else None,
+            eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
         ))
     return states
+
+
+AGENCY_MAP_TTL_S = 60.0
+_AGENCY_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> (read at, {endpoint: agency})
+
+
+def endpoint_agencies(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) -> dict[str, str]:
+    """Endpoint id → agency id, from the catalog's `options: {agency: …}`. It changes only
+    when a catalog is applied, so it is read at most once a minute per process."""
+    engine = session.get_bind()
+    cached = _AGENCY_MAPS.get(engine)
+    if cached is not None and time.monotonic() - cached[0] < max_age_s:
+        return cached[1]
+    mapping = {}
+    for eid, options in session.execute(select(Endpoint.id, Endpoint.options).where(Endpoint.active.is_(True))):
+        agency = options.get("agency") if isinstance(options, dict) else None
+        if isinstance(agency, str):
+            mapping[eid] = agency
+    _AGENCY_MAPS[engine] = (time.monotonic(), mapping)
+    return mapping
 
 
 def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState] | None = None) -> list[dict]:
@@ -109,6 +133,12 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
             "endpoints_down": sum(1 for e in eps if e.status == Status.DOWN),
         })
     return tiles
+
+
+def systems_list(session: Session) -> list[dict]:
+    """Active systems' ids and names in catalog order (what the charts label their rows with)."""
+    rows = session.execute(select(System.id, System.name_vi, System.name_en).where(System.active.is_(True)).order_by(System.position)).all()
+    return [{"id": r.id, "name_vi": r.name_vi, "name_en": r.name_en} for r in rows]
 
 
 def counts(tiles: list[dict]) -> dict[str, int]:
@@ -311,60 +341,136 @@ def hour_floor(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+class _HourlyFigures:
+    """Per database: each hour's (counted, failures, latency sum, latency count) per system.
+    Rolled-up hours never change, so they are read once; hours not rolled up yet are summed
+    from raw results once, then only rows with a higher id than already seen are read. The
+    charts' refresh thus reads a minute of new results instead of up to two hours of them.
+    (Rows committed out of id order by concurrent writers could be missed; there is one
+    writer, the collector's.) The whole cache is dropped when dashboard.history rolls up a
+    new hour."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rolled_to: datetime | None = None
+        self.rolled: dict[datetime, dict[str, list]] = {}
+        self.raw: dict[datetime, dict[str, list]] = {}
+        self.last_id: int | None = None
+
+
+_HOURLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> _HourlyFigures
+
+
+def _add(cells: dict[str, list], system_id: str, counted, failures, latency_sum, latency_n) -> None:
+    cell = cells.setdefault(system_id, [0, 0, 0.0, 0])
+    cell[0] += counted or 0
+    cell[1] += failures or 0
+    cell[2] += latency_sum or 0.0
+    cell[3] += latency_n or 0
+
+
 def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
     """Per system and hour over the last `hours`: availability % and mean latency of its
     critical endpoints. Hours already rolled up (dashboard.history keeps `done_until`) come
     from the hourly rollups, the rest — the current hour and any hour not rolled up yet —
-    from raw results; both are range reads on indexed timestamps. As in dashboard.history,
-    missed checks and checks inside a maintenance window count neither way."""
+    from raw results; both are indexed reads (see _HourlyFigures for what is kept between
+    calls). As in dashboard.history, missed checks and checks inside a maintenance window
+    count neither way."""
     from dashboard.history import done_until
 
     current = hour_floor(now)
     start = current - timedelta(hours=hours - 1)
     rolled_to = min(max(done_until(session, "hour") or start, start), current + timedelta(hours=1))
-    critical = and_(Endpoint.critical.is_(True), Endpoint.active.is_(True))
-    cells: dict[str, dict[datetime, tuple]] = {}
-    if rolled_to > start:
-        rows = session.execute(
-            select(
-                Endpoint.system_id, Rollup.bucket_start,
-                func.sum(Rollup.checks - Rollup.maintenance), func.sum(Rollup.failures),
-                func.sum(Rollup.latency_avg_ms * Rollup.checks),
-                func.sum(case((Rollup.latency_avg_ms.is_not(None), Rollup.checks), else_=0)),
-            )
-            .join(Endpoint, Endpoint.id == Rollup.endpoint_id)
-            .where(Rollup.period == "hour", Rollup.bucket_start >= start, Rollup.bucket_start < rolled_to, critical)
-            .group_by(Endpoint.system_id, Rollup.bucket_start)
-        ).all()
-        for system_id, bucket, checks, failures, latency_sum, latency_n in rows:
-            cells.setdefault(system_id, {})[bucket] = (checks or 0, failures or 0, latency_sum, latency_n or 0)
-    counted = and_(CheckResult.missed.is_(False), CheckResult.maintenance.is_(False))
-    bucket = rolled_to
-    while bucket <= current:  # one indexed range read per hour not rolled up (usually one or two)
-        rows = session.execute(
-            select(
-                Endpoint.system_id,
-                func.sum(case((counted, 1), else_=0)),
-                func.sum(case((and_(counted, CheckResult.verdict == str(Status.DOWN)), 1), else_=0)),
-                func.sum(CheckResult.latency_ms), func.count(CheckResult.latency_ms),
-            )
-            .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
-            .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1), critical)
-            .group_by(Endpoint.system_id)
-        ).all()
-        for system_id, checks, failures, latency_sum, latency_n in rows:
-            cells.setdefault(system_id, {})[bucket] = (checks or 0, failures or 0, latency_sum, latency_n or 0)
-        bucket += timedelta(hours=1)
-    hours_list = [start + timedelta(hours=i) for i in range(hours)]
+    figures = _HOURLY.setdefault(session.get_bind(), _HourlyFigures())
+    with figures.lock:
+        if figures.rolled_to != rolled_to:
+            figures.__init__()
+            figures.rolled_to = rolled_to
+        _read_rollups(session, figures, [h for h in (start + timedelta(hours=i) for i in range(hours)) if h < rolled_to])
+        _read_raw(session, figures, rolled_to, current)
+        hours_list = [start + timedelta(hours=i) for i in range(hours)]
+        by_hour = {h: figures.rolled.get(h) or figures.raw.get(h) or {} for h in hours_list}
+    systems = sorted({sid for cells in by_hour.values() for sid in cells})
     series = {}
-    for system_id, by_hour in cells.items():
+    for system_id in systems:
         availability, latency = [], []
         for hour in hours_list:
-            checks, failures, latency_sum, latency_n = by_hour.get(hour, (0, 0, None, 0))
-            availability.append(round(100.0 * max(0, checks - failures) / checks, 2) if checks > 0 else None)
-            latency.append(round(latency_sum / latency_n, 1) if latency_n and latency_sum is not None else None)
+            counted, failures, latency_sum, latency_n = by_hour[hour].get(system_id, (0, 0, 0.0, 0))
+            availability.append(round(100.0 * max(0, counted - failures) / counted, 2) if counted > 0 else None)
+            latency.append(round(latency_sum / latency_n, 1) if latency_n else None)
         series[system_id] = {"availability": availability, "latency_ms": latency}
     return {"hours": hours_list, "series": series}
+
+
+_CRITICAL = and_(Endpoint.critical.is_(True), Endpoint.active.is_(True))
+
+
+def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[datetime]) -> None:
+    missing = [h for h in wanted if h not in figures.rolled]
+    if not missing:
+        return
+    rows = session.execute(
+        select(
+            Endpoint.system_id, Rollup.bucket_start,
+            func.sum(Rollup.checks - Rollup.maintenance), func.sum(Rollup.failures),
+            func.sum(Rollup.latency_avg_ms * Rollup.checks),
+            func.sum(case((Rollup.latency_avg_ms.is_not(None), Rollup.checks), else_=0)),
+        )
+        .select_from(Rollup)
+        .join(Endpoint, Endpoint.id == Rollup.endpoint_id)
+        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), _CRITICAL)
+        .group_by(Endpoint.system_id, Rollup.bucket_start)
+    ).all()
+    for hour in missing:
+        figures.rolled[hour] = {}
+    for system_id, bucket, *values in rows:
+        if bucket in figures.rolled:
+            _add(figures.rolled[bucket], system_id, *values)
+
+
+def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, current: datetime) -> None:
+    counted = and_(CheckResult.missed.is_(False), CheckResult.maintenance.is_(False))
+    if figures.last_id is None:
+        # First call: sum in SQL, per hour not rolled up (usually one or two), up to a known id.
+        last = session.scalar(select(func.max(CheckResult.id)).where(CheckResult.checked_at >= since)) or 0
+        if not last:
+            last = session.scalar(select(func.max(CheckResult.id))) or 0
+        bucket = since
+        while bucket <= current:
+            rows = session.execute(
+                select(
+                    Endpoint.system_id,
+                    func.sum(case((counted, 1), else_=0)),
+                    func.sum(case((and_(counted, CheckResult.verdict == str(Status.DOWN)), 1), else_=0)),
+                    func.sum(CheckResult.latency_ms), func.count(CheckResult.latency_ms),
+                )
+                .select_from(CheckResult)
+                .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+                .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
+                       CheckResult.id <= last, _CRITICAL)
+                .group_by(Endpoint.system_id)
+            ).all()
+            cells = figures.raw.setdefault(bucket, {})
+            for system_id, *values in rows:
+                _add(cells, system_id, *values)
+            bucket += timedelta(hours=1)
+        figures.last_id = last
+        return
+    # Later calls: only the results stored since (a primary-key range).
+    rows = session.execute(
+        select(CheckResult.id, Endpoint.system_id, Endpoint.critical, Endpoint.active, CheckResult.checked_at,
+               CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
+        .select_from(CheckResult)
+        .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+        .where(CheckResult.id > figures.last_id)
+    ).all()
+    for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
+        figures.last_id = max(figures.last_id, row_id)
+        if checked_at < since or not (critical and active):
+            continue
+        ordinary = not missed and not maintenance
+        _add(figures.raw.setdefault(hour_floor(checked_at), {}), system_id, int(ordinary),
+             int(ordinary and verdict == Status.DOWN), latency, int(latency is not None))
 
 
 def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dict]:

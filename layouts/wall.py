@@ -274,7 +274,7 @@ def refresh_charts(_n, lang, viewport_scale, view):
     try:
         with runtime.db.session() as session:
             now = utcnow()
-            tiles = wq.system_tiles(session, now)
+            tiles = wq.systems_list(session)
             availability = wq.availability_24h(session, now)
             timeline = wq.state_timeline(session, now)
     except SQLAlchemyError as exc:

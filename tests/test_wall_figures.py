@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import plotly.graph_objects as go
 import pytest
 
 from dashboard.communes import province_units
@@ -90,18 +91,18 @@ def test_charts_build_from_read_models():
     hours = [current - timedelta(hours=23 - i) for i in range(24)]
     data = {"hours": hours, "series": {"lgsp": {"availability": [None] * 23 + [99.5], "latency_ms": [None] * 23 + [120.0]}}}
     systems = [{"id": "lgsp", "name_vi": "Nền tảng LGSP", "name_en": "LGSP"}, {"id": "qlvb", "name_vi": "QLVB", "name_en": "Docs"}]
-    heat = wall_charts.availability_figure(data, systems, "vi")
+    heat = go.Figure(wall_charts.availability_figure(data, systems, "vi"))  # plain dicts: validate them here
     assert heat.data[0].type == "heatmap" and list(heat.data[0].y) == ["Nền tảng LGSP"]
     assert heat.data[0].x[-1] == (current + timedelta(hours=7)).replace(tzinfo=None)  # Vietnam time
-    lines = wall_charts.latency_figure(data, systems, "en")
+    lines = go.Figure(wall_charts.latency_figure(data, systems, "en"))
     assert [t.name for t in lines.data] == ["LGSP"]
-    empty = wall_charts.availability_figure({"hours": hours, "series": {}}, systems, "vi")
+    empty = go.Figure(wall_charts.availability_figure({"hours": hours, "series": {}}, systems, "vi"))
     assert empty.layout.annotations[0].text == "Chưa có dữ liệu theo giờ."
-    timeline = wall_charts.timeline_figure([
+    timeline = go.Figure(wall_charts.timeline_figure([
         {"id": "qlvb", "name_vi": "QLVB", "name_en": "Docs", "segments": [
             {"status": "up", "start": NOW - timedelta(hours=24), "end": NOW - timedelta(hours=1)},
             {"status": "down", "start": NOW - timedelta(hours=1), "end": NOW}]},
-    ], "vi")
+    ], "vi"))
     by_name = {t.name: t for t in timeline.data}
     assert set(by_name) == {"Hoạt động", "Gián đoạn"}
     assert by_name["Gián đoạn"].x[0] == pytest.approx(3600_000)

@@ -226,3 +226,30 @@ def test_state_timeline_segments(seeded):
     ]
     assert [seg["status"] for seg in rows["lgsp"]["segments"]] == ["up"]
     assert rows["lgsp"]["segments"][0]["start"] == NOW - timedelta(hours=24)
+
+
+def test_availability_reads_only_new_results_on_later_calls(seeded):
+    current = wq.hour_floor(NOW)
+    with seeded.session() as s:
+        s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current), updated_at=NOW))
+        s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=1), checks=10, failures=0))
+        s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current + timedelta(minutes=1), verdict="up", latency_ms=100.0, reason=""))
+    with seeded.session() as s:
+        first = wq.availability_24h(s, NOW)["series"]["lgsp"]
+    assert first["availability"][-2:] == [100.0, 100.0]
+    with seeded.session() as s:
+        s.add(CheckResult(endpoint_id="lgsp.health", checked_at=current + timedelta(minutes=2), verdict="down", latency_ms=300.0, reason=""))
+        s.add(CheckResult(endpoint_id="lgsp.link", checked_at=current + timedelta(minutes=2), verdict="down", reason=""))  # not critical
+        # a late rollup row for an hour already read is not read again (rolled-up hours never change)
+        s.get(Rollup, ("lgsp.health", "hour", current - timedelta(hours=1))).failures = 10
+    with seeded.session() as s:
+        second = wq.availability_24h(s, NOW)["series"]["lgsp"]
+    assert second["availability"][-2:] == [100.0, 50.0]
+    assert second["latency_ms"][-1] == 200.0
+    # once dashboard.history rolls up a new hour, everything is read afresh
+    with seeded.session() as s:
+        s.get(RuntimeState, DONE_KEYS["hour"]).value = iso(current + timedelta(hours=1))
+        s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current, checks=4, failures=1))
+    with seeded.session() as s:
+        third = wq.availability_24h(s, NOW)["series"]["lgsp"]
+    assert third["availability"][-2:] == [0.0, 75.0]
