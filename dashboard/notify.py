@@ -123,7 +123,8 @@ def queue_state_changes(session: Session, now: datetime | None = None) -> int:
     for event in events:
         cursor_row.value, cursor_row.updated_at = str(event.id), now
         state = event.new_status
-        if state not in NOTIFIED_STATES or (state == "up" and event.old_status not in ("down", "degraded")):
+        # "back up" only after a "down" (a degraded spell was never announced)
+        if state not in NOTIFIED_STATES or (state == "up" and event.old_status != "down"):
             continue
         system = session.get(System, event.subject_id)
         name = f"{system.name_vi} ({system.id})" if system else event.subject_id
