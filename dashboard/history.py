@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.models import CheckRequest, CheckResult, Rollup, RuntimeState, StateEvent, Status
+from dashboard.models import CheckRequest, CheckResult, Incident, Rollup, RuntimeState, StateEvent, Status
 from dashboard.timeutil import parse_iso, iso, utcnow
 
 HOUR = timedelta(hours=1)
@@ -247,7 +247,7 @@ def apply_retention(session: Session, policy, now: datetime | None = None) -> di
         raw_cutoff = min(raw_cutoff, rolled)
     else:
         raw_cutoff = None
-    deleted = {"raw": 0, "hourly": 0, "daily": 0, "check_requests": 0}
+    deleted = {"raw": 0, "hourly": 0, "daily": 0, "state_events": 0, "incidents": 0, "check_requests": 0}
     if raw_cutoff is not None:
         deleted["raw"] = session.execute(delete(CheckResult).where(CheckResult.checked_at < raw_cutoff)).rowcount
     deleted["hourly"] = session.execute(
@@ -255,6 +255,12 @@ def apply_retention(session: Session, policy, now: datetime | None = None) -> di
     ).rowcount
     deleted["daily"] = session.execute(
         delete(Rollup).where(Rollup.period == "day", Rollup.bucket_start < now - timedelta(days=policy.daily_days))
+    ).rowcount
+    # State changes and closed incidents are few (damped), but not endless: kept as long as daily rollups.
+    history_cutoff = now - timedelta(days=policy.daily_days)
+    deleted["state_events"] = session.execute(delete(StateEvent).where(StateEvent.at < history_cutoff)).rowcount
+    deleted["incidents"] = session.execute(
+        delete(Incident).where(Incident.ended_at.is_not(None), Incident.ended_at < history_cutoff)
     ).rowcount
     deleted["check_requests"] = session.execute(
         delete(CheckRequest).where(CheckRequest.picked_at.is_not(None), CheckRequest.picked_at < now - DAY)

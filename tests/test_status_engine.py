@@ -308,6 +308,9 @@ def test_retention_keeps_the_database_bounded(db):
         assert session.get(Rollup, ("lgsp.health", "hour", old.replace(minute=0))).checks == 2
         deleted = apply_retention(session, RetentionPolicy(raw_days=14, hourly_days=10, daily_days=15), now=T0 + timedelta(hours=2))
         assert deleted["hourly"] >= 1 and deleted["daily"] >= 1
+        # the old down/up flip (first verdict 'up', then 'down' needs 2 failures: one event) is gone too
+        assert deleted["state_events"] == 1
+        assert session.scalar(select(func.count()).select_from(StateEvent).where(StateEvent.at < T0 - timedelta(days=15))) == 0
         assert session.scalar(select(func.count()).select_from(Rollup).where(Rollup.bucket_start < T0 - timedelta(days=15))) == 0
 
 
