@@ -58,6 +58,7 @@ ENV_VARS = {
     "IOC_PROBE_WORKERS": ("probe_workers", int),
     "IOC_REFRESH_MS": ("refresh_ms", int),
     "IOC_LOG_LEVEL": ("log_level", str),
+    "IOC_STALE_AFTER": ("stale_after_s", parse_duration),
     "IOC_WALL_PAGES": ("wall_pages", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
     "IOC_WALL_DWELL": ("wall_dwell_s", parse_duration),
     "IOC_WALL_SOUND": ("wall_sound", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
