@@ -38,7 +38,7 @@ def create_app(runtime) -> dash.Dash:
 
 
 # (translation key suffix, path, how the link is marked active); pages not built yet are not listed
-NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact"), ("systems", "/systems", "partial"), ("security", "/security", "partial")]
+NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact"), ("systems", "/systems", "partial"), ("security", "/security", "partial"), ("wall", "/wall", "exact")]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
 
