@@ -26,6 +26,15 @@ DEMO_GAP_S = (20.0, 60.0)
 
 def install(collector, settings, alert_settings: AlertSettings | None = None) -> AlertSettings:
     alert_settings = alert_settings or AlertSettings.from_env()
+    if settings.demo and not alert_settings.wazuh_url:
+        # The demo's SIEM: a simulated Wazuh indexer on loopback, pulled like a real one.
+        from dataclasses import replace
+
+        from dashboard.demo_siem import DemoWazuh
+
+        wazuh = DemoWazuh().start()
+        alert_settings = replace(alert_settings, wazuh_url=wazuh.url, wazuh_user=wazuh.user,
+                                 wazuh_password=wazuh.password, wazuh_interval_s=min(alert_settings.wazuh_interval_s, 30.0))
     jobs = AlertJobs(collector, alert_settings)
     scheduler = collector.scheduler
     scheduler.add_job(jobs.derive, "interval", seconds=DERIVE_EVERY_S, id="_alerts_derive")

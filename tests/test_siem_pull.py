@@ -140,3 +140,24 @@ def test_bad_credentials_and_server_errors_keep_the_cursor(fake, db):
         assert s.scalars(select(Alert)).first() is None
     fake.fail_with = None
     assert pull(db, settings_for(fake)).fetched == 6
+
+
+def test_demo_wazuh_serves_what_the_pull_expects(db, monkeypatch):
+    import time as time_module
+
+    from dashboard.demo_siem import DemoWazuh
+
+    wazuh = DemoWazuh(seed=3).start()
+    try:
+        wazuh.next_at = time_module.monotonic() - 600  # ten minutes of history at once
+        settings = AlertSettings(wazuh_url=wazuh.url, wazuh_user=wazuh.user, wazuh_password=wazuh.password,
+                                 wazuh_min_level=7, wazuh_page_size=3)
+        first = pull(db, settings)
+        assert first.fetched == len(wazuh.documents) > 3 and first.pages >= 2
+        assert pull(db, settings).fetched == 0  # the cursor holds
+        with pytest.raises(RuntimeError, match="credentials"):
+            pull(db, AlertSettings(wazuh_url=wazuh.url, wazuh_user="x", wazuh_password="y"))
+    finally:
+        wazuh.stop()
+    with db.session() as s:
+        assert {a.source for a in s.scalars(select(Alert))} == {"wazuh"}
