@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dashboard.detail_queries import bounded_excerpt, bucket_raw, certificate_view, history_csv_text, rollup_points
-from layouts.components.dependency_graph import arc_positions, dependency_figure, graph_layout
+from layouts.components.dependency_graph import dependency_figure, graph_layout, spread
 from layouts.components.detail_sections import check_strip, format_duration, format_percent, results_table
 from layouts.components.history_charts import STATUS_COLORS, availability_figure, latency_figure
 from layouts.components.systems_grid import filter_rows, grid_rows
@@ -38,11 +38,10 @@ def edge_trace(figure, edge_id: str):
 # ------------------------------------------------------------------------------ dependency graph
 
 
-def test_arc_positions_spread_points_on_the_arc():
-    assert arc_positions(0, (0, 0), 1, 0, 180) == []
-    assert arc_positions(1, (0, 0), 1, 0, 180) == [(0.0, 1.0)]  # one point: the middle of the arc
-    left, top, right = arc_positions(3, (0, 0), 1, 0, 180)
-    assert right == (-1.0, 0.0) and left == (1.0, 0.0) and top == (0.0, 1.0)
+def test_spread_places_values_evenly():
+    assert spread(0, -1, 1) == []
+    assert spread(1, -1, 1) == [0.0]  # one value: the middle
+    assert spread(3, -1, 1) == [-1.0, 0.0, 1.0]
 
 
 def test_graph_layout_puts_platforms_above_and_upstream_systems_left():
@@ -50,7 +49,7 @@ def test_graph_layout_puts_platforms_above_and_upstream_systems_left():
     nodes = {n["id"]: n for n in layout["nodes"]}
     assert (nodes["lgsp"]["x"], nodes["lgsp"]["y"]) == (0.0, 0.0)
     assert nodes["lgsp.ndxp"]["y"] > 0 and nodes["lgsp.dvc"]["y"] > 0
-    assert nodes["sys:data"]["x"] < 0
+    assert nodes["sys:data"]["x"] < 0 and nodes["lgsp.ndxp"]["x"] != nodes["lgsp.dvc"]["x"]
     assert {e["id"]: e["status"] for e in layout["edges"]} == {"lgsp.ndxp": "down", "lgsp.dvc": "up", "sys:data": "up"}
 
 

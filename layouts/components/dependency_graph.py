@@ -4,8 +4,6 @@ to the right. Each edge is coloured (and marked with a glyph) by its state, so a
 stands out. Positions are computed here; no layout engine is needed for a star."""
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 
 from dashboard.i18n import status_label, t
@@ -15,31 +13,31 @@ from layouts.components.status_tile import STATUS_GLYPH
 EDGE_WIDTH = {"down": 5, "degraded": 4}
 
 
-def arc_positions(count: int, center: tuple[float, float], radius: float, start_deg: float, end_deg: float) -> list[tuple[float, float]]:
-    """`count` points spread evenly on an arc (degrees, counter-clockwise from +x)."""
-    if count == 0:
+def spread(count: int, low: float, high: float) -> list[float]:
+    """`count` values evenly spaced over [low, high] (one value: the middle)."""
+    if count <= 0:
         return []
     if count == 1:
-        angles = [(start_deg + end_deg) / 2]
-    else:
-        step = (end_deg - start_deg) / (count - 1)
-        angles = [start_deg + i * step for i in range(count)]
-    cx, cy = center
-    return [(round(cx + radius * math.cos(math.radians(a)), 4), round(cy + radius * math.sin(math.radians(a)), 4)) for a in angles]
+        return [round((low + high) / 2, 4)]
+    step = (high - low) / (count - 1)
+    return [round(low + i * step, 4) for i in range(count)]
 
 
 def graph_layout(deps: dict) -> dict:
-    """Node positions and edges (pure data; the figure is drawn from this)."""
-    center = (0.0, 0.0)
+    """Node positions and edges (pure data; the figure is drawn from this). National platforms
+    in a row above the system, systems it depends on in a column to its left, systems that
+    depend on it in a column to its right: readable with many nodes, no layout engine needed."""
     nodes = [{**deps["center"], "role": "center", "x": 0.0, "y": 0.0}]
     edges = []
+    platforms = deps.get("platforms", [])
+    width = min(1.6, 0.45 * max(len(platforms) - 1, 0))
     groups = (
-        ("platform", deps.get("platforms", []), 20, 160),
-        ("upstream", deps.get("upstream", []), 200, 250),
-        ("downstream", deps.get("downstream", []), -70, -20),
+        ("platform", platforms, [(x, 1.0) for x in spread(len(platforms), -width, width)]),
+        ("upstream", deps.get("upstream", []), [(-1.3, y) for y in spread(len(deps.get("upstream", [])), 0.45, -0.95)]),
+        ("downstream", deps.get("downstream", []), [(1.3, y) for y in spread(len(deps.get("downstream", [])), 0.45, -0.95)]),
     )
-    for role, items, start, end in groups:
-        for item, (x, y) in zip(items, arc_positions(len(items), center, 1.0, start, end)):
+    for role, items, positions in groups:
+        for item, (x, y) in zip(items, positions):
             nodes.append({**item, "role": role, "x": x, "y": y})
             edges.append({"id": item["id"], "role": role, "status": item["status"], "x": (0.0, x), "y": (0.0, y),
                           "reason": item.get("reason"), "href": item.get("href")})
@@ -85,8 +83,8 @@ def dependency_figure(deps: dict, lang: str = "vi", height: int = 360) -> go.Fig
     return go.Figure(data=traces, layout=dict(
         height=height, margin=dict(l=10, r=10, t=10, b=10), paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
         font=dict(family=FONT, size=12),
-        xaxis=dict(visible=False, range=[-1.9, 1.9], fixedrange=True),
-        yaxis=dict(visible=False, range=[-1.2, 1.45], fixedrange=True),
+        xaxis=dict(visible=False, range=[-2.6, 2.6], fixedrange=True),
+        yaxis=dict(visible=False, range=[-1.25, 1.45], fixedrange=True),
     ))
 
 
@@ -95,7 +93,8 @@ def _text_position(node: dict) -> str:
         return "bottom center"
     if node["role"] == "platform":
         return "top center"
-    return "bottom center"
+    # Names of provincial systems go outwards, so several of them on one arc do not overlap.
+    return "middle left" if node["role"] == "upstream" else "middle right"
 
 
 def _role_text(role: str, lang: str) -> str:
