@@ -61,7 +61,7 @@ def _shell():
                             navbar=True,
                             className="me-auto ms-4",
                         ),
-                        html.Div(id="shell-user", className="small text-white-50 me-3 text-nowrap"),  # issue 8
+                        html.Div(id="shell-user", className="small text-white-50 me-3"),  # issue 8
                         dbc.RadioItems(
                             id="lang-toggle",
                             options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
