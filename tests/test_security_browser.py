@@ -83,6 +83,7 @@ def test_hostile_alert_renders_inert_and_can_be_acknowledged_and_resolved(dash_b
 
 def test_new_critical_alert_appears_on_the_wall_inert(dash_br, app):
     post_hostile(app)
+    dash_br.driver.set_window_size(1920, 1200)
     dash_br.server_url = app.url
     dash_br.driver.get(app.url + "/wall")
     wait_for(lambda: EVIL in (dash_br.driver.find_element("css selector", "#wall-feed").text
@@ -90,4 +91,10 @@ def test_new_critical_alert_appears_on_the_wall_inert(dash_br, app):
              40, message="the alert in the wall's feed")
     assert dash_br.driver.find_elements("css selector", "#wall-feed img, #wall-feed script") == []
     assert not_pwned(dash_br)
+
+    dash_br.driver.get(app.url + "/security")  # and the security page in English
+    dash_br.wait_for_text_to_equal("#sec-heading", "Cảnh báo an toàn thông tin", timeout=20)
+    dash_br.find_element("label[for='_dbcprivate_radioitems_lang-toggle_input_en']").click()
+    dash_br.wait_for_text_to_equal("#sec-heading", "Security alerts", timeout=10)
+    wait_for(lambda: "Critical" in dash_br.find_element("#sec-counts").text, 10, message="English severities")
     assert dash_br.get_logs() == []
