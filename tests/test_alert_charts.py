@@ -40,3 +40,24 @@ def test_charts_and_wall_panel():
     item = {"id": 7, "severity": "critical", "at": None, "title_vi": "<script>x</script>", "title_en": "e", "text": "t", "href": "/alerts/7"}
     panel = critical_alerts_panel([item], "vi")
     assert "<script>x</script>" in str(panel.to_plotly_json())  # a plain string child, rendered as text
+
+
+def test_demo_alerts_are_valid_payloads_naming_known_places():
+    import random
+
+    from dashboard.alert_ingest import AlertPayload
+    from dashboard.alert_jobs import DemoAlertFeed, demo_alert
+    from dashboard.demo import SYSTEM_IDS
+
+    rng = random.Random(1)
+    sources, categories = set(), set()
+    for _ in range(300):
+        source, payload = demo_alert(rng, ["unit-21025", "unit-21028"], ["cong-an", "syt"])
+        item = AlertPayload.model_validate(payload)
+        assert source in DemoAlertFeed.SOURCES
+        assert item.system is None or item.system in SYSTEM_IDS
+        assert item.agency is None or item.agency in {"unit-21025", "unit-21028", "cong-an", "syt"}
+        sources.add(source)
+        categories.add(item.category)
+    assert sources == set(DemoAlertFeed.SOURCES)
+    assert {"malware", "botnet", "brute_force", "data_leak", "phishing"} <= categories
