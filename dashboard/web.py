@@ -37,8 +37,16 @@ def create_app(runtime) -> dash.Dash:
     return app
 
 
-# (translation key suffix, path, how the link is marked active); pages not built yet are not listed
-NAV_ITEMS = [("overview", "/", "exact"), ("progress", "/progress", "exact"), ("coverage", "/coverage", "exact"), ("report", "/report", "exact"), ("systems", "/systems", "partial"), ("security", "/security", "partial"), ("wall", "/wall", "exact")]
+# (translation key suffix, path, how the link is marked active)
+NAV_ITEMS = [
+    ("overview", "/", "exact"),
+    ("systems", "/systems", "partial"),
+    ("security", "/security", "partial"),
+    ("progress", "/progress", "exact"),
+    ("coverage", "/coverage", "exact"),
+    ("report", "/report", "exact"),
+    ("wall", "/wall", "exact"),
+]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
 
@@ -54,12 +62,8 @@ def _shell():
                             [
                                 html.Div(id="app-title", className="navbar-brand fw-bold mb-0"),
                                 html.Div(id="app-subtitle", className="small text-white-50"),
-                            ]
-                        ),
-                        dbc.Nav(
-                            [dbc.NavLink(id=f"nav-{key}", href=href, active=match) for key, href, match in NAV_ITEMS],
-                            navbar=True,
-                            className="me-auto ms-4",
+                            ],
+                            className="me-auto",
                         ),
                         html.Div(id="shell-user", className="small text-white-50 me-3"),  # issue 8
                         dbc.RadioItems(
@@ -74,7 +78,15 @@ def _shell():
                             labelClassName="btn btn-outline-light btn-sm",
                             labelCheckedClassName="active",
                         ),
+                        # The page links get a row of their own and wrap, so that nothing is ever
+                        # pushed off a narrow screen (a laptop at 1366 px, a test browser).
+                        dbc.Nav(
+                            [dbc.NavLink(id=f"nav-{key}", href=href, active=match) for key, href, match in NAV_ITEMS],
+                            navbar=True,
+                            className="w-100 flex-wrap ioc-nav",
+                        ),
                     ],
+                    className="flex-wrap",
                     fluid=True,
                 ),
                 color="dark",
