@@ -47,6 +47,10 @@ def demo_mode(system_id: str):
         demo.set_mode(system_id, payload["mode"])
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
+    from dashboard import audit  # issue 8
+
+    with runtime().db.session() as session:
+        audit.record(session, None, "demo.set_mode", system_id, {"mode": payload["mode"], "via": "api"})
     return jsonify({"system": system_id, "mode": demo.mode(system_id)})
 
 

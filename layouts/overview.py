@@ -109,6 +109,10 @@ def translate_demo(lang):
     prevent_initial_call=True,
 )
 def switch_demo_system(_clicks, system_id, mode, lang):
-    demo = current_app.extensions["ioc"].demo
-    demo.set_mode(system_id, mode)
+    runtime = current_app.extensions["ioc"]
+    runtime.demo.set_mode(system_id, mode)
+    from dashboard import audit  # issue 8
+
+    with runtime.db.session() as session:
+        audit.record(session, None, "demo.set_mode", system_id, {"mode": mode})
     return t("demo.done", lang, system=system_id, mode=t(f"demo.mode.{mode}", lang))

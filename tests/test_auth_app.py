@@ -350,3 +350,10 @@ def test_kiosk_allow_list_shows_the_wall_to_listed_addresses_only(tmp_path):
         assert requests.get(closed.url + "/wall", allow_redirects=False, timeout=10).status_code == 302
     finally:
         stop_app(closed)
+
+
+def test_demo_fault_switch_is_audited(app, clients):
+    assert clients["operator"].post(app.url + "/api/demo/systems/ioc/mode", json={"mode": "ok"}, timeout=10).status_code == 200
+    with db(app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "demo.set_mode", AuditEntry.target == "ioc")).first()
+        assert entry.actor == "operator" and entry.detail["mode"] == "ok"
