@@ -61,7 +61,7 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_b
         "return getComputedStyle(document.querySelector('.wall-tile-state')).fontSize").removesuffix("px"))
     name_px = float(dash_br.driver.execute_script(
         "return getComputedStyle(document.querySelector('.wall-tile-name')).fontSize").removesuffix("px"))
-    assert state_px >= 28 and name_px >= 25
+    assert state_px >= 28 and name_px >= 24
 
     response = app.post("/api/demo/systems/qlvb/mode", json={"mode": "failing"})
     assert response.status_code == 200, response.text
