@@ -43,7 +43,7 @@ def api_status(app, system_id: str) -> str:
 
 
 def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_br, app):
-    open_wall(dash_br, app)
+    open_wall(dash_br, app, "/wall?sound=1")  # the optional beep, on for this screen
     wait_for(lambda: all(tile_status(dash_br, s) == "up" for s in SYSTEM_IDS), 40, message="every tile up")
     root = dash_br.find_element("#wall-root")
     assert "wall-view-glance" in root.get_attribute("class") and "wall-stale" not in root.get_attribute("class")
@@ -78,6 +78,8 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_b
     # the pulse: a CSS animation runs on the tile of a system that went down
     assert dash_br.driver.execute_script("return getComputedStyle(arguments[0]).animationName", tile) == "wall-pulse"
     assert tile_status(dash_br, "lgsp") == "up"
+    # the beep (WebAudio, generated in the page) sounded once for the system that went down
+    assert dash_br.driver.execute_script("return (window.iocWall || {}).beeps") == 1
     wait_for(lambda: dash_br.find_element(".wall-count.status-down").get_attribute("data-count") == "1", 2 * REFRESH_MS / 1000 + 1)
     assert log_took <= 2 * REFRESH_MS / 1000 + 1.5
     assert dash_br.get_logs() == [], dash_br.get_logs()
