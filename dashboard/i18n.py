@@ -263,6 +263,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.stale.heading": ("DỮ LIỆU KHÔNG CÒN CẬP NHẬT", "DATA IS NOT UPDATING"),
     "wall.stale.scheduler": ("Bộ thu thập dữ liệu đã dừng (không có tín hiệu hoạt động).", "The collector has stopped (no heartbeat)."),
     "wall.stale.no_results": ("Không có kết quả kiểm tra mới từ {time}.", "No new check results since {time}."),
+    "wall.stale.no_results_ever": ("Chưa có kết quả kiểm tra nào.", "No check result yet."),
     "wall.stale.systems_stale": ("Một số hệ thống không còn gửi kết quả: hiển thị “Chưa rõ”.", "Some systems stopped reporting: shown as unknown."),
     "wall.stale.database": ("Không kết nối được cơ sở dữ liệu.", "The database is unreachable."),
     "wall.stale.server": ("MẤT KẾT NỐI TỚI MÁY CHỦ GIÁM SÁT — trạng thái trên màn hình có thể đã cũ.", "LOST CONTACT WITH THE MONITORING SERVER — what is shown may be out of date."),

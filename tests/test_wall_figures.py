@@ -132,6 +132,8 @@ def test_tile_banner_and_gauge():
     assert banner({"stale": False, "reasons": [], "last_data_at": NOW}, "vi") is None
     stale = banner({"stale": True, "reasons": ["scheduler"], "last_data_at": NOW}, "vi")
     assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in json.dumps(stale.to_plotly_json(), default=str, ensure_ascii=False)
+    never = banner({"stale": True, "reasons": ["scheduler", "no_results"], "last_data_at": None}, "vi")
+    assert "Chưa có kết quả kiểm tra nào." in json.dumps(never.to_plotly_json(), default=str, ensure_ascii=False)
     down = banner({}, "en", database_down=True)
     assert "The database is unreachable." in json.dumps(down.to_plotly_json(), default=str)
     assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0})._prop_names  # builds

@@ -95,7 +95,8 @@ def banner(freshness: dict, lang: str, database_down: bool = False):
         return None
     else:
         reasons = [
-            t(f"wall.stale.{reason}", lang, time=local_time(freshness["last_data_at"], with_date=True))
+            t("wall.stale.no_results_ever", lang) if reason == "no_results" and freshness["last_data_at"] is None
+            else t(f"wall.stale.{reason}", lang, time=local_time(freshness["last_data_at"], with_date=True))
             for reason in freshness["reasons"]
         ]
     return html.Div(
