@@ -201,6 +201,20 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
     return counts
 
 
+def touch(db) -> None:
+    """A live collector keeps results and its heartbeat fresh; filling the database takes
+    minutes, so the bench does the same before each series of calls (outside the timing)."""
+    from sqlalchemy import update
+
+    from dashboard.models import Endpoint, RuntimeState
+    from dashboard.scheduler import HEARTBEAT_KEY
+
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(update(Endpoint).values(last_check_at=now - timedelta(seconds=5)))
+        conn.execute(update(RuntimeState).where(RuntimeState.key == HEARTBEAT_KEY).values(updated_at=now))
+
+
 class Runtime:
     """What create_app needs from dashboard.runtime.Runtime, without catalog, demo or collector."""
 
@@ -293,14 +307,18 @@ def main(argv=None) -> int:
 
     results = {}
     glance = wall_calls("glance")
+    touch(db)
     # the map: a first figure (or one after a change), then refreshes where nothing changed
     map_times, map_size, answer, map_cpu = measure(client, glance["map"], args.calls)
     signature = answer["response"]["wall-map-sig"]["data"]
     results["map_full"] = (map_times, map_size, map_cpu)
+    touch(db)
     unchanged = measure(client, wall_calls("glance", signature)["map"], args.calls)
     results["map_unchanged"] = (unchanged[0], unchanged[1], unchanged[3])
+    touch(db)
     status = measure(client, glance["status"], args.calls)
     results["status"] = (status[0], status[1], status[3])
+    touch(db)
     charts = measure(client, wall_calls("charts")["charts"], max(5, args.calls // 2))
     results["charts"] = (charts[0], charts[1], charts[3])
 
