@@ -221,3 +221,16 @@ def _find(component, predicate):
             if found is not None:
                 return found
     return None
+
+
+def test_history_charts_span_the_whole_range_asked_for():
+    from datetime import datetime, timedelta, timezone
+
+    from layouts.components.history_charts import availability_figure, latency_figure
+
+    now = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+    points = [{"t": now - timedelta(seconds=30), "uptime": 50.0, "failures": 1, "latency_avg_ms": 3.0, "latency_p95_ms": 4.0}]
+    window = (now - timedelta(hours=24), now)
+    for figure in (availability_figure({"a": points}, window=window), latency_figure({"a": points}, window=window)):
+        start, end = figure.layout.xaxis.range
+        assert str(start).startswith("2026-11-26 09:00") and str(end).startswith("2026-11-27 09:00")  # UTC+7

@@ -227,7 +227,12 @@ def build_history(session, subject: dict, range_key: str, lang: str, now: dateti
     names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
     series = {names.get(e, e): detail_queries.history(session, e, range_key, now) for e in endpoint_ids}
     uptimes = detail_queries.uptime_by_range(session, endpoint_ids, now)
-    return sections.uptime_table(uptimes, lang), latency_figure(series, lang), availability_figure(series, lang)
+    window = (now - timedelta(seconds=detail_queries.RANGES[range_key].seconds), now)
+    return (
+        sections.uptime_table(uptimes, lang),
+        latency_figure(series, lang, window=window),
+        availability_figure(series, lang, window=window),
+    )
 
 
 @callback(

@@ -30,6 +30,14 @@ def _local(points: list[dict]) -> list:
     return [p["t"].astimezone(VN_TZ).replace(tzinfo=None) for p in points]
 
 
+def _show_window(figure: go.Figure, window: tuple | None) -> None:
+    """Span the whole range asked for, so a young history reads as a short line at the right
+    end of 24 h rather than as a zoom into a few seconds."""
+    if window:
+        start, end = (moment.astimezone(VN_TZ).replace(tzinfo=None) for moment in window)
+        figure.update_xaxes(range=[start, end])
+
+
 def _empty(figure: go.Figure, lang: str) -> go.Figure:
     figure.add_annotation(text=t("detail.no_data", lang), showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                           font=dict(color="#6c757d", size=14))
@@ -38,7 +46,7 @@ def _empty(figure: go.Figure, lang: str) -> go.Figure:
     return figure
 
 
-def latency_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 260) -> go.Figure:
+def latency_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 260, window: tuple | None = None) -> go.Figure:
     """Average latency (solid) and p95 (dotted) per endpoint; `series` maps a label to points."""
     traces = []
     for index, (label, points) in enumerate(series.items()):
@@ -54,12 +62,13 @@ def latency_figure(series: dict[str, list[dict]], lang: str = "vi", height: int 
         ))
     # One Figure(data=...) call: add_trace per trace costs ~25 ms each with a year of points.
     figure = _layout(go.Figure(data=traces), height, "ms")
+    _show_window(figure, window)
     if not any(p["latency_avg_ms"] is not None for points in series.values() for p in points):
         _empty(figure, lang)
     return figure
 
 
-def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 220) -> go.Figure:
+def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 220, window: tuple | None = None) -> go.Figure:
     """Uptime per bucket (0–100 %), one line per endpoint; buckets with failures get a red ✖ marker."""
     traces = []
     for index, (label, points) in enumerate(series.items()):
@@ -77,6 +86,7 @@ def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height:
             ))
     figure = _layout(go.Figure(data=traces), height, "%")
     figure.update_yaxes(range=[0, 100.5], ticksuffix="%", rangemode=None)
+    _show_window(figure, window)
     if not any(p["uptime"] is not None for points in series.values() for p in points):
         _empty(figure, lang)
     return figure
