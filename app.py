@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     # Werkzeug logs every request at INFO: too loud with a wall refreshing every few seconds.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration plugin otherwise
 
     from dashboard.catalog import CatalogError, load_catalog
 
