@@ -252,7 +252,8 @@ def wall_calls(view: str, map_sig: str | None = None) -> dict[str, dict]:
             refresh, [("wall-view", "data", {"view": view})]),
         "map": callback_body(
             [("wall-map", "figure"), ("wall-map-sig", "data"), ("wall-places", "children")],
-            refresh, [("wall-view", "data", {"view": view}), ("wall-map-sig", "data", map_sig), ("wall-viewport", "data", 1.0)]),
+            refresh, [("wall-view", "data", {"view": view}), ("wall-map-sig", "data", map_sig), ("wall-viewport", "data", 1.0),
+                      ("wall-config", "data", {"metric": "state"})]),
         "charts": callback_body(
             [("wall-availability", "figure"), ("wall-latency", "figure"), ("wall-timeline", "figure")],
             [("wall-slow", "n_intervals", 3), ("lang-toggle", "value", "vi"), ("wall-viewport", "data", 1.0)],

@@ -281,6 +281,8 @@ def map_places(session: Session, now: datetime, endpoints: list[EndpointState] |
             "status": state,
             "endpoints": len(eps),
             "down": sum(1 for e in eps if e.status == Status.DOWN),
+            # the map's optional metric: the slowest current answer among its endpoints
+            "latency_ms": max((e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN), default=None),
             "changed_at": changed,
             "recent": changed is not None and (now - changed).total_seconds() < RECENT_CHANGE_S and state != NO_DATA,
             "path": unit_path(a.id, a.official_code),

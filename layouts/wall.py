@@ -6,7 +6,8 @@ Refresh: a fast callback (every IOC_REFRESH_MS) for states, counts, coverage and
 map on the same beat, sent only when a marker changed; charts once a minute. The clock, the
 lost-server watchdog, rotation and the beep run in the browser (assets/wall.js).
 
-Query parameters override the settings per screen: ?rotate=/wall,/wall/map&dwell=30&sound=1
+Query parameters override the settings per screen: ?rotate=/wall,/wall/map&dwell=30&sound=1, and
+?metric=latency colours the communes on the map by their slowest answer instead of their state.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from dashboard import wall_queries as wq
 from dashboard.i18n import local_time, t
 from dashboard.timeutil import parse_duration, utcnow
 from layouts.components import wall_charts
-from layouts.components.province_map import data_centre_summary, province_map_figure
+from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
 from layouts.components.alert_charts import alert_signature, with_alert_markers  # issue 7
 from dashboard.alerts_queries import alerts_by_agency  # issue 7
 from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
@@ -60,7 +61,9 @@ def _layout_for(view: str):
         sound = settings.wall_sound if sound is None else sound
         following = rotation(VIEWS[view], pages)
         search = ("?" + urlencode(query)) if query else ""
-        config = {"refresh_ms": settings.refresh_ms, "sound": sound, "next": following, "search": search, "view": view}
+        metric = query.get("metric") if query.get("metric") in METRICS else "state"
+        config = {"refresh_ms": settings.refresh_ms, "sound": sound, "next": following, "search": search, "view": view,
+                  "metric": metric}
         return skeleton(view, config, dwell_s)
 
     return layout
@@ -125,7 +128,7 @@ dash.register_page(f"{__name__}_map", path=VIEWS["map"], title="IOC Quảng Ngã
 dash.register_page(f"{__name__}_charts", path=VIEWS["charts"], title="IOC Quảng Ngãi — Biểu đồ 24 giờ", name="Biểu đồ", layout=_layout_for("charts"))
 
 
-def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0):
+def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0, metric: str = "state"):
     settings = _settings()
     boundary = "/api/map/boundary.geojson" if settings.map_boundary_geojson else None
     big = view == "map"
@@ -135,7 +138,7 @@ def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, 
         places, lang,
         data_centre=data_centre_summary(tiles, wq.data_centre_state(tiles)),
         zoom=zoom, tiles_url=settings.map_tiles_url, boundary_url=boundary,
-        marker_scale=1.25 if big else 1.0, font_scale=scale,
+        marker_scale=1.25 if big else 1.0, font_scale=scale, metric=metric,
     )
 
 
@@ -214,8 +217,9 @@ def refresh_status(_n, lang, view):
     State("wall-view", "data"),
     State("wall-map-sig", "data"),
     State("wall-viewport", "data"),
+    State("wall-config", "data"),
 )
-def refresh_map(_n, lang, view, previous_sig, viewport_scale):
+def refresh_map(_n, lang, view, previous_sig, viewport_scale, config):
     lang = lang or "vi"
     view = (view or {}).get("view", "glance")
     if view not in ("glance", "map"):
@@ -233,8 +237,9 @@ def refresh_map(_n, lang, view, previous_sig, viewport_scale):
         return no_update, no_update, no_update
     # Send the figure only when something on it changed: most refreshes then cost a few bytes.
     scale = _scale(viewport_scale)
-    signature = map_signature(places, tiles, lang, view, scale) + alert_signature(alert_places)  # issue 7
-    figure = no_update if signature == previous_sig else with_alert_markers(map_figure_for(places, tiles, lang, view, scale), places, alert_places, lang)
+    metric = (config or {}).get("metric", "state")
+    signature = map_signature(places, tiles, lang, view, scale, metric) + alert_signature(alert_places)  # issue 7
+    figure = no_update if signature == previous_sig else with_alert_markers(map_figure_for(places, tiles, lang, view, scale, metric), places, alert_places, lang)
     return figure, signature, places_panel(places, lang) if view == "map" else no_update
 
 
@@ -251,8 +256,9 @@ def _scale(value) -> float:
         return 1.0
 
 
-def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0) -> str:
-    marks = [(p["id"], p["status"], p["recent"], p["endpoints"], p["down"], str(p["changed_at"])) for p in places]
+def map_signature(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0, metric: str = "state") -> str:
+    marks = [(p["id"], p["status"], p["recent"], p["endpoints"], p["down"], str(p["changed_at"]),
+              latency_band(p.get("latency_ms")) if metric == "latency" else "") for p in places]
     marks.append(("dc", wq.data_centre_state(tiles), len(tiles), sum(1 for x in tiles if x["status"] == "down")))
     return hashlib.sha1(json.dumps([lang, view, scale, marks]).encode()).hexdigest()
 

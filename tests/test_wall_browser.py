@@ -107,6 +107,13 @@ def test_map_shows_96_communes_and_the_provincial_agencies(dash_br, app):
     # the map is drawn offline: a canvas, and no failed fetch in the console
     assert dash_br.driver.find_elements("css selector", "#wall-map canvas")
     assert dash_br.get_logs() == [], dash_br.get_logs()
+    # the chosen metric instead of the state: communes by their slowest answer
+    dash_br.driver.get(app.url + "/wall/map?metric=latency")
+    bands = wait_for(lambda: [t for t in (dash_br.driver.execute_script(MAP_DATA) or [])
+                              if (t.get("meta") or {}).get("band")], 30, message="latency bands")
+    assert sum(len(t["lat"]) for t in bands) == 96
+    assert {t["meta"]["band"] for t in bands} <= {"latency.fast", "latency.slow", "latency.very_slow", "nodata"}
+    assert dash_br.get_logs() == [], dash_br.get_logs()
 
 
 def test_unit_page_opens_from_its_code(dash_br, app):

@@ -137,3 +137,17 @@ def test_tile_banner_and_gauge():
     down = banner({}, "en", database_down=True)
     assert "The database is unreachable." in json.dumps(down.to_plotly_json(), default=str)
     assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0})._prop_names  # builds
+
+
+def test_map_metric_latency_colours_communes_by_their_slowest_answer():
+    places = commune_places({"21025": "up", "21028": "up", "21172": "down"})
+    latency = {"unit-21025": 120.0, "unit-21028": 650.0, "unit-21172": 2500.0}
+    for p in places:
+        p["latency_ms"] = latency.get(p["id"])
+    figure = province_map_figure(places, "vi", metric="latency")
+    bands = {t.meta["band"]: t for t in figure.data if t.meta["layer"] == "commune"}
+    assert set(bands) == {"latency.fast", "latency.slow", "latency.very_slow", NO_DATA}
+    assert list(bands["latency.very_slow"].customdata) == ["/units/21172"]
+    assert bands["latency.fast"].name == "Độ trễ dưới 300 ms (1)" and bands["latency.fast"].marker.color == "#2fbf71"
+    assert "Độ trễ: 650 ms" in bands["latency.slow"].hovertext[0]
+    assert sum(len(t.lat) for t in bands.values()) == 96

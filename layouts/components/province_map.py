@@ -15,8 +15,8 @@ import math
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import local_time, t
-from dashboard.wall_queries import COMMUNE_KINDS, NO_DATA, SEVERITY_RANK
+from dashboard.i18n import format_ms, local_time, t
+from dashboard.wall_queries import COMMUNE_KINDS, NO_DATA
 
 # Dark-theme marker colours (brighter than the light theme's, for a dark background).
 COLOURS = {
@@ -39,6 +39,23 @@ DATA_CENTRE_OFFSET = (0.0, 0.14)
 SIZES = {"commune": 13, "agency": 17, "data_centre": 26}
 DATA_CENTRE_ID = "data-centre"
 STATE_ORDER = ["down", "degraded", "unknown", "maintenance", "up", NO_DATA]
+# The optional metric (?metric=latency): communes coloured by their slowest current answer.
+LATENCY_BANDS = (("latency.fast", 300.0, "#2fbf71"), ("latency.slow", 1000.0, "#f2c14e"), ("latency.very_slow", float("inf"), "#ff4d4f"))
+METRICS = ("state", "latency")
+
+
+def latency_band(value: float | None) -> str:
+    if value is None:
+        return NO_DATA
+    return next(name for name, limit, _ in LATENCY_BANDS if value < limit)
+
+
+def _colour(key: str) -> str:
+    return next((colour for name, _, colour in LATENCY_BANDS if name == key), None) or COLOURS.get(key, COLOURS[NO_DATA])
+
+
+def _label(key: str, lang: str) -> str:
+    return t(f"map.{key}", lang) if key.startswith("latency.") else state_label(key, lang)
 
 
 def background_layer(colour: str = BACKGROUND) -> dict:
@@ -67,7 +84,7 @@ def place_positions(places: list[dict], centre: tuple[float, float] = PROVINCIAL
     return positions
 
 
-def _hover(place: dict, lang: str) -> str:
+def _hover(place: dict, lang: str, metric: str = "state") -> str:
     name = place["name_vi"] if lang != "en" else place["name_en"]
     lines = [f"<b>{name}</b>"]
     if place.get("code"):
@@ -81,6 +98,8 @@ def _hover(place: dict, lang: str) -> str:
         lines.append(t("map.hover.endpoints", lang, n=place.get("endpoints", 0), down=place.get("down", 0)))
         if place.get("changed_at"):
             lines.append(t("map.hover.changed", lang, time=local_time(place["changed_at"], with_date=True)))
+        if metric == "latency" and place.get("latency_ms") is not None:
+            lines.append(t("map.hover.latency", lang, value=format_ms(place["latency_ms"])))
     return "<br>".join(lines)
 
 
@@ -106,12 +125,15 @@ def province_map_figure(
     legend: bool = True,
     marker_scale: float = 1.0,
     font_scale: float = 1.0,
+    metric: str = "state",
 ) -> go.Figure:
     """Map of the province. `places` are wall_queries.map_places() items: communes (kinds
     commune / ward / special_zone, with coordinates) and provincial agencies (placed on an arc).
     `data_centre` is {"status": ..., "systems": n, "down": n} or None. Every marker's customdata
     is the path of its detail page; every trace's meta names its layer (commune, agency,
-    data_centre, halo, ring) so tests and the click handler can tell them apart."""
+    data_centre, halo, ring) so tests and the click handler can tell them apart. With
+    metric="latency" communes are coloured by their slowest current answer instead of their
+    state (agencies and the data centre keep their state)."""
     positions = place_positions(places)
     communes = [p for p in places if p["kind"] in COMMUNE_KINDS and p["id"] in positions]
     agencies = [p for p in places if p["kind"] not in COMMUNE_KINDS]
@@ -137,14 +159,17 @@ def province_map_figure(
         lats, lons = lat_lon(agencies)
         traces.append(_trace("agency-ring", lats, lons, RING, SIZES["agency"] * s + 5, None, None, {"layer": "ring"}, showlegend=False))
 
-    # Communes: one trace per state, so the legend explains the colours with counts.
-    for state in sorted({p["status"] for p in communes}, key=lambda st: SEVERITY_RANK.get(st, 9)):
-        group = [p for p in communes if p["status"] == state]
+    # Communes: one trace per state (or latency band), so the legend explains the colours with counts.
+    key_of = (lambda p: latency_band(p.get("latency_ms"))) if metric == "latency" else (lambda p: p["status"])
+    order = [name for name, _, _ in LATENCY_BANDS] + [NO_DATA] if metric == "latency" else STATE_ORDER
+    for key in sorted({key_of(p) for p in communes}, key=lambda k: order.index(k) if k in order else 99):
+        group = [p for p in communes if key_of(p) == key]
         lats, lons = lat_lon(group)
+        meta = {"layer": "commune", "state": key} if metric == "state" else {"layer": "commune", "band": key}
         traces.append(_trace(
-            f"{state_label(state, lang)} ({len(group)})", lats, lons, COLOURS.get(state, COLOURS[NO_DATA]), SIZES["commune"] * s,
-            [_hover(p, lang) for p in group], [p["path"] for p in group], {"layer": "commune", "state": state},
-            legendrank=STATE_ORDER.index(state) if state in STATE_ORDER else 99,
+            f"{_label(key, lang)} ({len(group)})", lats, lons, _colour(key), SIZES["commune"] * s,
+            [_hover(p, lang, metric) for p in group], [p["path"] for p in group], meta,
+            legendrank=order.index(key) if key in order else 99,
         ))
     if agencies:
         lats, lons = lat_lon(agencies)
