@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
-from dashboard.access import Forbidden, require
+from dashboard.permissions import Forbidden, require
 from dashboard.i18n import t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template, views
@@ -234,7 +234,7 @@ def preview(contents, filename, lang):
 def confirm(_clicks, contents, filename, lang, version):
     lang = lang or "vi"
     try:
-        require("admin")
+        require("import_plan")
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
     with _runtime().db.session() as session:
