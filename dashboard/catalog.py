@@ -371,12 +371,71 @@ class PlatformSpec(_Strict):
     name_en: str = Field(min_length=1)
 
 
+class CommuneHeartbeatSpec(_Strict):
+    """One push heartbeat endpoint per commune-level unit (its server on the dedicated data
+    network), owned by `system`. Tokens are derived from `secret` (dashboard.commune_tokens)."""
+
+    system: Slug
+    secret: str
+    period: float
+    grace: float | None = None
+    interval: float = 60.0
+    timeout: float = 10.0
+    # Not critical by default: a few silent communes make the system degraded, not down.
+    critical: bool = False
+
+    @field_validator("period", "grace", "interval", "timeout", mode="before")
+    @classmethod
+    def _durations(cls, value: Any, info: ValidationInfo) -> float:
+        # same bounds as the fields of an endpoint
+        bounds = {"period": (1, 30 * 86_400), "grace": (0, 30 * 86_400), "interval": (1, 86_400), "timeout": (0.1, 300)}
+        return _duration(*bounds[info.field_name])(value)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        from dashboard.commune_tokens import MIN_SECRET_CHARS
+
+        # The message never repeats the value: it is a secret.
+        if len(value.strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"the commune heartbeat secret must be at least {MIN_SECRET_CHARS} characters "
+                             "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_shorter(self) -> CommuneHeartbeatSpec:
+        if self.timeout >= self.interval:
+            raise ValueError(f"timeout ({self.timeout:g} s) must be shorter than interval ({self.interval:g} s)")
+        return self
+
+    def endpoint(self, unit) -> EndpointSpec:
+        """The heartbeat endpoint of one unit, built like a catalog endpoint (same token storage)."""
+        from dashboard.commune_tokens import commune_token
+
+        return EndpointSpec(
+            id=f"hb-{unit.code}", name=f"Máy chủ {unit.name}", kind="heartbeat",
+            token=commune_token(self.secret, unit.code), period=self.period, grace=self.grace,
+            interval=self.interval, timeout=self.timeout, critical=self.critical,
+            options={"agency": f"unit-{unit.code}", COMMUNE_MARK: True},
+        )
+
+
+COMMUNE_MARK = "commune_heartbeat"  # in Endpoint.options: one of the per-unit heartbeats
+
+
 class CommunesSpec(_Strict):
     """The 96 commune-level units come from vietnam-provinces, never typed by hand."""
 
     include: bool = True
     partner_default: Partner | None = None
     partners: dict[str, Partner] = {}
+    heartbeat: CommuneHeartbeatSpec | None = None
+
+    @model_validator(mode="after")
+    def _heartbeat_needs_units(self) -> CommunesSpec:
+        if self.heartbeat is not None and not self.include:
+            raise ValueError("communes.heartbeat needs include: true (the endpoints belong to the units)")
+        return self
 
 
 class CatalogSpec(_Strict):
@@ -411,6 +470,15 @@ class CatalogSpec(_Strict):
             for other in system.depends_on:
                 if other == system.id or other not in {s.id for s in self.systems}:
                     problems.append(f"system {system.id!r}: depends_on {other!r} is not another system id in the catalog")
+        heartbeat = self.communes.heartbeat
+        if heartbeat is not None:
+            owner = next((s for s in self.systems if s.id == heartbeat.system), None)
+            if owner is None:
+                problems.append(f"communes.heartbeat: system {heartbeat.system!r} is not a system id in the catalog")
+            else:
+                clash = sorted(e.id for e in owner.endpoints if re.fullmatch(r"hb-\d{5}", e.id))
+                if clash:
+                    problems.append(f"system {owner.id!r}: endpoint id(s) {', '.join(clash)} are reserved for communes.heartbeat")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -573,17 +641,12 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
             owner_agency_id=system.owner, partner=system.partner, position=position, active=True,
         )
         seen_systems.add(system.id)
-        for index, endpoint in enumerate(system.endpoints):
-            endpoint_id = f"{system.id}.{endpoint.id}"
-            _upsert(
-                session, Endpoint, endpoint_id,
-                system_id=system.id, name=endpoint.name or endpoint.id, kind=endpoint.kind,
-                target=endpoint.target(), interval_s=endpoint.interval, timeout_s=endpoint.timeout,
-                critical=endpoint.critical, failures_before_down=endpoint.failures_before_down,
-                successes_before_up=endpoint.successes_before_up, options=endpoint.probe_options(),
-                position=index, active=True,
-            )
-            seen_endpoints.add(endpoint_id)
+        endpoints = list(system.endpoints)
+        heartbeat = spec.communes.heartbeat
+        if heartbeat is not None and heartbeat.system == system.id and units:
+            endpoints += [heartbeat.endpoint(unit) for unit in units]  # after the system's own
+        for index, endpoint in enumerate(endpoints):
+            seen_endpoints.add(_upsert_endpoint(session, system.id, endpoint, index))
         session.flush()
         for link in system.connections:
             link_id = f"{system.id}.{link.platform}"
@@ -603,6 +666,19 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
                 row.active = False
     session.flush()
     return counts
+
+
+def _upsert_endpoint(session: Session, system_id: str, endpoint: EndpointSpec, position: int) -> str:
+    endpoint_id = f"{system_id}.{endpoint.id}"
+    _upsert(
+        session, Endpoint, endpoint_id,
+        system_id=system_id, name=endpoint.name or endpoint.id, kind=endpoint.kind,
+        target=endpoint.target(), interval_s=endpoint.interval, timeout_s=endpoint.timeout,
+        critical=endpoint.critical, failures_before_down=endpoint.failures_before_down,
+        successes_before_up=endpoint.successes_before_up, options=endpoint.probe_options(),
+        position=position, active=True,
+    )
+    return endpoint_id
 
 
 def _apply_dependencies(session: Session, spec: CatalogSpec) -> None:

@@ -17,7 +17,9 @@ The document portal (``dvc``) also answers over HTTPS, with a certificate from a
 demo CA made at start (``IOC_DEMO_CA_BUNDLE`` points the catalog at it), and a simulated
 commune server (Lý Sơn's loudspeaker controller) pushes heartbeats to the app once its web
 server runs (``start_heartbeats``): it stops pinging while ``httt-nguon`` is ``down`` or
-``hang`` and reports degraded service while it is ``failing``.
+``hang`` and reports degraded service while it is ``failing``. The servers of all 96
+commune-level units push theirs too, from one thread: a few seeded mountain communes stay
+silent and one or two report degraded service (``commune_roles``).
 
 Run ``python -m dashboard.demo`` to serve the demo and print the environment
 variables the demo catalog refers to.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import secrets
 import select
@@ -298,6 +301,9 @@ class DemoNetwork:
         self.slow_delay_s = slow_delay_s
         self.stopping = threading.Event()
         self.heartbeat_token = secrets.token_urlsafe(24)
+        self.commune_secret = secrets.token_urlsafe(32)  # catalog communes.heartbeat (IOC_DEMO_COMMUNE_SECRET)
+        self.seed = seed
+        self._commune_heartbeats: threading.Thread | None = None
         self.tls_context: ssl.SSLContext | None = None
         self.tls_dir: Path | None = None
         self._heartbeats: threading.Thread | None = None
@@ -335,9 +341,10 @@ class DemoNetwork:
             self._running = False
             for system in self._systems.values():
                 system.close()
-            if self._heartbeats is not None:
-                self._heartbeats.join(timeout=3)
-                self._heartbeats = None
+            for thread in (self._heartbeats, self._commune_heartbeats):
+                if thread is not None:
+                    thread.join(timeout=3)
+            self._heartbeats = self._commune_heartbeats = None
             self._remove_certificates()
 
     def _make_certificates(self) -> None:
@@ -384,6 +391,38 @@ class DemoNetwork:
         self._heartbeats = threading.Thread(target=self._send_heartbeats, args=(url, every_s),
                                             name="demo-heartbeats", daemon=True)
         self._heartbeats.start()
+        self._commune_heartbeats = threading.Thread(
+            target=self._send_commune_heartbeats, args=(app_url.rstrip("/"), commune_period_s()),
+            name="demo-commune-heartbeats", daemon=True)
+        self._commune_heartbeats.start()
+
+    def _send_commune_heartbeats(self, app_url: str, period_s: float) -> None:
+        """Every commune server's heartbeat, from this one thread: each unit once per ~0.7 period,
+        the pings spread evenly over that time (no burst of 96 requests)."""
+        from dashboard.commune_tokens import commune_token
+        from dashboard.communes import province_units
+
+        roles = commune_roles(province_units(), self.seed)
+        senders = [(f"{app_url}/api/heartbeat/{commune_token(self.commune_secret, code)}", commune_payload(role))
+                   for code, role in roles.items() if role != "silent"]
+        gap = period_s * 0.7 / max(len(senders), 1)
+        delivered = False
+        with requests.Session() as session:
+            while not self.stopping.is_set():
+                for url, payload in senders:
+                    while not self.stopping.is_set():
+                        try:
+                            response = session.post(url, json=payload, timeout=2)
+                            delivered = delivered or response.ok
+                            if not response.ok:
+                                log.warning("demo commune heartbeat refused: HTTP %s %s", response.status_code, response.text[:200])
+                        except requests.RequestException as exc:
+                            log.debug("demo commune heartbeat not delivered (app not listening yet?): %s", exc)
+                        if delivered:
+                            break
+                        self.stopping.wait(0.5)  # the web server may still be starting
+                    if self.stopping.wait(gap):
+                        return
 
     def _send_heartbeats(self, url: str, every_s: float) -> None:
         delivered = False
@@ -451,10 +490,43 @@ def heartbeat_payload(mode: str) -> dict | None:
     return {"status": "up", "message": "12/12 cụm loa trực tuyến"}
 
 
+COMMUNE_PERIOD_DEFAULT = "30s"  # as in catalog/demo.yaml: ${IOC_DEMO_COMMUNE_PERIOD:-30s}
+OLD_KON_TUM_FIRST_CODE = "23000"  # units of the former Kon Tum province (mountain communes) come after this
+
+
+def commune_period_s() -> float:
+    from dashboard.timeutil import parse_duration
+
+    return parse_duration(os.environ.get("IOC_DEMO_COMMUNE_PERIOD") or COMMUNE_PERIOD_DEFAULT)
+
+
+def commune_roles(units: list, seed: int | None = None) -> dict[str, str]:
+    """What each simulated commune server (dashboard.communes.AdminUnit) does: "up", "degraded"
+    (1-2 units) or "silent" (2-4 mountain communes of the former Kon Tum province). The same
+    seed picks the same units."""
+    rng = random.Random(f"{seed}:communes")
+    codes = [unit.code for unit in units]
+    roles = dict.fromkeys(codes, "up")
+    mountain = [u.code for u in units if u.unit_type == "commune" and u.code >= OLD_KON_TUM_FIRST_CODE] or codes
+    silent = rng.sample(mountain, min(rng.randint(2, 4), len(mountain)))
+    rest = [c for c in codes if c not in silent]
+    for code in silent:
+        roles[code] = "silent"
+    for code in rng.sample(rest, min(rng.randint(1, 2), len(rest))):
+        roles[code] = "degraded"
+    return roles
+
+
+def commune_payload(role: str) -> dict:
+    if role == "degraded":
+        return {"status": "degraded", "message": "Mất đường truyền chính, đang chạy đường dự phòng 4G"}
+    return {"status": "up", "message": "Máy chủ xã hoạt động bình thường"}
+
+
 def env_for(network: DemoNetwork) -> dict[str, str]:
     """Environment variables the demo catalog references: ``IOC_DEMO_LGSP_URL`` and
     ``IOC_DEMO_LGSP_PORT`` for each system, ``IOC_DEMO_DVC_TLS_PORT``, ``IOC_DEMO_CA_BUNDLE``
-    and ``IOC_DEMO_HEARTBEAT_TOKEN``."""
+    ``IOC_DEMO_HEARTBEAT_TOKEN`` and ``IOC_DEMO_COMMUNE_SECRET``."""
     env = {}
     for sid, url in network.urls().items():
         name = sid.upper().replace("-", "_")
@@ -464,6 +536,7 @@ def env_for(network: DemoNetwork) -> dict[str, str]:
         env[f"IOC_DEMO_{sid.upper().replace('-', '_')}_TLS_PORT"] = str(network.tls_port(sid))
     env["IOC_DEMO_CA_BUNDLE"] = network.ca_bundle
     env["IOC_DEMO_HEARTBEAT_TOKEN"] = network.heartbeat_token
+    env["IOC_DEMO_COMMUNE_SECRET"] = network.commune_secret
     return env
 
 

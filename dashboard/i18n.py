@@ -405,6 +405,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.search": ("Tìm theo người hoặc đối tượng…", "Search who or target…"),
     "audit.empty": ("Chưa có mục nào khớp bộ lọc.", "No entry matches the filter."),
     "audit.count": ("{n} mục (tối đa 500 mục mới nhất)", "{n} entries (the newest 500 at most)"),
+    # --- commune heartbeats (issue 3/4 follow-up)
+    "tile.communes": ("{n}/{total} xã đang gửi tín hiệu", "{n}/{total} communes reporting"),
 }
 
 

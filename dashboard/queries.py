@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from dashboard.models import Agency, CheckResult, Endpoint, Link, RuntimeState, Status, System
 from dashboard.scheduler import HEARTBEAT_KEY, LEASE_TTL_S
-from dashboard.status import is_stale
+from dashboard.status import is_commune_heartbeat, is_stale, system_reason
 from dashboard.timeutil import iso, utcnow
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
@@ -118,12 +118,12 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         "reason": reason,
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
+        "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
     }
 
 
 def _system_reason(endpoint_views: list[dict]) -> str | None:
-    troubled = [v for v in endpoint_views if v["status"] in (Status.DOWN, Status.DEGRADED)]
-    return "; ".join(f"{v['name']}: {v['reason']}" for v in troubled) or None
+    return system_reason([(v["name"], v["status"], v["reason"], v["commune"]) for v in endpoint_views])
 
 
 def status_counts(systems: list[dict]) -> dict[str, int]:

@@ -76,6 +76,26 @@ def system_status(endpoints: list[tuple[Status, bool]]) -> Status:
     return Status.UP
 
 
+COMMUNE_NAMES_SHOWN = 3
+
+
+def system_reason(endpoints: list[tuple[str, str, str | None, bool]]) -> str | None:
+    """A system's reason from its endpoints' (name or None, status, reason, is_commune_heartbeat): each
+    troubled endpoint's "name: reason", except the per-commune heartbeats, which are counted
+    ("2 of 96 communes silent: …") instead of listing up to 96 reasons."""
+    parts = [f"{name}: {reason}" if name else str(reason) for name, status, reason, commune in endpoints
+             if not commune and status in TROUBLE]
+    communes = [(name, status) for name, status, _, commune in endpoints if commune]
+    for status, verb in ((Status.DOWN, "silent"), (Status.DEGRADED, "reporting degraded service")):
+        names = [(name or "").removeprefix("Máy chủ ") for name, s in communes if s == status]
+        if names:
+            shown = ", ".join(names[:COMMUNE_NAMES_SHOWN]) + (f" and {len(names) - COMMUNE_NAMES_SHOWN} more"
+                                                              if len(names) > COMMUNE_NAMES_SHOWN else "")
+            # without names (the wall's narrow read model has none) only the count
+            parts.append(f"{len(names)} of {len(communes)} communes {verb}" + (f": {shown}" if any(names) else ""))
+    return "; ".join(parts) or None
+
+
 def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, grace_factor: float = 3.0) -> bool:
     """No result for three intervals (and at least a minute) means the state can no longer be trusted."""
     if last_check_at is None:
@@ -225,11 +245,18 @@ def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
         last = max((e.last_check_at for e in group if e.last_check_at), default=None)
         system.last_check_at = last
         if new_status != system.status:
-            reasons = [f"{e.name}: {e.status_reason}" for e in group if e.status in TROUBLE]
+            reason = system_reason([(e.name, e.status, e.status_reason, is_commune_heartbeat(e.options))
+                                    for e in group])
             if new_status == Status.MAINTENANCE:
-                reasons = [e.status_reason for e in group if e.status_reason][:1]
-            events.append(_change(session, "system", system, new_status, "; ".join(reasons) or None, last, system.id))
+                reason = next((e.status_reason for e in group if e.status_reason), None)
+            events.append(_change(session, "system", system, new_status, reason, last, system.id))
     return events
+
+
+def is_commune_heartbeat(options: dict | None) -> bool:
+    from dashboard.catalog import COMMUNE_MARK
+
+    return bool((options or {}).get(COMMUNE_MARK))
 
 
 def _change(session: Session, subject_type: str, row, new_status: Status, reason: str | None,

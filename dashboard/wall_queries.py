@@ -28,7 +28,7 @@ from dashboard.models import (
 )
 from dashboard.queries import STATUS_ORDER, effective_status
 from dashboard.scheduler import HEARTBEAT_KEY, LEASE_TTL_S
-from dashboard.status import system_status
+from dashboard.status import COMMUNE_NAMES_SHOWN, TROUBLE, system_reason, system_status
 from dashboard.timeutil import iso, utcnow
 
 # A marker or tile whose state changed this recently is flagged "just changed" (Zabbix idiom).
@@ -113,6 +113,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         select(System.id, System.name_vi, System.name_en, System.status, System.status_since, System.last_check_at)
         .where(System.active.is_(True)).order_by(System.position)
     ).all()
+    agencies = endpoint_agencies(session)  # cached: which endpoints are a commune's
     tiles = []
     for row in rows:
         eps = by_system.get(row.id, [])
@@ -121,6 +122,11 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         if not stale and status == Status.UP and any(e.stale for e in eps):
             status = Status.DEGRADED
         troubled = [e for e in eps if e.status in (Status.DOWN, Status.DEGRADED) and e.reason]
+        reason = troubled[0].reason if troubled else None
+        communes = {e.id for e in eps if agencies.get(e.id, "").startswith("unit-")}
+        if len(communes) > COMMUNE_NAMES_SHOWN and any(e.status in TROUBLE for e in eps if e.id in communes):
+            # a system holding the per-commune heartbeats: count them, do not show one at random
+            reason = system_reason([(None, e.status, e.reason, e.id in communes) for e in eps])
         latencies = [e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN]
         tiles.append({
             "id": row.id, "name_vi": row.name_vi, "name_en": row.name_en,
@@ -128,7 +134,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
             "status_since": row.status_since, "last_check_at": row.last_check_at,
             "recent": row.status_since is not None and (now - row.status_since).total_seconds() < RECENT_CHANGE_S,
             "latency_ms": max(latencies) if latencies else None,
-            "reason": troubled[0].reason if troubled else None,
+            "reason": reason,
             "endpoints": len(eps),
             "endpoints_down": sum(1 for e in eps if e.status == Status.DOWN),
         })

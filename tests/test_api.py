@@ -30,14 +30,16 @@ def test_systems_lists_every_demo_system_with_a_live_status(app):
         return body if all(s["status"] != "unknown" for s in body["systems"]) else None
 
     body = wait_for(all_checked, 60, message="every system checked")
-    assert [s["id"] for s in body["systems"]] == list(SYSTEM_IDS)
+    assert [s["id"] for s in body["systems"]] == [*SYSTEM_IDS, "commune-network"]  # + the commune heartbeats' system
     lgsp = body["systems"][0]
     assert lgsp["name_vi"] == "Nền tảng tích hợp, chia sẻ dữ liệu (LGSP)"
     assert {"id", "name_vi", "name_en", "status", "last_check_at", "endpoints", "links"} <= set(lgsp)
     endpoint = lgsp["endpoints"][0]
     assert {"id", "status", "latency_ms", "http_code", "reason", "checked_at"} <= set(endpoint)
     assert endpoint["http_code"] == 200 and endpoint["latency_ms"] > 0
-    assert sum(body["counts"].values()) == len(SYSTEM_IDS)
+    assert sum(body["counts"].values()) == len(SYSTEM_IDS) + 1
+    network = body["systems"][-1]
+    assert len(network["endpoints"]) == 96 and all(e["commune"] for e in network["endpoints"])
 
 
 def test_a_failing_demo_system_is_reported_down_with_its_reason(app):

@@ -14,7 +14,8 @@ from dashboard.models import Agency, Endpoint, Link, System
 DEMO_ENV = {f"IOC_DEMO_{name}_URL": f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(
     ["LGSP", "QLVB", "HOP_KHONG_GIAY", "HTTT_NGUON", "DATA_PLATFORM", "IOC", "DVC"])}
 DEMO_ENV.update({"IOC_DEMO_LGSP_PORT": "9000", "IOC_DEMO_DVC_TLS_PORT": "9443", "IOC_DEMO_CA_BUNDLE": "/tmp/ca.crt",
-                 "IOC_DEMO_HEARTBEAT_TOKEN": "demo-heartbeat-token-0123456789"})  # probe kinds (issue 3A)
+                 "IOC_DEMO_HEARTBEAT_TOKEN": "demo-heartbeat-token-0123456789",  # probe kinds (issue 3A)
+                 "IOC_DEMO_COMMUNE_SECRET": "demo-commune-secret-0123456789"})  # commune heartbeats
 
 MINIMAL = """\
 version: 1
@@ -57,7 +58,7 @@ def problems_of(text: str, env: dict | None = None) -> list[str]:
 def test_demo_catalog_is_valid():
     catalog = load_catalog(DEMO_CATALOG, DEMO_ENV)
     ids = [s.id for s in catalog.spec.systems]
-    assert ids == ["lgsp", "qlvb", "hop-khong-giay", "httt-nguon", "data-platform", "ioc", "dvc"]
+    assert ids == ["lgsp", "qlvb", "hop-khong-giay", "httt-nguon", "data-platform", "ioc", "dvc", "commune-network"]
     agency_ids = {a.id for a in catalog.spec.agencies}
     assert {"vp-ubnd", "cong-an", "skhcn", "svhttdl", "ttcds"} <= agency_ids  # named in the letter
 
@@ -157,7 +158,7 @@ def test_apply_is_idempotent_and_includes_the_96_units(any_db):
         ly_son = session.scalar(select(Agency).where(Agency.name_vi == "Đặc khu Lý Sơn"))
         assert ly_son is not None and ly_son.lat and ly_son.lon
     assert first == second
-    assert first["systems"] == 7
+    assert first["systems"] == 8  # the seven shared systems and the commune data network
 
 
 def test_systems_dropped_from_the_catalog_are_deactivated_not_deleted(sqlite_db):

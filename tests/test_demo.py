@@ -207,7 +207,8 @@ def test_env_for(net):
     assert env["IOC_DEMO_LGSP_PORT"] == net.url("lgsp").rsplit(":", 1)[1]
     assert env["IOC_DEMO_DVC_TLS_PORT"] == str(net.tls_port("dvc"))
     assert env["IOC_DEMO_CA_BUNDLE"] == net.ca_bundle and env["IOC_DEMO_HEARTBEAT_TOKEN"] == net.heartbeat_token
-    assert len(env) == 2 * len(SYSTEM_IDS) + 3
+    assert env["IOC_DEMO_COMMUNE_SECRET"] == net.commune_secret and len(net.commune_secret) >= 16
+    assert len(env) == 2 * len(SYSTEM_IDS) + 4
 
 
 def test_stop_is_fast_and_idempotent_with_hanging_client():

@@ -19,6 +19,15 @@ def status_badge(status: str, lang: str, class_name: str = "") -> html.Span:
     )
 
 
+def commune_summary(endpoints: list[dict]) -> tuple[int, int] | None:
+    """(units whose server is reporting, units watched) for a system holding the per-commune
+    heartbeats; None for any other system. 'degraded' still reports: its pings arrive."""
+    communes = [e for e in endpoints if e.get("commune")]
+    if not communes:
+        return None
+    return sum(e["status"] in ("up", "degraded") for e in communes), len(communes)
+
+
 def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
     name = system["name_vi"] if lang != "en" else system["name_en"]
     other_name = system["name_en"] if lang != "en" else system["name_vi"]
@@ -58,6 +67,9 @@ def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
                 className="tile-links",
             )
         )
+    communes = commune_summary(system["endpoints"])
+    if communes is not None:
+        body.append(html.Div(t("tile.communes", lang, n=communes[0], total=communes[1]), className="tile-communes"))
     if system["status"] in ("down", "degraded") and system["reason"]:
         body.append(html.Div(system["reason"], className="tile-reason", title=system["reason"]))
     # A plain Div with Bootstrap's card classes: dbc.Card does not take data-* attributes,
