@@ -279,7 +279,7 @@ def map_places(session: Session, now: datetime, endpoints: list[EndpointState] |
     places = []
     for a in agencies:
         eps = by_agency.get(a.id, [])
-        state = place_state([(e.status, e.critical) for e in eps])
+        state = place_state([(e.status, e.critical or e.agency_id == a.id) for e in eps])
         changed = max((e.status_since for e in eps if e.status_since), default=None)
         places.append({
             "id": a.id, "code": a.official_code, "name_vi": a.name_vi, "name_en": a.name_en,
@@ -297,7 +297,10 @@ def map_places(session: Session, now: datetime, endpoints: list[EndpointState] |
 
 
 def place_state(endpoints: list[tuple[str, bool]]) -> str:
-    """A place from its endpoints' (effective status, critical), by the same rule as a system."""
+    """A place from its endpoints' (effective status, critical), by the same rule as a system.
+    Callers count the place's own endpoints (`options.agency`, e.g. its server's heartbeat) as
+    critical for it: a commune whose server is silent is down on the map, even though one silent
+    commune only degrades the system that holds the 96 heartbeats."""
     if not endpoints:
         return NO_DATA
     return str(system_status([(Status(s), critical) for s, critical in endpoints]))
@@ -332,7 +335,7 @@ def unit_detail(session: Session, key: str, now: datetime | None = None) -> dict
     return {
         "id": agency.id, "code": agency.official_code, "name_vi": agency.name_vi, "name_en": agency.name_en,
         "kind": agency.kind, "partner": agency.partner, "lat": agency.lat, "lon": agency.lon,
-        "status": place_state([(e.status, e.critical) for e in endpoints]),
+        "status": place_state([(e.status, e.critical or e.agency_id == agency.id) for e in endpoints]),
         "systems": [{"id": s.id, "name_vi": s.name_vi, "name_en": s.name_en} for s in owned],
         "endpoints": [
             {"id": e.id, "name": names.get(e.id, e.id), "system_id": e.system_id, "status": e.status, "stale": e.stale,

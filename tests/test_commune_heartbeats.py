@@ -271,3 +271,21 @@ def test_wall_tile_counts_troubled_communes(any_db):
         tile = next(t for t in wall_queries.system_tiles(session, utcnow()) if t["id"] == "commune-network")
     assert tile["reason"] == "5 of 96 communes silent"
     assert tile["endpoints_down"] == 5
+
+
+def test_a_silent_commune_is_down_on_the_map_though_its_endpoint_is_not_critical(any_db):
+    from dashboard import wall_queries
+
+    with any_db.session() as session:
+        apply_catalog(session, _parse())
+    with any_db.session() as session:
+        now = utcnow()
+        for row in session.scalars(select(Endpoint).where(Endpoint.system_id == "commune-network")):
+            row.status = Status.DOWN if row.id.endswith("21548") else Status.UP
+            row.last_check_at, row.status_since = now, now
+    with any_db.session() as session:
+        places = {p["code"]: p for p in wall_queries.map_places(session, utcnow()) if p["code"]}
+        unit = wall_queries.unit_detail(session, "21548")
+    assert places["21548"]["status"] == "down" and places["21548"]["down"] == 1
+    assert sum(p["status"] == "up" for p in places.values()) == 95
+    assert unit["status"] == "down"
