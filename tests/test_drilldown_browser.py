@@ -68,9 +68,11 @@ def test_grid_row_opens_its_page_and_check_now_answers(dash_br, app):
     dash_br.driver.set_window_size(1920, 1080)
     dash_br.server_url = app.url  # signs in (tests/conftest.py)
     dash_br.driver.get(app.url + "/systems")
-    dash_br.wait_for_element('.systems-grid .ag-row[row-id="endpoint:dvc.health"]', timeout=30)
-    # Search narrows the grid (quick filter).
+    dash_br.wait_for_element('.systems-grid .ag-row', timeout=30)
+    # Search narrows the grid (quick filter). First: with the 96 commune heartbeats the grid has
+    # ~200 rows, and AG Grid renders only those in view, so dvc.health may not be in the DOM yet.
     dash_br.find_element("#systems-search").send_keys("dvc.health")
+    dash_br.wait_for_element('.systems-grid .ag-row[row-id="endpoint:dvc.health"]', timeout=30)
     wait_for(lambda: len(css(dash_br, ".systems-grid .ag-center-cols-container .ag-row")) == 1, 20, message="one row left")
     css(dash_br, '.systems-grid .ag-row[row-id="endpoint:dvc.health"] .ag-cell')[1].click()
     dash_br.wait_for_element('.detail-page[data-subject="dvc.health"]', timeout=20)
