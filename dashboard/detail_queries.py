@@ -60,9 +60,9 @@ def bucket_raw(rows: list[tuple], start: datetime, bucket_s: int) -> list[dict]:
     `bucket_s` seconds from `start`, each summarised exactly as an hourly rollup is
     (dashboard.history.summarize), so short and long ranges read the same."""
     buckets: dict[int, list[tuple]] = {}
-    for checked_at, verdict, latency, missed, maintenance in rows:
+    for checked_at, verdict, latency, missed, in_window in rows:
         index = int((checked_at - start).total_seconds() // bucket_s)
-        buckets.setdefault(index, []).append((verdict, missed, maintenance, latency))
+        buckets.setdefault(index, []).append((verdict, missed, in_window, latency))
     return [_point(start + timedelta(seconds=index * bucket_s), rollups.summarize(buckets[index])) for index in sorted(buckets)]
 
 

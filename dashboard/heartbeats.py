@@ -120,11 +120,6 @@ def latest_ping(session: Session, endpoint_id: str) -> Ping | None:
     return Ping(row.received_at, row.status, row.message, row.source)
 
 
-def recent_pings(session: Session, endpoint_id: str, limit: int = 20) -> list[HeartbeatPing]:
-    return list(session.scalars(select(HeartbeatPing).where(HeartbeatPing.endpoint_id == endpoint_id)
-                                .order_by(HeartbeatPing.received_at.desc()).limit(limit)))
-
-
 class TokenMasking(logging.Filter):
     """Access logs (werkzeug, gunicorn) print request paths: cut heartbeat tokens to 4 characters."""
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboard.models import Agency, CheckResult, Endpoint, Link, RuntimeState, Status, System
+from dashboard.models import CheckResult, Endpoint, Link, RuntimeState, Status, System
 from dashboard.scheduler import HEARTBEAT_KEY, LEASE_TTL_S
 from dashboard.status import is_commune_heartbeat, is_stale, system_reason
 from dashboard.timeutil import iso, utcnow
@@ -167,11 +167,6 @@ def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[
     return session.scalars(
         select(CheckResult).where(CheckResult.endpoint_id == endpoint_id).order_by(CheckResult.checked_at.desc()).limit(limit)
     ).all()
-
-
-def agency_count(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Agency.kind, func.count()).group_by(Agency.kind)).all()
-    return {kind: count for kind, count in rows}
 
 
 # --- status engine (issue 3): incidents and state changes for pages

@@ -219,10 +219,6 @@ def _raw_detail(result: CheckResult) -> dict | None:
     return detail
 
 
-def refresh_system(session: Session, system_id: str) -> list[StateEvent]:
-    return refresh_systems(session, {system_id})
-
-
 def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
     """Links follow the endpoint that reports them; systems follow their endpoints."""
     events: list[StateEvent] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.auth import throttle
 from dashboard.models import AuditEntry, CheckRequest
-from tests.conftest import PROJECT_DIR, login, start_app, stop_app, wait_for
+from tests.conftest import PROJECT_DIR, login, start_app, stop_app
 
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1", "admin2": "admin password 1"}
 

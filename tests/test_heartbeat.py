@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -28,7 +27,7 @@ from dashboard.timeutil import utcnow
 TOKEN = "lyson-Q9x2-commune-server-7f3a"
 OTHER_TOKEN = "another-valid-token-but-unknown"
 
-CATALOG = f"""\
+CATALOG = """\
 version: 1
 agencies:
   - id: svhttdl
@@ -44,7 +43,7 @@ systems:
     endpoints:
       - id: hb-ly-son
         kind: heartbeat
-        token: ${{HB_TOKEN}}
+        token: ${HB_TOKEN}
         period: 1s
         grace: 0.5s
         interval: 5s

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from collectors import get_probe
-from collectors.base import Target
 from conftest import start_app, stop_app, wait_for
 from dashboard.catalog import apply_catalog, parse_catalog
 from dashboard.models import Link, StateEvent, Status

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboard.models import Agency, Plan, ProgressSnapshot, System, Task
+from dashboard.models import Plan, ProgressSnapshot, System, Task
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import ImportReport
 from dashboard.timeutil import utcnow
@@ -69,16 +69,3 @@ def record_progress_snapshot(session: Session, today: date) -> int:
                 setattr(row, key, value)
     session.flush()
     return len(plans)
-
-
-def clear_plans(session: Session) -> None:
-    """Remove all plans and progress snapshots (used before loading fresh demo data in tests)."""
-    session.execute(delete(ProgressSnapshot))
-    for plan in session.scalars(select(Plan)):
-        session.delete(plan)
-    session.flush()
-
-
-def agencies_without_plan(session: Session) -> list[Agency]:
-    have = set(session.scalars(select(Plan.agency_id)))
-    return [a for a in session.scalars(select(Agency)) if a.id not in have]

@@ -28,7 +28,7 @@ def commune_summary(endpoints: list[dict]) -> tuple[int, int] | None:
     return sum(e["status"] in ("up", "degraded") for e in communes), len(communes)
 
 
-def status_tile(system: dict, lang: str, now: datetime) -> dbc.Card:
+def status_tile(system: dict, lang: str, now: datetime) -> html.Div:
     name = system["name_vi"] if lang != "en" else system["name_en"]
     other_name = system["name_en"] if lang != "en" else system["name_vi"]
     since = parse_iso(system["status_since"])
