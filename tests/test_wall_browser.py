@@ -129,6 +129,8 @@ def test_unit_page_opens_from_its_code(dash_br, app):
 
 
 def test_charts_view_draws_availability_latency_and_timeline(dash_br, app):
+    # the charts refresh once a minute: open them once there are results to draw
+    wait_for(lambda: api_status(app, "lgsp") != "unknown", 40, message="a first result")
     open_wall(dash_br, app, "/wall/charts")
     for graph in ("wall-availability", "wall-latency", "wall-timeline"):
         wait_for(lambda g=graph: dash_br.driver.execute_script(
