@@ -33,9 +33,38 @@ def open_wall(dash_br, app, path="/wall"):
     dash_br.wait_for_element("#wall-root", timeout=20)
 
 
+# Dash rebuilds the wall's nodes on every refresh, so a WebElement found before a refresh is
+# stale after it: everything below reads the DOM in a single script call instead.
+SNAPSHOT = """
+const root = document.querySelector('#wall-root');
+const banner = document.querySelector('#wall-stale-banner');
+const tiles = {};
+document.querySelectorAll('.wall-tile').forEach(t => { tiles[t.dataset.system] = t.dataset.status; });
+return {root_class: root ? root.className : '', banner: banner ? banner.innerText : null, tiles: tiles};
+"""
+GLANCE = """
+const root = document.querySelector('#wall-root');
+const count = s => { const c = document.querySelector('.wall-count.status-' + s); return c ? c.dataset.count : null; };
+return {root_class: root.className, text: root.innerText, banner: !!document.querySelector('#wall-stale-banner'),
+        up: count('up'), down: count('down'),
+        gauges: Array.from(document.querySelectorAll('.wall-gauge')).map(g => g.dataset.percent)};
+"""
+LOST = "const b = document.querySelector('#wall-lost'); return {class: b.className, text: b.innerText};"
+TILE_STYLE = """
+const t = document.querySelector('.wall-tile[data-system="' + arguments[0] + '"]');
+if (!t) return null;
+const css = getComputedStyle(t);
+return {text: t.innerText, class: t.className, borderLeftColor: css.borderLeftColor,
+        animationName: css.animationName, filter: css.filter};
+"""
+
+
+def wall_snapshot(dash_br) -> dict:
+    return dash_br.driver.execute_script(SNAPSHOT)
+
+
 def tile_status(dash_br, system_id: str) -> str | None:
-    tiles = dash_br.driver.find_elements("css selector", f'.wall-tile[data-system="{system_id}"]')
-    return tiles[0].get_attribute("data-status") if tiles else None
+    return wall_snapshot(dash_br)["tiles"].get(system_id)
 
 
 def api_status(app, system_id: str) -> str:
@@ -45,19 +74,19 @@ def api_status(app, system_id: str) -> str:
 def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_br, app):
     open_wall(dash_br, app, "/wall?sound=1")  # the optional beep, on for this screen
     wait_for(lambda: all(tile_status(dash_br, s) == "up" for s in SYSTEM_IDS), 40, message="every tile up")
-    root = dash_br.find_element("#wall-root")
-    assert "wall-view-glance" in root.get_attribute("class") and "wall-stale" not in root.get_attribute("class")
-    assert not dash_br.driver.find_elements("css selector", "#wall-stale-banner")
-    text = root.text
+    glance = dash_br.driver.execute_script(GLANCE)
+    assert "wall-view-glance" in glance["root_class"] and "wall-stale" not in glance["root_class"]
+    assert not glance["banner"]
+    text = glance["text"]
     assert "Hoạt động" in text and "Gián đoạn" in text and "Bảo trì" in text  # counts, Vietnamese first
     assert "Giám sát hệ thống dùng chung" in text and "Dữ liệu lúc" in text
     # + the commune data network (up until its seeded silent communes have waited out period + grace)
-    up = int(dash_br.find_element(".wall-count.status-up").get_attribute("data-count"))
+    up = int(glance["up"])
     assert up in (len(SYSTEM_IDS), len(SYSTEM_IDS) + 1)
-    gauges = dash_br.driver.find_elements("css selector", ".wall-gauge")
     # the systems gauge is the share up, drawn from the same refresh as the counts
-    assert len(gauges) == 2 and gauges[0].get_attribute("data-percent") == str(round(100.0 * up / (len(SYSTEM_IDS) + 1), 1))
-    clock = dash_br.find_element("#wall-clock").text
+    gauges = glance["gauges"]
+    assert len(gauges) == 2 and gauges[0] == str(round(100.0 * up / (len(SYSTEM_IDS) + 1), 1))
+    clock = dash_br.driver.execute_script("return document.querySelector('#wall-clock').innerText")
     assert len(clock) == 8 and clock[2] == ":"  # HH:MM:SS, Vietnam time, ticking in the browser
     # readable from afar: the status word and the names are large on a 1920 px screen
     state_px = float(dash_br.driver.execute_script(
@@ -73,17 +102,16 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(dash_b
     wait_for(lambda: tile_status(dash_br, "qlvb") == "down", 2 * REFRESH_MS / 1000 + 1.5, interval=0.1,
              message="qlvb red on the wall within two refresh cycles")
     log_took = time.monotonic() - started
-    tile = dash_br.find_element('.wall-tile[data-system="qlvb"]')
-    assert "Gián đoạn" in tile.text, tile.text
-    assert "tile-down" in tile.get_attribute("class")
-    colour = dash_br.driver.execute_script("return getComputedStyle(arguments[0]).borderLeftColor", tile)
-    assert colour == "rgb(255, 77, 79)"  # red
+    tile = dash_br.driver.execute_script(TILE_STYLE, "qlvb")
+    assert tile and "Gián đoạn" in tile["text"], tile
+    assert "tile-down" in tile["class"]
+    assert tile["borderLeftColor"] == "rgb(255, 77, 79)"  # red
     # the pulse: a CSS animation runs on the tile of a system that went down
-    assert dash_br.driver.execute_script("return getComputedStyle(arguments[0]).animationName", tile) == "wall-pulse"
+    assert tile["animationName"] == "wall-pulse"
     assert tile_status(dash_br, "lgsp") == "up"
     # the beep (WebAudio, generated in the page) sounded once for the system that went down
     assert dash_br.driver.execute_script("return (window.iocWall || {}).beeps") == 1
-    wait_for(lambda: dash_br.find_element(".wall-count.status-down").get_attribute("data-count") == "1", 2 * REFRESH_MS / 1000 + 1)
+    wait_for(lambda: dash_br.driver.execute_script(GLANCE)["down"] == "1", 2 * REFRESH_MS / 1000 + 1)
     assert log_took <= 2 * REFRESH_MS / 1000 + 1.5
     assert dash_br.get_logs() == [], dash_br.get_logs()
 
@@ -107,7 +135,7 @@ def test_map_shows_96_communes_and_the_provincial_agencies(dash_br, app):
                          for t in dash_br.driver.execute_script(MAP_DATA) if (t.get("meta") or {}).get("layer") == "commune"),
              40, message="Lý Sơn up on the map")
     # every unit's server pushes a heartbeat in the demo (communes.heartbeat): none reads 'no data'
-    assert "Không có dữ liệu" not in dash_br.find_element("#wall-places").text
+    assert "Không có dữ liệu" not in dash_br.driver.execute_script("return document.querySelector('#wall-places').innerText")
     # the map is drawn offline: a canvas, and no failed fetch in the console
     assert dash_br.driver.find_elements("css selector", "#wall-map canvas")
     assert dash_br.get_logs() == [], dash_br.get_logs()
@@ -142,7 +170,7 @@ def test_charts_view_draws_availability_latency_and_timeline(dash_br, app):
 
 def test_rotation_moves_to_the_next_wall_page(dash_br, app):
     open_wall(dash_br, app, "/wall?rotate=/wall,/wall/map&dwell=5")
-    wait_for(lambda: "wall-view-map" in dash_br.find_element("#wall-root").get_attribute("class"), 20, message="rotated to the map")
+    wait_for(lambda: "wall-view-map" in wall_snapshot(dash_br)["root_class"], 20, message="rotated to the map")
     assert dash_br.driver.current_url.endswith("/wall/map?rotate=%2Fwall%2C%2Fwall%2Fmap&dwell=5")
     assert dash_br.get_logs() == [], dash_br.get_logs()
 
@@ -152,12 +180,14 @@ def test_stale_banner_when_the_collector_is_not_running(dash_br, tmp_path):
     app = start_app(tmp_path, "serve", env={"IOC_REFRESH_MS": str(REFRESH_MS)})
     try:
         open_wall(dash_br, app)
-        banner = dash_br.wait_for_element("#wall-stale-banner", timeout=20)
-        assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in banner.text
-        assert "Bộ thu thập dữ liệu đã dừng" in banner.text
-        assert "wall-stale" in dash_br.find_element("#wall-root").get_attribute("class")
+        # the wall re-renders every refresh: read banner, root and tiles from one DOM snapshot
+        state = wait_for(lambda: (s := wall_snapshot(dash_br))["banner"] is not None and s["tiles"] and s,
+                         20, message="stale banner and tiles")
+        assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in state["banner"]
+        assert "Bộ thu thập dữ liệu đã dừng" in state["banner"]
+        assert "wall-stale" in state["root_class"]
         # never old green: nothing on the wall says "up"
-        statuses = {t.get_attribute("data-status") for t in dash_br.driver.find_elements("css selector", ".wall-tile")}
+        statuses = set(state["tiles"].values())
         assert statuses and "up" not in statuses
         assert dash_br.get_logs() == [], dash_br.get_logs()
     finally:
@@ -167,16 +197,14 @@ def test_stale_banner_when_the_collector_is_not_running(dash_br, tmp_path):
 def test_lost_contact_banner_when_the_server_stops_answering(dash_br, app):
     open_wall(dash_br, app)
     wait_for(lambda: tile_status(dash_br, "lgsp") == "up", 40, message="lgsp up")
-    lost = dash_br.find_element("#wall-lost")
-    assert "d-none" in lost.get_attribute("class")
+    assert "d-none" in dash_br.driver.execute_script(LOST)["class"]
     os.kill(app.process.pid, signal.SIGSTOP)  # the server freezes: no answer, no error page
     try:
-        wait_for(lambda: "d-none" not in dash_br.find_element("#wall-lost").get_attribute("class"),
-                 3 * REFRESH_MS / 1000 + 8, message="lost-contact banner")
-        assert "MẤT KẾT NỐI TỚI MÁY CHỦ GIÁM SÁT" in dash_br.find_element("#wall-lost").text
+        lost = wait_for(lambda: (b := dash_br.driver.execute_script(LOST)) and "d-none" not in b["class"] and b,
+                        3 * REFRESH_MS / 1000 + 8, message="lost-contact banner")
+        assert "MẤT KẾT NỐI TỚI MÁY CHỦ GIÁM SÁT" in lost["text"]
         # the tiles fade: old green must not look current
-        tile = dash_br.find_element('.wall-tile[data-system="lgsp"]')
-        assert "grayscale" in dash_br.driver.execute_script("return getComputedStyle(arguments[0]).filter", tile)
+        assert "grayscale" in dash_br.driver.execute_script(TILE_STYLE, "lgsp")["filter"]
     finally:
         os.kill(app.process.pid, signal.SIGCONT)
-    wait_for(lambda: "d-none" in dash_br.find_element("#wall-lost").get_attribute("class"), 20, message="banner gone")
+    wait_for(lambda: "d-none" in dash_br.driver.execute_script(LOST)["class"], 20, message="banner gone")
