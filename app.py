@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration plugin otherwise
 
-    from dashboard.catalog import CatalogError, load_catalog
+    from dashboard.catalog.loader import CatalogError, load_catalog
 
     if args.command == "check-catalog":
         try:
@@ -80,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"collector running ({runtime.db.engine.url.render_as_string(hide_password=True)}); Ctrl-C to stop", flush=True)
             threading.Event().wait()
         else:
-            from dashboard.web import create_app
-
             from dashboard.auth.settings import SettingsError
+            from dashboard.web.app import create_app
 
             try:
                 app = create_app(runtime)
@@ -90,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             if runtime.demo:
-                from dashboard.auth import demo as demo_access
+                from dashboard.demo import accounts as demo_access
 
                 name, password, kiosk = demo_access.prepare(runtime.db)
                 base = f"http://{settings.host}:{settings.port}"

@@ -22,7 +22,7 @@ def create_wsgi_app():
     if not os.environ.get("IOC_SECRET_KEY"):
         raise SystemExit("error: IOC_SECRET_KEY is not set: every web worker must sign sessions with the same secret")
     from dashboard import runtime as runtime_module
-    from dashboard.web import create_app
+    from dashboard.web.app import create_app
 
     runtime = runtime_module.start(settings, collect=False)  # web only: no scheduler here
     return create_app(runtime).server

@@ -4,7 +4,7 @@
 Fills a temporary SQLite database (or --database-url) with the 96 commune-level units, the
 shared systems and --alerts alerts spread over a year (most resolved, --open of them open),
 then measures:
-  * ingest: webhook payloads stored through dashboard.alert_ingest.ingest (token check,
+  * ingest: webhook payloads stored through dashboard.alerts.ingest.ingest (token check,
     validation, dedup, notification queue), one transaction each, like the endpoint does;
   * the read models each /security refresh calls, and the wall's latest_alerts/alerts_by_agency.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.timeutil import utcnow  # noqa: E402
+from collectors.timeutil import utcnow  # noqa: E402
 
 
 def main() -> None:
@@ -39,11 +39,13 @@ def main() -> None:
 
     from sqlalchemy import insert
 
-    from dashboard import alert_ingest, alerts_queries
-    from dashboard.alerts import SEVERITIES, fingerprint
-    from dashboard.communes import province_units
-    from dashboard.db import Database
-    from dashboard.models import Agency, Alert, System
+    from dashboard.alerts import ingest as alert_ingest
+    from dashboard.alerts.rules import fingerprint
+    from dashboard.domain.alerts import SEVERITIES
+    from dashboard.domain.communes import province_units
+    from dashboard.readmodels import alerts as alerts_queries
+    from dashboard.store.database import Database
+    from dashboard.store.models import Agency, Alert, System
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ioc-bench-alerts-')}/bench.db"
     db = Database(url)

@@ -22,9 +22,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
     os.environ.setdefault("IOC_SECRET_KEY", secrets.token_urlsafe(48))
-    from dashboard import config, runtime as runtime_module
+    from dashboard import config
+    from dashboard import runtime as runtime_module
     from dashboard.auth import enforce, tokens
-    from dashboard.web import create_app
+    from dashboard.web.app import create_app
 
     data = Path(tempfile.mkdtemp(prefix="ioc-bench-auth-"))
     settings = config.from_env({"IOC_DATA_DIR": str(data)})  # the demo catalog, no collector

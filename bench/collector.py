@@ -156,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"{len(ports)} targets on loopback in {len(processes)} processes ({len(hanging)} hanging)")
     from sqlalchemy import select
 
-    from dashboard.catalog import apply_catalog, load_catalog
+    from dashboard.catalog.loader import apply_catalog, load_catalog
     from dashboard.config import Settings
-    from dashboard.db import Database
-    from dashboard.models import CheckResult
-    from dashboard.scheduler import Collector
+    from dashboard.monitoring.collector import Collector
+    from dashboard.store.database import Database
+    from dashboard.store.models import CheckResult
 
     with tempfile.TemporaryDirectory(prefix="ioc-bench-") as tmp:
         catalog_path = Path(tmp) / "catalog.yaml"

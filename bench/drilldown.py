@@ -33,13 +33,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from plotly.io.json import to_json_plotly  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from dashboard import detail_queries  # noqa: E402
-from dashboard import history as rollups  # noqa: E402
-from dashboard.db import Database  # noqa: E402
-from dashboard.models import (  # noqa: E402
-    Agency, CheckResult, Endpoint, Incident, Link, NationalPlatform, Rollup, RuntimeState, System,
+from collectors.timeutil import iso, utcnow  # noqa: E402
+from dashboard.monitoring import rollups  # noqa: E402
+from dashboard.readmodels import detail as detail_queries  # noqa: E402
+from dashboard.store.database import Database  # noqa: E402
+from dashboard.store.models import (  # noqa: E402
+    Agency,
+    CheckResult,
+    Endpoint,
+    Incident,
+    Link,
+    NationalPlatform,
+    Rollup,
+    RuntimeState,
+    System,
 )
-from dashboard.timeutil import iso, utcnow  # noqa: E402
 from layouts.components.detail_page import build_body, build_history  # noqa: E402
 from layouts.components.systems_grid import grid_rows  # noqa: E402
 

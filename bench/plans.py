@@ -18,13 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.catalog import apply_catalog, load_catalog  # noqa: E402
+from dashboard.catalog.loader import apply_catalog, load_catalog  # noqa: E402
 from dashboard.config import DEMO_CATALOG  # noqa: E402
-from dashboard.db import Database  # noqa: E402
-from dashboard.demo import DemoNetwork, env_for  # noqa: E402
-from dashboard.plans import report, store, template, views  # noqa: E402
-from dashboard.plans.demo import load_demo_plans  # noqa: E402
+from dashboard.demo.network import DemoNetwork, env_for  # noqa: E402
+from dashboard.demo.plans import load_demo_plans  # noqa: E402
+from dashboard.plans import store, template
 from dashboard.plans.importer import parse_plan_file  # noqa: E402
+from dashboard.readmodels import plans as views  # noqa: E402
+from dashboard.reports import weekly as report  # noqa: E402
+from dashboard.store.database import Database  # noqa: E402
 
 
 def timed(label: str, fn, repeat: int = 5):

@@ -2,7 +2,7 @@
 
 Fills a temporary SQLite database (or the --database-url given) with --endpoints endpoints
 (default 2,000: the shared systems' own plus commune-level ones), the 96 commune-level units, a
-year of daily rollups, hourly rollups for --hourly-days (default 90, dashboard.history's
+year of daily rollups, hourly rollups for --hourly-days (default 90, dashboard.monitoring.rollups's
 retention), raw results for the hours not rolled up yet, state changes and incidents. Then it
 calls every wall refresh callback the way the browser does — a POST to /_dash-update-component
 through the real Flask app (access control, Dash dispatch and JSON serialisation included) —
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.timeutil import iso, utcnow  # noqa: E402
+from collectors.timeutil import iso, utcnow  # noqa: E402
 
 SHARED_SYSTEMS = [
     ("lgsp", "Nền tảng tích hợp, chia sẻ dữ liệu (LGSP)", "Data integration and sharing platform (LGSP)"),
@@ -63,10 +63,10 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
     """Bulk inserts through the DB-API (executemany) — minutes of ORM work would take hours."""
     from sqlalchemy import insert
 
-    from dashboard.communes import province_units
-    from dashboard.history import DONE_KEYS
-    from dashboard.models import Agency, Endpoint, Link, NationalPlatform, RuntimeState, System
-    from dashboard.scheduler import HEARTBEAT_KEY
+    from dashboard.domain.communes import province_units
+    from dashboard.readmodels.uptime import DONE_KEYS
+    from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, RuntimeState, System
+    from dashboard.store.runtime_keys import HEARTBEAT_KEY
 
     rng = random.Random(seed)
     counts = {}
@@ -206,8 +206,8 @@ def touch(db) -> None:
     minutes, so the bench does the same before each series of calls (outside the timing)."""
     from sqlalchemy import update
 
-    from dashboard.models import Endpoint, RuntimeState
-    from dashboard.scheduler import HEARTBEAT_KEY
+    from dashboard.store.models import Endpoint, RuntimeState
+    from dashboard.store.runtime_keys import HEARTBEAT_KEY
 
     now = utcnow()
     with db.engine.begin() as conn:
@@ -226,7 +226,7 @@ def build_app(db, settings):
     # Access control (issue 8) is installed by create_app: the bench is a kiosk on loopback.
     os.environ.setdefault("IOC_SECRET_KEY", secrets.token_urlsafe(48))
     os.environ.setdefault("IOC_KIOSK_ALLOW", "127.0.0.1/32")
-    from dashboard.web import create_app
+    from dashboard.web.app import create_app
 
     return create_app(Runtime(settings, db))
 
@@ -285,14 +285,14 @@ def percentile(values: list[float], q: float) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoints", type=int, default=2000)
-    parser.add_argument("--hourly-days", type=int, default=90, help="hourly rollups kept (default 90, as dashboard.history)")
+    parser.add_argument("--hourly-days", type=int, default=90, help="hourly rollups kept (default 90, as dashboard.monitoring.rollups)")
     parser.add_argument("--calls", type=int, default=40, help="calls per callback")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     args = parser.parse_args(argv)
 
     from dashboard.config import Settings
-    from dashboard.db import Database
+    from dashboard.store.database import Database
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-wall-"))
     url = args.database_url or f"sqlite:///{tmp / 'wall.db'}"

@@ -41,7 +41,7 @@ def get_probe(kind: str) -> Probe:
 
 def run_probe(target: Target) -> CheckResult:
     """Run the probe for a target; a bug in a probe becomes a 'down' result, never a crash."""
-    from dashboard.models import Status
+    from collectors.base import Status
 
     try:
         return get_probe(target.kind)(target)

@@ -3,10 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
-from dashboard.models import Status
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+
+
+class Status(StrEnum):
+    """A verdict or a state: the same five values everywhere, from probe to page."""
+
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+    MAINTENANCE = "maintenance"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.models import Status
+from collectors.base import Status
 
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "!contains", "contains")
 PLACEHOLDERS = ("STATUS", "RESPONSE_TIME", "BODY", "HEADER", "CERTIFICATE_EXPIRATION")
@@ -75,7 +75,7 @@ def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
     op = match["op"]
     expected = _literal(match["right"])
     if placeholder == "CERTIFICATE_EXPIRATION":
-        from dashboard.timeutil import parse_duration
+        from collectors.timeutil import parse_duration
 
         try:
             expected = parse_duration(match["right"]) / 3600.0  # compared in hours

@@ -20,10 +20,9 @@ import aiohttp
 
 from collectors import get_probe, register
 from collectors._net import ProbeFailure, client_context, run_sync, short
-from collectors.base import CheckResult, Target
+from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate
-from dashboard.models import Status
-from dashboard.timeutil import iso, parse_iso, utcnow
+from collectors.timeutil import iso, parse_iso, utcnow
 
 DEFAULT_CONNECTED_VALUE = "connected"
 DEFAULT_MAX_BYTES = 1_000_000

@@ -8,8 +8,7 @@ import time
 
 from collectors import register
 from collectors._net import ProbeFailure, resolve, run_sync
-from collectors.base import CheckResult, Target
-from dashboard.models import Status
+from collectors.base import CheckResult, Status, Target
 
 
 def _normal(address: str) -> str:

@@ -1,7 +1,7 @@
 """Heartbeat (push) probe: a system or a commune server behind a firewall calls
 /api/heartbeat/<token>; this probe checks that the last ping is younger than period + grace.
 
-Pings are received by the web process and stored by dashboard.heartbeats. The probe itself
+Pings are received by the web process and stored by dashboard.monitoring.heartbeats. The probe itself
 never touches the database: the process that runs the collector installs a reader with
 `use_source(...)` (dashboard.runtime does), and `judge` — a pure function — gives the verdict.
 """
@@ -15,9 +15,8 @@ from typing import Callable
 
 from collectors import register
 from collectors._net import run_sync, short
-from collectors.base import CheckResult, Target
-from dashboard.models import Status
-from dashboard.timeutil import iso, utcnow
+from collectors.base import CheckResult, Status, Target
+from collectors.timeutil import iso, utcnow
 
 DEFAULT_PERIOD_S = 60.0
 

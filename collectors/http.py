@@ -1,7 +1,7 @@
 """HTTP(S) probe: one request, a TRUE total deadline, a cap on bytes read, conditions judged.
 
 The probe is a coroutine (aiohttp) so that thousands of checks, a hanging tenth included,
-share one event loop instead of one thread each (see dashboard/engine.py). `probe(target)` is
+share one event loop instead of one thread each (see dashboard/monitoring/engine.py). `probe(target)` is
 the same coroutine run to completion, for callers without a loop (registry, tests, check-now).
 
 The deadline covers everything — name lookup, connect, TLS, status line, headers, redirects and
@@ -19,9 +19,8 @@ from typing import Any
 import aiohttp
 
 from collectors import register
-from collectors.base import CheckResult, Target
+from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate, parse, verdict
-from dashboard.models import Status
 
 DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_BYTES = 1_000_000
@@ -156,7 +155,7 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
             "content_type": response.headers.get("Content-Type"),
             "excerpt": body[:EXCERPT_CHARS],
             "failed_conditions": [o.condition.text for o in outcomes if not o.ok],
-            # issue 7: public portals' security headers, read by dashboard.probe_alerts
+            # issue 7: public portals' security headers, read by dashboard.alerts.probe_alerts
             **({"security_headers": {k: v[:200] for k, v in headers.items() if k.lower() in _SECURITY_HEADERS}}
                if target.options.get("public_portal") else {}),
         },

@@ -7,8 +7,7 @@ import time
 
 from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, connect, hostport, run_sync, split_hostport
-from collectors.base import CheckResult, Target
-from dashboard.models import Status
+from collectors.base import CheckResult, Status, Target
 
 
 def address_of(target: Target, default_port: int | None = None) -> tuple[str, int | None]:

@@ -18,10 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, client_context, connect, hostport, run_sync, short
-from collectors.base import CheckResult, Target
+from collectors.base import CheckResult, Status, Target
 from collectors.tcp import address_of
-from dashboard.models import Status
-from dashboard.timeutil import iso, utcnow
+from collectors.timeutil import iso, utcnow
 
 DEFAULT_PORT = 443
 DEFAULT_WARNING_DAYS = 30.0

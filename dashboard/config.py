@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dashboard.timeutil import parse_duration
+from collectors.timeutil import parse_duration
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = PROJECT_DIR / "catalog" / "demo.yaml"

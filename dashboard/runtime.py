@@ -5,11 +5,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from dashboard.catalog import Catalog, apply_catalog, load_catalog
+from dashboard.alerts.jobs import install as install_alert_jobs
+from dashboard.alerts.settings import AlertSettings
+from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog
 from dashboard.config import Settings
-from dashboard.db import Database
-from dashboard.demo import DemoNetwork, env_for
-from dashboard.scheduler import Collector, RetentionPolicy
+from dashboard.monitoring.collector import Collector, RetentionPolicy
+from dashboard.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ class Runtime:
     db: Database
     catalog: Catalog
     collector: Collector | None = None
-    demo: DemoNetwork | None = None
+    demo: object | None = None  # dashboard.demo.network.DemoNetwork when the demo runs
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -37,6 +38,11 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
     demo = None
     env = dict(os.environ)
     if settings.demo:
+        # The demo package (simulated systems, plans, feeds) is imported only when the demo runs,
+        # so a production process never loads it.
+        from dashboard.demo import alert_feed as demo_alerts
+        from dashboard.demo.network import DemoNetwork, env_for
+
         demo = DemoNetwork(host="127.0.0.1", base_port=settings.demo_port_base).start()
         env.update(env_for(demo))
     try:
@@ -48,8 +54,8 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             counts = apply_catalog(session, catalog)
         log.info("catalog %s applied: %s", catalog.source, counts)
         if settings.demo:
-            from dashboard.plans.demo import load_demo_plans
-            from dashboard.plans.views import local_today
+            from dashboard.demo.plans import load_demo_plans
+            from dashboard.readmodels.plans import local_today
 
             with db.session() as session:
                 if load_demo_plans(session, local_today()):
@@ -57,15 +63,18 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source
-            from dashboard.heartbeats import PingReader
+            from dashboard.monitoring.heartbeats import PingReader
 
             use_source(PingReader(db))  # the heartbeat probe reads received pings through this (issue 3A)
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
                 settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days))
             runtime.collector.start()
-            from dashboard.alert_jobs import install as install_alert_jobs
-
-            install_alert_jobs(runtime.collector, settings)  # security alerts (issue 7): probe rules, SIEM, notifications, demo feed
+            alert_settings = AlertSettings.from_env()
+            if settings.demo:
+                alert_settings = demo_alerts.with_demo_siem(alert_settings)
+            jobs = install_alert_jobs(runtime.collector, alert_settings)
+            if settings.demo:
+                demo_alerts.install(runtime.collector, jobs, settings)
         return runtime
     except BaseException:
         if demo:

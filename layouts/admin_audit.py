@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 from flask import current_app
 
-from dashboard import audit
+from dashboard.auth import audit
 from dashboard.i18n import local_time, t
 
 dash.register_page(__name__, path="/admin/audit", title="Nhật ký thao tác · IOC")

@@ -9,9 +9,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
-from dashboard import alerts_queries
+from collectors.timeutil import parse_iso
 from dashboard.i18n import local_time, t
-from dashboard.timeutil import parse_iso
+from dashboard.readmodels import alerts as alerts_queries
 from layouts.components.alert_charts import severity_badge
 
 dash.register_page(__name__, path_template="/alerts/<alert_id>", title="IOC Quảng Ngãi — Cảnh báo", name="Cảnh báo")
@@ -137,7 +137,7 @@ def render(alert_id, _version, lang):
     prevent_initial_call=True,
 )
 def act(_ack, _resolve, alert_id, name, comment, version, lang):
-    from dashboard import alerts
+    from dashboard.alerts import rules as alerts
 
     lang = lang or "vi"
     action = "resolve" if dash.ctx.triggered_id == "alert-resolve" else "acknowledge"
@@ -160,7 +160,7 @@ def act(_ack, _resolve, alert_id, name, comment, version, lang):
 
 def _signed_in_user() -> str | None:
     try:
-        from dashboard.auth import current_user_name
+        from dashboard.auth.permissions import current_user_name
     except ImportError:
         return None
     try:

@@ -8,7 +8,7 @@ from dash import Input, Output, callback, dcc, html
 from flask import current_app
 
 from dashboard.i18n import t
-from dashboard.plans import views
+from dashboard.readmodels import plans as views
 from layouts.components.leadership_tables import progress_bar, systems_table
 from layouts.components.progress_charts import trend_line
 

@@ -6,10 +6,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
-from dashboard import queries
-from dashboard.demo import MODES, SYSTEM_IDS
+from collectors.timeutil import parse_iso, utcnow
+from dashboard.demo.network import MODES, SYSTEM_IDS
 from dashboard.i18n import local_time, status_label, t
-from dashboard.timeutil import parse_iso, utcnow
+from dashboard.readmodels import systems as queries
 from layouts.components.status_tile import STATUS_GLYPH, status_tile
 
 dash.register_page(__name__, path="/", title="IOC Quảng Ngãi — Tổng quan", name="Tổng quan")
@@ -111,7 +111,7 @@ def translate_demo(lang):
 def switch_demo_system(_clicks, system_id, mode, lang):
     runtime = current_app.extensions["ioc"]
     runtime.demo.set_mode(system_id, mode)
-    from dashboard import audit  # issue 8
+    from dashboard.auth import audit  # issue 8
 
     with runtime.db.session() as session:
         audit.record(session, None, "demo.set_mode", system_id, {"mode": mode})

@@ -7,11 +7,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
-from dashboard.permissions import Forbidden, require
+from dashboard.auth.permissions import Forbidden, require
 from dashboard.i18n import t
 from dashboard.plans import progress as prog
-from dashboard.plans import store, template, views
+from dashboard.plans import store, template
 from dashboard.plans.importer import parse_upload
+from dashboard.readmodels import plans as views
 from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
 from layouts.components.progress_map import progress_map_figure
@@ -243,7 +244,7 @@ def confirm(_clicks, contents, filename, lang, version):
         if not report.ok:
             return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
         counts = store.apply_import(session, report, views.local_today())
-        from dashboard import audit  # issue 8
+        from dashboard.auth import audit  # issue 8
 
         audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")

@@ -8,10 +8,10 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 from flask import current_app
 
 from dashboard.i18n import local_time, t
-from dashboard.plans import report as weekly
 from dashboard.plans.template import format_date
-from layouts.components.progress_charts import percent_bars, trend_line
+from dashboard.reports import weekly
 from layouts.components.leadership_tables import agency_table, partner_table, systems_table, task_table
+from layouts.components.progress_charts import percent_bars, trend_line
 
 dash.register_page(__name__, path="/report", title="IOC Quảng Ngãi — Báo cáo tuần", name="Báo cáo tuần")
 

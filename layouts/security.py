@@ -11,10 +11,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
-from dashboard import alerts_queries
-from dashboard.alerts import SEVERITIES, STATUSES
+from collectors.timeutil import parse_iso
+from dashboard.domain.alerts import SEVERITIES, STATUSES
 from dashboard.i18n import local_time, t
-from dashboard.timeutil import parse_iso
+from dashboard.readmodels import alerts as alerts_queries
 from layouts.components.alert_charts import graph, open_by_figure, severity_badge, severity_over_time_figure
 
 dash.register_page(__name__, path="/security", title="IOC Quảng Ngãi — An toàn thông tin", name="An toàn thông tin")
@@ -190,7 +190,7 @@ def open_alert(cell):
     prevent_initial_call=True,
 )
 def import_file(contents, filename, lang):
-    from dashboard import alert_ingest
+    from dashboard.alerts import ingest as alert_ingest
 
     lang = lang or "vi"
     if not contents:
@@ -200,7 +200,7 @@ def import_file(contents, filename, lang):
         with current_app.extensions["ioc"].db.session() as session:
             report = alert_ingest.import_file(session, filename or "", data, source="import")
             done = report.as_dict()
-            from dashboard import audit  # issue 8
+            from dashboard.auth import audit  # issue 8
 
             audit.record(session, None, "alerts.import", filename,
                          {k: done[k] for k in ("created", "repeated", "reopened") if k in done})

@@ -8,9 +8,9 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 from flask import current_app
 
-from dashboard import detail_queries
+from collectors.timeutil import utcnow
 from dashboard.i18n import status_label, t
-from dashboard.timeutil import utcnow
+from dashboard.readmodels import detail as detail_queries
 from layouts.components.status_tile import STATUS_GLYPH
 from layouts.components.systems_grid import STATUSES, TYPES, filter_rows, grid_rows
 

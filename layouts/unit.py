@@ -6,8 +6,8 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
-from dashboard import wall_queries as wq
 from dashboard.i18n import format_ms, local_time, t
+from dashboard.readmodels import wall as wq
 from layouts.components.province_map import state_label
 from layouts.components.status_tile import status_badge
 

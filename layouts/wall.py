@@ -22,13 +22,13 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import wall_queries as wq
+from collectors.timeutil import parse_duration, utcnow
 from dashboard.i18n import local_time, t
-from dashboard.timeutil import parse_duration, utcnow
+from dashboard.readmodels import wall as wq
+from dashboard.readmodels.alerts import alerts_by_agency  # issue 7
 from layouts.components import wall_charts
-from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
 from layouts.components.alert_charts import alert_signature, with_alert_markers  # issue 7
-from dashboard.alerts_queries import alerts_by_agency  # issue 7
+from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
 from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
 
 log = logging.getLogger(__name__)

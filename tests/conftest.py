@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from dashboard.db import Database
+from dashboard.store.database import Database
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -118,7 +118,7 @@ def any_db(request) -> Database:
 
 @pytest.fixture
 def demo_network():
-    from dashboard.demo import DemoNetwork
+    from dashboard.demo.network import DemoNetwork
 
     network = DemoNetwork(seed=7).start()
     yield network

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import TCPServer
 
-from dashboard.certs import Issued
+from dashboard.demo.certs import Issued
 
 
 class _Acceptor:

@@ -4,8 +4,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from layouts.components.alert_charts import (
-    SEVERITY_COLOURS, alert_marker_trace, alert_signature, critical_alerts_panel, open_by_figure,
-    severity_over_time_figure, with_alert_markers,
+    SEVERITY_COLOURS,
+    alert_marker_trace,
+    alert_signature,
+    critical_alerts_panel,
+    open_by_figure,
+    severity_over_time_figure,
+    with_alert_markers,
 )
 
 PLACES = {"unit-21025": {"count": 3, "worst": "critical", "lat": 15.11, "lon": 108.81, "name_vi": "Phường Cẩm Thành", "name_en": "Cam Thanh"},
@@ -45,9 +50,9 @@ def test_charts_and_wall_panel():
 def test_demo_alerts_are_valid_payloads_naming_known_places():
     import random
 
-    from dashboard.alert_ingest import AlertPayload
-    from dashboard.alert_jobs import DemoAlertFeed, demo_alert
-    from dashboard.demo import SYSTEM_IDS
+    from dashboard.alerts.ingest import AlertPayload
+    from dashboard.demo.alert_feed import DemoAlertFeed, demo_alert
+    from dashboard.demo.network import SYSTEM_IDS
 
     rng = random.Random(1)
     sources, categories = set(), set()

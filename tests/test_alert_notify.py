@@ -14,12 +14,13 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from dashboard import alerts, notify
-from dashboard.alert_jobs import AlertJobs
-from dashboard.alert_settings import AlertSettings
-from dashboard.alerts import AlertInput
-from dashboard.models import NotificationLog
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.alerts import notify
+from dashboard.alerts import rules as alerts
+from dashboard.alerts.jobs import AlertJobs
+from dashboard.alerts.rules import AlertInput
+from dashboard.alerts.settings import AlertSettings
+from dashboard.store.models import NotificationLog
 from tests.conftest import free_port, wait_for
 
 

@@ -24,7 +24,7 @@ def app(tmp_path_factory):
 
 
 def create_source(app, name: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "dashboard.alert_sources", "--data-dir", str(app.data_dir), "create", name],
+    out = subprocess.run([sys.executable, "-m", "dashboard.alerts.cli", "--data-dir", str(app.data_dir), "create", name],
                          cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
     return out.splitlines()[1].strip()
 
@@ -77,7 +77,7 @@ def test_unauthenticated_and_wrong_tokens_are_refused(app, case):
         headers["Authorization"] = f"Bearer {token}"
         source = "nobody"
     elif case == "revoked":
-        subprocess.run([sys.executable, "-m", "dashboard.alert_sources", "--data-dir", str(app.data_dir), "revoke", source],
+        subprocess.run([sys.executable, "-m", "dashboard.alerts.cli", "--data-dir", str(app.data_dir), "revoke", source],
                        cwd=PROJECT_DIR, check=True, capture_output=True)
         headers["Authorization"] = f"Bearer {token}"
     response = requests.post(f"{app.url}/api/alerts/ingest/{source}", data=json.dumps(ALERT), headers=headers, timeout=10)

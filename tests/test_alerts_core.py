@@ -8,12 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dashboard import alert_ingest, alerts, alerts_queries, notify
-from dashboard.alert_settings import AlertSettings
-from dashboard.alerts import AlertInput
-from dashboard.models import Agency, Alert, AlertEvent, Endpoint, NotificationLog, StateEvent, System
-from dashboard.probe_alerts import derive_probe_alerts, down_finding, headers_finding, protocol_finding
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.alerts import ingest as alert_ingest
+from dashboard.alerts import notify
+from dashboard.alerts import rules as alerts
+from dashboard.alerts.probe_alerts import derive_probe_alerts, down_finding, headers_finding, protocol_finding
+from dashboard.alerts.rules import AlertInput
+from dashboard.alerts.settings import AlertSettings
+from dashboard.readmodels import alerts as alerts_queries
+from dashboard.store.models import Agency, Alert, AlertEvent, Endpoint, NotificationLog, StateEvent, System
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.demo import SYSTEM_IDS
+from dashboard.demo.network import SYSTEM_IDS
 from tests.conftest import start_app, stop_app, wait_for
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.auth import throttle
-from dashboard.models import AuditEntry, CheckRequest
+from dashboard.store.models import AuditEntry, CheckRequest
 from tests.conftest import PROJECT_DIR, login, start_app, stop_app
 
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1", "admin2": "admin password 1"}

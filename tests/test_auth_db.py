@@ -5,10 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from dashboard import audit
-from dashboard.auth import passwords, throttle, tokens, users
-from dashboard.models import AccessToken, User
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.auth import audit, passwords, throttle, tokens, users
+from dashboard.store.models import AccessToken, User
 
 
 def test_passwords_are_argon2id_and_verify():

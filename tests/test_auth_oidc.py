@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from dashboard.models import AuditEntry, User
+from dashboard.store.models import AuditEntry, User
 from tests.conftest import start_app, stop_app
 
 CLIENT_ID, CLIENT_SECRET = "ioc-dashboard", "stand-in-secret"

@@ -7,9 +7,9 @@ import textwrap
 import pytest
 from sqlalchemy import func, select
 
-from dashboard.catalog import CatalogError, apply_catalog, load_catalog, parse_catalog
+from dashboard.catalog.loader import CatalogError, apply_catalog, load_catalog, parse_catalog
 from dashboard.config import DEMO_CATALOG
-from dashboard.models import Agency, Endpoint, Link, System
+from dashboard.store.models import Agency, Endpoint, Link, System
 
 DEMO_ENV = {f"IOC_DEMO_{name}_URL": f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(
     ["LGSP", "QLVB", "HOP_KHONG_GIAY", "HTTT_NGUON", "DATA_PLATFORM", "IOC", "DVC"])}

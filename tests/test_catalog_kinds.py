@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dashboard.catalog import CatalogError, apply_catalog, parse_catalog
-from dashboard.heartbeats import token_digest
-from dashboard.models import Endpoint, Link
+from dashboard.catalog.loader import CatalogError, apply_catalog, parse_catalog
+from dashboard.monitoring.heartbeats import token_digest
+from dashboard.store.models import Endpoint, Link
 
 TOKEN = "Zt4uV0n9W2xq-commune-21025"
 

@@ -6,15 +6,17 @@ import threading
 import time
 
 import pytest
+from conftest import wait_for
+from http_targets import HttpTargets, RawServer
 from sqlalchemy import select
 
 from collectors.base import Target
 from collectors.conditions import parse
-from dashboard.engine import ProbeEngine
-from dashboard.models import Agency, CheckRequest, CheckResult as CheckRow, Endpoint, Status, System
-from dashboard.scheduler import Collector, request_check
-from http_targets import HttpTargets, RawServer
-from conftest import wait_for
+from dashboard.monitoring.actions import request_check
+from dashboard.monitoring.collector import Collector
+from dashboard.monitoring.engine import ProbeEngine
+from dashboard.store.models import Agency, CheckRequest, Endpoint, Status, System
+from dashboard.store.models import CheckResult as CheckRow
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def http_target(endpoint_id, url, timeout=1.0):
 
 
 def test_hanging_targets_do_not_delay_healthy_checks(web, hanging, monkeypatch):
-    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: a)  # all due at once: worst case
+    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: a)  # all due at once: worst case
     sink = Sink()
     engine = ProbeEngine(sink, max_concurrent=100).start()
     try:
@@ -72,7 +74,7 @@ def test_hanging_targets_do_not_delay_healthy_checks(web, hanging, monkeypatch):
 
 
 def test_checks_that_cannot_start_on_time_are_recorded_as_missed(hanging, monkeypatch):
-    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: a)
+    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: a)
     sink = Sink()
     engine = ProbeEngine(sink, max_concurrent=2).start()  # far too few slots for 6 hanging checks
     try:
@@ -112,7 +114,7 @@ def collector_db(sqlite_db, web):
 
 
 def test_collector_check_now_through_the_database(collector_db, monkeypatch):
-    monkeypatch.setattr("dashboard.engine.random.uniform", lambda a, b: b)  # first regular check in 120 s
+    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: b)  # first regular check in 120 s
     collector = Collector(collector_db, housekeeping=False)
     collector.start()
     try:
@@ -135,7 +137,7 @@ def test_collector_check_now_through_the_database(collector_db, monkeypatch):
         assert collector.check_now("lgsp.health") is True
         assert collector.check_now("nope") is False
         # the collector's counters are published for /api/health (the web may be another process)
-        from dashboard.queries import health
+        from dashboard.readmodels.systems import health
 
         with collector_db.session() as session:
             checks = health(session)["scheduler"]["checks"]

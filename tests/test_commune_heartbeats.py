@@ -10,15 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 import collectors.heartbeat as heartbeat_probe
-from dashboard.catalog import TOKEN_PATTERN, CatalogError, apply_catalog, parse_catalog
-from dashboard.commune_tokens import commune_token
-from dashboard.communes import province_units
-from dashboard.demo import commune_roles
-from dashboard.heartbeats import PingReader, receive, token_digest
-from dashboard.models import Endpoint, Status, System
-from dashboard.scheduler import target_for
-from dashboard.status import record_results, system_reason
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.catalog.commune_tokens import commune_token
+from dashboard.catalog.loader import TOKEN_PATTERN, CatalogError, apply_catalog, parse_catalog
+from dashboard.demo.network import commune_roles
+from dashboard.domain.communes import province_units
+from dashboard.domain.status import system_reason
+from dashboard.monitoring.collector import target_for
+from dashboard.monitoring.heartbeats import PingReader, receive, token_digest
+from dashboard.monitoring.results import record_results
+from dashboard.store.models import Endpoint, Status, System
 from layouts.components.status_tile import commune_summary
 from tests.conftest import PROJECT_DIR, start_app, stop_app, wait_for
 
@@ -71,16 +72,16 @@ def test_token_is_hmac_of_the_code_url_safe_and_accepted_by_the_catalog():
 
 
 def test_cli_prints_one_units_token():
-    run = subprocess.run([sys.executable, "-m", "dashboard.commune_tokens", "21548"], cwd=PROJECT_DIR,
+    run = subprocess.run([sys.executable, "-m", "dashboard.catalog.commune_tokens", "21548"], cwd=PROJECT_DIR,
                          env={"PATH": "/usr/bin:/bin", "IOC_COMMUNE_HEARTBEAT_SECRET": SECRET},
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == commune_token(SECRET, "21548")
     assert "Lý Sơn" in run.stderr
-    missing = subprocess.run([sys.executable, "-m", "dashboard.commune_tokens", "21548"], cwd=PROJECT_DIR,
+    missing = subprocess.run([sys.executable, "-m", "dashboard.catalog.commune_tokens", "21548"], cwd=PROJECT_DIR,
                              env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "IOC_COMMUNE_HEARTBEAT_SECRET" in missing.stderr and not missing.stdout
-    unknown = subprocess.run([sys.executable, "-m", "dashboard.commune_tokens", "99999"], cwd=PROJECT_DIR,
+    unknown = subprocess.run([sys.executable, "-m", "dashboard.catalog.commune_tokens", "99999"], cwd=PROJECT_DIR,
                              env={"PATH": "/usr/bin:/bin", "IOC_COMMUNE_HEARTBEAT_SECRET": SECRET},
                              capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "99999" in unknown.stderr and not unknown.stdout
@@ -160,7 +161,7 @@ def test_apply_creates_one_endpoint_per_unit_idempotently_and_deactivates_them(a
 def test_wall_map_shows_the_communes_once_their_servers_report(any_db):
     """After one round of pings and checks, every unit has a state on the map (the silent ones
     'unknown', waiting out their first period), the reporting ones 'up' or 'degraded'."""
-    from dashboard import wall_queries
+    from dashboard.readmodels import wall as wall_queries
 
     units = province_units()
     roles = commune_roles(units)
@@ -253,7 +254,7 @@ def test_demo_commune_servers_report_through_the_running_app(tmp_path):
 
 def test_wall_tile_counts_troubled_communes(any_db):
     """The wall's system tile says how many communes are silent rather than one commune's reason."""
-    from dashboard import wall_queries
+    from dashboard.readmodels import wall as wall_queries
 
     with any_db.session() as session:
         apply_catalog(session, _parse())
@@ -274,7 +275,7 @@ def test_wall_tile_counts_troubled_communes(any_db):
 
 
 def test_a_silent_commune_is_down_on_the_map_though_its_endpoint_is_not_critical(any_db):
-    from dashboard import wall_queries
+    from dashboard.readmodels import wall as wall_queries
 
     with any_db.session() as session:
         apply_catalog(session, _parse())

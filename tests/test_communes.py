@@ -5,7 +5,7 @@ import pytest
 from vietnam_provinces import Province, ProvinceCode
 from vietnamadminunits.database import query
 
-from dashboard.communes import PROVINCE_CODE, UNIT_TYPE_LABELS, province_units
+from dashboard.domain.communes import PROVINCE_CODE, UNIT_TYPE_LABELS, province_units
 
 # Union of the pre-merger provinceBounds recorded in vietnamadminunits'
 # admin_units_legacy table, rounded outward to 0.05°:

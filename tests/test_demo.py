@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from dashboard.demo import MODES, SYSTEM_IDS, DemoNetwork, env_for
+from dashboard.demo.network import MODES, SYSTEM_IDS, DemoNetwork, env_for
 
 LINKS = {
     "lgsp": {"ndxp"},

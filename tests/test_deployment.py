@@ -21,7 +21,7 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from dashboard.models import CheckResult
+from dashboard.store.models import CheckResult
 from tests.conftest import PROJECT_DIR, free_port, login, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from dashboard import actions, detail_queries
-from dashboard.catalog import apply_catalog, parse_catalog
-from dashboard.models import CheckRequest, CheckResult, Endpoint, Incident, MaintenanceWindow, Rollup
-from dashboard.status import record_results
 from collectors.base import CheckResult as Probe
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.monitoring import actions
+from dashboard.monitoring.results import record_results
+from dashboard.readmodels import detail as detail_queries
+from dashboard.store.models import CheckRequest, CheckResult, Endpoint, Incident, MaintenanceWindow, Rollup
 
 NOW = datetime(2026, 11, 27, 3, 30, tzinfo=timezone.utc)
 
@@ -208,7 +209,7 @@ def test_scheduling_maintenance_stores_a_window(db):
 
 def test_check_now_queues_a_request_per_active_endpoint(db):
     with db.session() as session:
-        assert actions.check_now(session, ["lgsp.health", "lgsp.link-ndxp", "unknown.endpoint"], user="kythuat") == 2
+        assert len(actions.check_now(session, ["lgsp.health", "lgsp.link-ndxp", "unknown.endpoint"], user="kythuat")) == 2
         with pytest.raises(actions.ActionError):
             actions.check_now(session, ["unknown.endpoint"])
     with db.session() as session:
@@ -249,7 +250,7 @@ def test_dependencies_between_provincial_systems_take_the_state_of_the_one_depen
 
 
 def test_catalog_rejects_a_dependency_on_an_unknown_system():
-    from dashboard.catalog import CatalogError
+    from dashboard.catalog.loader import CatalogError
 
     with pytest.raises(CatalogError, match="depends_on 'nope'"):
         parse_catalog(DEPENDENT.replace("depends_on: [lgsp]", "depends_on: [nope]"), "test.yaml", {})

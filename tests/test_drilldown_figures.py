@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dashboard.detail_queries import bounded_excerpt, bucket_raw, certificate_view, history_csv_text, rollup_points
+from dashboard.readmodels.detail import bounded_excerpt, bucket_raw, certificate_view, history_csv_text, rollup_points
 from layouts.components.dependency_graph import dependency_figure, graph_layout, spread
 from layouts.components.detail_sections import check_strip, format_duration, format_percent, results_table
 from layouts.components.history_charts import STATUS_COLORS, availability_figure, latency_figure

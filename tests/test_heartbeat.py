@@ -18,11 +18,11 @@ from werkzeug.serving import make_server
 import collectors.heartbeat as heartbeat_probe
 from collectors.base import Target
 from collectors.heartbeat import Ping, judge
-from dashboard.api import api
-from dashboard.catalog import apply_catalog, parse_catalog
-from dashboard.heartbeats import MAX_BODY_BYTES, PingReader
-from dashboard.models import Endpoint, HeartbeatPing, Status
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.monitoring.heartbeats import MAX_BODY_BYTES, PingReader
+from dashboard.store.models import Endpoint, HeartbeatPing, Status
+from dashboard.web.api import api
 
 TOKEN = "lyson-Q9x2-commune-server-7f3a"
 OTHER_TOKEN = "another-valid-token-but-unknown"
@@ -148,7 +148,7 @@ def reader(db):
 
 
 def hb_target(db) -> Target:
-    from dashboard.scheduler import target_for
+    from dashboard.monitoring.collector import target_for
 
     with db.session() as session:
         return target_for(session.get(Endpoint, "httt-nguon.hb-ly-son"))
@@ -219,7 +219,7 @@ def test_judge_is_pure():
 
 def test_a_restart_does_not_reset_the_wait_for_a_first_ping(db, reader):
     """Checked long ago and never pinged: down at once, even in a fresh process."""
-    from dashboard.models import CheckResult as CheckRow
+    from dashboard.store.models import CheckResult as CheckRow
 
     with db.session() as session:
         session.add(CheckRow(endpoint_id="httt-nguon.hb-ly-son", checked_at=utcnow() - timedelta(minutes=10),
@@ -230,7 +230,7 @@ def test_a_restart_does_not_reset_the_wait_for_a_first_ping(db, reader):
 
 
 def test_old_pings_are_pruned_as_new_ones_arrive(db, server):
-    from dashboard.heartbeats import KEEP
+    from dashboard.monitoring.heartbeats import KEEP
 
     with db.session() as session:
         session.add(HeartbeatPing(endpoint_id="httt-nguon.hb-ly-son", received_at=utcnow() - KEEP - timedelta(minutes=1)))

@@ -6,12 +6,12 @@ import asyncio
 import subprocess
 
 import pytest
+from http_targets import HttpTargets, RawServer, refused_port, timed
 
 from collectors import get_probe
 from collectors.base import Target
 from collectors.conditions import parse
-from dashboard.models import Status
-from http_targets import HttpTargets, RawServer, refused_port, timed
+from dashboard.store.models import Status
 
 probe = get_probe("http")
 STANDARD = ("[STATUS] == 200", "[BODY].status == UP")

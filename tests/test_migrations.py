@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from dashboard.models import Base
+from dashboard.store.models import Base
 
 
 def test_migrations_match_the_models(any_db):
@@ -15,7 +15,7 @@ def test_migrations_match_the_models(any_db):
 
 
 def test_upgrade_twice_is_harmless(sqlite_db):
-    from dashboard.db import upgrade
+    from dashboard.store.database import upgrade
 
     upgrade(sqlite_db.engine)
     upgrade(sqlite_db.engine)

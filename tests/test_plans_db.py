@@ -9,13 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from dashboard.catalog import apply_catalog, parse_catalog
-from dashboard.communes import AdminUnit
-from dashboard.models import CoverageSnapshot, Link, Plan, ProgressSnapshot, Task
-from dashboard.plans import store, template, views
-from dashboard.plans.demo import load_demo_plans
+from collectors.timeutil import utcnow
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.demo.plans import load_demo_plans
+from dashboard.domain.communes import AdminUnit
+from dashboard.plans import store, template
 from dashboard.plans.importer import parse_plan_file
-from dashboard.timeutil import utcnow
+from dashboard.readmodels import plans as views
+from dashboard.store.models import CoverageSnapshot, Link, Plan, ProgressSnapshot, Task
 
 CATALOG = """
 version: 1

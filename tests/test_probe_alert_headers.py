@@ -9,7 +9,7 @@ import pytest
 
 from collectors.base import Target
 from collectors.http import probe
-from dashboard.probe_alerts import headers_finding
+from dashboard.alerts.probe_alerts import headers_finding
 
 
 @pytest.fixture

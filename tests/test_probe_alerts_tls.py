@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from probe_targets import TlsServer
 from sqlalchemy import select
 
 from collectors import get_probe
 from collectors.base import Target
-from dashboard.alert_settings import AlertSettings
-from dashboard.certs import make_ca, make_server_cert
-from dashboard.models import Alert, Endpoint, System
-from dashboard.probe_alerts import derive_probe_alerts
-from dashboard.timeutil import utcnow
-from probe_targets import TlsServer
+from collectors.timeutil import utcnow
+from dashboard.alerts.probe_alerts import derive_probe_alerts
+from dashboard.alerts.settings import AlertSettings
+from dashboard.demo.certs import make_ca, make_server_cert
+from dashboard.store.models import Alert, Endpoint, System
 
 tls = get_probe("tls")
 

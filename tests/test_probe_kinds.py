@@ -6,14 +6,14 @@ import socket
 from datetime import timedelta
 
 import pytest
+from probe_targets import FullBacklog, JsonServer, PlainTextServer, SilentServer, TlsServer, closed_port, timed
 
 from collectors import get_probe
 from collectors.base import Target
 from collectors.conditions import parse
-from dashboard.certs import make_ca, make_server_cert
-from dashboard.models import Status
-from dashboard.timeutil import iso, utcnow
-from probe_targets import FullBacklog, JsonServer, PlainTextServer, SilentServer, TlsServer, closed_port, timed
+from collectors.timeutil import iso, utcnow
+from dashboard.demo.certs import make_ca, make_server_cert
+from dashboard.store.models import Status
 
 tcp, tls, dns, connection = (get_probe(k) for k in ("tcp", "tls", "dns", "connection"))
 

@@ -7,15 +7,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import start_app, stop_app, wait_for
+from probe_targets import JsonServer
 from sqlalchemy import select
 
 from collectors import get_probe
-from conftest import start_app, stop_app, wait_for
-from dashboard.catalog import apply_catalog, parse_catalog
-from dashboard.models import Link, StateEvent, Status
-from dashboard.status import record_results
-from dashboard.timeutil import iso, utcnow
-from probe_targets import JsonServer
+from collectors.timeutil import iso, utcnow
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.monitoring.results import record_results
+from dashboard.store.models import Link, StateEvent, Status
 
 CATALOG = """\
 version: 1
@@ -54,8 +54,8 @@ def test_connection_results_give_the_link_its_own_history(any_db):
     try:
         with any_db.session() as session:
             apply_catalog(session, parse_catalog(CATALOG, "links.yaml", {"LINKS_URL": server.url}), units=[])
-        from dashboard.scheduler import target_for
-        from dashboard.models import Endpoint
+        from dashboard.monitoring.collector import target_for
+        from dashboard.store.models import Endpoint
 
         with any_db.session() as session:
             target = target_for(session.get(Endpoint, "lgsp.link-ndxp"))

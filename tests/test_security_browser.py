@@ -27,7 +27,7 @@ def app(tmp_path):
 
 
 def post_hostile(app) -> int:
-    out = subprocess.run([sys.executable, "-m", "dashboard.alert_sources", "--data-dir", str(app.data_dir), "create", "hostile"],
+    out = subprocess.run([sys.executable, "-m", "dashboard.alerts.cli", "--data-dir", str(app.data_dir), "create", "hostile"],
                          cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
     token = out.splitlines()[1].strip()
     payload = {"severity": "critical", "title": "Mã độc " + EVIL, "category": EVIL_SHORT, "description": EVIL,

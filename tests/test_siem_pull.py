@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from dashboard.alert_settings import AlertSettings
-from dashboard.models import Agency, Alert, System
-from dashboard.siem import CURSOR_KEY, pull, severity_for_level
+from dashboard.alerts.settings import AlertSettings
+from dashboard.alerts.siem import CURSOR_KEY, pull, severity_for_level
+from dashboard.store.models import Agency, Alert, System
 
 USER, PASSWORD = "ioc-reader", "s3cret"
 
@@ -114,7 +114,7 @@ def test_pull_pages_maps_deduplicates_and_resumes(fake, db):
     assert fake.requests[1]["body"]["search_after"] == [fake.documents[1]["timestamp"], fake.documents[1]["id"]]
     with db.session() as s:
         rows = s.scalars(select(Alert).order_by(Alert.id)).all()
-        cursor = json.loads(s.get(__import__("dashboard.models", fromlist=["RuntimeState"]).RuntimeState, CURSOR_KEY).value)
+        cursor = json.loads(s.get(__import__("dashboard.store.models", fromlist=["RuntimeState"]).RuntimeState, CURSOR_KEY).value)
     # the five level-10 sshd alerts from one source IP on one agent are one alert counted five times
     assert [(a.severity, a.count, a.system_id, a.agency_id, a.category) for a in rows] == [
         ("high", 5, "dvc", None, "brute_force"), ("critical", 1, None, "unit-21025", "brute_force")]
@@ -145,7 +145,7 @@ def test_bad_credentials_and_server_errors_keep_the_cursor(fake, db):
 def test_demo_wazuh_serves_what_the_pull_expects(db, monkeypatch):
     import time as time_module
 
-    from dashboard.demo_siem import DemoWazuh
+    from dashboard.demo.siem import DemoWazuh
 
     wazuh = DemoWazuh(seed=3).start()
     try:

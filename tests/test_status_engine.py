@@ -8,17 +8,30 @@ import pytest
 from sqlalchemy import func, select
 
 from collectors.base import CheckResult
-from dashboard import queries
-from dashboard.history import (
-    Counts, apply_retention, combine, counts_between, endpoint_uptimes, percentile, rollup_hour, run_rollups,
-    subject_uptimes, summarize, time_in_status, time_uptime_percent, uptime_percent,
+from dashboard.domain.maintenance import MaintenanceError, WindowSpec, occurrence_at
+from dashboard.domain.status import incident_action, next_endpoint_state, system_status
+from dashboard.domain.uptime import Counts, combine, percentile, summarize, time_in_status, time_uptime_percent, uptime_percent
+from dashboard.monitoring.collector import RetentionPolicy
+from dashboard.monitoring.maintenance import cancel_window, create_window
+from dashboard.monitoring.results import record_results
+from dashboard.monitoring.rollups import apply_retention, rollup_hour, run_rollups
+from dashboard.readmodels import systems as queries
+from dashboard.readmodels.maintenance import windows_for
+from dashboard.readmodels.uptime import counts_between, endpoint_uptimes, subject_uptimes
+from dashboard.store.models import (
+    Agency,
+    Endpoint,
+    Incident,
+    Link,
+    NationalPlatform,
+    Rollup,
+    StateEvent,
+    Status,
+    System,
 )
-from dashboard.maintenance import MaintenanceError, WindowSpec, cancel_window, create_window, occurrence_at, windows_for
-from dashboard.models import (
-    Agency, CheckResult as CheckRow, Endpoint, Incident, Link, NationalPlatform, Rollup, StateEvent, Status, System,
+from dashboard.store.models import (
+    CheckResult as CheckRow,
 )
-from dashboard.scheduler import RetentionPolicy
-from dashboard.status import incident_action, next_endpoint_state, record_results, system_status
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 UP, DOWN, DEG = Status.UP, Status.DOWN, Status.DEGRADED
@@ -284,7 +297,7 @@ def test_rollups_are_idempotent_and_days_come_from_hours(db):
     before = snapshot()
     with db.session() as session:
         rollup_hour(session, T0 + timedelta(hours=1))  # re-running a bucket gives the same rows
-        from dashboard.history import rollup_day
+        from dashboard.monitoring.rollups import rollup_day
         rollup_day(session, T0.replace(hour=0))
     assert snapshot() == before
     hours = [r for r in before if r[0] == "hour"]
@@ -317,10 +330,11 @@ def test_retention_keeps_the_database_bounded(db):
 def test_flapping_real_target_is_damped(db):
     """A real server that alternates 200 and 500: six real checks, three failures stored, no
     'down', no incident (two failures in a row are needed)."""
+    from http_targets import HttpTargets
+
     from collectors import get_probe
     from collectors.base import Target
     from collectors.conditions import parse
-    from http_targets import HttpTargets
 
     server = HttpTargets().start()
     try:

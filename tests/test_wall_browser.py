@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dashboard.demo import SYSTEM_IDS
+from dashboard.demo.network import SYSTEM_IDS
 from tests.conftest import start_app, stop_app, wait_for
 
 pytestmark = [pytest.mark.browser]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from dashboard import wall_queries
+from collectors.timeutil import utcnow
 from dashboard.config import Settings
-from dashboard.timeutil import utcnow
+from dashboard.readmodels import wall as wall_queries
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "wall.py"
 

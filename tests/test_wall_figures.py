@@ -7,9 +7,9 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import pytest
 
-from dashboard.communes import province_units
-from dashboard.timeutil import utcnow
-from dashboard.wall_queries import NO_DATA, hour_floor
+from collectors.timeutil import utcnow
+from dashboard.domain.communes import province_units
+from dashboard.readmodels.wall import NO_DATA, hour_floor
 from layouts.components import wall_charts
 from layouts.components.province_map import place_positions, province_map_figure
 

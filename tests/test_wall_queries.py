@@ -1,12 +1,14 @@
-"""Read models of the operator wall (dashboard/wall_queries.py), on SQLite and PostgreSQL."""
+"""Read models of the operator wall (dashboard/readmodels/wall.py), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
-from dashboard import wall_queries as wq
-from dashboard.models import (
+from collectors.timeutil import iso, utcnow
+from dashboard.readmodels import wall as wq
+from dashboard.readmodels.uptime import DONE_KEYS
+from dashboard.store.models import (
     Agency,
     CheckResult,
     Endpoint,
@@ -18,9 +20,7 @@ from dashboard.models import (
     StateEvent,
     System,
 )
-from dashboard.history import DONE_KEYS
-from dashboard.scheduler import HEARTBEAT_KEY
-from dashboard.timeutil import iso, utcnow
+from dashboard.store.runtime_keys import HEARTBEAT_KEY
 
 NOW = utcnow().replace(minute=30, second=0, microsecond=0)
 
@@ -246,7 +246,7 @@ def test_availability_reads_only_new_results_on_later_calls(seeded):
         second = wq.availability_24h(s, NOW)["series"]["lgsp"]
     assert second["availability"][-2:] == [100.0, 50.0]
     assert second["latency_ms"][-1] == 200.0
-    # once dashboard.history rolls up a new hour, everything is read afresh
+    # once dashboard.monitoring.rollups rolls up a new hour, everything is read afresh
     with seeded.session() as s:
         s.get(RuntimeState, DONE_KEYS["hour"]).value = iso(current + timedelta(hours=1))
         s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current, checks=4, failures=1))

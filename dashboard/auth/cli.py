@@ -17,8 +17,8 @@ import argparse
 import getpass
 import sys
 
-from dashboard import audit, config
-from dashboard.auth import tokens, users
+from dashboard import config
+from dashboard.auth import audit, tokens, users
 from dashboard.auth.passwords import WeakPassword
 from dashboard.auth.policy import ROLES
 from dashboard.i18n import local_time
@@ -67,7 +67,7 @@ def main(argv: list[str], stdin=None, out=None) -> int:
     settings = config.from_args(args)
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from dashboard.db import Database
+    from dashboard.store.database import Database
 
     db = Database(settings.db_url)
     actor = f"cli:{getpass.getuser()}"

@@ -193,7 +193,7 @@ def install(server: Flask, dash_app, settings) -> None:
             return jsonify({"error": "server error; it has been logged"}), 500
         return views.error_page()
 
-    from dashboard.auth import Forbidden
+    from dashboard.auth.permissions import Forbidden
 
     @server.errorhandler(Forbidden)
     def _forbidden(exc):

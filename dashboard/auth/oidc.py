@@ -15,11 +15,10 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from sqlalchemy import select
 
-from dashboard import audit
-from dashboard.auth import sessions, users
+from collectors.timeutil import utcnow
+from dashboard.auth import audit, sessions, users
 from dashboard.auth.views import safe_next
-from dashboard.models import User
-from dashboard.timeutil import utcnow
+from dashboard.store.models import User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("oidc", __name__, url_prefix="/auth/oidc")

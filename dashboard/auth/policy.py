@@ -70,7 +70,7 @@ KIOSK_OUTPUT_PREFIXES = ("wall",)
 SHELL_OUTPUTS = frozenset({"app-title", "app-subtitle", "navbar", "_pages_dummy", "_pages_store", "shell-user"})
 PAGES_CONTENT = "_pages_content"  # Dash's page router: judged by the page it would render
 
-# What each role may do by name (dashboard.permissions delegates here).
+# What each role may do by name (dashboard.auth.permissions delegates here).
 ACTIONS: dict[str, str] = {
     "check_now": "operator",
     "acknowledge": "operator",

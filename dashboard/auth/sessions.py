@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context, request, session
 
 from dashboard.auth import tokens
-from dashboard.models import AccessToken, User
+from dashboard.store.models import AccessToken, User
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dashboard.models import LoginAttempt
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.store.models import LoginAttempt
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.models import AccessToken
-from dashboard.timeutil import utcnow
+from collectors.timeutil import utcnow
+from dashboard.store.models import AccessToken
 
 KINDS = ("api", "kiosk")
 PREFIXES = {"api": "ioc_", "kiosk": "kiosk_"}

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dashboard import audit
+from collectors.timeutil import utcnow
+from dashboard.auth import audit
 from dashboard.auth.passwords import check_strength, hash_password
 from dashboard.auth.policy import ROLES
-from dashboard.models import User
-from dashboard.timeutil import utcnow
+from dashboard.store.models import User
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
 

@@ -8,10 +8,9 @@ from html import escape
 
 from flask import Blueprint, current_app, redirect, request, session
 
-from dashboard import audit
-from dashboard.auth import sessions, throttle
+from collectors.timeutil import utcnow
+from dashboard.auth import audit, sessions, throttle
 from dashboard.auth.passwords import hash_password, needs_rehash, verify_password
-from dashboard.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 

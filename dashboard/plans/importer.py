@@ -15,7 +15,14 @@ from datetime import date, datetime
 
 from dashboard.i18n import t
 from dashboard.plans.template import (
-    CATEGORIES, COLUMNS, DONE, PARTNERS, SHEET_NAME, STATUSES, header_aliases, normalize,
+    CATEGORIES,
+    COLUMNS,
+    DONE,
+    PARTNERS,
+    SHEET_NAME,
+    STATUSES,
+    header_aliases,
+    normalize,
 )
 
 # A real plan file: ~108 agencies x a few dozen tasks, a few hundred kB. Far above that is refused.

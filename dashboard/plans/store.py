@@ -6,10 +6,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dashboard.models import Plan, ProgressSnapshot, System, Task
+from collectors.timeutil import utcnow
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import ImportReport
-from dashboard.timeutil import utcnow
+from dashboard.store.models import Plan, ProgressSnapshot, System, Task
 
 
 class NotImportable(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard.alerts import SEVERITIES
+from dashboard.domain.alerts import SEVERITIES
 from dashboard.i18n import t
 
 SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c1121f", "medium": "#e67e22", "low": "#b58105", "info": "#6c757d"}

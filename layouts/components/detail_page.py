@@ -10,11 +10,12 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 from sqlalchemy import select
 
-from dashboard import actions, detail_queries
+from collectors.timeutil import utcnow
+from dashboard.auth.permissions import Forbidden
 from dashboard.i18n import VN_TZ, t
-from dashboard.models import Endpoint, Link
-from dashboard.permissions import Forbidden
-from dashboard.timeutil import utcnow
+from dashboard.monitoring import actions
+from dashboard.readmodels import detail as detail_queries
+from dashboard.store.models import Endpoint, Link
 from layouts.components import detail_sections as sections
 from layouts.components.dependency_graph import dependency_figure
 from layouts.components.history_charts import availability_figure, latency_figure
@@ -288,7 +289,7 @@ def check_now(_clicks, subject, lang, bump):
     runtime = _runtime()
     try:
         with runtime.db.session() as session:
-            count = actions.check_now(session, _endpoint_ids(session, subject))
+            count = len(actions.check_now(session, _endpoint_ids(session, subject)))
     except (actions.ActionError, Forbidden) as exc:
         return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
     return dbc.Alert(t("action.check_now_done", lang or "vi", n=count), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1

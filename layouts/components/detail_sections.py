@@ -1,5 +1,5 @@
 """Pieces of the drill-down pages (issue 5), built from the read models of
-dashboard.detail_queries. Pure functions: data in, Dash components out. All text is given to
+dashboard.readmodels.detail. Pure functions: data in, Dash components out. All text is given to
 Dash as text children, which escapes it (never dangerously_allow_html)."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.detail_queries import RANGES
+from collectors.timeutil import parse_iso
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
-from dashboard.timeutil import parse_iso
+from dashboard.readmodels.detail import RANGES
 from layouts.components.status_tile import STATUS_GLYPH, status_badge
 
 
@@ -190,7 +190,7 @@ def incidents_table(incidents: list[dict], lang: str) -> html.Div:
 
 
 def maintenance_list(windows: list[dict], lang: str) -> html.Ul:
-    """Current and next occurrences of maintenance windows (dashboard.maintenance.windows_for)."""
+    """Current and next occurrences of maintenance windows (dashboard.monitoring.maintenance.windows_for)."""
     items = []
     for w in windows:
         start, end = w["current"] or w["next"]

@@ -1,6 +1,6 @@
 """Pure figure builders for the drill-down history (issue 5): latency (avg and p95) and
 availability over a range, one trace per endpoint. Inputs are the points of
-dashboard.detail_queries.history; times are shown in Vietnam time (UTC+7)."""
+dashboard.readmodels.detail.history; times are shown in Vietnam time (UTC+7)."""
 from __future__ import annotations
 
 import plotly.graph_objects as go

@@ -16,7 +16,7 @@ import math
 import plotly.graph_objects as go
 
 from dashboard.i18n import format_ms, local_time, t
-from dashboard.wall_queries import COMMUNE_KINDS, NO_DATA
+from dashboard.readmodels.wall import COMMUNE_KINDS, NO_DATA
 
 # Dark-theme marker colours (brighter than the light theme's, for a dark background).
 COLOURS = {

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from dash import dcc, html
 
+from collectors.timeutil import parse_iso
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
-from dashboard.timeutil import parse_iso
 
 # A glyph beside the colour, so that status never depends on colour alone.
 STATUS_GLYPH = {"up": "●", "degraded": "▲", "down": "✖", "unknown": "?", "maintenance": "⚙"}

@@ -1,8 +1,8 @@
 """Rows of the systems grid (issue 5): filtering and presentation, pure functions."""
 from __future__ import annotations
 
+from collectors.timeutil import parse_iso
 from dashboard.i18n import local_time, status_label, t
-from dashboard.timeutil import parse_iso
 from layouts.components.status_tile import STATUS_GLYPH
 
 TYPES = ("system", "endpoint", "link")

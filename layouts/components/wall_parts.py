@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard import wall_queries as wq
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
+from dashboard.readmodels import wall as wq
 from layouts.components.province_map import COLOURS, state_label
 from layouts.components.status_tile import STATUS_GLYPH
 

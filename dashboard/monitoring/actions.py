@@ -1,0 +1,91 @@
+"""What a technician can do from a drill-down page (issue 5): check now, acknowledge an
+incident, schedule maintenance. Each action passes `permissions.require` first, and each is
+one small adapter so that wiring it to the collector / maintenance modules is a one-line change.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collectors.timeutil import utcnow
+from dashboard.auth import audit
+from dashboard.auth.permissions import require
+from dashboard.domain.maintenance import MaintenanceError
+from dashboard.monitoring.maintenance import create_window
+from dashboard.store.models import CheckRequest, Endpoint, Incident
+
+MAX_COMMENT_CHARS = 2000
+
+
+class ActionError(ValueError):
+    """An action that cannot be done; the message says why in plain words."""
+
+
+def _who(user: str | None) -> str | None:
+    # issue 8: the signed-in principal when the caller names nobody
+    from dashboard.auth.permissions import current_user_name
+
+    return user or current_user_name()
+
+
+def request_check(session: Session, endpoint_id: str, requested_by: str | None = None) -> CheckRequest:
+    """Ask the collector, wherever it runs, to check this endpoint now (within a second or two)."""
+    if session.get(Endpoint, endpoint_id) is None:
+        raise KeyError(f"no endpoint {endpoint_id!r}")
+    row = CheckRequest(endpoint_id=endpoint_id, requested_at=utcnow(), requested_by=requested_by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def check_now(session: Session, endpoint_ids: list[str], user: str | None = None, via: str = "page") -> list[CheckRequest]:
+    """Ask the collector, wherever it runs, to check these endpoints now (a CheckRequest each,
+    picked up by dashboard.monitoring.collector within a second or two)."""
+    require("check_now", user)
+    user = _who(user)
+    known = sorted(set(session.scalars(select(Endpoint.id).where(Endpoint.id.in_(endpoint_ids), Endpoint.active.is_(True)))))
+    if not known:
+        raise ActionError("no active endpoint to check")
+    rows = [request_check(session, endpoint_id, requested_by=user) for endpoint_id in known]
+    audit.record(session, user, "endpoint.check_now", ",".join(known)[:255], {"via": via})
+    return rows
+
+
+def acknowledge(session: Session, incident_id: int, comment: str, user: str | None = None,
+                now: datetime | None = None) -> Incident:
+    """Mark an incident as seen and being handled, with a comment saying what is being done."""
+    require("acknowledge", user)
+    user = _who(user)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise ActionError(f"no incident {incident_id}")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ActionError("write a comment: what is being done about it")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise ActionError(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+    incident.acknowledged_at = now or utcnow()
+    incident.acknowledged_by = user
+    incident.ack_comment = comment
+    session.flush()
+    audit.record(session, user, "incident.acknowledge", f"incident:{incident_id}",  # issue 8
+                 {"subject": f"{incident.subject_type}:{incident.subject_id}", "comment": comment})
+    return incident
+
+
+def schedule_maintenance(session: Session, *, reason: str, starts_at: datetime, duration: timedelta,
+                         system_id: str | None = None, endpoint_id: str | None = None,
+                         user: str | None = None, now: datetime | None = None):
+    """Plan a one-off maintenance window for a system or one endpoint."""
+    require("schedule_maintenance", user)
+    user = _who(user)
+    try:
+        window = create_window(session, reason=reason, starts_at=starts_at, ends_at=starts_at + duration,
+                               system_id=system_id, endpoint_id=endpoint_id, created_by=user, now=now)
+    except MaintenanceError as exc:
+        raise ActionError(str(exc)) from None
+    audit.record(session, user, "maintenance.create", system_id or endpoint_id,  # issue 8
+                 {"starts_at": starts_at.isoformat(), "hours": duration.total_seconds() / 3600, "reason": reason})
+    return window

@@ -1,0 +1,293 @@
+"""Read models for the progress, coverage and report pages and the JSON API."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from collectors.timeutil import utcnow
+from dashboard.i18n import VN_TZ
+from dashboard.plans import coverage as cov
+from dashboard.plans import progress as prog
+from dashboard.plans.importer import Reference
+from dashboard.store.models import Agency, CoverageSnapshot, Link, Plan, ProgressSnapshot, System, Task
+
+TREND_WEEKS = 12
+TREND_DAYS = 90
+
+
+def local_today(now: datetime | None = None) -> date:
+    """The date in Vietnam: due dates and weeks are counted in local days."""
+    return (now or utcnow()).astimezone(VN_TZ).date()
+
+
+def reference(session: Session) -> Reference:
+    agencies = session.execute(select(Agency.id, Agency.partner, Agency.official_code)).all()
+    systems = session.scalars(select(System.id).where(System.active.is_(True))).all()
+    return Reference(
+        agencies={a.id: a.partner for a in agencies},
+        official_codes={a.official_code: a.id for a in agencies if a.official_code},
+        systems=frozenset(systems),
+    )
+
+
+def has_demo_plans(session: Session) -> bool:
+    return session.scalar(select(Plan.id).where(Plan.source == "demo").limit(1)) is not None
+
+
+def _agency_dict(agency: Agency, plan: Plan | None) -> dict:
+    return {
+        "id": agency.id, "name_vi": agency.name_vi, "name_en": agency.name_en, "kind": agency.kind,
+        "partner": (plan.partner if plan and plan.partner else agency.partner),
+        "official_code": agency.official_code, "lat": agency.lat, "lon": agency.lon,
+    }
+
+
+def _load(session: Session):
+    agencies = session.scalars(select(Agency).order_by(Agency.name_vi)).all()
+    plans = session.scalars(select(Plan).options(selectinload(Plan.tasks).selectinload(Task.systems))).all()
+    return agencies, {p.agency_id: p for p in plans}
+
+
+def _facts(task: Task, agency_id: str) -> prog.TaskFacts:
+    return prog.TaskFacts(agency_id, task.title, task.category, task.status, task.percent, task.due_date, task.start_date, task.owner)
+
+
+def progress_view(session: Session, today: date | None = None) -> dict:
+    today = today or local_today()
+    agencies, plans = _load(session)
+    rows, all_tasks, task_rows = [], [], []
+    names = {}
+    for agency in agencies:
+        plan = plans.get(agency.id)
+        info = _agency_dict(agency, plan)
+        names[agency.id] = info
+        tasks = [_facts(t, agency.id) for t in plan.tasks] if plan else []
+        rows.append(prog.agency_progress(info, tasks, today, has_plan=plan is not None))
+        all_tasks.extend(tasks)
+        if plan:
+            for task, facts in zip(plan.tasks, tasks):
+                task_rows.append((task, facts))
+    overdue = [
+        _task_view(task, facts, names[facts.agency_id], today)
+        for task, facts in task_rows if prog.is_overdue(facts, today)
+    ]
+    at_risk = [
+        _task_view(task, facts, names[facts.agency_id], today)
+        for task, facts in task_rows if prog.is_at_risk(facts, today)
+    ]
+    overdue.sort(key=lambda v: (v["due"], v["percent"]))
+    at_risk.sort(key=lambda v: (v["due"], v["percent"]))
+    return {
+        "today": today,
+        "province_percent": prog.province_percent(rows),
+        "agencies": prog.sort_for_display(rows),
+        "laggards": prog.laggards([r for r in rows if r.has_plan] or rows),
+        "partners": prog.partner_ranking(rows),
+        "groups": prog.rollup(rows, lambda r: r.group),
+        "categories": prog.by_category(all_tasks, today),
+        "overdue": overdue,
+        "at_risk": at_risk,
+        "trend": progress_trend(session, [a.id for a in agencies], today),
+        "map_points": [
+            {"id": r.agency_id, "name_vi": r.name_vi, "name_en": r.name_en, "percent": r.percent, "has_plan": r.has_plan,
+             "overdue": r.overdue, "partner": r.partner, "lat": names[r.agency_id]["lat"], "lon": names[r.agency_id]["lon"]}
+            for r in rows
+            if r.kind in prog.COMMUNE_KINDS and names[r.agency_id]["lat"] is not None
+        ],
+        "plans": len(plans),
+        "tasks": len(all_tasks),
+        "demo": any(p.source == "demo" for p in plans.values()),
+    }
+
+
+def _task_view(task: Task, facts: prog.TaskFacts, agency: dict, today: date) -> dict:
+    return {
+        "agency_id": agency["id"], "agency_vi": agency["name_vi"], "agency_en": agency["name_en"],
+        "partner": agency["partner"], "title": task.title, "category": task.category, "owner": task.owner,
+        "due": task.due_date, "days_late": (today - task.due_date).days, "percent": task.percent,
+        "status": task.status, "systems": [s.id for s in task.systems],
+    }
+
+
+def progress_trend(session: Session, agency_ids: list[str], today: date, weeks: int = TREND_WEEKS) -> list[tuple[date, float | None]]:
+    this_week = prog.week_start(today)
+    week_list = [this_week - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    snapshots: dict[date, dict[str, float]] = {}
+    for snap in session.scalars(select(ProgressSnapshot).where(ProgressSnapshot.week_start <= this_week)):
+        snapshots.setdefault(snap.week_start, {})[snap.agency_id] = snap.percent
+    # Weeks before the window are walked too, so that values carried forward are right.
+    earlier = sorted(w for w in snapshots if w < week_list[0])
+    return prog.weekly_trend(snapshots, agency_ids, earlier + week_list)[len(earlier):]
+
+
+def progress_api(session: Session, today: date | None = None) -> dict:
+    view = progress_view(session, today)
+    return {
+        "date": view["today"].isoformat(),
+        "province_percent": view["province_percent"],
+        "demo_data": view["demo"],
+        "rules": {"at_risk_days": prog.AT_RISK_DAYS, "at_risk_below_percent": prog.AT_RISK_PERCENT},
+        "agencies": [
+            {
+                "id": r.agency_id, "name_vi": r.name_vi, "name_en": r.name_en, "kind": r.kind, "group": r.group,
+                "partner": r.partner, "has_plan": r.has_plan, "percent_done": r.percent, "tasks": r.tasks,
+                "done": r.done, "overdue": r.overdue, "at_risk": r.at_risk,
+            }
+            for r in view["agencies"]
+        ],
+        "partners": [g.__dict__ for g in view["partners"]],
+        "categories": view["categories"],
+        "trend": [{"week_start": w.isoformat(), "percent": p} for w, p in view["trend"]],
+    }
+
+
+# ------------------------------------------------------------------------------ coverage
+
+
+def coverage_view(session: Session, now: datetime | None = None, record: bool = True) -> dict:
+    """Coverage now. With `record`, today's snapshot is written (upserted) so that the trend
+    has a point for every day someone looked; days nobody looked are simply absent."""
+    now = now or utcnow()
+    today = local_today(now)
+    systems = session.scalars(
+        select(System).where(System.active.is_(True)).options(selectinload(System.links).selectinload(Link.platform)).order_by(System.position)
+    ).all()
+    connections = {}
+    system_info = {}
+    for system in systems:
+        links = [l for l in system.links if l.active]
+        if not links:
+            continue
+        facts = [
+            cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status, l.last_check_at)
+            for l in links
+        ]
+        connections[system.id] = cov.system_connection(system.id, facts, now)
+        system_info[system.id] = {
+            "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en,
+            "platforms": {l.platform_id: (l.platform.name_vi, l.platform.name_en) for l in links},
+        }
+    agencies, plans = _load(session)
+    integrated = {
+        (plan.agency_id, system.id)
+        for plan in plans.values()
+        for task in plan.tasks
+        if task.category == "tich_hop" and task.status == "hoan_thanh"
+        for system in task.systems
+    }
+    pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
+    per_system = cov.summarize(pairs, "system_id")
+    per_agency = cov.summarize(pairs, "agency_id")
+    province = cov.percent(pairs)
+    view = {
+        "today": today,
+        "province_percent": province,
+        "target_percent": cov.TARGET_PERCENT,
+        "integrated_percent": cov.percent(pairs, "integrated"),
+        "connected_percent": cov.percent(pairs, "connected"),
+        "systems": [
+            {
+                **system_info[s], **per_system.get(s, {}),
+                "connected_now": conn.connected, "source": conn.source,
+                "links": [
+                    {"platform": l.platform_id, "platform_vi": system_info[s]["platforms"][l.platform_id][0],
+                     "platform_en": system_info[s]["platforms"][l.platform_id][1],
+                     "connected": l.connected, "source": l.source, "detail": l.detail}
+                    for l in conn.links
+                ],
+            }
+            for s, conn in connections.items()
+        ],
+        "agencies": sorted(
+            (
+                {"id": a.id, "name_vi": a.name_vi, "name_en": a.name_en, "kind": a.kind,
+                 "group": prog.agency_group(a.kind), "partner": _agency_dict(a, plans.get(a.id))["partner"],
+                 **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0}),
+                 "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing}
+                             for p in pairs if p.agency_id == a.id}}
+                for a in agencies
+            ),
+            key=lambda r: (r["group"] != "departments", r["sharing"], r["name_vi"]),
+        ),
+    }
+    if record and connections:
+        _record_coverage(session, today, province, per_system, per_agency)
+    view["trend"] = coverage_trend(session, today)
+    return view
+
+
+def _record_coverage(session: Session, day: date, province: float, per_system: dict, per_agency: dict) -> None:
+    existing = {
+        (s.subject_type, s.subject_id): s
+        for s in session.scalars(select(CoverageSnapshot).where(CoverageSnapshot.day == day))
+    }
+    wanted = {("province", ""): province}
+    wanted.update({("system", k): v["sharing"] for k, v in per_system.items()})
+    wanted.update({("agency", k): v["sharing"] for k, v in per_agency.items()})
+    for (kind, subject), value in wanted.items():
+        row = existing.get((kind, subject))
+        if row is None:
+            session.add(CoverageSnapshot(day=day, subject_type=kind, subject_id=subject, percent=value))
+        elif row.percent != value:
+            row.percent = value
+    session.flush()
+
+
+def coverage_trend(session: Session, today: date, days: int = TREND_DAYS) -> list[tuple[date, float]]:
+    rows = session.execute(
+        select(CoverageSnapshot.day, CoverageSnapshot.percent)
+        .where(CoverageSnapshot.subject_type == "province", CoverageSnapshot.day > today - timedelta(days=days))
+        .order_by(CoverageSnapshot.day)
+    ).all()
+    return [(r.day, r.percent) for r in rows]
+
+
+def coverage_api(session: Session, now: datetime | None = None) -> dict:
+    view = coverage_view(session, now)
+    return {
+        "date": view["today"].isoformat(),
+        "province_percent": view["province_percent"],
+        "target_percent": view["target_percent"],
+        "integrated_percent": view["integrated_percent"],
+        "connected_percent": view["connected_percent"],
+        "systems": [
+            {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source", "links") if k in s}
+            for s in view["systems"]
+        ],
+        "agencies": [
+            {k: a[k] for k in ("id", "name_vi", "name_en", "kind", "group", "partner", "integrated", "connected", "sharing", "systems")}
+            for a in view["agencies"]
+        ],
+        "trend": [{"day": d.isoformat(), "percent": p} for d, p in view["trend"]],
+    }
+
+
+# ------------------------------------------------------------------------------ export
+
+
+def export_rows(session: Session) -> list[dict]:
+    """Every task in the template's columns, for the filled export."""
+    rows = []
+    plans = session.scalars(
+        select(Plan).options(selectinload(Plan.tasks).selectinload(Task.systems), selectinload(Plan.agency))
+    ).all()
+    for plan in sorted(plans, key=lambda p: (prog.agency_group(p.agency.kind) != "departments", p.agency.name_vi)):
+        code = plan.agency.official_code or plan.agency_id
+        for task in plan.tasks:
+            rows.append({
+                "agency": code, "partner": plan.partner or "", "title": task.title, "category": task.category,
+                "owner": task.owner or "", "start": task.start_date, "due": task.due_date, "status": task.status,
+                "percent": task.percent, "systems": [s.id for s in task.systems], "notes": task.notes or "",
+            })
+    return rows
+
+
+def code_lists(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    agencies = session.scalars(select(Agency).order_by(Agency.kind, Agency.name_vi)).all()
+    systems = session.scalars(select(System).where(System.active.is_(True)).order_by(System.position)).all()
+    return (
+        [(a.official_code or a.id, a.name_vi) for a in agencies],
+        [(s.id, s.name_vi) for s in systems],
+    )

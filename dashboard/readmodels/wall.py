@@ -1,0 +1,541 @@
+"""Read models for the operator wall (issue 4). Every function here reads current-state columns
+or indexed time ranges only, never a scan of history, so a refresh stays fast however long the
+database has been collecting (see bench/wall.py). Pages call these; they never run SQL.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import DateTime, and_, case, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from collectors.timeutil import iso, utcnow
+from dashboard.domain.status import COMMUNE_NAMES_SHOWN, TROUBLE, system_reason, system_status
+from dashboard.readmodels.systems import STATUS_ORDER, effective_status
+from dashboard.store.models import (
+    Agency,
+    CheckResult,
+    Endpoint,
+    Incident,
+    Link,
+    NationalPlatform,
+    Rollup,
+    RuntimeState,
+    StateEvent,
+    Status,
+    System,
+)
+from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
+
+# A marker or tile whose state changed this recently is flagged "just changed" (Zabbix idiom).
+RECENT_CHANGE_S = 600.0
+FEED_LIMIT = 8
+COMMUNE_KINDS = ("commune", "ward", "special_zone")
+NO_DATA = "nodata"
+# Worst first: a place's state is the worst of what is associated with it.
+SEVERITY_RANK = {Status.DOWN: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2, Status.MAINTENANCE: 3, Status.UP: 4, NO_DATA: 5}
+
+
+# ---------------------------------------------------------------------------- current state
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    id: str
+    system_id: str
+    status: str  # effective: stale results read as 'unknown', never as old green
+    stale: bool
+    critical: bool
+    interval_s: float
+    status_since: datetime | None
+    last_check_at: datetime | None
+    latency_ms: float | None
+    reason: str | None
+    agency_id: str | None  # from the catalog's endpoint `options: {agency: <agency id>}`
+
+
+def endpoint_states(session: Session, now: datetime, with_agency: bool = False) -> list[EndpointState]:
+    """Active endpoints' current state: one narrow SELECT of cached columns, run as plain Core
+    (no ORM objects, no JSON decoding: the endpoint → agency association is cached). The
+    timestamps are read as naive UTC and tagged here, in one loop, rather than through the
+    column type's per-value hook: this runs on every refresh for every endpoint."""
+    rows = session.connection().execute(
+        select(
+            Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
+            type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
+            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason,
+        ).where(Endpoint.active.is_(True))
+    ).all()
+    agencies = endpoint_agencies(session) if with_agency else {}
+    states = []
+    for eid, system_id, status, critical, since, checked, interval, latency, reason in rows:
+        since = since.replace(tzinfo=timezone.utc) if since is not None else None
+        checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
+        status, stale = effective_status(status, checked, interval, now)
+        states.append(EndpointState(
+            eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
+        ))
+    return states
+
+
+AGENCY_MAP_TTL_S = 60.0
+_AGENCY_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> (read at, {endpoint: agency})
+
+
+def endpoint_agencies(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) -> dict[str, str]:
+    """Endpoint id → agency id, from the catalog's `options: {agency: …}`. It changes only
+    when a catalog is applied, so it is read at most once a minute per process."""
+    engine = session.get_bind()
+    cached = _AGENCY_MAPS.get(engine)
+    if cached is not None and time.monotonic() - cached[0] < max_age_s:
+        return cached[1]
+    mapping = {}
+    for eid, options in session.execute(select(Endpoint.id, Endpoint.options).where(Endpoint.active.is_(True))):
+        agency = options.get("agency") if isinstance(options, dict) else None
+        if isinstance(agency, str):
+            mapping[eid] = agency
+    _AGENCY_MAPS[engine] = (time.monotonic(), mapping)
+    return mapping
+
+
+def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState] | None = None) -> list[dict]:
+    """One entry per active shared system, in catalog order, with its effective state.
+    Same rules as the overview page (dashboard.readmodels.systems): a stale system reads 'unknown'."""
+    endpoints = endpoints if endpoints is not None else endpoint_states(session, now)
+    by_system: dict[str, list[EndpointState]] = {}
+    for e in endpoints:
+        by_system.setdefault(e.system_id, []).append(e)
+    rows = session.execute(
+        select(System.id, System.name_vi, System.name_en, System.status, System.status_since, System.last_check_at)
+        .where(System.active.is_(True)).order_by(System.position)
+    ).all()
+    agencies = endpoint_agencies(session)  # cached: which endpoints are a commune's
+    tiles = []
+    for row in rows:
+        eps = by_system.get(row.id, [])
+        longest = max((e.interval_s for e in eps), default=60.0)
+        status, stale = effective_status(row.status, row.last_check_at, longest, now)
+        if not stale and status == Status.UP and any(e.stale for e in eps):
+            status = Status.DEGRADED
+        troubled = [e for e in eps if e.status in (Status.DOWN, Status.DEGRADED) and e.reason]
+        reason = troubled[0].reason if troubled else None
+        communes = {e.id for e in eps if agencies.get(e.id, "").startswith("unit-")}
+        if len(communes) > COMMUNE_NAMES_SHOWN and any(e.status in TROUBLE for e in eps if e.id in communes):
+            # a system holding the per-commune heartbeats: count them, do not show one at random
+            reason = system_reason([(None, e.status, e.reason, e.id in communes) for e in eps])
+        latencies = [e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN]
+        tiles.append({
+            "id": row.id, "name_vi": row.name_vi, "name_en": row.name_en,
+            "status": str(status), "stale": stale,
+            "status_since": row.status_since, "last_check_at": row.last_check_at,
+            "recent": row.status_since is not None and (now - row.status_since).total_seconds() < RECENT_CHANGE_S,
+            "latency_ms": max(latencies) if latencies else None,
+            "reason": reason,
+            "endpoints": len(eps),
+            "endpoints_down": sum(1 for e in eps if e.status == Status.DOWN),
+        })
+    return tiles
+
+
+def systems_list(session: Session) -> list[dict]:
+    """Active systems' ids and names in catalog order (what the charts label their rows with)."""
+    rows = session.execute(select(System.id, System.name_vi, System.name_en).where(System.active.is_(True)).order_by(System.position)).all()
+    return [{"id": r.id, "name_vi": r.name_vi, "name_en": r.name_en} for r in rows]
+
+
+def counts(tiles: list[dict]) -> dict[str, int]:
+    """Systems per state, in the wall's order (down first); every state present, even at 0."""
+    result = {str(s): 0 for s in STATUS_ORDER}
+    for tile in tiles:
+        result[tile["status"]] = result.get(tile["status"], 0) + 1
+    return result
+
+
+def coverage(session: Session, tiles: list[dict], endpoints: list[EndpointState]) -> dict:
+    """Integration coverage against the 100 % target: systems up, and links to national
+    platforms connected (live check where the link is monitored, else its declared state —
+    the same rule as the leadership coverage page)."""
+    by_endpoint = {e.id: e for e in endpoints}
+    systems_up = sum(1 for t in tiles if t["status"] == Status.UP)
+    links = session.execute(
+        select(Link.id, Link.endpoint_id, Link.declared_state)
+        .join(System, System.id == Link.system_id)
+        .where(Link.active.is_(True), System.active.is_(True))
+    ).all()
+    links_ok = 0
+    for link in links:
+        if link.endpoint_id is not None:
+            source = by_endpoint.get(link.endpoint_id)
+            links_ok += source is not None and source.status == Status.UP
+        else:
+            links_ok += link.declared_state == "connected"
+    return {
+        "systems": {"ok": systems_up, "total": len(tiles), "percent": _percent(systems_up, len(tiles))},
+        "links": {"ok": links_ok, "total": len(links), "percent": _percent(links_ok, len(links))},
+        "target": 100.0,
+    }
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+# ---------------------------------------------------------------------------- freshness
+
+
+def freshness(session: Session, now: datetime, tiles: list[dict], stale_after_s: float) -> dict:
+    """Why the wall's data may not be current. Reasons are keys for dashboard.i18n:
+    'scheduler' (no collector heartbeat), 'no_results' (nothing checked for longer than
+    expected), 'systems_stale' (some systems stopped reporting)."""
+    heartbeat = session.get(RuntimeState, HEARTBEAT_KEY)
+    last_data = session.scalar(select(func.max(Endpoint.last_check_at)).where(Endpoint.active.is_(True)))
+    reasons = []
+    if heartbeat is None or (now - heartbeat.updated_at).total_seconds() >= LEASE_TTL_S:
+        reasons.append("scheduler")
+    if last_data is None or (now - last_data).total_seconds() > stale_after_s:
+        reasons.append("no_results")
+    if any(t["stale"] for t in tiles):
+        reasons.append("systems_stale")
+    return {
+        "stale": bool(reasons),
+        "reasons": reasons,
+        "last_data_at": last_data,
+        "heartbeat_at": heartbeat.updated_at if heartbeat else None,
+    }
+
+
+# ---------------------------------------------------------------------------- incidents and alerts
+
+
+def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
+    """Newest incidents first (indexed on started_at). Systems' and national links' incidents
+    only: an endpoint's incident repeats its system's (or its link's) on a wall."""
+    rows = session.execute(
+        select(Incident, System.name_vi, System.name_en, NationalPlatform.name_vi, NationalPlatform.name_en)
+        .join(System, System.id == Incident.system_id)
+        .outerjoin(Link, and_(Incident.subject_type == "link", Link.id == Incident.subject_id))
+        .outerjoin(NationalPlatform, NationalPlatform.id == Link.platform_id)
+        .where(Incident.subject_type.in_(("system", "link")))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "kind": "incident",
+            "id": incident.id,
+            "at": incident.started_at,
+            "ended_at": incident.ended_at,
+            "open": incident.ended_at is None,
+            "severity": incident.severity,
+            "system_id": incident.system_id,
+            "title_vi": f"{name_vi} ↔ {platform_vi}" if platform_vi else name_vi,
+            "title_en": f"{name_en} ↔ {platform_en}" if platform_en else name_en,
+            "subject": incident.subject_id,
+            "text": incident.last_reason or incident.cause or "",
+            "acknowledged": incident.acknowledged_at is not None,
+        }
+        for incident, name_vi, name_en, platform_vi, platform_en in rows
+    ]
+
+
+def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
+    """Security and operational alerts for the wall's feed. Alerts arrive with issue 7
+    (dashboard.alerts.rules); until then there are none. Items must carry the same keys as
+    latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
+    # issue 7: open critical/high security alerts, newest first (dashboard.readmodels.alerts)
+    from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
+
+    return open_security_alerts(session, limit)
+
+
+def feed(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
+    items = latest_incidents(session, limit) + latest_alerts(session, limit)
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
+
+
+# ---------------------------------------------------------------------------- the province map
+
+
+def map_places(session: Session, now: datetime, endpoints: list[EndpointState] | None = None) -> list[dict]:
+    """Every agency with its state for the map. A place's endpoints are those of the systems it
+    owns plus those the catalog associates with it (`options: {agency: <id>}`, e.g. a commune
+    server's heartbeat); no endpoint means 'nodata'. Coordinates may be None (provincial
+    agencies have none in the catalog: the map builder places them around the provincial centre)."""
+    endpoints = endpoints if endpoints is not None else endpoint_states(session, now, with_agency=True)
+    owners = dict(session.execute(select(System.id, System.owner_agency_id).where(System.active.is_(True))).all())
+    by_agency: dict[str, list[EndpointState]] = {}
+    for e in endpoints:
+        for agency_id in {owners.get(e.system_id), e.agency_id} - {None}:
+            by_agency.setdefault(agency_id, []).append(e)
+    agencies = session.execute(
+        select(Agency.id, Agency.name_vi, Agency.name_en, Agency.kind, Agency.official_code, Agency.lat, Agency.lon, Agency.partner)
+        .order_by(Agency.official_code.is_(None), Agency.official_code, Agency.id)
+    ).all()
+    places = []
+    for a in agencies:
+        eps = by_agency.get(a.id, [])
+        state = place_state([(e.status, e.critical or e.agency_id == a.id) for e in eps])
+        changed = max((e.status_since for e in eps if e.status_since), default=None)
+        places.append({
+            "id": a.id, "code": a.official_code, "name_vi": a.name_vi, "name_en": a.name_en,
+            "kind": a.kind, "partner": a.partner, "lat": a.lat, "lon": a.lon,
+            "status": state,
+            "endpoints": len(eps),
+            "down": sum(1 for e in eps if e.status == Status.DOWN),
+            # the map's optional metric: the slowest current answer among its endpoints
+            "latency_ms": max((e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN), default=None),
+            "changed_at": changed,
+            "recent": changed is not None and (now - changed).total_seconds() < RECENT_CHANGE_S and state != NO_DATA,
+            "path": unit_path(a.id, a.official_code),
+        })
+    return places
+
+
+def place_state(endpoints: list[tuple[str, bool]]) -> str:
+    """A place from its endpoints' (effective status, critical), by the same rule as a system.
+    Callers count the place's own endpoints (`options.agency`, e.g. its server's heartbeat) as
+    critical for it: a commune whose server is silent is down on the map, even though one silent
+    commune only degrades the system that holds the 96 heartbeats."""
+    if not endpoints:
+        return NO_DATA
+    return str(system_status([(Status(s), critical) for s, critical in endpoints]))
+
+
+def data_centre_state(tiles: list[dict]) -> str:
+    """The provincial data centre hosts the shared systems: it shows the worst of them."""
+    if not tiles:
+        return NO_DATA
+    return min((t["status"] for t in tiles), key=lambda s: SEVERITY_RANK.get(s, 9))
+
+
+def unit_path(agency_id: str, official_code: str | None) -> str:
+    return f"/units/{official_code or agency_id}"
+
+
+def unit_detail(session: Session, key: str, now: datetime | None = None) -> dict | None:
+    """One place for /units/<code>: the agency, its state, the systems it owns and every
+    endpoint associated with it. `key` is an official code or an agency id."""
+    now = now or utcnow()
+    agency = session.scalar(select(Agency).where((Agency.official_code == key) | (Agency.id == key)))
+    if agency is None:
+        return None
+    owned = session.execute(
+        select(System.id, System.name_vi, System.name_en).where(System.owner_agency_id == agency.id, System.active.is_(True)).order_by(System.position)
+    ).all()
+    owned_ids = {s.id for s in owned}
+    endpoints = [
+        e for e in endpoint_states(session, now, with_agency=True) if e.agency_id == agency.id or e.system_id in owned_ids
+    ]
+    names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_([e.id for e in endpoints]))).all()) if endpoints else {}
+    return {
+        "id": agency.id, "code": agency.official_code, "name_vi": agency.name_vi, "name_en": agency.name_en,
+        "kind": agency.kind, "partner": agency.partner, "lat": agency.lat, "lon": agency.lon,
+        "status": place_state([(e.status, e.critical or e.agency_id == agency.id) for e in endpoints]),
+        "systems": [{"id": s.id, "name_vi": s.name_vi, "name_en": s.name_en} for s in owned],
+        "endpoints": [
+            {"id": e.id, "name": names.get(e.id, e.id), "system_id": e.system_id, "status": e.status, "stale": e.stale,
+             "since": e.status_since, "checked_at": e.last_check_at, "latency_ms": e.latency_ms, "reason": e.reason}
+            for e in sorted(endpoints, key=lambda e: (SEVERITY_RANK.get(e.status, 9), e.id))
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------- charts (slow refresh)
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+class _HourlyFigures:
+    """Per database: each hour's (counted, failures, latency sum, latency count) per system.
+    Rolled-up hours never change, so they are read once; hours not rolled up yet are summed
+    from raw results once, then only rows with a higher id than already seen are read. The
+    charts' refresh thus reads a minute of new results instead of up to two hours of them.
+    (Rows committed out of id order by concurrent writers could be missed; there is one
+    writer, the collector's.) The whole cache is dropped when dashboard.monitoring.rollups rolls up a
+    new hour."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rolled_to: datetime | None = None
+        self.rolled: dict[datetime, dict[str, list]] = {}
+        self.raw: dict[datetime, dict[str, list]] = {}
+        self.last_id: int | None = None
+
+
+_HOURLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> _HourlyFigures
+
+
+def _add(cells: dict[str, list], system_id: str, counted, failures, latency_sum, latency_n) -> None:
+    cell = cells.setdefault(system_id, [0, 0, 0.0, 0])
+    cell[0] += counted or 0
+    cell[1] += failures or 0
+    cell[2] += latency_sum or 0.0
+    cell[3] += latency_n or 0
+
+
+def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
+    """Per system and hour over the last `hours`: availability % and mean latency of its
+    critical endpoints. Hours already rolled up (dashboard.monitoring.rollups keeps `done_until`) come
+    from the hourly rollups, the rest — the current hour and any hour not rolled up yet —
+    from raw results; both are indexed reads (see _HourlyFigures for what is kept between
+    calls). As in dashboard.monitoring.rollups, missed checks and checks inside a maintenance window
+    count neither way."""
+    from dashboard.readmodels.uptime import done_until
+
+    current = hour_floor(now)
+    start = current - timedelta(hours=hours - 1)
+    rolled_to = min(max(done_until(session, "hour") or start, start), current + timedelta(hours=1))
+    figures = _HOURLY.setdefault(session.get_bind(), _HourlyFigures())
+    with figures.lock:
+        if figures.rolled_to != rolled_to:
+            figures.__init__()
+            figures.rolled_to = rolled_to
+        _read_rollups(session, figures, [h for h in (start + timedelta(hours=i) for i in range(hours)) if h < rolled_to])
+        _read_raw(session, figures, rolled_to, current)
+        hours_list = [start + timedelta(hours=i) for i in range(hours)]
+        by_hour = {h: figures.rolled.get(h) or figures.raw.get(h) or {} for h in hours_list}
+    systems = sorted({sid for cells in by_hour.values() for sid in cells})
+    series = {}
+    for system_id in systems:
+        availability, latency = [], []
+        for hour in hours_list:
+            counted, failures, latency_sum, latency_n = by_hour[hour].get(system_id, (0, 0, 0.0, 0))
+            availability.append(round(100.0 * max(0, counted - failures) / counted, 2) if counted > 0 else None)
+            latency.append(round(latency_sum / latency_n, 1) if latency_n else None)
+        series[system_id] = {"availability": availability, "latency_ms": latency}
+    return {"hours": hours_list, "series": series}
+
+
+_CRITICAL = and_(Endpoint.critical.is_(True), Endpoint.active.is_(True))
+
+
+def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[datetime]) -> None:
+    missing = [h for h in wanted if h not in figures.rolled]
+    if not missing:
+        return
+    rows = session.execute(
+        select(
+            Endpoint.system_id, Rollup.bucket_start,
+            func.sum(Rollup.checks - Rollup.maintenance), func.sum(Rollup.failures),
+            func.sum(Rollup.latency_avg_ms * Rollup.checks),
+            func.sum(case((Rollup.latency_avg_ms.is_not(None), Rollup.checks), else_=0)),
+        )
+        .select_from(Rollup)
+        .join(Endpoint, Endpoint.id == Rollup.endpoint_id)
+        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), _CRITICAL)
+        .group_by(Endpoint.system_id, Rollup.bucket_start)
+    ).all()
+    for hour in missing:
+        figures.rolled[hour] = {}
+    for system_id, bucket, *values in rows:
+        if bucket in figures.rolled:
+            _add(figures.rolled[bucket], system_id, *values)
+
+
+def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, current: datetime) -> None:
+    counted = and_(CheckResult.missed.is_(False), CheckResult.maintenance.is_(False))
+    if figures.last_id is None:
+        # First call: sum in SQL, per hour not rolled up (usually one or two), up to a known id.
+        last = session.scalar(select(func.max(CheckResult.id)).where(CheckResult.checked_at >= since)) or 0
+        if not last:
+            last = session.scalar(select(func.max(CheckResult.id))) or 0
+        bucket = since
+        while bucket <= current:
+            rows = session.execute(
+                select(
+                    Endpoint.system_id,
+                    func.sum(case((counted, 1), else_=0)),
+                    func.sum(case((and_(counted, CheckResult.verdict == str(Status.DOWN)), 1), else_=0)),
+                    func.sum(CheckResult.latency_ms), func.count(CheckResult.latency_ms),
+                )
+                .select_from(CheckResult)
+                .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+                .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
+                       CheckResult.id <= last, _CRITICAL)
+                .group_by(Endpoint.system_id)
+            ).all()
+            cells = figures.raw.setdefault(bucket, {})
+            for system_id, *values in rows:
+                _add(cells, system_id, *values)
+            bucket += timedelta(hours=1)
+        figures.last_id = last
+        return
+    # Later calls: only the results stored since (a primary-key range).
+    rows = session.execute(
+        select(CheckResult.id, Endpoint.system_id, Endpoint.critical, Endpoint.active, CheckResult.checked_at,
+               CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
+        .select_from(CheckResult)
+        .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+        .where(CheckResult.id > figures.last_id)
+    ).all()
+    for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
+        figures.last_id = max(figures.last_id, row_id)
+        if checked_at < since or not (critical and active):
+            continue
+        ordinary = not missed and not maintenance
+        _add(figures.raw.setdefault(hour_floor(checked_at), {}), system_id, int(ordinary),
+             int(ordinary and verdict == Status.DOWN), latency, int(latency is not None))
+
+
+def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dict]:
+    """Systems' state changes over the window (StateEvent, indexed on `at`) as segments
+    [start, end) per system; a system with no change in the window is one segment in its
+    current state."""
+    start = now - timedelta(hours=hours)
+    systems = session.execute(
+        select(System.id, System.name_vi, System.name_en, System.status, System.status_since)
+        .where(System.active.is_(True)).order_by(System.position)
+    ).all()
+    events = session.execute(
+        select(StateEvent.subject_id, StateEvent.at, StateEvent.old_status, StateEvent.new_status, StateEvent.reason)
+        .where(StateEvent.subject_type == "system", StateEvent.at >= start)
+        .order_by(StateEvent.at)
+    ).all()
+    by_system: dict[str, list] = {}
+    for event in events:
+        by_system.setdefault(event.subject_id, []).append(event)
+    result = []
+    for system in systems:
+        evs = by_system.get(system.id, [])
+        segments = []
+        state = evs[0].old_status if evs else system.status
+        cursor = start
+        for event in evs:
+            if event.at > cursor:
+                segments.append({"status": state, "start": cursor, "end": event.at})
+            state, cursor = event.new_status, event.at
+        segments.append({"status": state, "start": cursor, "end": now})
+        result.append({
+            "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en, "segments": segments,
+            "changes": [{"at": e.at, "old": e.old_status, "new": e.new_status, "reason": e.reason} for e in evs],
+        })
+    return result
+
+
+# ---------------------------------------------------------------------------- one call per refresh
+
+
+def wall_status(session: Session, now: datetime | None = None, stale_after_s: float = 180.0) -> dict:
+    """Everything the wall's fast refresh shows, from one session."""
+    started = time.perf_counter()
+    now = now or utcnow()
+    endpoints = endpoint_states(session, now)
+    tiles = system_tiles(session, now, endpoints)
+    result = {
+        "now": now,
+        "tiles": tiles,
+        "counts": counts(tiles),
+        "coverage": coverage(session, tiles, endpoints),
+        "freshness": freshness(session, now, tiles, stale_after_s),
+        "feed": feed(session),
+        "generated_at": iso(now),
+    }
+    result["query_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result

@@ -1,0 +1,527 @@
+"""SQLAlchemy 2 ORM models. Timestamps are stored as naive UTC (see UTCDateTime)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from collectors.base import Status
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC on every backend and always hands back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database: use collectors.timeutil.utcnow()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Agency(Base):
+    """A provincial department, the police, the PC office, or one of the 96 commune-level units."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    partner: Mapped[str | None] = mapped_column(String(32))
+    official_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+
+class NationalPlatform(Base):
+    __tablename__ = "national_platforms"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+
+
+class System(Base):
+    """A shared provincial system (LGSP, document management, ...)."""
+
+    __tablename__ = "systems"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    partner: Mapped[str | None] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    last_check_at: Mapped[datetime | None]
+
+    owner: Mapped[Agency | None] = relationship()
+    endpoints: Mapped[list[Endpoint]] = relationship(
+        back_populates="system", order_by="Endpoint.position"
+    )
+    links: Mapped[list[Link]] = relationship(back_populates="system", order_by="Link.id")
+
+
+class Endpoint(Base):
+    """One thing probed on a schedule. Its current state is a cache kept by dashboard.monitoring.results."""
+
+    __tablename__ = "endpoints"
+
+    id: Mapped[str] = mapped_column(String(130), primary_key=True)  # "<system>.<endpoint>"
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2048))
+    interval_s: Mapped[float] = mapped_column(Float)
+    timeout_s: Mapped[float] = mapped_column(Float)
+    critical: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures_before_down: Mapped[int] = mapped_column(Integer, default=2)
+    successes_before_up: Mapped[int] = mapped_column(Integer, default=2)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_successes: Mapped[int] = mapped_column(Integer, default=0)
+    last_check_at: Mapped[datetime | None]
+    last_verdict: Mapped[str | None] = mapped_column(String(16))
+    last_latency_ms: Mapped[float | None] = mapped_column(Float)
+    last_http_code: Mapped[int | None] = mapped_column(Integer)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    last_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. certificate details
+
+    system: Mapped[System] = relationship(back_populates="endpoints")
+
+
+class Link(Base):
+    """A connection between a provincial system and a national platform."""
+
+    __tablename__ = "links"
+
+    id: Mapped[str] = mapped_column(String(130), primary_key=True)  # "<system>.<platform>"
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("national_platforms.id"))
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("endpoints.id"))
+    declared_state: Mapped[str] = mapped_column(String(32), default="planned")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
+    status_since: Mapped[datetime | None]
+    last_check_at: Mapped[datetime | None]
+    last_reason: Mapped[str | None] = mapped_column(Text)
+
+    system: Mapped[System] = relationship(back_populates="links")
+    platform: Mapped[NationalPlatform] = relationship()
+
+
+class CheckResult(Base):
+    """One probe outcome, kept raw for a bounded time."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (Index("ix_check_results_endpoint_time", "endpoint_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    http_code: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # issue 3: a check that could not start on time (verdict 'unknown'), and a check made
+    # inside a maintenance window; neither counts against uptime.
+    missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StateEvent(Base):
+    """A change of an endpoint's, a system's or a link's status."""
+
+    __tablename__ = "state_events"
+    __table_args__ = (Index("ix_state_events_subject_time", "subject_type", "subject_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # endpoint | system | link
+    subject_id: Mapped[str] = mapped_column(String(130))
+    at: Mapped[datetime] = mapped_column(index=True)
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RuntimeState(Base):
+    """Small key/value facts shared between processes: scheduler lease and heartbeat."""
+
+    __tablename__ = "runtime_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+
+
+class Incident(Base):
+    """A period during which an endpoint, a link or a system was down (or degraded)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_subject_open", "subject_type", "subject_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # endpoint | system | link
+    subject_id: Mapped[str] = mapped_column(String(130))
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))  # down | degraded
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    cause: Mapped[str | None] = mapped_column(Text)
+    last_reason: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class MaintenanceWindow(Base):
+    """Planned work: checks inside a window count neither against uptime nor raise alarms.
+    One-off (starts_at..ends_at) or recurring (an RFC 5545 RRULE plus a duration)."""
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("endpoints.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    rrule: Mapped[str | None] = mapped_column(String(255))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Rollup(Base):
+    """Per endpoint, per hour or per day: what charts over weeks and years read."""
+
+    __tablename__ = "rollups"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # hour | day
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # down verdicts
+    degraded: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    maintenance: Mapped[int] = mapped_column(Integer, default=0)  # checks inside a maintenance window
+    latency_avg_ms: Mapped[float | None] = mapped_column(Float)
+    latency_p95_ms: Mapped[float | None] = mapped_column(Float)
+    latency_max_ms: Mapped[float | None] = mapped_column(Float)
+
+
+# --- issue 6: plans, tasks, weekly progress snapshots, daily coverage snapshots
+
+from datetime import date  # noqa: E402
+
+from sqlalchemy import Column, Date, Table, UniqueConstraint  # noqa: E402
+
+task_systems = Table(
+    "task_systems",
+    Base.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id"), primary_key=True),
+)
+
+
+class Plan(Base):
+    """An agency's plan ("Kế hoạch hoàn thiện, nâng cấp và triển khai") with its partner enterprise."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), unique=True)
+    partner: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="import")  # import | demo
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+    agency: Mapped[Agency] = relationship()
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="plan", order_by="Task.position", cascade="all, delete-orphan"
+    )
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[Plan] = relationship(back_populates="tasks")
+    systems: Mapped[list[System]] = relationship(secondary=task_systems, order_by="System.position")
+
+
+class ProgressSnapshot(Base):
+    """An agency's plan progress as it stood in a week (week_start is a Monday)."""
+
+    __tablename__ = "progress_snapshots"
+    __table_args__ = (UniqueConstraint("week_start", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    week_start: Mapped[date] = mapped_column(Date, index=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    percent: Mapped[float] = mapped_column(Float)
+    tasks: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    overdue: Mapped[int] = mapped_column(Integer)
+
+
+class CoverageSnapshot(Base):
+    """Integration coverage on a day: province-wide (subject_id ''), per system or per agency."""
+
+    __tablename__ = "coverage_snapshots"
+    __table_args__ = (UniqueConstraint("day", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # province | system | agency
+    subject_id: Mapped[str] = mapped_column(String(64), default="")
+    percent: Mapped[float] = mapped_column(Float)
+
+
+# --- collectors and status engine (issue 3)
+
+
+class CheckRequest(Base):
+    """'Check now' asked from any process (web, API); the collector picks it up within a second."""
+
+    __tablename__ = "check_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    picked_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# --- heartbeat (push) checks (issue 3, part A: probe kinds)
+
+
+class HeartbeatPing(Base):
+    """One heartbeat received at /api/heartbeat/<token>; only pings with a known token are
+    stored, and only for a bounded time (dashboard.monitoring.heartbeats.KEEP)."""
+
+    __tablename__ = "heartbeat_pings"
+    __table_args__ = (Index("ix_heartbeat_pings_endpoint_time", "endpoint_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime]
+    status: Mapped[str | None] = mapped_column(String(16))  # as reported by the sender: up | degraded | down
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(64))  # the sender's address
+
+
+# --- security alerts (issue 7): alerts, their history, webhook sources, notification outbox
+
+
+class Alert(Base):
+    """A security or operational alert. One row per fingerprint while it is open: a repeat only
+    bumps last_seen and count. Status: new -> acknowledged -> resolved (who, when, comment)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_fingerprint_status", "fingerprint", "status"),
+        Index("ix_alerts_status_last_seen", "status", "last_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    source_kind: Mapped[str] = mapped_column(String(16))  # probe | siem | webhook | import | manual
+    source: Mapped[str] = mapped_column(String(64))  # e.g. probe, wazuh, the webhook source's name
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(16), index=True)  # critical | high | medium | low | info
+    category: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"), index=True)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    asset: Mapped[str | None] = mapped_column(String(255))  # host name, IP address, URL...
+    first_seen: Mapped[datetime] = mapped_column(index=True)
+    last_seen: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    status_at: Mapped[datetime | None]
+    status_by: Mapped[str | None] = mapped_column(String(128))
+    status_comment: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    events: Mapped[list[AlertEvent]] = relationship(
+        back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class AlertEvent(Base):
+    """The history of an alert: created, repeated, acknowledged, resolved, reopened."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    alert: Mapped[Alert] = relationship(back_populates="events")
+
+
+class IngestSource(Base):
+    """A sender allowed to post alerts to /api/alerts/ingest/<name>. Only the token's SHA-256
+    is stored; the token itself is shown once, when created from the command line."""
+
+    __tablename__ = "ingest_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class NotificationLog(Base):
+    """The notification outbox: detection stores a row, delivery sends it later and retries
+    with backoff. `key` makes one event notify once."""
+
+    __tablename__ = "notification_log"
+    __table_args__ = (Index("ix_notification_log_pending", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert | state
+    subject: Mapped[str] = mapped_column(String(130))  # alert id or system id
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- access control and audit trail (issue 8)
+
+
+class User(Base):
+    """A person who signs in. `auth_version` changes on a password reset, a role change or a
+    disable, which ends every cookie session signed before."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # viewer | operator | admin
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: single sign-on only
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class AccessToken(Base):
+    """A read-only API token (kind 'api') or a wall kiosk token (kind 'kiosk'); only a hash of
+    the secret is stored, the secret itself is shown once."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart in lists
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Every login attempt, kept for the throttle (shared by all web workers) for a day."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_user_time", "username", "at"),
+        Index("ix_login_attempts_address_time", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditEntry(Base):
+    """Who did what, when, to what, from which address."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any] | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- drill-down (issue 5): dependencies between provincial systems
+
+
+class SystemDependency(Base):
+    """A provincial system that needs another one to work (e.g. document management needs
+    LGSP): the drill-down draws it, coloured by the state of the system depended on."""
+
+    __tablename__ = "system_dependencies"
+
+    system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True)
+    depends_on_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True, index=True)

@@ -1,0 +1,146 @@
+"""JSON API, version 1. Stable field names; additions only. Documented in docs/api.md."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from collectors.timeutil import iso, utcnow
+from dashboard.monitoring import actions
+from dashboard.readmodels import systems as queries
+
+log = logging.getLogger(__name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def runtime():
+    return current_app.extensions["ioc"]
+
+
+@api.get("/health")
+def health():
+    try:
+        with runtime().db.session() as session:
+            body = queries.health(session)
+    except SQLAlchemyError as exc:
+        log.error("health check: database unreachable: %s", exc)
+        return jsonify({"status": "down", "database": "unreachable", "time": iso(utcnow())}), 503
+    return jsonify(body), 200
+
+
+@api.get("/systems")
+def systems():
+    with runtime().db.session() as session:
+        views = queries.systems_overview(session, with_uptime=True)
+    return jsonify({"generated_at": iso(utcnow()), "counts": queries.status_counts(views), "systems": views})
+
+
+@api.post("/demo/systems/<system_id>/mode")
+def demo_mode(system_id: str):
+    demo = runtime().demo
+    if demo is None:
+        return jsonify({"error": "the demo is not running"}), 404
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("mode"), str):
+        return jsonify({"error": 'send JSON such as {"mode": "failing"}'}), 400
+    try:
+        demo.set_mode(system_id, payload["mode"])
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    from dashboard.auth import audit  # issue 8
+
+    with runtime().db.session() as session:
+        audit.record(session, None, "demo.set_mode", system_id, {"mode": payload["mode"], "via": "api"})
+    return jsonify({"system": system_id, "mode": demo.mode(system_id)})
+
+
+# --- leadership (issue 6): plan progress and integration coverage; see docs/api-leadership.md
+
+
+@api.get("/progress")
+def progress():
+    from dashboard.readmodels import plans as plan_views
+
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.progress_api(session)})
+
+
+@api.get("/coverage")
+def coverage():
+    from dashboard.readmodels import plans as plan_views
+
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session)})
+
+
+# --- status engine (issue 3): check now, incidents; see docs/status-engine.md
+
+
+@api.post("/endpoints/<endpoint_id>/check")
+def check_now(endpoint_id: str):
+    with runtime().db.session() as session:
+        try:
+            rows = actions.check_now(session, [endpoint_id], via="api")
+        except actions.ActionError:
+            return jsonify({"error": f"no active endpoint {endpoint_id!r}"}), 404
+        row = rows[0]
+        return jsonify({"endpoint": endpoint_id, "requested_at": iso(row.requested_at), "request_id": row.id}), 202
+
+
+@api.get("/incidents")
+def incidents():
+    open_only = request.args.get("open", "").lower() in ("1", "true", "yes")
+    with runtime().db.session() as session:
+        rows = queries.incidents(session, system_id=request.args.get("system"), open_only=open_only)
+    return jsonify({"generated_at": iso(utcnow()), "incidents": rows})
+
+
+# --- heartbeats (issue 3A): push checks; see docs/probes.md
+
+
+@api.record_once
+def _mask_heartbeat_tokens(_state) -> None:
+    from dashboard.monitoring.heartbeats import mask_tokens_in_access_logs
+
+    mask_tokens_in_access_logs()
+
+
+@api.route("/heartbeat/<token>", methods=["GET", "POST"])
+def heartbeat(token: str):
+    """A system or commune server says it is alive. GET works for a plain cron `curl`."""
+    from dashboard.monitoring import heartbeats
+
+    limit = heartbeats.MAX_BODY_BYTES
+    if request.content_length is not None and request.content_length > limit:
+        body = bytes(limit + 1)  # too large: rejected below without reading it
+    else:
+        body = request.stream.read(limit + 1)
+    try:
+        with runtime().db.session() as session:
+            ping = heartbeats.receive(session, token, body, request.args.to_dict(), request.remote_addr)
+            answer = {"ok": True, "endpoint": ping.endpoint_id, "received_at": iso(ping.received_at),
+                      "status": ping.status}
+    except heartbeats.PingRejected as exc:
+        log.info("heartbeat %s from %s rejected: %s", heartbeats.masked(token), request.remote_addr, exc.message)
+        return jsonify({"error": exc.message}), exc.http_status
+    return jsonify(answer), 200
+
+
+# --- wall display (issue 4): the optional province boundary drawn under the map's markers
+
+
+@api.get("/map/boundary.geojson")
+def map_boundary():
+    from flask import abort, send_file
+
+    path = runtime().settings.map_boundary_geojson
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path.resolve(), mimetype="application/geo+json", max_age=3600)
+
+
+@api.errorhandler(SQLAlchemyError)
+def database_error(exc):
+    log.error("API database error: %s", exc)
+    return jsonify({"error": "database unavailable"}), 503

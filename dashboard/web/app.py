@@ -1,0 +1,133 @@
+"""The Dash application: shell (navbar, language, page container) and the API blueprint."""
+from __future__ import annotations
+
+import gc
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from dashboard.config import PROJECT_DIR
+from dashboard.i18n import t
+from dashboard.web.api import api
+
+
+def create_app(runtime) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PROJECT_DIR / "layouts"),
+        assets_folder=str(PROJECT_DIR / "assets"),
+        external_stylesheets=[],  # Bootstrap is served from assets/: the IOC network may be offline
+        title="IOC Quảng Ngãi",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.server.extensions["ioc"] = runtime
+    app.server.register_blueprint(api)
+    from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
+
+    app.server.register_blueprint(alerts_api)
+    # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
+    from dashboard.auth.enforce import install
+    from dashboard.auth.settings import from_env as auth_settings
+
+    install(app.server, app, auth_settings(demo=runtime.demo is not None))
+    app.layout = _shell()
+    _register_shell_callbacks(app)
+    # Everything loaded so far (Dash, Plotly's validators, the pages) lives as long as the
+    # process: keep it out of the cyclic GC, whose full passes over it cost 100-150 ms and were
+    # the wall refresh's slowest calls (bench/wall.py, issue 4).
+    gc.freeze()
+    return app
+
+
+# (translation key suffix, path, how the link is marked active)
+NAV_ITEMS = [
+    ("overview", "/", "exact"),
+    ("systems", "/systems", "partial"),
+    ("security", "/security", "partial"),
+    ("progress", "/progress", "exact"),
+    ("coverage", "/coverage", "exact"),
+    ("report", "/report", "exact"),
+    ("wall", "/wall", "exact"),
+]
+# Pages for the wall display show no navigation chrome.
+CHROMELESS_PREFIXES = ("/wall",)
+
+
+def _shell():
+    return html.Div(
+        [
+            dcc.Location(id="url"),
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        html.Div(
+                            [
+                                html.Div(id="app-title", className="navbar-brand fw-bold mb-0"),
+                                html.Div(id="app-subtitle", className="small text-white-50"),
+                            ],
+                            className="me-auto",
+                        ),
+                        html.Div(id="shell-user", className="small text-white-50 me-3"),  # issue 8
+                        dbc.RadioItems(
+                            id="lang-toggle",
+                            options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
+                            value="vi",
+                            persistence=True,  # the chosen language survives reloads
+                            persistence_type="local",
+                            inline=True,
+                            className="btn-group lang-toggle",
+                            inputClassName="btn-check",
+                            labelClassName="btn btn-outline-light btn-sm",
+                            labelCheckedClassName="active",
+                        ),
+                        # The page links get a row of their own and wrap, so that nothing is ever
+                        # pushed off a narrow screen (a laptop at 1366 px, a test browser).
+                        dbc.Nav(
+                            [dbc.NavLink(id=f"nav-{key}", href=href, active=match) for key, href, match in NAV_ITEMS],
+                            navbar=True,
+                            className="w-100 flex-wrap ioc-nav",
+                        ),
+                    ],
+                    className="flex-wrap",
+                    fluid=True,
+                ),
+                color="dark",
+                dark=True,
+                id="navbar",
+                className="mb-3 ioc-navbar",
+            ),
+            dbc.Container(dash.page_container, fluid=True, className="pb-4"),
+        ]
+    )
+
+
+def _register_shell_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output("app-title", "children"),
+        Output("app-subtitle", "children"),
+        [Output(f"nav-{key}", "children") for key, _, _ in NAV_ITEMS],
+        Input("lang-toggle", "value"),
+    )
+    def translate_shell(lang):
+        # Outputs are flattened: one value per nav link, not a nested list.
+        return (t("app.title", lang), t("app.subtitle", lang), *[t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS])
+
+    @app.callback(Output("shell-user", "children"), Input("lang-toggle", "value"))
+    def show_user(lang):  # issue 8: who is signed in, and the way out
+        from dashboard.auth.sessions import current_principal
+
+        principal = current_principal()
+        if principal is None or principal.kind != "user":
+            return None
+        links = [html.Span(f"{principal.name} · {t('auth.role.' + principal.role, lang)}", className="me-2")]
+        if principal.role == "admin":
+            links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
+        return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
+
+    @app.callback(Output("navbar", "style"), Input("url", "pathname"))
+    def hide_chrome_on_wall(pathname):
+        return {"display": "none"} if (pathname or "").startswith(CHROMELESS_PREFIXES) else None
