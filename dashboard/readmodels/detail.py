@@ -392,3 +392,69 @@ def catalog_rows(session: Session, now: datetime | None = None) -> list[dict]:
                          "status": link_status(link), "reason": link["reason"], "last_check_at": link["last_check_at"],
                          "latency_ms": None, "href": f"/links/{link['id']}"})
     return rows
+
+
+# ------------------------------------------------------------------------------ the drill-down page, whole
+
+SUBJECT_KINDS = ("system", "endpoint", "link")
+
+
+def subject_endpoint_ids(session: Session, kind: str, subject_id: str) -> list[str]:
+    """The endpoints a drill-down page is about: a system's active ones in catalog order, the
+    endpoint itself, or the endpoint that checks a link (none for an unmonitored link)."""
+    if kind == "system":
+        return list(session.scalars(select(Endpoint.id).where(Endpoint.system_id == subject_id, Endpoint.active.is_(True))
+                                    .order_by(Endpoint.position)))
+    if kind == "endpoint":
+        return [subject_id]
+    if kind == "link":
+        link = session.get(Link, subject_id)
+        return [link.endpoint_id] if link is not None and link.endpoint_id else []
+    raise ValueError(f"unknown page kind {kind!r}; expected one of: {', '.join(SUBJECT_KINDS)}")
+
+
+def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None = None) -> dict | None:
+    """Everything the upper and lower parts of a drill-down page show, or None when the subject
+    does not exist: {"view", "checks" (newest first), "incidents", "windows"}."""
+    now = now or utcnow()
+    checks: list[dict] = []
+    if kind == "system":
+        view = system_page(session, subject_id, now)
+        if view is None:
+            return None
+        found = incidents(session, system_id=subject_id, now=now)
+        windows = maintenance_windows(session, subject_id, now)
+    elif kind == "endpoint":
+        view = endpoint_page(session, subject_id, now)
+        if view is None:
+            return None
+        checks = recent_checks(session, subject_id)
+        found = incidents(session, subject=("endpoint", subject_id), now=now)
+        windows = [w for w in maintenance_windows(session, view["system_id"], now) if w["endpoint_id"] in (None, subject_id)]
+    elif kind == "link":
+        view = link_page(session, subject_id, now)
+        if view is None:
+            return None
+        checks = recent_checks(session, view["endpoint_id"]) if view["endpoint_id"] else []
+        found = incidents(session, subject=("link", subject_id), now=now)
+        windows = []
+    else:
+        return None
+    return {"view": view, "checks": checks, "incidents": found, "windows": windows}
+
+
+def drilldown_history(session: Session, kind: str, subject_id: str, range_key: str, now: datetime | None = None) -> dict:
+    """The history panel of a drill-down page: per endpoint name, its points over the range;
+    the uptime over every range; and the (start, end) of the window shown."""
+    now = now or utcnow()
+    endpoint_ids = subject_endpoint_ids(session, kind, subject_id)
+    names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
+    return {
+        "series": {names.get(e, e): history(session, e, range_key, now) for e in endpoint_ids},
+        "uptimes": uptime_by_range(session, endpoint_ids, now),
+        "window": (now - timedelta(seconds=RANGES[range_key].seconds), now),
+    }
+
+
+def drilldown_csv(session: Session, kind: str, subject_id: str, range_key: str, now: datetime | None = None) -> str:
+    return history_csv(session, subject_endpoint_ids(session, kind, subject_id), range_key, now)

@@ -150,6 +150,12 @@ def health(session: Session, now: datetime | None = None) -> dict:
     }
 
 
+def overview(session: Session, now: datetime | None = None) -> dict:
+    """The overview page in one session: every system's view and the collector's health."""
+    now = now or utcnow()
+    return {"systems": systems_overview(session, now), "health": health(session, now)}
+
+
 def _collector_stats(session: Session) -> dict:
     """Counters the collector publishes every few seconds (since it started): checks due,
     done, missed (could not start on time), running now."""

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import COMMUNE_NAMES_SHOWN, TROUBLE, system_reason, system_status
+from dashboard.readmodels.alerts import alerts_by_agency
+from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
 from dashboard.readmodels.systems import STATUS_ORDER, effective_status
 from dashboard.store.models import (
     Agency,
@@ -243,12 +245,8 @@ def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
 
 
 def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
-    """Security and operational alerts for the wall's feed. Alerts arrive with issue 7
-    (dashboard.alerts.rules); until then there are none. Items must carry the same keys as
-    latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
-    # issue 7: open critical/high security alerts, newest first (dashboard.readmodels.alerts)
-    from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
-
+    """Open critical/high security alerts for the wall's feed, newest first, with the same keys
+    as latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
     return open_security_alerts(session, limit)
 
 
@@ -539,3 +537,19 @@ def wall_status(session: Session, now: datetime | None = None, stale_after_s: fl
     }
     result["query_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
+
+
+def map_view(session: Session, now: datetime) -> dict:
+    """What the wall's map reads in one session: endpoint states, places, system tiles and the
+    open security alerts per place."""
+    endpoints = endpoint_states(session, now, with_agency=True)
+    return {
+        "places": map_places(session, now, endpoints),
+        "tiles": system_tiles(session, now, endpoints),
+        "alert_places": alerts_by_agency(session),
+    }
+
+
+def charts_view(session: Session, now: datetime) -> dict:
+    """What the wall's charts view reads in one session."""
+    return {"tiles": systems_list(session), "availability": availability_24h(session, now), "timeline": state_timeline(session, now)}
