@@ -177,7 +177,7 @@ def refresh_body(_n, _bump, lang, subject):
     except DataUnavailable:
         return unavailable(lang), no_update, no_update
     upper, lower, ackable = build_body(data, subject, lang, now)
-    options = [{"label": f"#{i['id']} · {i['subject_id']} · {i['cause'] or ''}"[:120], "value": i["id"]} for i in ackable]
+    options = [{"label": f"#{i['id']} · {i['subject_id']} · {i['cause'] or i['last_reason'] or ''}"[:120], "value": i["id"]} for i in ackable]
     return upper, lower, options
 
 

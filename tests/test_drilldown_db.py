@@ -15,6 +15,7 @@ from dashboard.catalog.loader import apply_catalog, parse_catalog
 from dashboard.monitoring import actions
 from dashboard.monitoring.results import record_results
 from dashboard.readmodels import detail as detail_queries
+from dashboard.readmodels import systems as systems_queries
 from dashboard.store.models import CheckRequest, CheckResult, Endpoint, Incident, MaintenanceWindow, Rollup
 
 NOW = datetime(2026, 11, 27, 3, 30, tzinfo=timezone.utc)
@@ -154,7 +155,7 @@ def test_system_page_names_the_failed_condition_and_the_failing_link(db):
         assert rows["link:lgsp.ndxp"]["status"] == "down" and rows["link:lgsp.ndxp"]["owner_id"] == "skhcn"
         assert rows["endpoint:lgsp.health"]["href"] == "/endpoints/lgsp.health"
 
-        incidents = detail_queries.incidents(session, system_id="lgsp", now=NOW)
+        incidents = systems_queries.incidents(session, system_id="lgsp", now=NOW)
         assert incidents and all(i["open"] for i in incidents)
 
 
@@ -185,7 +186,7 @@ def test_acknowledging_an_incident_stores_who_when_and_the_comment(db):
     with db.session() as session:
         stored = session.get(Incident, incident_id)
         assert (stored.acknowledged_at, stored.acknowledged_by, stored.ack_comment) == (NOW, "kythuat", "VNPT đang khởi động lại máy chủ")
-        [view] = detail_queries.incidents(session, subject=("endpoint", "lgsp.health"), now=NOW)
+        [view] = systems_queries.incidents(session, subject=("endpoint", "lgsp.health"), now=NOW)
         assert view["ack_comment"] == "VNPT đang khởi động lại máy chủ" and view["duration_s"] == 600
 
 

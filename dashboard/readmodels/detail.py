@@ -23,7 +23,6 @@ from dashboard.readmodels.uptime import counts_between
 from dashboard.store.models import (
     CheckResult,
     Endpoint,
-    Incident,
     Link,
     Rollup,
     Status,
@@ -83,10 +82,6 @@ def bounded_excerpt(text: str | None, limit: int = EXCERPT_MAX_CHARS) -> str | N
     if not text:
         return None
     return text if len(text) <= limit else text[:limit] + f"… (+{len(text) - limit})"
-
-
-def duration_s(started: datetime, ended: datetime | None, now: datetime) -> float:
-    return max(0.0, ((ended or now) - started).total_seconds())
 
 
 def certificate_view(detail: dict | None, now: datetime) -> dict | None:
@@ -214,35 +209,7 @@ def recent_checks(session: Session, endpoint_id: str, limit: int = RECENT_LIMIT)
     ]
 
 
-# ------------------------------------------------------------------------------ incidents
-
-
-def incidents(session: Session, *, system_id: str | None = None, subject: tuple[str, str] | None = None,
-              now: datetime | None = None, limit: int = INCIDENT_LIMIT) -> list[dict]:
-    now = now or utcnow()
-    query = select(Incident).order_by(Incident.started_at.desc()).limit(limit)
-    if system_id is not None:
-        query = query.where(Incident.system_id == system_id)
-    if subject is not None:
-        query = query.where(Incident.subject_type == subject[0], Incident.subject_id == subject[1])
-    return [
-        {
-            "id": row.id,
-            "subject_type": row.subject_type,
-            "subject_id": row.subject_id,
-            "severity": row.severity,
-            "started_at": iso(row.started_at),
-            "ended_at": iso(row.ended_at),
-            "open": row.ended_at is None,
-            "duration_s": duration_s(row.started_at, row.ended_at, now),
-            "cause": row.cause or row.last_reason,
-            "last_reason": row.last_reason,
-            "acknowledged_at": iso(row.acknowledged_at),
-            "acknowledged_by": row.acknowledged_by,
-            "ack_comment": row.ack_comment,
-        }
-        for row in session.scalars(query)
-    ]
+# ------------------------------------------------------------------------------ maintenance
 
 
 def maintenance_windows(session: Session, system_id: str, now: datetime | None = None) -> list[dict]:
@@ -422,21 +389,21 @@ def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None
         view = system_page(session, subject_id, now)
         if view is None:
             return None
-        found = incidents(session, system_id=subject_id, now=now)
+        found = queries.incidents(session, system_id=subject_id, limit=INCIDENT_LIMIT, now=now)
         windows = maintenance_windows(session, subject_id, now)
     elif kind == "endpoint":
         view = endpoint_page(session, subject_id, now)
         if view is None:
             return None
         checks = recent_checks(session, subject_id)
-        found = incidents(session, subject=("endpoint", subject_id), now=now)
+        found = queries.incidents(session, subject=("endpoint", subject_id), limit=INCIDENT_LIMIT, now=now)
         windows = [w for w in maintenance_windows(session, view["system_id"], now) if w["endpoint_id"] in (None, subject_id)]
     elif kind == "link":
         view = link_page(session, subject_id, now)
         if view is None:
             return None
         checks = recent_checks(session, view["endpoint_id"]) if view["endpoint_id"] else []
-        found = incidents(session, subject=("link", subject_id), now=now)
+        found = queries.incidents(session, subject=("link", subject_id), limit=INCIDENT_LIMIT, now=now)
         windows = []
     else:
         return None
