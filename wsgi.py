@@ -8,7 +8,6 @@ collector runs as its own process (`python app.py collect`). See docs/deployment
 from __future__ import annotations
 
 import logging
-import os
 
 from dashboard import config
 
@@ -19,7 +18,7 @@ def create_wsgi_app():
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.demo:
         raise SystemExit("error: the WSGI app serves a real catalog: set IOC_CATALOG (the demo runs with `python app.py`)")
-    if not os.environ.get("IOC_SECRET_KEY"):
+    if not config.environment().get("IOC_SECRET_KEY"):
         raise SystemExit("error: IOC_SECRET_KEY is not set: every web worker must sign sessions with the same secret")
     from dashboard import runtime as runtime_module
     from dashboard.web.app import create_app

@@ -48,8 +48,8 @@ from dashboard.store.models import (  # noqa: E402
     RuntimeState,
     System,
 )
-from layouts.components.detail_page import build_body, build_history  # noqa: E402
 from layouts.components.systems_grid import grid_rows  # noqa: E402
+from layouts.drilldown import build_body, build_history  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -155,13 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     timings, payload = {}, {}
     with db.session() as session:
         for name, subject in subjects.items():
-            timings[f"{name}_page_body"], body = timed(args.repeat, lambda s=subject: build_body(session, s, "vi", now))
+            timings[f"{name}_page_body"], body = timed(args.repeat, lambda s=subject: build_body(
+                detail_queries.drilldown(session, s["type"], s["id"], now), s, "vi", now))
             payload[f"{name}_page_body"] = round(len(to_json_plotly(body[:2])) / 1024, 1)
         for range_key in detail_queries.RANGES:
             timings[f"system_history_{range_key}"], block = timed(
-                args.repeat, lambda r=range_key: build_history(session, subjects["system"], r, "vi", now))
+                args.repeat, lambda r=range_key: build_history(detail_queries.drilldown_history(session, "system", "sys0", r, now), "vi"))
             payload[f"system_history_{range_key}"] = round(len(to_json_plotly(list(block))) / 1024, 1)
-        timings["endpoint_history_1y"], _ = timed(args.repeat, lambda: build_history(session, subjects["endpoint"], "1y", "vi", now))
+        timings["endpoint_history_1y"], _ = timed(
+            args.repeat, lambda: build_history(detail_queries.drilldown_history(session, "endpoint", "sys0.ep0", "1y", now), "vi"))
         timings["systems_grid"], rows = timed(args.repeat, lambda: grid_rows(detail_queries.catalog_rows(session, now), "vi"))
         payload["systems_grid"] = round(len(json.dumps(rows)) / 1024, 1)
         timings["csv_export_24h_system"], text = timed(

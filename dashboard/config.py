@@ -1,15 +1,55 @@
-"""Settings from the environment (IOC_*) and the command line; flags win over env."""
+"""Settings from the environment (IOC_*) and the command line; flags win over env.
+
+This module is the one place that reads settings from the process environment: `environment()`
+and `read_env()` are also what the alert settings (dashboard.alerts.settings) and the
+access-control settings (dashboard.auth.settings) parse their variables with."""
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from collectors.timeutil import parse_duration
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = PROJECT_DIR / "catalog" / "demo.yaml"
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def environment(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """The variables settings are read from: `env` when a caller (a test) gives one, else the
+    process environment."""
+    return os.environ if env is None else env
+
+
+def flag(value: str | None, default: bool = False) -> bool:
+    """A yes/no variable: 1, true, yes or on (any case) is yes; empty or unset is `default`."""
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def read_env(env: Mapping[str, str], table: dict[str, tuple[str, Callable[[str], Any]]],
+             invalid: Callable[[str, str, ValueError], Exception], strip: bool = False) -> dict[str, Any]:
+    """{field: converted value} for each variable of `table` ({VAR: (field, convert)}) that is set
+    and not empty; a value `convert` refuses raises `invalid(var, value, error)`."""
+    values = {}
+    for var, (name, convert) in table.items():
+        raw = env.get(var) or ""
+        raw = raw.strip() if strip else raw
+        if raw != "":
+            try:
+                values[name] = convert(raw)
+            except ValueError as exc:
+                raise invalid(var, raw, exc) from None
+    return values
+
+
+def not_valid(var: str, value: str, _error: ValueError) -> SystemExit:
+    return SystemExit(f"error: environment variable {var}={value!r} is not valid")
 
 
 @dataclass(frozen=True)
@@ -53,7 +93,7 @@ ENV_VARS = {
     "IOC_DATA_DIR": ("data_dir", Path),
     "IOC_DATABASE_URL": ("database_url", str),
     "IOC_CATALOG": ("catalog", Path),
-    "IOC_DEMO": ("demo", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    "IOC_DEMO": ("demo", flag),
     "IOC_DEMO_PORT_BASE": ("demo_port_base", int),
     "IOC_PROBE_WORKERS": ("probe_workers", int),
     "IOC_REFRESH_MS": ("refresh_ms", int),
@@ -61,7 +101,7 @@ ENV_VARS = {
     "IOC_STALE_AFTER": ("stale_after_s", parse_duration),
     "IOC_WALL_PAGES": ("wall_pages", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
     "IOC_WALL_DWELL": ("wall_dwell_s", parse_duration),
-    "IOC_WALL_SOUND": ("wall_sound", lambda v: v.strip().lower() in ("1", "true", "yes", "on")),
+    "IOC_WALL_SOUND": ("wall_sound", flag),
     "IOC_MAP_TILES_URL": ("map_tiles_url", str),
     "IOC_MAP_BOUNDARY_GEOJSON": ("map_boundary_geojson", Path),
     "IOC_RAW_RETENTION_DAYS": ("raw_retention_days", float),
@@ -71,15 +111,8 @@ ENV_VARS = {
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    values = {}
-    for var, (name, convert) in ENV_VARS.items():
-        if env.get(var, "") != "":
-            try:
-                values[name] = convert(env[var])
-            except ValueError:
-                raise SystemExit(f"error: environment variable {var}={env[var]!r} is not valid") from None
-    settings = Settings(**values)
+    env = environment(env)
+    settings = Settings(**read_env(env, ENV_VARS, not_valid))
     # A real catalog means real systems: the demo is off unless asked for explicitly.
     if settings.catalog is not None and "IOC_DEMO" not in env:
         settings = replace(settings, demo=False)

@@ -7,10 +7,11 @@ import json
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
-from flask import current_app
 
-from dashboard.auth import audit
 from dashboard.i18n import local_time, t
+from dashboard.readmodels.audit import audit_view
+from dashboard.web.facade import DataUnavailable, facade
+from layouts.components.feedback import unavailable
 
 dash.register_page(__name__, path="/admin/audit", title="Nhật ký thao tác · IOC")
 
@@ -47,18 +48,22 @@ def layout(**_):
     Input("admin-audit-search", "value"),
 )
 def render(lang, action, search):
-    with current_app.extensions["ioc"].db.session() as session:
-        names = audit.action_names(session)
-        rows = filter_entries(audit.entries(session, action=action or None), search)
+    try:
+        view = facade().read(audit_view, action or None)
+    except DataUnavailable:
+        view = None
+    names = view["actions"] if view else []
+    rows = filter_entries(view["entries"], search) if view else []
+    table = audit_table(rows, lang) if view else unavailable(lang)
     return (t("audit.heading", lang), t("audit.help", lang), t("audit.search", lang), t("audit.any_action", lang),
-            [{"label": n, "value": n} for n in names], t("audit.count", lang, n=len(rows)), audit_table(rows, lang))
+            [{"label": n, "value": n} for n in names], t("audit.count", lang, n=len(rows)), table)
 
 
 def filter_entries(rows, search: str | None):
     needle = (search or "").strip().lower()
     if not needle:
         return rows
-    return [r for r in rows if needle in (r.actor or "").lower() or needle in (r.target or "").lower()]
+    return [r for r in rows if needle in (r["actor"] or "").lower() or needle in (r["target"] or "").lower()]
 
 
 def audit_table(rows, lang: str):
@@ -68,15 +73,15 @@ def audit_table(rows, lang: str):
     body = html.Tbody([
         html.Tr(
             [
-                html.Td(local_time(r.at, with_date=True), className="text-nowrap"),
-                html.Td(r.actor),
-                html.Td(html.Code(r.action)),
-                html.Td(r.target or "—"),
-                html.Td(json.dumps(r.detail, ensure_ascii=False) if r.detail else "—", className="small"),
-                html.Td(r.address or "—", className="small"),
+                html.Td(local_time(r["at"], with_date=True), className="text-nowrap"),
+                html.Td(r["actor"]),
+                html.Td(html.Code(r["action"])),
+                html.Td(r["target"] or "—"),
+                html.Td(json.dumps(r["detail"], ensure_ascii=False) if r["detail"] else "—", className="small"),
+                html.Td(r["address"] or "—", className="small"),
             ],
             className="audit-row",
-            **{"data-action": r.action},
+            **{"data-action": r["action"]},
         )
         for r in rows
     ])

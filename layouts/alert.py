@@ -1,4 +1,4 @@
-"""One alert (issue 7): what, where, since when, how often, its history, and acknowledge /
+"""One alert: what, where, since when, how often, its history, and acknowledge /
 resolve with a comment. Everything a sender wrote is shown as text (never as HTML)."""
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
 
 from collectors.timeutil import parse_iso
+from dashboard.auth.permissions import current_user_name
 from dashboard.i18n import local_time, t
 from dashboard.readmodels import alerts as alerts_queries
+from dashboard.web.facade import DataUnavailable, facade
 from layouts.components.alert_charts import severity_badge
+from layouts.components.feedback import outcome_alert, unavailable
 
 dash.register_page(__name__, path_template="/alerts/<alert_id>", title="IOC Quảng Ngãi — Cảnh báo", name="Cảnh báo")
 
@@ -29,7 +31,7 @@ def layout(alert_id: str | None = None, **_query):
                     html.H2(id="alert-action-heading", className="h6"),
                     # who: the signed-in user when access control is on; else typed here
                     dbc.Input(id="alert-action-name", maxLength=128, className="mb-2",
-                              style={"display": "none"} if _signed_in_user() else None),
+                              style={"display": "none"} if current_user_name() else None),
                     dbc.Textarea(id="alert-action-comment", maxLength=2000, className="mb-2", rows=2),
                     dbc.Button(id="alert-ack", color="warning", className="me-2"),
                     dbc.Button(id="alert-resolve", color="success"),
@@ -117,8 +119,10 @@ def render(alert_id, _version, lang):
     lang = lang or "vi"
     view = None
     if alert_id:
-        with current_app.extensions["ioc"].db.session() as session:
-            view = alerts_queries.alert_detail(session, int(alert_id))
+        try:
+            view = facade().read(alerts_queries.alert_detail, int(alert_id))
+        except DataUnavailable:
+            return unavailable(lang), True, True, {"display": "none"}
     if view is None:
         return dbc.Alert(t("alert.not_found", lang, id=alert_id or "?"), color="warning"), True, True, {"display": "none"}
     return alert_view(view, lang), view["status"] != "new", view["status"] == "resolved", None
@@ -137,33 +141,7 @@ def render(alert_id, _version, lang):
     prevent_initial_call=True,
 )
 def act(_ack, _resolve, alert_id, name, comment, version, lang):
-    from dashboard.alerts import rules as alerts
-
     lang = lang or "vi"
     action = "resolve" if dash.ctx.triggered_id == "alert-resolve" else "acknowledge"
-    user = _signed_in_user() or (name or "").strip() or "operator"
-    try:
-        with current_app.extensions["ioc"].db.session() as session:
-            if action == "acknowledge":
-                alerts.acknowledge(session, int(alert_id), user, comment)
-            else:
-                alerts.resolve(session, int(alert_id), user, comment)
-    except alerts.AlertError as exc:
-        return dbc.Alert(str(exc), color="warning", className="py-2 mb-0"), version
-    except Exception as exc:  # noqa: BLE001 - a Forbidden from access control (issue 8)
-        if type(exc).__name__ != "Forbidden":
-            raise
-        return dbc.Alert(t("alert.action.forbidden", lang), color="danger", className="py-2 mb-0"), version
-    key = "alert.action.done_ack" if action == "acknowledge" else "alert.action.done_resolve"
-    return dbc.Alert(t(key, lang, id=alert_id), color="success", className="py-2 mb-0"), (version or 0) + 1
-
-
-def _signed_in_user() -> str | None:
-    try:
-        from dashboard.auth.permissions import current_user_name
-    except ImportError:
-        return None
-    try:
-        return current_user_name()
-    except Exception:  # noqa: BLE001 - no access control installed
-        return None
+    outcome = facade().handle_alert(int(alert_id), action, name, comment, lang)
+    return outcome_alert(outcome, padding="py-2"), (version or 0) + 1 if outcome.ok else version

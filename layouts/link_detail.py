@@ -1,9 +1,9 @@
-"""Drill-down page of one link (issue 5); content and callbacks in layouts/components/detail_page.py."""
+"""Drill-down page of one national link; its content and callbacks are in layouts/drilldown.py."""
 from __future__ import annotations
 
 import dash
 
-from layouts.components.detail_page import detail_layout
+from layouts.drilldown import detail_layout
 
 dash.register_page(__name__, path_template="/links/<link_id>", title="IOC Quảng Ngãi — Chi tiết")
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
 
 from collectors.timeutil import parse_iso, utcnow
 from dashboard.demo.network import MODES, SYSTEM_IDS
 from dashboard.i18n import local_time, status_label, t
 from dashboard.readmodels import systems as queries
+from dashboard.web.facade import DataUnavailable, facade
+from layouts.components.feedback import unavailable
 from layouts.components.status_tile import STATUS_GLYPH, status_tile
 
 dash.register_page(__name__, path="/", title="IOC Quảng Ngãi — Tổng quan", name="Tổng quan")
 
 
 def layout(**_query):
-    runtime = current_app.extensions["ioc"]
-    refresh_ms = runtime.settings.refresh_ms
+    pages = facade()
+    refresh_ms = pages.settings.refresh_ms
     return html.Div(
         [
             dcc.Interval(id="overview-refresh", interval=refresh_ms),
@@ -28,7 +29,7 @@ def layout(**_query):
             html.Div(id="overview-stale"),
             html.Div(id="overview-counts", className="status-counts mb-3"),
             html.Div(id="overview-tiles", className="tile-grid"),
-            _demo_panel() if runtime.demo is not None else None,
+            _demo_panel() if pages.demo_running else None,
         ]
     )
 
@@ -65,11 +66,12 @@ def _demo_panel():
 )
 def refresh(_n, lang):
     lang = lang or "vi"
-    runtime = current_app.extensions["ioc"]
     now = utcnow()
-    with runtime.db.session() as session:
-        systems = queries.systems_overview(session, now)
-        health = queries.health(session, now)
+    try:
+        view = facade().read(queries.overview, now)
+    except DataUnavailable:
+        return t("overview.heading", lang), dash.no_update, unavailable(lang), dash.no_update, dash.no_update
+    systems, health = view["systems"], view["health"]
     counts = queries.status_counts(systems)
     clock = f"{t('overview.last_data', lang)}: {local_time(_latest(systems), with_date=True)}"
     stale = None
@@ -109,10 +111,4 @@ def translate_demo(lang):
     prevent_initial_call=True,
 )
 def switch_demo_system(_clicks, system_id, mode, lang):
-    runtime = current_app.extensions["ioc"]
-    runtime.demo.set_mode(system_id, mode)
-    from dashboard.auth import audit  # issue 8
-
-    with runtime.db.session() as session:
-        audit.record(session, None, "demo.set_mode", system_id, {"mode": mode})
-    return t("demo.done", lang, system=system_id, mode=t(f"demo.mode.{mode}", lang))
+    return facade().switch_demo_system(system_id, mode, lang or "vi").message

@@ -1,4 +1,4 @@
-"""Security page (issue 7): open alerts by severity, new alerts over time, by system and by
+"""Security page: open alerts by severity, new alerts over time, by system and by
 agency, a filterable list (AG Grid: cells render as text, so a sender's HTML stays inert),
 and an import of alerts from a CSV or JSON file."""
 from __future__ import annotations
@@ -8,14 +8,15 @@ import base64
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from collectors.timeutil import parse_iso
 from dashboard.domain.alerts import SEVERITIES, STATUSES
 from dashboard.i18n import local_time, t
 from dashboard.readmodels import alerts as alerts_queries
+from dashboard.web.facade import DataUnavailable, facade
 from layouts.components.alert_charts import graph, open_by_figure, severity_badge, severity_over_time_figure
+from layouts.components.feedback import outcome_alert, unavailable
 
 dash.register_page(__name__, path="/security", title="IOC Quảng Ngãi — An toàn thông tin", name="An toàn thông tin")
 
@@ -23,10 +24,9 @@ LIST_LIMIT = 500
 
 
 def layout(**_query):
-    runtime = current_app.extensions["ioc"]
     return html.Div(
         [
-            dcc.Interval(id="sec-refresh", interval=max(runtime.settings.refresh_ms, 5000)),
+            dcc.Interval(id="sec-refresh", interval=max(facade().settings.refresh_ms, 5000)),
             dcc.Location(id="sec-go", refresh="callback-nav"),
             html.H1(id="sec-heading", className="h3 mb-3"),
             html.Div(id="sec-counts", className="status-counts mb-3"),
@@ -151,14 +151,13 @@ def grid_rows(alerts: list[dict], lang: str) -> list[dict]:
 )
 def refresh(_n, lang, status, severity, system, search, _imported):
     lang = lang or "vi"
-    with current_app.extensions["ioc"].db.session() as session:
-        counts = alerts_queries.open_counts(session)
-        over_time = alerts_queries.severity_over_time(session)
-        by_system = alerts_queries.open_by(session, "system")
-        by_agency = alerts_queries.open_by(session, "agency")
-        total, alerts = alerts_queries.list_alerts(session, status=status or None, severity=severity or None,
-                                                   system=system or None, search=search or None, limit=LIST_LIMIT)
-        systems = alerts_queries.system_options(session, lang)
+    try:
+        view = facade().read(alerts_queries.security_view, lang, status=status, severity=severity, system=system,
+                             search=search, limit=LIST_LIMIT)
+    except DataUnavailable:
+        return (unavailable(lang), no_update, no_update, no_update, no_update, no_update, no_update)
+    counts, over_time, by_system, by_agency = view["counts"], view["over_time"], view["by_system"], view["by_agency"]
+    total, alerts, systems = view["total"], view["alerts"], view["systems"]
     chips = [html.Span([severity_badge(s, lang), " ", html.Strong(str(counts[s]))], className=f"count-chip sev-chip sev-{s}",
                        **{"data-severity": s, "data-count": str(counts[s])}) for s in SEVERITIES]
     chips.insert(0, html.Span(t("sec.open", lang) + ":", className="align-self-center fw-semibold"))
@@ -190,23 +189,11 @@ def open_alert(cell):
     prevent_initial_call=True,
 )
 def import_file(contents, filename, lang):
-    from dashboard.alerts import ingest as alert_ingest
-
     lang = lang or "vi"
     if not contents:
         raise dash.exceptions.PreventUpdate
     try:
         data = base64.b64decode(contents.split(",", 1)[1])
-        with current_app.extensions["ioc"].db.session() as session:
-            report = alert_ingest.import_file(session, filename or "", data, source="import")
-            done = report.as_dict()
-            from dashboard.auth import audit  # issue 8
-
-            audit.record(session, None, "alerts.import", filename,
-                         {k: done[k] for k in ("created", "repeated", "reopened") if k in done})
-    except alert_ingest.IngestRejected as exc:
-        details = "; ".join(f"{d.get('row', '')} {d.get('field', '')}: {d.get('problem', '')}".strip() for d in (exc.details or [])[:10])
-        return dbc.Alert(t("sec.import_failed", lang, reason=exc.message + (f" — {details}" if details else "")), color="danger", className="py-2 mb-0")
     except (IndexError, ValueError):
         return dbc.Alert(t("sec.import_failed", lang, reason="unreadable upload"), color="danger", className="py-2 mb-0")
-    return dbc.Alert(t("sec.import_done", lang, **{k: done[k] for k in ("created", "repeated", "reopened")}), color="success", className="py-2 mb-0")
+    return outcome_alert(facade().import_alerts(filename or "", data, lang), padding="py-2", failure_colour="danger")

@@ -6,21 +6,20 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
-from flask import current_app
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import status_label, t
 from dashboard.readmodels import detail as detail_queries
+from dashboard.web.facade import DataUnavailable, facade
 from layouts.components.status_tile import STATUS_GLYPH
 from layouts.components.systems_grid import STATUSES, TYPES, filter_rows, grid_rows
 
 dash.register_page(__name__, path="/systems", title="IOC Quảng Ngãi — Danh mục hệ thống", name="Hệ thống")
 
 def layout(**_query):
-    runtime = current_app.extensions["ioc"]
     return html.Div(
         [
-            dcc.Interval(id="systems-refresh", interval=max(runtime.settings.refresh_ms, 5000)),
+            dcc.Interval(id="systems-refresh", interval=max(facade().settings.refresh_ms, 5000)),
             html.H1(id="systems-heading", className="h3 mb-3"),
             dbc.Row(
                 [
@@ -77,8 +76,10 @@ def layout(**_query):
 )
 def refresh(_n, statuses, owners, partners, kinds, types, lang):
     lang = lang or "vi"
-    with current_app.extensions["ioc"].db.session() as session:
-        rows = detail_queries.catalog_rows(session, utcnow())
+    try:
+        rows = facade().read(detail_queries.catalog_rows, utcnow())
+    except DataUnavailable:
+        raise dash.exceptions.PreventUpdate from None  # keep the last grid rather than an empty one
     name_key = "owner_en" if lang == "en" else "owner_vi"
     owner_options = sorted({(r["owner_id"], r[name_key]) for r in rows if r["owner_id"]}, key=lambda o: o[1] or "")
     shown = grid_rows(filter_rows(rows, statuses, owners, partners, kinds, types), lang)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
 
 from dashboard.i18n import format_ms, local_time, t
 from dashboard.readmodels import wall as wq
+from dashboard.web.facade import DataUnavailable, facade
+from layouts.components.feedback import unavailable
 from layouts.components.province_map import state_label
 from layouts.components.status_tile import status_badge
 
@@ -21,9 +22,11 @@ def layout(code: str | None = None, **_query):
 @callback(Output("unit-body", "children"), Input("lang-toggle", "value"), State("unit-key", "data"))
 def render(lang, key):
     lang = lang or "vi"
-    with current_app.extensions["ioc"].db.session() as session:
-        unit = wq.unit_detail(session, key or "")
     back = html.A(t("unit.back", lang), href="/wall/map", className="btn btn-outline-secondary btn-sm mb-3")
+    try:
+        unit = facade().read(wq.unit_detail, key or "")
+    except DataUnavailable:
+        return [back, unavailable(lang)]
     if unit is None:
         return [back, html.P(t("unit.not_found", lang, key=key), className="lead")]
     name = unit["name_vi"] if lang != "en" else unit["name_en"]

@@ -19,15 +19,13 @@ from urllib.parse import urlencode
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
-from flask import current_app
-from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.timeutil import parse_duration, utcnow
 from dashboard.i18n import local_time, t
 from dashboard.readmodels import wall as wq
-from dashboard.readmodels.alerts import alerts_by_agency  # issue 7
+from dashboard.web.facade import DataUnavailable, facade
 from layouts.components import wall_charts
-from layouts.components.alert_charts import alert_signature, with_alert_markers  # issue 7
+from layouts.components.alert_charts import alert_signature, with_alert_markers
 from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
 from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
 
@@ -39,7 +37,7 @@ GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True
 
 
 def _settings():
-    return current_app.extensions["ioc"].settings
+    return facade().settings
 
 
 def _truthy(value: str | None) -> bool | None:
@@ -177,12 +175,11 @@ def translate(lang, view):
 def refresh_status(_n, lang, view):
     lang = lang or "vi"
     view = (view or {}).get("view", "glance")
-    runtime = current_app.extensions["ioc"]
+    pages = facade()
     root = f"wall-root wall-view-{view}"
     try:
-        with runtime.db.session() as session:
-            data = wq.wall_status(session, stale_after_s=runtime.settings.stale_after_s)
-    except SQLAlchemyError as exc:
+        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s)
+    except DataUnavailable as exc:
         # Never crash and never leave the last picture looking current: grey it and say why.
         log.error("wall refresh: database unreachable: %s", exc)
         return (f"{root} wall-stale", no_update, "wall-last-data is-stale", banner({}, lang, database_down=True),
@@ -224,21 +221,16 @@ def refresh_map(_n, lang, view, previous_sig, viewport_scale, config):
     view = (view or {}).get("view", "glance")
     if view not in ("glance", "map"):
         return no_update, no_update, no_update
-    runtime = current_app.extensions["ioc"]
     try:
-        with runtime.db.session() as session:
-            now = utcnow()
-            endpoints = wq.endpoint_states(session, now, with_agency=True)
-            places = wq.map_places(session, now, endpoints)
-            tiles = wq.system_tiles(session, now, endpoints)
-            alert_places = alerts_by_agency(session)  # issue 7: open security alerts per place
-    except SQLAlchemyError as exc:
+        data = facade().read(wq.map_view, utcnow())
+    except DataUnavailable as exc:
         log.error("wall map: database unreachable: %s", exc)
         return no_update, no_update, no_update
+    places, tiles, alert_places = data["places"], data["tiles"], data["alert_places"]
     # Send the figure only when something on it changed: most refreshes then cost a few bytes.
     scale = _scale(viewport_scale)
     metric = (config or {}).get("metric", "state")
-    signature = map_signature(places, tiles, lang, view, scale, metric) + alert_signature(alert_places)  # issue 7
+    signature = map_signature(places, tiles, lang, view, scale, metric) + alert_signature(alert_places)
     figure = no_update if signature == previous_sig else with_alert_markers(map_figure_for(places, tiles, lang, view, scale, metric), places, alert_places, lang)
     return figure, signature, places_panel(places, lang) if view == "map" else no_update
 
@@ -276,16 +268,12 @@ def refresh_charts(_n, lang, viewport_scale, view):
     lang = lang or "vi"
     if (view or {}).get("view") != "charts":
         return no_update, no_update, no_update
-    runtime = current_app.extensions["ioc"]
     try:
-        with runtime.db.session() as session:
-            now = utcnow()
-            tiles = wq.systems_list(session)
-            availability = wq.availability_24h(session, now)
-            timeline = wq.state_timeline(session, now)
-    except SQLAlchemyError as exc:
+        data = facade().read(wq.charts_view, utcnow())
+    except DataUnavailable as exc:
         log.error("wall charts: database unreachable: %s", exc)
         return no_update, no_update, no_update
+    tiles, availability, timeline = data["tiles"], data["availability"], data["timeline"]
     scale = _scale(viewport_scale)
     return (
         wall_charts.availability_figure(availability, tiles, lang, scale),

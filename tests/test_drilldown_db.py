@@ -15,6 +15,7 @@ from dashboard.catalog.loader import apply_catalog, parse_catalog
 from dashboard.monitoring import actions
 from dashboard.monitoring.results import record_results
 from dashboard.readmodels import detail as detail_queries
+from dashboard.readmodels import systems as systems_queries
 from dashboard.store.models import CheckRequest, CheckResult, Endpoint, Incident, MaintenanceWindow, Rollup
 
 NOW = datetime(2026, 11, 27, 3, 30, tzinfo=timezone.utc)
@@ -154,7 +155,7 @@ def test_system_page_names_the_failed_condition_and_the_failing_link(db):
         assert rows["link:lgsp.ndxp"]["status"] == "down" and rows["link:lgsp.ndxp"]["owner_id"] == "skhcn"
         assert rows["endpoint:lgsp.health"]["href"] == "/endpoints/lgsp.health"
 
-        incidents = detail_queries.incidents(session, system_id="lgsp", now=NOW)
+        incidents = systems_queries.incidents(session, system_id="lgsp", now=NOW)
         assert incidents and all(i["open"] for i in incidents)
 
 
@@ -185,7 +186,7 @@ def test_acknowledging_an_incident_stores_who_when_and_the_comment(db):
     with db.session() as session:
         stored = session.get(Incident, incident_id)
         assert (stored.acknowledged_at, stored.acknowledged_by, stored.ack_comment) == (NOW, "kythuat", "VNPT đang khởi động lại máy chủ")
-        [view] = detail_queries.incidents(session, subject=("endpoint", "lgsp.health"), now=NOW)
+        [view] = systems_queries.incidents(session, subject=("endpoint", "lgsp.health"), now=NOW)
         assert view["ack_comment"] == "VNPT đang khởi động lại máy chủ" and view["duration_s"] == 600
 
 
@@ -262,22 +263,45 @@ def test_catalog_rejects_a_dependency_on_an_unknown_system():
     ("system", "lgsp", "API gateway"), ("endpoint", "lgsp.health", "[STATUS] == 200"), ("link", "lgsp.ndxp", "NDXP"),
 ])
 def test_every_page_kind_builds_in_both_languages(db, kind, subject_id, marker):
-    from layouts.components.detail_page import build_body, build_history
+    from layouts.drilldown import build_body, build_history
 
     with db.session() as session:
         record_results(session, [probe("lgsp.health", NOW - timedelta(seconds=s), "down", code=503, reason="[STATUS] == 200 — observed 503")
                                  for s in (30, 60)] + [probe("lgsp.link-ndxp", NOW - timedelta(seconds=30))])
         actions.schedule_maintenance(session, reason="Nâng cấp", starts_at=NOW + timedelta(hours=1), duration=timedelta(hours=1),
                                      system_id="lgsp", now=NOW)
+    subject = {"type": kind, "id": subject_id}
     with db.session() as session:
-        for lang in ("vi", "en"):
-            upper, lower, ackable = build_body(session, {"type": kind, "id": subject_id}, lang, NOW)
-            assert marker in repr(upper)
-            assert ("Incidents" if lang == "en" else "Sự cố") in repr(lower)
-            if kind == "system":
-                assert "Nâng cấp" in repr(lower) and ackable  # the open incident of the failing endpoint can be acknowledged
-            for range_key in detail_queries.RANGES:
-                uptime, latency, availability = build_history(session, {"type": kind, "id": subject_id}, range_key, lang, NOW)
-                assert latency.data is not None and availability.layout.yaxis.range == (0, 100.5)
-        missing, lower, ackable = build_body(session, {"type": kind, "id": "nope"}, "vi", NOW)
-        assert "nope" in repr(missing) and lower is None and ackable == []
+        data = detail_queries.drilldown(session, kind, subject_id, NOW)
+        histories = {key: detail_queries.drilldown_history(session, kind, subject_id, key, NOW) for key in detail_queries.RANGES}
+        missing = detail_queries.drilldown(session, kind, "nope", NOW)
+    for lang in ("vi", "en"):
+        upper, lower, ackable = build_body(data, subject, lang, NOW)
+        assert marker in repr(upper)
+        assert ("Incidents" if lang == "en" else "Sự cố") in repr(lower)
+        if kind == "system":
+            assert "Nâng cấp" in repr(lower) and ackable  # the open incident of the failing endpoint can be acknowledged
+        for history in histories.values():
+            uptime, latency, availability = build_history(history, lang)
+            assert latency.data is not None and availability.layout.yaxis.range == (0, 100.5)
+    assert missing is None
+    body, lower, ackable = build_body(missing, {"type": kind, "id": "nope"}, "vi", NOW)
+    assert "nope" in repr(body) and lower is None and ackable == []
+
+
+@pytest.mark.parametrize("kind, subject_id, expected", [
+    ("system", "lgsp", ["lgsp.health", "lgsp.link-ndxp"]),
+    ("endpoint", "lgsp.health", ["lgsp.health"]),
+    ("link", "lgsp.ndxp", ["lgsp.link-ndxp"]),
+    ("link", "nope", []),
+])
+def test_a_page_is_about_the_endpoints_of_its_subject(db, kind, subject_id, expected):
+    with db.session() as session:
+        assert detail_queries.subject_endpoint_ids(session, kind, subject_id) == expected
+
+
+def test_an_unknown_page_kind_is_refused(db):
+    with db.session() as session, pytest.raises(ValueError, match="unknown page kind 'alert'"):
+        detail_queries.subject_endpoint_ids(session, "alert", "x")
+    with db.session() as session:
+        assert detail_queries.drilldown(session, "alert", "x", NOW) is None

@@ -9,7 +9,8 @@ import pytest
 
 from collectors.timeutil import utcnow
 from dashboard.domain.communes import province_units
-from dashboard.readmodels.wall import NO_DATA, hour_floor
+from dashboard.domain.uptime import floor_hour
+from dashboard.readmodels.wall import NO_DATA
 from layouts.components import wall_charts
 from layouts.components.province_map import place_positions, province_map_figure
 
@@ -87,7 +88,7 @@ def test_agencies_without_coordinates_get_distinct_places_off_the_communes():
 
 
 def test_charts_build_from_read_models():
-    current = hour_floor(NOW)
+    current = floor_hour(NOW)
     hours = [current - timedelta(hours=23 - i) for i in range(24)]
     data = {"hours": hours, "series": {"lgsp": {"availability": [None] * 23 + [99.5], "latency_ms": [None] * 23 + [120.0]}}}
     systems = [{"id": "lgsp", "name_vi": "Nền tảng LGSP", "name_en": "LGSP"}, {"id": "qlvb", "name_vi": "QLVB", "name_en": "Docs"}]

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.uptime import floor_hour
 from dashboard.readmodels import wall as wq
 from dashboard.readmodels.uptime import DONE_KEYS
 from dashboard.store.models import (
@@ -169,7 +170,7 @@ def test_unit_detail(seeded):
 
 
 def test_availability_reads_rollups_and_the_current_hour(seeded):
-    current = wq.hour_floor(NOW)
+    current = floor_hour(NOW)
     with seeded.session() as s:
         # completed hours from rollups; non-critical endpoints and out-of-window rows are ignored
         s.add_all([
@@ -199,7 +200,7 @@ def test_availability_reads_rollups_and_the_current_hour(seeded):
 
 
 def test_availability_reads_raw_results_for_hours_not_rolled_up_yet(seeded):
-    current = wq.hour_floor(NOW)
+    current = floor_hour(NOW)
     with seeded.session() as s:
         s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current - timedelta(hours=1)), updated_at=NOW))
         s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=2), checks=10, failures=5))
@@ -229,7 +230,7 @@ def test_state_timeline_segments(seeded):
 
 
 def test_availability_reads_only_new_results_on_later_calls(seeded):
-    current = wq.hour_floor(NOW)
+    current = floor_hour(NOW)
     with seeded.session() as s:
         s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current), updated_at=NOW))
         s.add(Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=current - timedelta(hours=1), checks=10, failures=0))
@@ -253,3 +254,41 @@ def test_availability_reads_only_new_results_on_later_calls(seeded):
     with seeded.session() as s:
         third = wq.availability_24h(s, NOW)["series"]["lgsp"]
     assert third["availability"][-2:] == [0.0, 75.0]
+
+
+def _system_with_units(s, system_id: str, marked: bool, units: int = 4) -> None:
+    s.add(System(id=system_id, name_vi=system_id, name_en=system_id, owner_agency_id="skhcn", position=9, status="down",
+                 status_since=NOW - timedelta(minutes=5), last_check_at=NOW - timedelta(seconds=5)))
+    s.flush()
+    for n in range(units):
+        options = {"agency": f"unit-2{n:04d}"} | ({"commune_heartbeat": True} if marked else {})
+        s.add(_endpoint(f"{system_id}.{n}", system_id, status="down", options=options, reason=f"HTTP 503 ({n})"))
+
+
+@pytest.mark.parametrize("marked, communes_counted", [(True, True), (False, False)])
+def test_a_commune_heartbeat_is_known_by_its_mark_on_the_wall_and_the_overview_alike(seeded, marked, communes_counted):
+    """An endpoint whose agency happens to be a commune is not one of the per-commune heartbeats:
+    only the catalog's mark (dashboard.domain.status.is_commune_heartbeat) says so."""
+    from dashboard.readmodels.systems import systems_overview
+
+    with seeded.session() as s:
+        _system_with_units(s, "units", marked)
+    with seeded.session() as s:
+        tile = {t["id"]: t for t in wq.wall_status(s, NOW)["tiles"]}["units"]
+        overview = {v["id"]: v for v in systems_overview(s, NOW)}["units"]
+    for reason in (tile["reason"], overview["reason"]):
+        assert ("4 of 4 communes silent" in reason) is communes_counted, reason
+    if not communes_counted:
+        assert tile["reason"] == "HTTP 503 (0)"
+
+
+@pytest.mark.parametrize("link_checked_ago_s, shown", [(5.0, "up"), (600.0, "degraded")])
+def test_a_silent_endpoint_turns_an_up_system_degraded_on_the_wall_and_the_overview_alike(seeded, link_checked_ago_s, shown):
+    from dashboard.readmodels.systems import systems_overview
+
+    with seeded.session() as s:
+        s.get(Endpoint, "lgsp.link").last_check_at = NOW - timedelta(seconds=link_checked_ago_s)
+    with seeded.session() as s:
+        tile = {t["id"]: t for t in wq.wall_status(s, NOW)["tiles"]}["lgsp"]
+        overview = {v["id"]: v for v in systems_overview(s, NOW)}["lgsp"]
+    assert (tile["status"], tile["stale"]) == (overview["status"], overview["stale"]) == (shown, False)

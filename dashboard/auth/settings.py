@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import secrets
 from dataclasses import dataclass, field
 
-
-def _flag(value: str | None, default: bool = False) -> bool:
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+from dashboard.config import environment, flag, read_env
 
 
 @dataclass(frozen=True)
@@ -40,10 +35,35 @@ class SettingsError(ValueError):
     pass
 
 
+def _networks(value: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+
+
+# Unset or empty: the dataclass default.
+ENV_VARS = {
+    "IOC_COOKIE_SECURE": ("cookie_secure", flag),
+    "IOC_SESSION_HOURS": ("session_hours", float),
+    "IOC_KIOSK_ALLOW": ("kiosk_allow", _networks),
+    "IOC_WALL_FRAME_ANCESTORS": ("wall_frame_ancestors", str),
+    "IOC_PROXY_HOPS": ("proxy_hops", int),
+    "IOC_MAX_REQUEST_MB": ("max_request_bytes", lambda v: int(float(v) * 1024 * 1024)),
+    "IOC_WORKER_HEADER": ("worker_header", flag),
+    "IOC_OIDC_ISSUER": ("oidc_issuer", lambda v: v.rstrip("/") or None),
+    "IOC_OIDC_CLIENT_ID": ("oidc_client_id", str),
+    "IOC_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
+    "IOC_OIDC_SCOPE": ("oidc_scope", str),
+    "IOC_OIDC_DEFAULT_ROLE": ("oidc_default_role", str),
+}
+
+
+def _not_valid(_var: str, _value: str, error: ValueError) -> SettingsError:
+    return SettingsError(f"access-control setting not valid: {error}")
+
+
 def from_env(env=None, demo: bool = False) -> AuthSettings:
     """Without IOC_SECRET_KEY a random key is made in the demo (sessions end at restart); outside
     the demo that is an error, since several web workers must share one key."""
-    env = os.environ if env is None else env
+    env = environment(env)
     key = env.get("IOC_SECRET_KEY", "")
     generated = False
     if not key:
@@ -53,25 +73,7 @@ def from_env(env=None, demo: bool = False) -> AuthSettings:
         key, generated = secrets.token_urlsafe(48), True
     elif len(key) < 32:
         raise SettingsError("IOC_SECRET_KEY is too short: use at least 32 random characters")
-    try:
-        kiosk_allow = tuple(ipaddress.ip_network(part.strip(), strict=False)
-                            for part in env.get("IOC_KIOSK_ALLOW", "").split(",") if part.strip())
-        values = dict(
-            cookie_secure=_flag(env.get("IOC_COOKIE_SECURE")),
-            session_hours=float(env.get("IOC_SESSION_HOURS") or 12),
-            kiosk_allow=kiosk_allow,
-            wall_frame_ancestors=env.get("IOC_WALL_FRAME_ANCESTORS") or None,
-            proxy_hops=int(env.get("IOC_PROXY_HOPS") or 0),
-            max_request_bytes=int(float(env.get("IOC_MAX_REQUEST_MB") or 20) * 1024 * 1024),
-            worker_header=_flag(env.get("IOC_WORKER_HEADER")),
-            oidc_issuer=(env.get("IOC_OIDC_ISSUER") or "").rstrip("/") or None,
-            oidc_client_id=env.get("IOC_OIDC_CLIENT_ID") or None,
-            oidc_client_secret=env.get("IOC_OIDC_CLIENT_SECRET") or None,
-            oidc_scope=env.get("IOC_OIDC_SCOPE") or "openid profile email",
-            oidc_default_role=env.get("IOC_OIDC_DEFAULT_ROLE") or "viewer",
-        )
-    except ValueError as exc:
-        raise SettingsError(f"access-control setting not valid: {exc}") from None
-    if values["oidc_default_role"] not in ("viewer", "operator", "admin"):
+    settings = AuthSettings(secret_key=key, secret_is_generated=generated, **read_env(env, ENV_VARS, _not_valid))
+    if settings.oidc_default_role not in ("viewer", "operator", "admin"):
         raise SettingsError("IOC_OIDC_DEFAULT_ROLE must be viewer, operator or admin")
-    return AuthSettings(secret_key=key, secret_is_generated=generated, **values)
+    return settings

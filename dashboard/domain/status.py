@@ -93,6 +93,27 @@ def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, g
     return now - last_check_at > timedelta(seconds=max(60.0, interval_s * grace_factor))
 
 
+def effective_status(status: str, last_check_at: datetime | None, interval_s: float, now: datetime) -> tuple[str, bool]:
+    """(status shown, stale): the stored status, unless results stopped coming — then 'unknown',
+    never an old green. Maintenance and unknown are shown as they are."""
+    if status in (Status.MAINTENANCE, Status.UNKNOWN):
+        return status, False
+    if is_stale(last_check_at, interval_s, now):
+        return Status.UNKNOWN, True
+    return status, False
+
+
+def shown_system_status(status: str, last_check_at: datetime | None, longest_interval_s: float,
+                        any_endpoint_stale: bool, now: datetime) -> tuple[str, bool]:
+    """(status shown, stale) of a system, on every page and the wall alike: stale as a whole
+    reads 'unknown'; up while one of its endpoints went silent reads 'degraded' (part of it
+    can no longer be vouched for)."""
+    shown, stale = effective_status(status, last_check_at, longest_interval_s, now)
+    if not stale and shown == Status.UP and any_endpoint_stale:
+        return Status.DEGRADED, False
+    return shown, stale
+
+
 def incident_action(old: Status, new: Status) -> str | None:
     """What a state change does to the subject's incident: 'open' (trouble begins),
     'escalate' (degraded -> down), 'update' (down -> degraded: still the same incident),

@@ -190,3 +190,21 @@ def system_options(session: Session, lang: str = "vi") -> list[dict]:
     return [{"label": vi if lang == "vi" else en, "value": i}
             for i, vi, en in session.execute(select(System.id, System.name_vi, System.name_en)
                                              .where(System.active.is_(True)).order_by(System.position, System.id))]
+
+
+def security_view(session: Session, lang: str = "vi", *, status=None, severity=None, system=None, search=None,
+                  limit: int = MAX_PAGE) -> dict:
+    """Everything the security page shows in one session: open counts per severity, severity over
+    time, open alerts per system and per agency, the filtered list (and its total), the systems
+    to filter by."""
+    total, alerts = list_alerts(session, status=status or None, severity=severity or None, system=system or None,
+                                search=search or None, limit=limit)
+    return {
+        "counts": open_counts(session),
+        "over_time": severity_over_time(session),
+        "by_system": open_by(session, "system"),
+        "by_agency": open_by(session, "agency"),
+        "total": total,
+        "alerts": alerts,
+        "systems": system_options(session, lang),
+    }

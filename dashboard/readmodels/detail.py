@@ -23,7 +23,6 @@ from dashboard.readmodels.uptime import counts_between
 from dashboard.store.models import (
     CheckResult,
     Endpoint,
-    Incident,
     Link,
     Rollup,
     Status,
@@ -83,10 +82,6 @@ def bounded_excerpt(text: str | None, limit: int = EXCERPT_MAX_CHARS) -> str | N
     if not text:
         return None
     return text if len(text) <= limit else text[:limit] + f"… (+{len(text) - limit})"
-
-
-def duration_s(started: datetime, ended: datetime | None, now: datetime) -> float:
-    return max(0.0, ((ended or now) - started).total_seconds())
 
 
 def certificate_view(detail: dict | None, now: datetime) -> dict | None:
@@ -214,35 +209,7 @@ def recent_checks(session: Session, endpoint_id: str, limit: int = RECENT_LIMIT)
     ]
 
 
-# ------------------------------------------------------------------------------ incidents
-
-
-def incidents(session: Session, *, system_id: str | None = None, subject: tuple[str, str] | None = None,
-              now: datetime | None = None, limit: int = INCIDENT_LIMIT) -> list[dict]:
-    now = now or utcnow()
-    query = select(Incident).order_by(Incident.started_at.desc()).limit(limit)
-    if system_id is not None:
-        query = query.where(Incident.system_id == system_id)
-    if subject is not None:
-        query = query.where(Incident.subject_type == subject[0], Incident.subject_id == subject[1])
-    return [
-        {
-            "id": row.id,
-            "subject_type": row.subject_type,
-            "subject_id": row.subject_id,
-            "severity": row.severity,
-            "started_at": iso(row.started_at),
-            "ended_at": iso(row.ended_at),
-            "open": row.ended_at is None,
-            "duration_s": duration_s(row.started_at, row.ended_at, now),
-            "cause": row.cause or row.last_reason,
-            "last_reason": row.last_reason,
-            "acknowledged_at": iso(row.acknowledged_at),
-            "acknowledged_by": row.acknowledged_by,
-            "ack_comment": row.ack_comment,
-        }
-        for row in session.scalars(query)
-    ]
+# ------------------------------------------------------------------------------ maintenance
 
 
 def maintenance_windows(session: Session, system_id: str, now: datetime | None = None) -> list[dict]:
@@ -392,3 +359,69 @@ def catalog_rows(session: Session, now: datetime | None = None) -> list[dict]:
                          "status": link_status(link), "reason": link["reason"], "last_check_at": link["last_check_at"],
                          "latency_ms": None, "href": f"/links/{link['id']}"})
     return rows
+
+
+# ------------------------------------------------------------------------------ the drill-down page, whole
+
+SUBJECT_KINDS = ("system", "endpoint", "link")
+
+
+def subject_endpoint_ids(session: Session, kind: str, subject_id: str) -> list[str]:
+    """The endpoints a drill-down page is about: a system's active ones in catalog order, the
+    endpoint itself, or the endpoint that checks a link (none for an unmonitored link)."""
+    if kind == "system":
+        return list(session.scalars(select(Endpoint.id).where(Endpoint.system_id == subject_id, Endpoint.active.is_(True))
+                                    .order_by(Endpoint.position)))
+    if kind == "endpoint":
+        return [subject_id]
+    if kind == "link":
+        link = session.get(Link, subject_id)
+        return [link.endpoint_id] if link is not None and link.endpoint_id else []
+    raise ValueError(f"unknown page kind {kind!r}; expected one of: {', '.join(SUBJECT_KINDS)}")
+
+
+def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None = None) -> dict | None:
+    """Everything the upper and lower parts of a drill-down page show, or None when the subject
+    does not exist: {"view", "checks" (newest first), "incidents", "windows"}."""
+    now = now or utcnow()
+    checks: list[dict] = []
+    if kind == "system":
+        view = system_page(session, subject_id, now)
+        if view is None:
+            return None
+        found = queries.incidents(session, system_id=subject_id, limit=INCIDENT_LIMIT, now=now)
+        windows = maintenance_windows(session, subject_id, now)
+    elif kind == "endpoint":
+        view = endpoint_page(session, subject_id, now)
+        if view is None:
+            return None
+        checks = recent_checks(session, subject_id)
+        found = queries.incidents(session, subject=("endpoint", subject_id), limit=INCIDENT_LIMIT, now=now)
+        windows = [w for w in maintenance_windows(session, view["system_id"], now) if w["endpoint_id"] in (None, subject_id)]
+    elif kind == "link":
+        view = link_page(session, subject_id, now)
+        if view is None:
+            return None
+        checks = recent_checks(session, view["endpoint_id"]) if view["endpoint_id"] else []
+        found = queries.incidents(session, subject=("link", subject_id), limit=INCIDENT_LIMIT, now=now)
+        windows = []
+    else:
+        return None
+    return {"view": view, "checks": checks, "incidents": found, "windows": windows}
+
+
+def drilldown_history(session: Session, kind: str, subject_id: str, range_key: str, now: datetime | None = None) -> dict:
+    """The history panel of a drill-down page: per endpoint name, its points over the range;
+    the uptime over every range; and the (start, end) of the window shown."""
+    now = now or utcnow()
+    endpoint_ids = subject_endpoint_ids(session, kind, subject_id)
+    names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
+    return {
+        "series": {names.get(e, e): history(session, e, range_key, now) for e in endpoint_ids},
+        "uptimes": uptime_by_range(session, endpoint_ids, now),
+        "window": (now - timedelta(seconds=RANGES[range_key].seconds), now),
+    }
+
+
+def drilldown_csv(session: Session, kind: str, subject_id: str, range_key: str, now: datetime | None = None) -> str:
+    return history_csv(session, subject_endpoint_ids(session, kind, subject_id), range_key, now)

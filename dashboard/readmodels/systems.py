@@ -8,20 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.status import is_commune_heartbeat, is_stale, system_reason
-from dashboard.store.models import CheckResult, Endpoint, Link, RuntimeState, Status, System
+from dashboard.domain.status import effective_status, is_commune_heartbeat, shown_system_status, system_reason
+from dashboard.store.models import CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
-
-
-def effective_status(status: str, last_check_at: datetime | None, interval_s: float, now: datetime) -> tuple[str, bool]:
-    """The stored status, unless results stopped coming: then 'unknown' (stale), never old green."""
-    if status in (Status.MAINTENANCE, Status.UNKNOWN):
-        return status, False
-    if is_stale(last_check_at, interval_s, now):
-        return Status.UNKNOWN, True
-    return status, False
 
 
 def systems_overview(session: Session, now: datetime | None = None, with_uptime: bool = False) -> list[dict]:
@@ -63,9 +54,8 @@ def _system_view(system: System, now: datetime) -> dict:
     endpoints = [e for e in system.endpoints if e.active]
     endpoint_views = [_endpoint_view(e, now) for e in endpoints]
     longest_interval = max((e.interval_s for e in endpoints), default=60.0)
-    status, stale = effective_status(system.status, system.last_check_at, longest_interval, now)
-    if not stale and any(v["stale"] for v in endpoint_views) and status == Status.UP:
-        status = Status.DEGRADED
+    status, stale = shown_system_status(system.status, system.last_check_at, longest_interval,
+                                        any(v["stale"] for v in endpoint_views), now)
     by_endpoint = {v["id"]: v for v in endpoint_views}
     return {
         "id": system.id,
@@ -150,6 +140,12 @@ def health(session: Session, now: datetime | None = None) -> dict:
     }
 
 
+def overview(session: Session, now: datetime | None = None) -> dict:
+    """The overview page in one session: every system's view and the collector's health."""
+    now = now or utcnow()
+    return {"systems": systems_overview(session, now), "health": health(session, now)}
+
+
 def _collector_stats(session: Session) -> dict:
     """Counters the collector publishes every few seconds (since it started): checks due,
     done, missed (could not start on time), running now."""
@@ -170,18 +166,20 @@ def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[
     ).all()
 
 
-# --- status engine (issue 3): incidents and state changes for pages
+# --- incidents, for the API and the drill-down pages alike
 
 
-def incidents(session: Session, system_id: str | None = None, open_only: bool = False, limit: int = 100,
-              now: datetime | None = None) -> list[dict]:
-    """Incidents, newest first: subject, severity, start, end, duration (open ones: so far), cause."""
-    from dashboard.store.models import Incident
-
+def incidents(session: Session, system_id: str | None = None, subject: tuple[str, str] | None = None,
+              open_only: bool = False, limit: int = 100, now: datetime | None = None) -> list[dict]:
+    """Incidents, newest first, of a system (its own and its endpoints' and links'), of one
+    subject (type, id), or of everything: subject, severity, start, end, duration (open ones: so
+    far), cause (the first failed condition) and last reason, acknowledgement."""
     now = now or utcnow()
     query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)
     if system_id is not None:
         query = query.where(Incident.system_id == system_id)
+    if subject is not None:
+        query = query.where(Incident.subject_type == subject[0], Incident.subject_id == subject[1])
     if open_only:
         query = query.where(Incident.ended_at.is_(None))
     return [
@@ -189,19 +187,11 @@ def incidents(session: Session, system_id: str | None = None, open_only: bool = 
             "id": row.id, "subject_type": row.subject_type, "subject_id": row.subject_id, "system_id": row.system_id,
             "severity": row.severity, "started_at": iso(row.started_at), "ended_at": iso(row.ended_at),
             "open": row.ended_at is None,
-            "duration_s": round(((row.ended_at or now) - row.started_at).total_seconds(), 1),
+            # never negative, should a clock have stepped back between start and end
+            "duration_s": max(0.0, round(((row.ended_at or now) - row.started_at).total_seconds(), 1)),
             "cause": row.cause, "last_reason": row.last_reason,
             "acknowledged_at": iso(row.acknowledged_at), "acknowledged_by": row.acknowledged_by,
+            "ack_comment": row.ack_comment,
         }
         for row in session.scalars(query)
     ]
-
-
-def state_events(session: Session, subject_type: str, subject_id: str, limit: int = 100) -> list[dict]:
-    from dashboard.store.models import StateEvent
-
-    rows = session.scalars(
-        select(StateEvent).where(StateEvent.subject_type == subject_type, StateEvent.subject_id == subject_id)
-        .order_by(StateEvent.at.desc(), StateEvent.id.desc()).limit(limit)
-    )
-    return [{"at": iso(r.at), "old_status": r.old_status, "new_status": r.new_status, "reason": r.reason} for r in rows]

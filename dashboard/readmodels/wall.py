@@ -14,8 +14,19 @@ from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.status import COMMUNE_NAMES_SHOWN, TROUBLE, system_reason, system_status
-from dashboard.readmodels.systems import STATUS_ORDER, effective_status
+from dashboard.domain.status import (
+    COMMUNE_NAMES_SHOWN,
+    TROUBLE,
+    effective_status,
+    is_commune_heartbeat,
+    shown_system_status,
+    system_reason,
+    system_status,
+)
+from dashboard.domain.uptime import floor_hour
+from dashboard.readmodels.alerts import alerts_by_agency
+from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
+from dashboard.readmodels.systems import STATUS_ORDER
 from dashboard.store.models import (
     Agency,
     CheckResult,
@@ -83,23 +94,36 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
 
 
 AGENCY_MAP_TTL_S = 60.0
-_AGENCY_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> (read at, {endpoint: agency})
+# Engine -> (read at, {endpoint: agency}, {endpoints that are a commune's heartbeat})
+_AGENCY_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def endpoint_agencies(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) -> dict[str, str]:
-    """Endpoint id → agency id, from the catalog's `options: {agency: …}`. It changes only
-    when a catalog is applied, so it is read at most once a minute per process."""
+def _endpoint_options(session: Session, max_age_s: float) -> tuple[dict[str, str], frozenset[str]]:
+    """What the wall needs of the endpoints' catalog options. They change only when a catalog is
+    applied, so they are read at most once a minute per process."""
     engine = session.get_bind()
     cached = _AGENCY_MAPS.get(engine)
     if cached is not None and time.monotonic() - cached[0] < max_age_s:
-        return cached[1]
-    mapping = {}
+        return cached[1], cached[2]
+    mapping, communes = {}, set()
     for eid, options in session.execute(select(Endpoint.id, Endpoint.options).where(Endpoint.active.is_(True))):
-        agency = options.get("agency") if isinstance(options, dict) else None
-        if isinstance(agency, str):
-            mapping[eid] = agency
-    _AGENCY_MAPS[engine] = (time.monotonic(), mapping)
-    return mapping
+        options = options if isinstance(options, dict) else {}
+        if isinstance(options.get("agency"), str):
+            mapping[eid] = options["agency"]
+        if is_commune_heartbeat(options):
+            communes.add(eid)
+    _AGENCY_MAPS[engine] = (time.monotonic(), mapping, frozenset(communes))
+    return mapping, frozenset(communes)
+
+
+def endpoint_agencies(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) -> dict[str, str]:
+    """Endpoint id → agency id, from the catalog's `options: {agency: …}`."""
+    return _endpoint_options(session, max_age_s)[0]
+
+
+def commune_heartbeats(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) -> frozenset[str]:
+    """The endpoints that are one commune-level unit's heartbeat (dashboard.domain.status.is_commune_heartbeat)."""
+    return _endpoint_options(session, max_age_s)[1]
 
 
 def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState] | None = None) -> list[dict]:
@@ -113,17 +137,15 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         select(System.id, System.name_vi, System.name_en, System.status, System.status_since, System.last_check_at)
         .where(System.active.is_(True)).order_by(System.position)
     ).all()
-    agencies = endpoint_agencies(session)  # cached: which endpoints are a commune's
+    commune_ids = commune_heartbeats(session)
     tiles = []
     for row in rows:
         eps = by_system.get(row.id, [])
         longest = max((e.interval_s for e in eps), default=60.0)
-        status, stale = effective_status(row.status, row.last_check_at, longest, now)
-        if not stale and status == Status.UP and any(e.stale for e in eps):
-            status = Status.DEGRADED
+        status, stale = shown_system_status(row.status, row.last_check_at, longest, any(e.stale for e in eps), now)
         troubled = [e for e in eps if e.status in (Status.DOWN, Status.DEGRADED) and e.reason]
         reason = troubled[0].reason if troubled else None
-        communes = {e.id for e in eps if agencies.get(e.id, "").startswith("unit-")}
+        communes = {e.id for e in eps if e.id in commune_ids}
         if len(communes) > COMMUNE_NAMES_SHOWN and any(e.status in TROUBLE for e in eps if e.id in communes):
             # a system holding the per-commune heartbeats: count them, do not show one at random
             reason = system_reason([(None, e.status, e.reason, e.id in communes) for e in eps])
@@ -243,12 +265,8 @@ def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
 
 
 def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
-    """Security and operational alerts for the wall's feed. Alerts arrive with issue 7
-    (dashboard.alerts.rules); until then there are none. Items must carry the same keys as
-    latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
-    # issue 7: open critical/high security alerts, newest first (dashboard.readmodels.alerts)
-    from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
-
+    """Open critical/high security alerts for the wall's feed, newest first, with the same keys
+    as latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
     return open_security_alerts(session, limit)
 
 
@@ -348,10 +366,6 @@ def unit_detail(session: Session, key: str, now: datetime | None = None) -> dict
 # ---------------------------------------------------------------------------- charts (slow refresh)
 
 
-def hour_floor(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 class _HourlyFigures:
     """Per database: each hour's (counted, failures, latency sum, latency count) per system.
     Rolled-up hours never change, so they are read once; hours not rolled up yet are summed
@@ -389,7 +403,7 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
     count neither way."""
     from dashboard.readmodels.uptime import done_until
 
-    current = hour_floor(now)
+    current = floor_hour(now)
     start = current - timedelta(hours=hours - 1)
     rolled_to = min(max(done_until(session, "hour") or start, start), current + timedelta(hours=1))
     figures = _HOURLY.setdefault(session.get_bind(), _HourlyFigures())
@@ -480,7 +494,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
         if checked_at < since or not (critical and active):
             continue
         ordinary = not missed and not maintenance
-        _add(figures.raw.setdefault(hour_floor(checked_at), {}), system_id, int(ordinary),
+        _add(figures.raw.setdefault(floor_hour(checked_at), {}), system_id, int(ordinary),
              int(ordinary and verdict == Status.DOWN), latency, int(latency is not None))
 
 
@@ -539,3 +553,19 @@ def wall_status(session: Session, now: datetime | None = None, stale_after_s: fl
     }
     result["query_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
+
+
+def map_view(session: Session, now: datetime) -> dict:
+    """What the wall's map reads in one session: endpoint states, places, system tiles and the
+    open security alerts per place."""
+    endpoints = endpoint_states(session, now, with_agency=True)
+    return {
+        "places": map_places(session, now, endpoints),
+        "tiles": system_tiles(session, now, endpoints),
+        "alert_places": alerts_by_agency(session),
+    }
+
+
+def charts_view(session: Session, now: datetime) -> dict:
+    """What the wall's charts view reads in one session."""
+    return {"tiles": systems_list(session), "availability": availability_24h(session, now), "timeline": state_timeline(session, now)}

@@ -10,6 +10,7 @@ from dash import Input, Output, dcc, html
 from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
+from dashboard.web.facade import install as install_facade
 
 
 def create_app(runtime) -> dash.Dash:
@@ -25,6 +26,7 @@ def create_app(runtime) -> dash.Dash:
         serve_locally=True,
     )
     app.server.extensions["ioc"] = runtime
+    install_facade(app.server, runtime)  # what pages read and do, without touching the database
     app.server.register_blueprint(api)
     from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
 

@@ -183,7 +183,7 @@ def incidents_table(incidents: list[dict], lang: str) -> html.Div:
             html.Td(local_time(parse_iso(item["ended_at"]), with_date=True) if item["ended_at"] else html.Strong(t("incident.ongoing", lang), className="status-text-down"), className="text-nowrap"),
             html.Td(format_duration(item["duration_s"], lang), className="text-nowrap"),
             html.Td(f"{item['subject_type']} {item['subject_id']}", className="small text-break"),
-            html.Td([status_badge(item["severity"], lang, "status-badge-sm me-1") if item["severity"] in STATUS_GLYPH else None, item["cause"] or "—"], className="text-break"),
+            html.Td([status_badge(item["severity"], lang, "status-badge-sm me-1") if item["severity"] in STATUS_GLYPH else None, item["cause"] or item["last_reason"] or "—"], className="text-break"),
             html.Td(ack),
         ], className="incident-row", **{"data-incident": str(item["id"]), "data-open": "1" if item["open"] else "0"}))
     return html.Div(html.Table([head, html.Tbody(rows)], className="table table-sm align-middle"), className="table-responsive")

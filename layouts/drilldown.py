@@ -1,40 +1,34 @@
-"""The drill-down page shared by /systems/<id>, /endpoints/<id> and /links/<id> (issue 5):
-its layout and its callbacks. Only one detail page is shown at a time, so the ids are shared.
+"""The drill-down page shared by /systems/<id>, /endpoints/<id> and /links/<id>: its layout,
+its body (built from the plain data of dashboard.readmodels.detail.drilldown) and its callbacks.
+The three page modules (system_detail, endpoint_detail, link_detail) only declare their path and
+call `detail_layout`. Only one detail page is shown at a time, so the component ids are shared.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
-from sqlalchemy import select
 
 from collectors.timeutil import utcnow
-from dashboard.auth.permissions import Forbidden
 from dashboard.i18n import VN_TZ, t
-from dashboard.monitoring import actions
 from dashboard.readmodels import detail as detail_queries
-from dashboard.store.models import Endpoint, Link
+from dashboard.web.facade import MAX_COMMENT_CHARS, DataUnavailable, facade
 from layouts.components import detail_sections as sections
 from layouts.components.dependency_graph import dependency_figure
+from layouts.components.feedback import outcome_alert, unavailable
 from layouts.components.history_charts import availability_figure, latency_figure
 
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
 HISTORY_REFRESH_MS = 60_000
 
 
-def _runtime():
-    return current_app.extensions["ioc"]
-
-
 def detail_layout(kind: str, subject_id: str) -> html.Div:
-    runtime = _runtime()
     return html.Div(
         [
             dcc.Store(id="detail-subject", data={"type": kind, "id": subject_id}),
             dcc.Store(id="detail-bump", data=0),
-            dcc.Interval(id="detail-refresh", interval=runtime.settings.refresh_ms),
+            dcc.Interval(id="detail-refresh", interval=facade().settings.refresh_ms),
             dcc.Interval(id="detail-history-refresh", interval=HISTORY_REFRESH_MS),
             html.Div(id="detail-body"),
             dbc.Row(
@@ -79,7 +73,7 @@ def _actions_card(kind: str) -> html.Div:
                 html.Hr(),
                 html.Div(id="detail-ack-title", className="fw-semibold small mb-1"),
                 dcc.Dropdown(id="detail-ack-incident", options=[], clearable=True, className="mb-1"),
-                dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=actions.MAX_COMMENT_CHARS, className="mb-1"),
+                dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=MAX_COMMENT_CHARS, className="mb-1"),
                 dbc.Button(id="detail-ack", color="secondary", size="sm", className="mb-2"),
                 html.Hr(),
                 html.Div(id="detail-mw-title", className="fw-semibold small mb-1"),
@@ -105,29 +99,21 @@ def _actions_card(kind: str) -> html.Div:
 # ------------------------------------------------------------------------------ content
 
 
-def _endpoint_ids(session, subject: dict) -> list[str]:
-    if subject["type"] == "system":
-        return list(session.scalars(select(Endpoint.id).where(Endpoint.system_id == subject["id"], Endpoint.active.is_(True)).order_by(Endpoint.position)))
-    if subject["type"] == "endpoint":
-        return [subject["id"]]
-    link = session.get(Link, subject["id"])
-    return [link.endpoint_id] if link is not None and link.endpoint_id else []
-
-
 def _not_found(subject: dict, lang: str):
     return dbc.Alert([t("detail.not_found", lang, id=subject["id"]), " ", dcc.Link(t("nav.systems", lang), href="/systems")],
                      color="warning", className="detail-not-found")
 
 
-def build_body(session, subject: dict, lang: str, now: datetime):
-    """(upper sections, lower sections, incidents that can be acknowledged)."""
-    kind, subject_id = subject["type"], subject["id"]
+def build_body(data: dict | None, subject: dict, lang: str, now: datetime):
+    """(upper sections, lower sections, incidents that can be acknowledged) from the plain data of
+    dashboard.readmodels.detail.drilldown (None: no such subject)."""
+    if data is None:
+        return _not_found(subject, lang), None, []
+    kind = subject["type"]
+    view, checks, incidents, windows = data["view"], data["checks"], data["incidents"], data["windows"]
     name_key = "name_en" if lang == "en" else "name_vi"
     list_crumb = (t("nav.systems", lang), "/systems")
     if kind == "system":
-        view = detail_queries.system_page(session, subject_id, now)
-        if view is None:
-            return _not_found(subject, lang), None, []
         owner = view["owner"][name_key] if view["owner"] else None
         subtitle = " · ".join(x for x in (f"{t('tile.owner', lang)}: {owner}" if owner else None,
                                           f"{t('tile.partner', lang)}: {view['partner']}" if view["partner"] else None) if x)
@@ -140,13 +126,7 @@ def build_body(session, subject: dict, lang: str, now: datetime):
                 dbc.Col(sections.links_list(view["dependencies"], lang), lg=5, className="pt-2"),
             ]), "deps-card"),
         ]
-        incidents = detail_queries.incidents(session, system_id=subject_id, now=now)
-        windows = detail_queries.maintenance_windows(session, subject_id, now)
     elif kind == "endpoint":
-        view = detail_queries.endpoint_page(session, subject_id, now)
-        if view is None:
-            return _not_found(subject, lang), None, []
-        checks = detail_queries.recent_checks(session, subject_id)
         failed = checks[0]["failed_conditions"] if checks else []
         system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
         upper = [
@@ -159,20 +139,13 @@ def build_body(session, subject: dict, lang: str, now: datetime):
             sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
             sections.card(t("detail.last_results", lang), sections.results_table(checks, lang)),
         ]
-        incidents = detail_queries.incidents(session, subject=("endpoint", subject_id), now=now)
-        windows = [w for w in detail_queries.maintenance_windows(session, view["system_id"], now)
-                   if w["endpoint_id"] in (None, subject_id)]
     else:
-        view = detail_queries.link_page(session, subject_id, now)
-        if view is None:
-            return _not_found(subject, lang), None, []
         platform = view["platform_name_en" if lang == "en" else "platform_name_vi"]
         system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
         subtitle = f"{system_name} ⇄ {platform} · {t('link.declared', lang)}: {t('link.declared.' + view['declared'], lang)}"
         upper = [sections.header(f"{t('link.title', lang)}: {platform}", subtitle, view["status"], view["status_since"], view["reason"],
                                  lang, now, [list_crumb, (system_name, f"/systems/{view['system_id']}"), (platform, None)])]
         if view["endpoint_id"]:
-            checks = detail_queries.recent_checks(session, view["endpoint_id"])
             upper += [
                 html.P([t("link.checked_by", lang) + " ", dcc.Link(view["endpoint_id"], href=f"/endpoints/{view['endpoint_id']}")], className="small"),
                 sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
@@ -180,8 +153,6 @@ def build_body(session, subject: dict, lang: str, now: datetime):
             ]
         else:
             upper.append(dbc.Alert(t("link.unmonitored", lang), color="secondary"))
-        incidents = detail_queries.incidents(session, subject=("link", subject_id), now=now)
-        windows = []
     lower = [sections.card(t("incident.heading", lang), sections.incidents_table(incidents, lang), "incidents-card")]
     if windows:
         lower.append(sections.card(t("mw.heading", lang), sections.maintenance_list(windows, lang), "maintenance-card"))
@@ -201,9 +172,12 @@ def build_body(session, subject: dict, lang: str, now: datetime):
 def refresh_body(_n, _bump, lang, subject):
     lang = lang or "vi"
     now = utcnow()
-    with _runtime().db.session() as session:
-        upper, lower, ackable = build_body(session, subject, lang, now)
-    options = [{"label": f"#{i['id']} · {i['subject_id']} · {i['cause'] or ''}"[:120], "value": i["id"]} for i in ackable]
+    try:
+        data = facade().read(detail_queries.drilldown, subject["type"], subject["id"], now)
+    except DataUnavailable:
+        return unavailable(lang), no_update, no_update
+    upper, lower, ackable = build_body(data, subject, lang, now)
+    options = [{"label": f"#{i['id']} · {i['subject_id']} · {i['cause'] or i['last_reason'] or ''}"[:120], "value": i["id"]} for i in ackable]
     return upper, lower, options
 
 
@@ -218,21 +192,19 @@ def refresh_body(_n, _bump, lang, subject):
 )
 def refresh_history(range_key, _n, lang, subject):
     range_key = range_key if range_key in detail_queries.RANGES else detail_queries.DEFAULT_RANGE
-    with _runtime().db.session() as session:
-        return build_history(session, subject, range_key, lang or "vi", utcnow())
+    try:
+        data = facade().read(detail_queries.drilldown_history, subject["type"], subject["id"], range_key, utcnow())
+    except DataUnavailable:
+        return no_update, no_update, no_update
+    return build_history(data, lang or "vi")
 
 
-def build_history(session, subject: dict, range_key: str, lang: str, now: datetime):
-    """(uptime table, latency figure, availability figure) of the page's endpoints over a range."""
-    endpoint_ids = _endpoint_ids(session, subject)
-    names = dict(session.execute(select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))).all())
-    series = {names.get(e, e): detail_queries.history(session, e, range_key, now) for e in endpoint_ids}
-    uptimes = detail_queries.uptime_by_range(session, endpoint_ids, now)
-    window = (now - timedelta(seconds=detail_queries.RANGES[range_key].seconds), now)
+def build_history(data: dict, lang: str):
+    """(uptime table, latency figure, availability figure) from detail.drilldown_history."""
     return (
-        sections.uptime_table(uptimes, lang),
-        latency_figure(series, lang, window=window),
-        availability_figure(series, lang, window=window),
+        sections.uptime_table(data["uptimes"], lang),
+        latency_figure(data["series"], lang, window=data["window"]),
+        availability_figure(data["series"], lang, window=data["window"]),
     )
 
 
@@ -270,10 +242,17 @@ def translate(lang):
 def export_csv(_clicks, range_key, subject):
     range_key = range_key if range_key in detail_queries.RANGES else detail_queries.DEFAULT_RANGE
     now = utcnow()
-    with _runtime().db.session() as session:
-        text = detail_queries.history_csv(session, _endpoint_ids(session, subject), range_key, now)
+    try:
+        text = facade().read(detail_queries.drilldown_csv, subject["type"], subject["id"], range_key, now)
+    except DataUnavailable:
+        return no_update
     stamp = now.astimezone(VN_TZ).strftime("%Y%m%d-%H%M")
     return dcc.send_string(text, f"{subject['id']}-{range_key}-{stamp}.csv", type="text/csv")
+
+
+def feedback(outcome, bump):
+    """The message under the buttons, and the bump that makes the page re-read after a change."""
+    return outcome_alert(outcome), (bump or 0) + 1 if outcome.ok else no_update
 
 
 @callback(
@@ -286,13 +265,7 @@ def export_csv(_clicks, range_key, subject):
     prevent_initial_call=True,
 )
 def check_now(_clicks, subject, lang, bump):
-    runtime = _runtime()
-    try:
-        with runtime.db.session() as session:
-            count = len(actions.check_now(session, _endpoint_ids(session, subject)))
-    except (actions.ActionError, Forbidden) as exc:
-        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
-    return dbc.Alert(t("action.check_now_done", lang or "vi", n=count), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1
+    return feedback(facade().check_now(subject["type"], subject["id"], lang or "vi"), bump)
 
 
 @callback(
@@ -310,12 +283,8 @@ def acknowledge(_clicks, incident_id, comment, lang, bump):
     lang = lang or "vi"
     if not incident_id:
         return dbc.Alert(t("action.pick_incident", lang), color="warning", className="py-1 mb-0"), no_update, no_update
-    try:
-        with _runtime().db.session() as session:
-            actions.acknowledge(session, int(incident_id), comment or "")
-    except (actions.ActionError, Forbidden) as exc:
-        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update, no_update
-    return dbc.Alert(t("action.ack_done", lang, id=incident_id), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1, ""
+    outcome = facade().acknowledge_incident(int(incident_id), comment or "", lang)
+    return (*feedback(outcome, bump), "" if outcome.ok else no_update)
 
 
 def parse_local(value: str | None) -> datetime | None:
@@ -345,16 +314,5 @@ def schedule_maintenance(_clicks, start, hours, reason, subject, lang, bump):
     starts_at = parse_local(start)
     if starts_at is None or not hours:
         return dbc.Alert(t("mw.need_time", lang), color="warning", className="py-1 mb-0"), no_update
-    scope = {"system_id": subject["id"]} if subject["type"] == "system" else None
-    try:
-        with _runtime().db.session() as session:
-            if scope is None:
-                ids = _endpoint_ids(session, subject)
-                if not ids:
-                    raise actions.ActionError(t("link.unmonitored", lang))
-                scope = {"endpoint_id": ids[0]}
-            actions.schedule_maintenance(session, reason=reason or "", starts_at=starts_at,
-                                         duration=timedelta(hours=float(hours)), **scope)
-    except (actions.ActionError, Forbidden, ValueError) as exc:
-        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
-    return dbc.Alert(t("mw.saved", lang), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1
+    return feedback(facade().schedule_maintenance(subject["type"], subject["id"], starts_at=starts_at, hours=hours,
+                                                  reason=reason or "", lang=lang), bump)

@@ -1,0 +1,144 @@
+"""The facade pages use (dashboard.web.facade): reads in their own session, one exception for a
+database that does not answer, and the buttons' actions — each refusal says why and changes nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import flask
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.auth.sessions import Principal
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.config import Settings
+from dashboard.i18n import t
+from dashboard.monitoring.results import record_results
+from dashboard.readmodels import detail as detail_queries
+from dashboard.store.database import Database
+from dashboard.store.models import Alert, AuditEntry, CheckRequest, Incident, MaintenanceWindow
+from dashboard.web.facade import DataUnavailable, Facade
+from tests.conftest import free_port
+from tests.test_drilldown_db import CATALOG, NOW, probe
+
+
+@pytest.fixture
+def db(any_db):
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG, "test.yaml", {}), units=[])
+    return any_db
+
+
+def facade_for(db) -> Facade:
+    return Facade(SimpleNamespace(db=db, settings=Settings(), demo=None))
+
+
+def count(db, model, *where) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def open_incident(db) -> int:
+    with db.session() as session:
+        record_results(session, [probe("lgsp.health", NOW - timedelta(seconds=s), "down", code=503, reason="HTTP 503")
+                                 for s in (90, 60, 30)])
+    with db.session() as session:
+        return session.scalar(select(Incident.id).where(Incident.subject_id == "lgsp.health", Incident.ended_at.is_(None)))
+
+
+def test_a_read_runs_the_read_model_in_a_session_of_its_own(db):
+    pages = facade_for(db)
+    rows = pages.read(detail_queries.catalog_rows, NOW)
+    with db.session() as session:
+        assert rows == detail_queries.catalog_rows(session, NOW)
+    assert {r["key"] for r in rows} >= {"system:lgsp", "endpoint:lgsp.health"}
+    assert pages.read(detail_queries.drilldown, "system", "nope", NOW) is None
+
+
+def test_a_database_that_does_not_answer_is_one_exception_and_actions_say_so():
+    dead = Database(f"postgresql+psycopg://ioc@127.0.0.1:{free_port()}/ioc?connect_timeout=2", migrate=False)
+    try:
+        pages = facade_for(dead)
+        with pytest.raises(DataUnavailable):
+            pages.read(detail_queries.catalog_rows, NOW)
+        outcome = pages.check_now("endpoint", "lgsp.health", "vi")
+        assert (outcome.ok, outcome.message) == (False, t("wall.stale.database", "vi"))
+        outcome = pages.acknowledge_incident(1, "đang xử lý", "en")
+        assert (outcome.ok, outcome.message) == (False, t("wall.stale.database", "en"))
+    finally:
+        dead.dispose()
+
+
+def test_check_now_asks_for_checks_and_an_unknown_subject_changes_nothing(db):
+    pages = facade_for(db)
+    outcome = pages.check_now("system", "lgsp", "vi")
+    assert outcome.ok and outcome.message == t("action.check_now_done", "vi", n=2)
+    assert count(db, CheckRequest) == 2
+    outcome = pages.check_now("endpoint", "nope", "en")
+    assert (outcome.ok, outcome.message) == (False, "no active endpoint to check")
+    outcome = pages.check_now("link", "nope", "en")
+    assert not outcome.ok
+    assert count(db, CheckRequest) == 2
+    assert count(db, AuditEntry, AuditEntry.action == "endpoint.check_now") == 1
+
+
+def test_acknowledge_needs_a_comment_and_records_who_and_why(db):
+    pages = facade_for(db)
+    incident_id = open_incident(db)
+    assert incident_id is not None
+    refused = pages.acknowledge_incident(incident_id, "   ", "vi")
+    assert (refused.ok, refused.message) == (False, "write a comment: what is being done about it")
+    assert count(db, Incident, Incident.id == incident_id, Incident.acknowledged_at.is_not(None)) == 0
+    unknown = pages.acknowledge_incident(999_999, "x", "vi")
+    assert (unknown.ok, unknown.message) == (False, "no incident 999999")
+    done = pages.acknowledge_incident(incident_id, "Đang khởi động lại máy chủ", "en")
+    assert (done.ok, done.message) == (True, t("action.ack_done", "en", id=incident_id))
+    with db.session() as session:
+        assert session.get(Incident, incident_id).ack_comment == "Đang khởi động lại máy chủ"
+    assert count(db, AuditEntry, AuditEntry.action == "incident.acknowledge") == 1
+
+
+@pytest.mark.parametrize("kind, subject_id, hours, ok, message", [
+    ("system", "lgsp", 2, True, t("mw.saved", "vi")),
+    ("endpoint", "lgsp.health", "1.5", True, t("mw.saved", "vi")),
+    ("link", "lgsp.ndxp", 1, True, t("mw.saved", "vi")),  # the link's endpoint
+    ("link", "nope", 1, False, t("link.unmonitored", "vi")),
+    ("system", "lgsp", "two", False, t("mw.need_time", "vi")),
+    ("system", "lgsp", -1, False, None),  # the maintenance rules refuse an end before the start
+])
+def test_schedule_maintenance(db, kind, subject_id, hours, ok, message):
+    outcome = facade_for(db).schedule_maintenance(kind, subject_id, starts_at=NOW + timedelta(days=1), hours=hours,
+                                                  reason="Nâng cấp", lang="vi")
+    assert outcome.ok is ok
+    if message is not None:
+        assert outcome.message == message
+    assert count(db, MaintenanceWindow) == (1 if ok else 0)
+
+
+def test_a_role_that_may_not_act_is_refused_and_nothing_is_written(db):
+    pages = facade_for(db)
+    incident_id = open_incident(db)
+    app = flask.Flask(__name__)
+    with app.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.ioc_principal = Principal("viewer1", "viewer", "user")
+        for outcome in (pages.check_now("system", "lgsp", "vi"),
+                        pages.acknowledge_incident(incident_id, "x", "vi"),
+                        pages.schedule_maintenance("system", "lgsp", starts_at=NOW, hours=1, reason="x", lang="vi")):
+            assert not outcome.ok and "your role does not allow this" in outcome.message
+        alert = pages.handle_alert(1, "resolve", None, None, "vi")
+        assert (alert.ok, alert.message) == (False, t("alert.action.forbidden", "vi"))
+    assert count(db, CheckRequest) == count(db, MaintenanceWindow) == count(db, AuditEntry) == 0
+    assert count(db, Incident, Incident.acknowledged_at.is_not(None)) == 0
+
+
+def test_alert_actions_and_imports_explain_a_refusal(db):
+    pages = facade_for(db)
+    assert pages.handle_alert(424242, "acknowledge", "an", "x", "en").message == "no alert 424242"
+    bad = pages.import_alerts("alerts.csv", b"\xff\xfe not a csv", "en")
+    assert not bad.ok and bad.message.startswith(t("sec.import_failed", "en", reason="")[:10])
+    extra = pages.import_alerts("alerts.json", '[{"title": "Quét cổng", "severity": "high", "source_ip": "10.0.0.9"}]'.encode(), "vi")
+    assert not extra.ok and "source_ip: Extra inputs are not permitted" in extra.message
+    assert count(db, Alert) == count(db, AuditEntry) == 0
+    good = pages.import_alerts("alerts.json", '[{"title": "Quét cổng", "severity": "high"}]'.encode(), "vi")
+    assert (good.ok, good.message) == (True, t("sec.import_done", "vi", created=1, repeated=0, reopened=0))
+    assert count(db, Alert) == count(db, AuditEntry, AuditEntry.action == "alerts.import") == 1
