@@ -8,61 +8,12 @@ from sqlalchemy import select
 from dashboard.catalog.loader import CatalogError, apply_catalog, parse_catalog
 from dashboard.monitoring.heartbeats import token_digest
 from dashboard.store.models import Endpoint, Link
+from tests.catalogs import HEARTBEAT_TOKEN, KINDS_ENV, kinds_catalog
 
-TOKEN = "Zt4uV0n9W2xq-commune-21025"
+TOKEN = HEARTBEAT_TOKEN
 
-BASE = """\
-version: 1
-national_platforms:
-  - id: ndxp
-    name_vi: Nền tảng NDXP
-    name_en: NDXP
-agencies:
-  - id: skhcn
-    name_vi: Sở Khoa học và Công nghệ
-    name_en: Department of Science and Technology
-communes:
-  include: false
-systems:
-  - id: lgsp
-    name_vi: Nền tảng LGSP
-    name_en: LGSP
-    owner: skhcn
-    endpoints:
-      - id: port
-        kind: tcp
-        host: 127.0.0.1
-        port: 8280
-      - id: cert
-        kind: tls
-        host: lgsp.quangngai.gov.vn
-        ca_bundle: /etc/ioc/ca.pem
-        warning_days: 21
-        critical_days: 5
-      - id: name
-        kind: dns
-        host: lgsp.quangngai.gov.vn
-        expected_addresses: [10.10.0.5, "2001:db8::5"]
-      - id: hb
-        kind: heartbeat
-        token: ${HB}
-        period: 5m
-        interval: 1m
-        timeout: 5s
-      - id: link-ndxp
-        kind: connection
-        url: http://127.0.0.1:8280/links
-        state_path: links.ndxp.state
-        max_age: 10m
-      - id: ndxp-direct
-        kind: connection
-        host: ndxp.gov.vn
-        port: 443
-    connections:
-      - platform: ndxp
-        endpoint: link-ndxp
-"""
-ENV = {"HB": TOKEN}
+BASE = kinds_catalog()
+ENV = KINDS_ENV
 
 
 def endpoints(text: str = BASE) -> dict:

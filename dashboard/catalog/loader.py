@@ -492,6 +492,16 @@ class Catalog:
 
 # ---------------------------------------------------------------- reading and validating
 
+# Budgets checked before the document is expanded: PyYAML expands aliases, and a few
+# kilobytes of nested aliases become gigabytes. The demo catalog (112 endpoints) is ~12 KB,
+# has no alias and under 700 nodes.
+MAX_CATALOG_BYTES = 5_000_000
+MAX_ALIASES = 100
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+# libyaml's parser when installed: PyYAML's own scans flow collections ([[[…) in quadratic time.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -509,7 +519,12 @@ def load_catalog(path: str | Path, env: dict[str, str] | None = None) -> Catalog
 
 def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | None = None) -> Catalog:
     env = dict(os.environ) if env is None else env
+    size = len(text.encode("utf-8"))
+    if size > MAX_CATALOG_BYTES:
+        raise CatalogError(source, [f"{source}: the file is {size:,} bytes, more than the {MAX_CATALOG_BYTES:,}-byte "
+                                    "limit of a catalog (is it the right file?)"])
     try:
+        _check_events(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -517,6 +532,7 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
         raise CatalogError(source, [f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
     if root is None:
         raise CatalogError(source, [f"{source}: the file is empty"])
+    _check_expanded_size(root, source)
     lines: dict[tuple, int] = {}
     _index_lines(root, (), lines)
     data = yaml.load(text, Loader=yaml.SafeLoader)
@@ -531,6 +547,59 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     except ValidationError as exc:
         raise CatalogError(source, [_describe(err, lines, source) for err in exc.errors()]) from None
     return Catalog(spec, source)
+
+
+def _check_events(text: str, source: str) -> None:
+    """Count aliases and nesting on the event stream (linear in the text, nothing expanded;
+    composing a deeper document would exhaust Python's recursion limit)."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=_EVENT_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} "
+                                            "levels deep; a catalog needs fewer than ten"])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: more than {MAX_ALIASES} YAML aliases "
+                                            "(*name); a catalog needs few or none, and many can expand to gigabytes"])
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """How many nodes the document becomes once every alias is expanded, computed on the
+    composed graph (aliases are shared nodes there) with one visit per distinct node: a few
+    nested aliases can stand for billions of nodes, so the budget is checked before expanding."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise CatalogError(source, [f"{source}:{node.start_mark.line + 1}: a YAML alias refers to the node "
+                                        "that contains it (a recursive document cannot be a catalog)"])
+        busy.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise CatalogError(source, [f"{source}:{node.start_mark.line + 1}: the document expands to more than "
+                                            f"{MAX_NODES:,} YAML nodes (nested aliases?); a catalog is far smaller"])
+        busy.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
