@@ -5,14 +5,16 @@
 """
 from __future__ import annotations
 
+import certifi
 import yaml
 
 HEARTBEAT_TOKEN = "Zt4uV0n9W2xq-commune-21025"
-KINDS_ENV = {"HB": HEARTBEAT_TOKEN}
+# the CA bundle must be a file that exists: any real PEM bundle will do
+KINDS_ENV = {"HB": HEARTBEAT_TOKEN, "CA": certifi.where()}
 
 DEMO_ENV = {f"IOC_DEMO_{name}_URL": f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(
     ["LGSP", "QLVB", "HOP_KHONG_GIAY", "HTTT_NGUON", "DATA_PLATFORM", "IOC", "DVC"])}
-DEMO_ENV.update({"IOC_DEMO_LGSP_PORT": "9000", "IOC_DEMO_DVC_TLS_PORT": "9443", "IOC_DEMO_CA_BUNDLE": "/tmp/ca.crt",
+DEMO_ENV.update({"IOC_DEMO_LGSP_PORT": "9000", "IOC_DEMO_DVC_TLS_PORT": "9443", "IOC_DEMO_CA_BUNDLE": certifi.where(),
                  "IOC_DEMO_HEARTBEAT_TOKEN": "demo-heartbeat-token-0123456789",
                  "IOC_DEMO_COMMUNE_SECRET": "demo-commune-secret-0123456789"})  # commune heartbeats
 
@@ -72,7 +74,7 @@ systems:
       - id: cert
         kind: tls
         host: lgsp.quangngai.gov.vn
-        ca_bundle: /etc/ioc/ca.pem
+        ca_bundle: ${CA}
         warning_days: 21
         critical_days: 5
       - id: name
@@ -106,7 +108,8 @@ def minimal_catalog() -> str:
 
 
 def kinds_catalog() -> str:
-    """One system with an endpoint of each built-in kind but http; ${HB} is the heartbeat token."""
+    """One system with an endpoint of each built-in kind but http; ${HB} is the heartbeat token,
+    ${CA} a CA bundle file."""
     return _KINDS
 
 

@@ -32,7 +32,7 @@ def test_each_kind_loads_into_probe_options():
     assert eps["port"].target() == "127.0.0.1:8280" and eps["port"].probe_options()["port"] == 8280
     tls = eps["cert"].probe_options()
     assert eps["cert"].target() == "lgsp.quangngai.gov.vn:443"
-    assert (tls["port"], tls["warning_days"], tls["critical_days"], tls["ca_bundle"]) == (443, 21, 5, "/etc/ioc/ca.pem")
+    assert (tls["port"], tls["warning_days"], tls["critical_days"], tls["ca_bundle"]) == (443, 21, 5, ENV["CA"])
     assert eps["name"].probe_options()["expected_addresses"] == ["10.10.0.5", "2001:db8::5"]
     hb = eps["hb"].probe_options()
     assert hb["token_sha256"] == token_digest(TOKEN) and (hb["period_s"], hb["grace_s"]) == (300, 150)
@@ -95,7 +95,7 @@ def test_kind_mistakes_are_reported_with_line_and_path(change, expected):
 
 @pytest.mark.parametrize("bad", ["short", "has spaces in it here", "tõken-with-diacritics-1234"])
 def test_bad_token_is_refused_without_repeating_it(bad):
-    problems = problems_of(BASE, {"HB": bad})
+    problems = problems_of(BASE, {**ENV, "HB": bad})
     assert any("systems[0].endpoints[3].token: a heartbeat token must be 16 to 128" in p for p in problems), problems
     assert not any(bad in p for p in problems)
 
