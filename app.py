@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from dashboard import config
 
@@ -34,6 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _demo_env(missing: list[str]):
+    """The demo catalog's ${IOC_DEMO_…} values, made as `python app.py` makes them: from a demo
+    network started (on loopback, ephemeral ports) for the check and stopped after it."""
+    from dashboard.demo.network import DemoNetwork, env_for
+
+    network = DemoNetwork(host="127.0.0.1").start()
+    try:
+        yield env_for(network), "from a demo network started for this check, as `python app.py` does"
+    finally:
+        network.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("user", "token"):  # access control (issue 8)
@@ -50,18 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration plugin otherwise
 
-    from dashboard.catalog.loader import CatalogError, load_catalog
+    from dashboard.catalog.loader import CatalogError
 
     if args.command == "check-catalog":
-        try:
-            catalog = load_catalog(settings.catalog_path)
-        except CatalogError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        spec = catalog.spec
-        print(f"{catalog.source}: valid — {len(spec.systems)} systems, "
-              f"{sum(len(s.endpoints) for s in spec.systems)} endpoints, {len(spec.agencies)} agencies")
-        return 0
+        from dashboard.catalog.check import check
+
+        demo = Path(settings.catalog_path).resolve() == config.DEMO_CATALOG.resolve()
+        report = check(settings.catalog_path, fill_env=_demo_env if demo else None)
+        print(report.text, file=sys.stdout if report.ok else sys.stderr)
+        return report.exit_code
 
     from dashboard import runtime as runtime_module
 

@@ -1,4 +1,6 @@
-"""Probe kinds, found by name. Adding a kind is adding a module that calls `register`."""
+"""Probe kinds, found by name. Adding a kind is adding a module that calls `register` with its
+check function and its options model (collectors.options): the catalog validates an endpoint's
+keys against that model and docs/probes.md is checked against it, so nothing else changes."""
 from __future__ import annotations
 
 import importlib
@@ -6,15 +8,23 @@ import pkgutil
 from typing import Callable
 
 from collectors.base import CheckResult, Probe, Target
+from collectors.options import ProbeOptions
 
 _PROBES: dict[str, Probe] = {}
+_OPTIONS: dict[str, type[ProbeOptions]] = {}
+_NOT_KINDS = {"base", "conditions", "options", "timeutil", "docs"}
 
 
-def register(kind: str) -> Callable[[Probe], Probe]:
+def register(kind: str, options: type[ProbeOptions] = ProbeOptions) -> Callable[[Probe], Probe]:
+    """Register `probe` for `kind`, with the model of the keys its endpoints accept."""
+    if not (isinstance(options, type) and issubclass(options, ProbeOptions)):
+        raise TypeError(f"the options of probe kind {kind!r} must be a collectors.options.ProbeOptions model")
+
     def decorate(probe: Probe) -> Probe:
         if kind in _PROBES and _PROBES[kind] is not probe:
             raise ValueError(f"probe kind {kind!r} registered twice")
         _PROBES[kind] = probe
+        _OPTIONS[kind] = options
         return probe
 
     return decorate
@@ -22,7 +32,7 @@ def register(kind: str) -> Callable[[Probe], Probe]:
 
 def _discover() -> None:
     for module in pkgutil.iter_modules(__path__):
-        if module.name not in {"base", "conditions"} and not module.name.startswith("_"):
+        if module.name not in _NOT_KINDS and not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")
 
 
@@ -39,6 +49,12 @@ def get_probe(kind: str) -> Probe:
         raise KeyError(f"unknown probe kind {kind!r}; known kinds: {', '.join(sorted(_PROBES))}") from None
 
 
+def options_model(kind: str) -> type[ProbeOptions]:
+    """The options model of a kind (the keys its catalog endpoints accept)."""
+    get_probe(kind)
+    return _OPTIONS[kind]
+
+
 def run_probe(target: Target) -> CheckResult:
     """Run the probe for a target; a bug in a probe becomes a 'down' result, never a crash."""
     from collectors.base import Status
@@ -49,4 +65,4 @@ def run_probe(target: Target) -> CheckResult:
         return CheckResult(target.endpoint_id, Status.DOWN, f"probe error: {type(exc).__name__}: {exc}")
 
 
-__all__ = ["CheckResult", "Target", "register", "get_probe", "kinds", "run_probe"]
+__all__ = ["CheckResult", "ProbeOptions", "Target", "register", "get_probe", "kinds", "options_model", "run_probe"]

@@ -1,5 +1,6 @@
 """Readable health conditions (after Gatus): `[STATUS] == 200`, `[BODY].gateway.faults < 100`,
-`[RESPONSE_TIME] < 2000`, `[BODY] contains "UP"`, `[HEADER].content-type contains json`.
+`[RESPONSE_TIME] < 2000`, `[BODY] contains "UP"`, `[HEADER].content-type contains json`,
+`len([BODY].items) >= 1` (the length of a text, list or object).
 
 Parsed once when the catalog loads (so a typo stops the app with its location), evaluated by
 one small interpreter, and every failure names the condition and the value observed.
@@ -19,8 +20,9 @@ SEVERITIES = (Status.DOWN, Status.DEGRADED)
 _MISSING = object()
 _NOT_JSON = object()  # a [BODY].path condition met a body that is not JSON
 
+FUNCTIONS = ("len",)
 _PATTERN = re.compile(
-    r"^\s*\[(?P<placeholder>[A-Z_]+)\](?P<path>(\.[^\s]+)?)\s+"
+    r"^\s*(?:(?P<function>[a-z]+)\(\s*)?\[(?P<placeholder>[A-Z_]+)\](?P<path>(\.[^\s)]+)?)(?(function)\s*\))\s+"
     r"(?P<op>==|!=|<=|>=|<|>|!contains|contains)\s+(?P<right>.+?)\s*$"
 )
 
@@ -37,6 +39,7 @@ class Condition:
     op: str
     expected: Any
     severity: Status = Status.DOWN
+    function: str | None = None  # len: compare the length of the value instead of the value
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
             f"operators {', '.join(OPERATORS)}"
         )
     placeholder = match["placeholder"]
+    function = match["function"]
+    if function is not None and function not in FUNCTIONS:
+        raise ConditionError(f"unknown function {function}() in {text!r}; known: {', '.join(f + '()' for f in FUNCTIONS)}")
     if placeholder not in PLACEHOLDERS:
         raise ConditionError(f"unknown placeholder [{placeholder}] in {text!r}; known: {', '.join(PLACEHOLDERS)}")
     path = tuple(p for p in match["path"].split(".") if p) if match["path"] else ()
@@ -74,6 +80,11 @@ def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
         raise ConditionError(f"[{placeholder}] takes no path in {text!r}")
     op = match["op"]
     expected = _literal(match["right"])
+    if function == "len":
+        if placeholder not in ("BODY", "HEADER"):
+            raise ConditionError(f"len() takes [BODY] or [HEADER], not [{placeholder}], in {text!r}")
+        if op in ("contains", "!contains") or not isinstance(expected, int) or isinstance(expected, bool):
+            raise ConditionError(f"len() is compared with a whole number (==, !=, <, <=, >, >=) in {text!r}")
     if placeholder == "CERTIFICATE_EXPIRATION":
         from collectors.timeutil import parse_duration
 
@@ -86,7 +97,7 @@ def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
     severity = Status(severity)
     if severity not in SEVERITIES:
         raise ConditionError(f"severity must be 'down' or 'degraded', not {severity!r}")
-    return Condition(text.strip(), placeholder, path, op, expected, severity)
+    return Condition(text.strip(), placeholder, path, op, expected, severity, function)
 
 
 def _literal(raw: str) -> Any:
@@ -135,6 +146,8 @@ def evaluate(conditions: tuple[Condition, ...] | list[Condition], seen: Observat
 
 def _evaluate_one(condition: Condition, seen: Observation) -> Outcome:
     observed = _observe(condition, seen)
+    if condition.function == "len" and observed is not _MISSING and observed is not _NOT_JSON:
+        observed = len(observed) if isinstance(observed, (str, list, dict)) else _MISSING
     if observed is _MISSING or observed is _NOT_JSON:
         return Outcome(condition, condition.op in ("!=", "!contains"), observed)
     return Outcome(condition, _compare(observed, condition.op, condition.expected), observed)

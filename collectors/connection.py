@@ -12,22 +12,73 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from collectors import get_probe, register
-from collectors._net import ProbeFailure, client_context, run_sync, short
+from collectors._net import ProbeFailure, client_context, hostport, run_sync, short
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate
+from collectors.options import HttpRequestOptions, NetworkOptions, Url, duration
 from collectors.timeutil import iso, parse_iso, utcnow
 
 DEFAULT_CONNECTED_VALUE = "connected"
 DEFAULT_MAX_BYTES = 1_000_000
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 _MISSING = object()
+_STATE_FIELDS = ("connected_value", "last_exchange_path", "error_path", "max_age")
+
+
+class ConnectionOptions(HttpRequestOptions, NetworkOptions):
+    """The link between a provincial system and a national platform: reported by the system
+    (`url` of its JSON document + `state_path`), or probed directly on the national side
+    (`url`, or `host` + `port`, with no `state_path`)."""
+
+    url: Url | None = Field(default=None, description="the system's JSON link report (with state_path), "
+                                                      "or the national side's URL (direct)")
+    state_path: str | None = Field(default=None, description="where the link state is in the report, e.g. `links.ndxp.state`")
+    connected_value: bool | int | str | None = Field(
+        default=None, description=f"the state value that means connected (default `{DEFAULT_CONNECTED_VALUE}`)")
+    last_exchange_path: str | None = Field(default=None, description="the last exchange time in the report "
+                                                                     "(default: `last_exchange` next to the state)")
+    error_path: str | None = Field(default=None, description="the reported error text (default: `error` next to the state)")
+    max_age: Annotated[float | None, BeforeValidator(duration(1, 365 * 86_400))] = Field(
+        default=None, description="degraded when the last exchange is older than this, e.g. `10m`")
+
+    @field_validator("state_path", "last_exchange_path", "error_path")
+    @classmethod
+    def _json_path(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^\s.]+(\.[^\s.]+)*$", value):
+            raise ValueError(f"{value!r} is not a JSON path such as links.ndxp.state")
+        return value
+
+    @model_validator(mode="after")
+    def _reported_or_direct(self) -> ConnectionOptions:
+        if self.state_path and not self.url:
+            raise ValueError("a connection endpoint with state_path needs the url of the document that reports the link")
+        if not self.state_path:
+            extra = sorted(self.model_fields_set & set(_STATE_FIELDS))
+            if extra:
+                raise ValueError(f"{', '.join(extra)} need(s) state_path (the link as reported by the system)")
+            if not self.url and not (self.host and self.port):
+                raise ValueError("a connection endpoint needs url + state_path (the system reports its link), "
+                                 "or url or host + port (probe the national side directly)")
+        return self
+
+    def target(self) -> str:
+        return self.url or hostport(self.host or "", self.port)
+
+    def to_options(self) -> dict[str, Any]:
+        options = super().to_options()
+        options.pop("url", None)
+        if "max_age" in options:
+            options["max_age_s"] = options.pop("max_age")
+        return options
 
 
 def sibling(path: str, name: str) -> str:
@@ -220,7 +271,7 @@ async def probe_async(target: Target, session=None) -> CheckResult:
     return await _direct(target, session)
 
 
-@register("connection")
+@register("connection", options=ConnectionOptions)
 def probe(target: Target) -> CheckResult:
     return run_sync(probe_async, target)
 

@@ -6,9 +6,45 @@ import asyncio
 import ipaddress
 import time
 
+from pydantic import Field, field_validator, model_validator
+
 from collectors import register
 from collectors._net import ProbeFailure, resolve, run_sync
 from collectors.base import CheckResult, Status, Target
+from collectors.options import Host, ProbeOptions
+
+
+class DnsOptions(ProbeOptions):
+    """The name resolves within the deadline, through the system resolver as the clients
+    would; with `expected_addresses`, every one of them must be among the answers."""
+
+    host: Host | None = Field(default=None, description="the name to resolve")
+    expected_addresses: list[str] = Field(default=[], description="IPv4/IPv6 addresses that must all be in the answer")
+
+    @field_validator("expected_addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IPv4 or IPv6 address") from None
+        return value
+
+    @model_validator(mode="after")
+    def _needs_host(self) -> DnsOptions:
+        if not self.host:
+            raise ValueError("a dns endpoint needs a host")
+        return self
+
+    def target(self) -> str:
+        return self.host or ""
+
+    def to_options(self) -> dict:
+        options = super().to_options()
+        if not self.expected_addresses:
+            options.pop("expected_addresses")
+        return options
 
 
 def _normal(address: str) -> str:
@@ -45,7 +81,7 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     return result(Status.UP, f"{name} resolves to {shown}{matched} in {took:.1f} ms", addresses=addresses)
 
 
-@register("dns")
+@register("dns", options=DnsOptions)
 def probe(target: Target) -> CheckResult:
     return run_sync(probe_async, target)
 

@@ -8,17 +8,65 @@ never touches the database: the process that runs the collector installs a reade
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Annotated, Any, Callable
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from collectors import register
 from collectors._net import run_sync, short
 from collectors.base import CheckResult, Status, Target
+from collectors.options import ProbeOptions, duration
 from collectors.timeutil import iso, utcnow
 
 DEFAULT_PERIOD_S = 60.0
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+_MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a heartbeat token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class HeartbeatOptions(ProbeOptions):
+    """Push: the monitored side calls `POST /api/heartbeat/<token>` at least every `period`;
+    down when no ping came for `period` + `grace`, or when the sender itself reports a failure."""
+
+    token: str | None = Field(default=None, description="the secret in the ping URL, 16 to 128 letters, digits, "
+                                                        "`-` or `_` (use `${ENV}`); only its SHA-256 is stored")
+    period: Annotated[float | None, BeforeValidator(duration(1, 30 * 86_400))] = Field(
+        default=None, description="how often the sender pings, e.g. `5m` (required)")
+    grace: Annotated[float | None, BeforeValidator(duration(0, 30 * 86_400))] = Field(
+        default=None, description="extra wait after a missed period before down (default: half the period)")
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        # The message never repeats the value: it is a secret.
+        if value is not None and not TOKEN_PATTERN.match(value):
+            raise ValueError(f"a heartbeat token must be 16 to 128 letters, digits, '-' or '_' (make one with: {_MAKE_TOKEN})")
+        return value
+
+    @model_validator(mode="after")
+    def _needs_token_and_period(self) -> HeartbeatOptions:
+        if not self.token:
+            raise ValueError(f"a heartbeat endpoint needs a token, e.g. token: ${{IOC_HEARTBEAT_TOKEN_X}} (make one with: {_MAKE_TOKEN})")
+        if self.period is None:
+            raise ValueError("a heartbeat endpoint needs a period: how often the sender pings, e.g. period: 1m")
+        return self
+
+    def target(self) -> str:
+        return f"push /api/heartbeat/{(self.token or '')[:4]}…"
+
+    def to_options(self) -> dict[str, Any]:
+        # Only a digest is stored: the token itself never reaches the database.
+        grace = self.grace if self.grace is not None else self.period / 2
+        return {"token_sha256": token_digest(self.token), "period_s": self.period, "grace_s": grace}
 
 
 @dataclass(frozen=True)
@@ -119,7 +167,7 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     return judge(target.endpoint_id, last, utcnow(), period, grace, watching_since)
 
 
-@register("heartbeat")
+@register("heartbeat", options=HeartbeatOptions)
 def probe(target: Target) -> CheckResult:
     return run_sync(probe_async, target)
 

@@ -14,13 +14,18 @@ import asyncio
 import errno
 import ssl
 import time
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
+from cryptography import x509
+from pydantic import Field, model_validator
 
 from collectors import register
+from collectors._net import ProbeFailure, Progress, abort, client_context, connect, is_ip
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate, parse, verdict
+from collectors.options import HttpRequestOptions, Url
+from collectors.timeutil import utcnow
 
 DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_BYTES = 1_000_000
@@ -31,6 +36,35 @@ READ_CHUNK = 65_536
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
+
+
+class HttpOptions(HttpRequestOptions):
+    """One HTTP(S) request under a hard total deadline (name lookup to last body byte), with
+    a cap on the bytes read; the answer is judged by `conditions`."""
+
+    url: Url | None = Field(default=None, description="the `http://` or `https://` URL to request (required)")
+    method: Literal["GET", "HEAD", "POST"] = Field(default="GET", description="request method")
+    max_redirects: int = Field(default=DEFAULT_MAX_REDIRECTS, ge=0, le=20,
+                               description="follow at most this many redirects (0: none)")
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> HttpOptions:
+        if not self.url:
+            raise ValueError("an http endpoint needs a url")
+        if not self.url.lower().startswith("https://"):
+            for item in self.conditions:
+                if parse(item.condition).placeholder == "CERTIFICATE_EXPIRATION":
+                    raise ValueError(f"{item.condition!r} needs an https:// URL: {self.url} is plain HTTP, "
+                                     "there is no certificate to check")
+        return self
+
+    def target(self) -> str:
+        return self.url or ""
+
+    def to_options(self) -> dict[str, Any]:
+        options = super().to_options()
+        options.pop("url", None)
+        return options
 
 
 class _BodyTooLarge(Exception):
@@ -85,6 +119,9 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
     max_bytes = int(options.get("max_bytes", DEFAULT_MAX_BYTES))
     started = time.monotonic()
     phase = ["connecting"]
+    conditions = target.conditions or DEFAULT_CONDITIONS
+    needs_certificate = any(c.placeholder == "CERTIFICATE_EXPIRATION" for c in conditions)
+    certificate_hours = certificate_error = None
 
     def failed(reason: str) -> CheckResult:
         latency = (time.monotonic() - started) * 1000
@@ -103,6 +140,9 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
             ) as response:
                 phase[0] = "reading the body"
                 body = await _read_body(response, max_bytes)
+            if needs_certificate and response.url.scheme == "https":
+                phase[0] = "reading the certificate"
+                certificate_hours, certificate_error = await _certificate_hours(response.url.host, response.url.port)
     except TimeoutError:
         waiting = "waiting for the answer" if phase[0] == "connecting" else phase[0]
         return failed(f"no complete answer within {target.timeout_s:g} s (timeout while {waiting})")
@@ -138,8 +178,9 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
 
     elapsed_ms = (time.monotonic() - started) * 1000
     headers = {k: v for k, v in response.headers.items()}
-    seen = Observation(status=response.status, response_time_ms=elapsed_ms, body=body, headers=headers)
-    outcomes = evaluate(target.conditions or DEFAULT_CONDITIONS, seen)
+    seen = Observation(status=response.status, response_time_ms=elapsed_ms, body=body, headers=headers,
+                       certificate_hours_left=certificate_hours)
+    outcomes = evaluate(conditions, seen)
     status, reason = verdict(outcomes)
     if status == Status.UP:
         reason = f"HTTP {response.status}, {reason}"
@@ -155,11 +196,35 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
             "content_type": response.headers.get("Content-Type"),
             "excerpt": body[:EXCERPT_CHARS],
             "failed_conditions": [o.condition.text for o in outcomes if not o.ok],
+            **({"certificate_hours_left": certificate_hours} if certificate_hours is not None else {}),
+            **({"certificate_error": certificate_error} if certificate_error else {}),
             # issue 7: public portals' security headers, read by dashboard.alerts.probe_alerts
             **({"security_headers": {k: v[:200] for k, v in headers.items() if k.lower() in _SECURITY_HEADERS}}
                if target.options.get("public_portal") else {}),
         },
     )
+
+
+async def _certificate_hours(host: str, port: int) -> tuple[float | None, str | None]:
+    """Hours left on the certificate of the (final) host that answered, by a quick handshake of
+    its own, and the error when it could not be read.
+
+    A second handshake rather than the request's own connection: aiohttp releases a
+    force-closed connection as soon as a small body is read, so the response no longer holds it,
+    and reaching for its private protocol object would break with any upgrade. The extra round
+    trip runs inside the same deadline and only for endpoints whose conditions ask for the value.
+    Verification is not repeated here: the request itself verified the chain (or was told not to)."""
+    writer = None
+    try:
+        _, writer, _, _ = await connect(host, port, Progress())
+        await writer.start_tls(client_context(verify=False), server_hostname=None if is_ip(host) else host)
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        not_after = x509.load_der_x509_certificate(der).not_valid_after_utc
+        return round((not_after - utcnow()).total_seconds() / 3600, 2), None
+    except (ProbeFailure, OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        return None, f"certificate not read: {_short(exc)}"
+    finally:
+        abort(writer)
 
 
 async def _read_body(response: aiohttp.ClientResponse, max_bytes: int) -> str:
@@ -184,7 +249,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "…"
 
 
-@register("http")
+@register("http", options=HttpOptions)
 def probe(target: Target) -> CheckResult:
     """The same probe for callers without an event loop (one loop per call)."""
     return asyncio.run(probe_async(target))

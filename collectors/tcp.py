@@ -5,9 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 
+from pydantic import model_validator
+
 from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, connect, hostport, run_sync, split_hostport
 from collectors.base import CheckResult, Status, Target
+from collectors.options import NetworkOptions
+
+
+class TcpOptions(NetworkOptions):
+    """A TCP connection opens within the deadline (a database port, an LGSP gateway port)."""
+
+    @model_validator(mode="after")
+    def _needs_address(self) -> TcpOptions:
+        if not (self.host and self.port):
+            raise ValueError("a tcp endpoint needs host and port")
+        return self
 
 
 def address_of(target: Target, default_port: int | None = None) -> tuple[str, int | None]:
@@ -46,7 +59,7 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
                   latency_ms=connect_ms, address=address)
 
 
-@register("tcp")
+@register("tcp", options=TcpOptions)
 def probe(target: Target) -> CheckResult:
     return run_sync(probe_async, target)
 

@@ -15,16 +15,47 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import Field, model_validator
 
 from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, client_context, connect, hostport, run_sync, short
 from collectors.base import CheckResult, Status, Target
+from collectors.options import CaBundle, Host, Port, ProbeOptions
 from collectors.tcp import address_of
 from collectors.timeutil import iso, utcnow
 
 DEFAULT_PORT = 443
 DEFAULT_WARNING_DAYS = 30.0
 DEFAULT_CRITICAL_DAYS = 7.0
+
+
+
+class TlsOptions(ProbeOptions):
+    """The TLS handshake succeeds and the certificate is trusted, matches the name and is not
+    about to expire: degraded under `warning_days` left, down under `critical_days`."""
+
+    host: Host | None = Field(default=None, description="host name or IP address to connect to")
+    port: Port = Field(default=DEFAULT_PORT, description="TCP port")
+    server_name: str | None = Field(default=None, description="name sent in SNI and checked against the "
+                                                             "certificate (default: host)")
+    ca_bundle: CaBundle | None = Field(default=None, description="PEM file of the private CA that signed the certificate")
+    warning_days: float = Field(default=DEFAULT_WARNING_DAYS, gt=0, le=3650,
+                                description="degraded when fewer days than this are left")
+    critical_days: float = Field(default=DEFAULT_CRITICAL_DAYS, ge=0, le=3650,
+                                 description="down when this many days or fewer are left")
+
+    @model_validator(mode="after")
+    def _needs_host(self) -> TlsOptions:
+        if not self.host:
+            raise ValueError("a tls endpoint needs a host")
+        if self.critical_days >= self.warning_days:
+            raise ValueError(f"critical_days ({self.critical_days:g}) must be fewer than warning_days "
+                             f"({self.warning_days:g}); defaults are {DEFAULT_CRITICAL_DAYS:g} and {DEFAULT_WARNING_DAYS:g}")
+        return self
+
+    def target(self) -> str:
+        return hostport(self.host or "", self.port)
+
 
 # OpenSSL verification codes (X509_V_ERR_*) and what they mean for an operator.
 _EXPIRED, _NOT_YET_VALID = 10, 9
@@ -229,7 +260,7 @@ def hostname_matches(server_name: str, cert: dict) -> bool:
     return False
 
 
-@register("tls")
+@register("tls", options=TlsOptions)
 def probe(target: Target) -> CheckResult:
     return run_sync(probe_async, target)
 

@@ -10,43 +10,9 @@ from sqlalchemy import func, select
 from dashboard.catalog.loader import CatalogError, apply_catalog, load_catalog, parse_catalog
 from dashboard.config import DEMO_CATALOG
 from dashboard.store.models import Agency, Endpoint, Link, System
+from tests.catalogs import DEMO_ENV, minimal_catalog
 
-DEMO_ENV = {f"IOC_DEMO_{name}_URL": f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(
-    ["LGSP", "QLVB", "HOP_KHONG_GIAY", "HTTT_NGUON", "DATA_PLATFORM", "IOC", "DVC"])}
-DEMO_ENV.update({"IOC_DEMO_LGSP_PORT": "9000", "IOC_DEMO_DVC_TLS_PORT": "9443", "IOC_DEMO_CA_BUNDLE": "/tmp/ca.crt",
-                 "IOC_DEMO_HEARTBEAT_TOKEN": "demo-heartbeat-token-0123456789",  # probe kinds (issue 3A)
-                 "IOC_DEMO_COMMUNE_SECRET": "demo-commune-secret-0123456789"})  # commune heartbeats
-
-MINIMAL = """\
-version: 1
-national_platforms:
-  - id: ndxp
-    name_vi: Nền tảng NDXP
-    name_en: NDXP
-agencies:
-  - id: skhcn
-    name_vi: Sở Khoa học và Công nghệ
-    name_en: Department of Science and Technology
-communes:
-  include: false
-systems:
-  - id: lgsp
-    name_vi: Nền tảng LGSP
-    name_en: LGSP
-    owner: skhcn
-    partner: VNPT
-    endpoints:
-      - id: health
-        url: http://127.0.0.1:9/health
-        interval: 30s
-        timeout: 5s
-        conditions:
-          - "[STATUS] == 200"
-          - {condition: "[RESPONSE_TIME] < 2000", severity: degraded}
-    connections:
-      - platform: ndxp
-        endpoint: health
-"""
+MINIMAL = minimal_catalog()
 
 
 def problems_of(text: str, env: dict | None = None) -> list[str]:

@@ -8,61 +8,12 @@ from sqlalchemy import select
 from dashboard.catalog.loader import CatalogError, apply_catalog, parse_catalog
 from dashboard.monitoring.heartbeats import token_digest
 from dashboard.store.models import Endpoint, Link
+from tests.catalogs import HEARTBEAT_TOKEN, KINDS_ENV, kinds_catalog
 
-TOKEN = "Zt4uV0n9W2xq-commune-21025"
+TOKEN = HEARTBEAT_TOKEN
 
-BASE = """\
-version: 1
-national_platforms:
-  - id: ndxp
-    name_vi: Nền tảng NDXP
-    name_en: NDXP
-agencies:
-  - id: skhcn
-    name_vi: Sở Khoa học và Công nghệ
-    name_en: Department of Science and Technology
-communes:
-  include: false
-systems:
-  - id: lgsp
-    name_vi: Nền tảng LGSP
-    name_en: LGSP
-    owner: skhcn
-    endpoints:
-      - id: port
-        kind: tcp
-        host: 127.0.0.1
-        port: 8280
-      - id: cert
-        kind: tls
-        host: lgsp.quangngai.gov.vn
-        ca_bundle: /etc/ioc/ca.pem
-        warning_days: 21
-        critical_days: 5
-      - id: name
-        kind: dns
-        host: lgsp.quangngai.gov.vn
-        expected_addresses: [10.10.0.5, "2001:db8::5"]
-      - id: hb
-        kind: heartbeat
-        token: ${HB}
-        period: 5m
-        interval: 1m
-        timeout: 5s
-      - id: link-ndxp
-        kind: connection
-        url: http://127.0.0.1:8280/links
-        state_path: links.ndxp.state
-        max_age: 10m
-      - id: ndxp-direct
-        kind: connection
-        host: ndxp.gov.vn
-        port: 443
-    connections:
-      - platform: ndxp
-        endpoint: link-ndxp
-"""
-ENV = {"HB": TOKEN}
+BASE = kinds_catalog()
+ENV = KINDS_ENV
 
 
 def endpoints(text: str = BASE) -> dict:
@@ -81,7 +32,7 @@ def test_each_kind_loads_into_probe_options():
     assert eps["port"].target() == "127.0.0.1:8280" and eps["port"].probe_options()["port"] == 8280
     tls = eps["cert"].probe_options()
     assert eps["cert"].target() == "lgsp.quangngai.gov.vn:443"
-    assert (tls["port"], tls["warning_days"], tls["critical_days"], tls["ca_bundle"]) == (443, 21, 5, "/etc/ioc/ca.pem")
+    assert (tls["port"], tls["warning_days"], tls["critical_days"], tls["ca_bundle"]) == (443, 21, 5, ENV["CA"])
     assert eps["name"].probe_options()["expected_addresses"] == ["10.10.0.5", "2001:db8::5"]
     hb = eps["hb"].probe_options()
     assert hb["token_sha256"] == token_digest(TOKEN) and (hb["period_s"], hb["grace_s"]) == (300, 150)
@@ -144,7 +95,7 @@ def test_kind_mistakes_are_reported_with_line_and_path(change, expected):
 
 @pytest.mark.parametrize("bad", ["short", "has spaces in it here", "tõken-with-diacritics-1234"])
 def test_bad_token_is_refused_without_repeating_it(bad):
-    problems = problems_of(BASE, {"HB": bad})
+    problems = problems_of(BASE, {**ENV, "HB": bad})
     assert any("systems[0].endpoints[3].token: a heartbeat token must be 16 to 128" in p for p in problems), problems
     assert not any(bad in p for p in problems)
 

@@ -4,21 +4,23 @@ database untouched. Loading is idempotent: apply the same catalog twice, get the
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -26,10 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import collectors
-from collectors._net import hostport
-from collectors.conditions import Condition, ConditionError, parse
-from collectors.timeutil import parse_duration
-from dashboard.catalog.commune_tokens import token_digest
+from collectors.conditions import Condition, parse
+
+# TOKEN_PATTERN is re-exported: the ping receiver checks a token's shape with the kind's rule.
+from collectors.heartbeat import TOKEN_PATTERN  # noqa: F401
+from collectors.options import ProbeOptions, duration
 from dashboard.domain.status import COMMUNE_MARK
 from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 
@@ -53,104 +56,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _duration(minimum: float, maximum: float):
-    def convert(value: Any) -> float:
-        seconds = parse_duration(value)
-        if not minimum <= seconds <= maximum:
-            raise ValueError(f"must be between {minimum:g} s and {maximum:g} s (got {seconds:g} s)")
-        return seconds
-
-    return convert
-
-
-class ConditionSpec(_Strict):
-    """`"[STATUS] == 200"` in the file is short for `{condition: "[STATUS] == 200", severity: down}`."""
-
-    condition: str
-    severity: Literal["down", "degraded"] = "down"
-
-    @model_validator(mode="after")
-    def _parses(self) -> ConditionSpec:
-        try:
-            parse(self.condition, self.severity)
-        except ConditionError as exc:
-            raise ValueError(str(exc)) from None
-        return self
-
-
-def _condition_shorthand(value: Any) -> Any:
-    return {"condition": value} if isinstance(value, str) else value
-
-
-ConditionItem = Annotated[ConditionSpec, BeforeValidator(_condition_shorthand)]
-
-
-# --- probe kinds (issue 3A): which endpoint fields belong to which kinds. A field given to
-# a kind it does not fit is an error. Kinds added later (not listed in KIND_FIELDS_KNOWN)
-# may use the generic network fields.
-KIND_FIELDS: dict[str, frozenset[str]] = {
-    "url": frozenset({"http", "connection"}),
-    "host": frozenset({"tcp", "tls", "dns", "connection"}),
-    "port": frozenset({"tcp", "tls", "connection"}),
-    "conditions": frozenset({"http", "connection"}),
-    "method": frozenset({"http"}),
-    "headers": frozenset({"http", "connection"}),
-    "verify_tls": frozenset({"http", "connection"}),
-    "ca_bundle": frozenset({"http", "tls", "connection"}),
-    "max_bytes": frozenset({"http", "connection"}),
-    "max_redirects": frozenset({"http"}),
-    "server_name": frozenset({"tls"}),
-    "warning_days": frozenset({"tls"}),
-    "critical_days": frozenset({"tls"}),
-    "expected_addresses": frozenset({"dns"}),
-    "token": frozenset({"heartbeat"}),
-    "period": frozenset({"heartbeat"}),
-    "grace": frozenset({"heartbeat"}),
-    "state_path": frozenset({"connection"}),
-    "connected_value": frozenset({"connection"}),
-    "last_exchange_path": frozenset({"connection"}),
-    "error_path": frozenset({"connection"}),
-    "max_age": frozenset({"connection"}),
-}
-KIND_FIELDS_KNOWN = frozenset({"http", "tcp", "tls", "dns", "heartbeat", "connection"})
-GENERIC_FIELDS = frozenset({"url", "host", "port", "conditions", "method", "headers", "verify_tls",
-                            "ca_bundle", "max_bytes", "max_redirects"})
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+_duration = duration
 
 
 class EndpointSpec(_Strict):
+    """The keys every endpoint has, whatever its kind. The kind's own keys (url, host, port,
+    conditions, warning_days, token, …) are declared by its options model in collectors/<kind>.py;
+    the endpoint of a kind is this class and that model together (see `_endpoint_model`)."""
+
     id: Slug
     name: str | None = None
     kind: str = "http"
-    url: str | None = None
-    host: str | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
     interval: float = 60.0
     timeout: float = 10.0
-    conditions: list[ConditionItem] = []
     critical: bool = True
     failures_before_down: int = Field(default=2, ge=1, le=20)
     successes_before_up: int = Field(default=2, ge=1, le=20)
-    method: Literal["GET", "HEAD", "POST"] = "GET"
-    headers: dict[str, str] = {}
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    max_bytes: int = Field(default=1_000_000, ge=1_000, le=50_000_000)
-    max_redirects: int = Field(default=5, ge=0, le=20)
+    # Free-form settings read by the dashboard, not the probe (agency, public_portal, …).
     options: dict[str, Any] = {}
-    # Kind-specific fields (issue 3A): see KIND_FIELDS and docs/probes.md.
-    server_name: str | None = None
-    warning_days: float | None = Field(default=None, gt=0, le=3650)
-    critical_days: float | None = Field(default=None, ge=0, le=3650)
-    expected_addresses: list[str] = []
-    token: str | None = None
-    period: float | None = None
-    grace: float | None = None
-    state_path: str | None = None
-    connected_value: bool | int | str | None = None
-    last_exchange_path: str | None = None
-    error_path: str | None = None
-    max_age: float | None = None
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -162,171 +85,69 @@ class EndpointSpec(_Strict):
     def _timeout(cls, value: Any) -> float:
         return _duration(0.1, 300)(value)
 
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        known = collectors.kinds()
-        if value not in known:
-            raise ValueError(f"unknown kind {value!r}; known kinds: {', '.join(known)}")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"{value!r} is not an http:// or https:// URL")
-        return value
-
-    @field_validator("period", mode="before")
-    @classmethod
-    def _period(cls, value: Any) -> float:
-        return _duration(1, 30 * 86_400)(value)
-
-    @field_validator("grace", mode="before")
-    @classmethod
-    def _grace(cls, value: Any) -> float:
-        return _duration(0, 30 * 86_400)(value)
-
-    @field_validator("max_age", mode="before")
-    @classmethod
-    def _max_age(cls, value: Any) -> float:
-        return _duration(1, 365 * 86_400)(value)
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: str | None) -> str | None:
-        # The message never repeats the value: it is a secret.
-        if value is not None and not TOKEN_PATTERN.match(value):
-            raise ValueError("a heartbeat token must be 16 to 128 letters, digits, '-' or '_' "
-                             "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
-        return value
-
-    @field_validator("expected_addresses")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        for address in value:
-            try:
-                ipaddress.ip_address(address)
-            except ValueError:
-                raise ValueError(f"{address!r} is not an IPv4 or IPv6 address") from None
-        return value
-
-    @field_validator("state_path", "last_exchange_path", "error_path")
-    @classmethod
-    def _json_path(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[^\s.]+(\.[^\s.]+)*$", value):
-            raise ValueError(f"{value!r} is not a JSON path such as links.ndxp.state")
-        return value
-
-    @field_validator(*KIND_FIELDS, mode="after")
-    @classmethod
-    def _field_fits_kind(cls, value: Any, info: ValidationInfo) -> Any:
-        kind = info.data.get("kind")
-        allowed = KIND_FIELDS[info.field_name]
-        if kind is None or kind in allowed or (kind not in KIND_FIELDS_KNOWN and info.field_name in GENERIC_FIELDS):
-            return value
-        raise ValueError(f"{info.field_name} does not apply to a {kind} endpoint "
-                         f"(it is for {', '.join(sorted(allowed))} endpoints)")
-
     @model_validator(mode="after")
-    def _target_and_timeout(self) -> EndpointSpec:
-        missing = _kind_requirements(self)
-        if missing:
-            raise ValueError(missing)
+    def _timeout_shorter(self) -> EndpointSpec:
         if self.timeout >= self.interval:
             raise ValueError(f"timeout ({self.timeout:g} s) must be shorter than interval ({self.interval:g} s)")
         return self
 
+    def kind_options(self) -> ProbeOptions:
+        """The kind's own options, as its model validated them."""
+        model = collectors.options_model(self.kind)
+        return model.model_construct(**{name: getattr(self, name) for name in model.model_fields})
+
     def target(self) -> str:
-        if self.kind == "heartbeat":
-            return f"push /api/heartbeat/{(self.token or '')[:4]}…"
-        if self.kind == "dns":
-            return self.host or ""
-        if self.kind == "tls":
-            return hostport(self.host or "", self.port or 443)
-        return self.url or hostport(self.host or "", self.port)
+        return self.kind_options().target()
 
     def parsed_conditions(self) -> tuple[Condition, ...]:
-        return tuple(parse(item.condition, item.severity) for item in self.conditions)
+        return tuple(parse(item.condition, item.severity) for item in getattr(self, "conditions", []))
 
     def probe_options(self) -> dict[str, Any]:
-        options = dict(self.options)
-        options.update(
-            method=self.method,
-            headers=self.headers,
-            verify_tls=self.verify_tls,
-            max_bytes=self.max_bytes,
-            max_redirects=self.max_redirects,
-            conditions=[c.model_dump() for c in self.conditions],
-        )
-        if self.ca_bundle:
-            options["ca_bundle"] = self.ca_bundle
-        options.update(_kind_options(self))
-        return options
+        return {**self.options, **self.kind_options().to_options()}
 
 
-def _kind_requirements(spec: EndpointSpec) -> str | None:
-    """What a kind needs to be checkable; None when it has it."""
-    kind, given = spec.kind, spec.model_fields_set
-    if kind == "http" and not spec.url:
-        return "an http endpoint needs a url"
-    if kind == "tcp" and not (spec.host and spec.port):
-        return "a tcp endpoint needs host and port"
-    if kind in ("tls", "dns") and not spec.host:
-        return f"a {kind} endpoint needs a host"
-    if kind == "tls":
-        warning = spec.warning_days or 30.0
-        critical = spec.critical_days if spec.critical_days is not None else 7.0
-        if critical >= warning:
-            return f"critical_days ({critical:g}) must be fewer than warning_days ({warning:g}); defaults are 7 and 30"
-    if kind == "heartbeat":
-        if not spec.token:
-            return ("a heartbeat endpoint needs a token, e.g. token: ${IOC_HEARTBEAT_TOKEN_X} "
-                    "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))')")
-        if spec.period is None:
-            return "a heartbeat endpoint needs a period: how often the sender pings, e.g. period: 1m"
-    if kind == "connection":
-        if spec.state_path and not spec.url:
-            return "a connection endpoint with state_path needs the url of the document that reports the link"
-        if not spec.state_path:
-            extra = sorted(given & {"connected_value", "last_exchange_path", "error_path", "max_age"})
-            if extra:
-                return f"{', '.join(extra)} need(s) state_path (the link as reported by the system)"
-            if not spec.url and not (spec.host and spec.port):
-                return ("a connection endpoint needs url + state_path (the system reports its link), "
-                        "or url or host + port (probe the national side directly)")
-    if kind not in KIND_FIELDS_KNOWN and not spec.url and not (spec.host and spec.port):
-        return f"a {kind} endpoint needs host and port (or a url)"
-    return None
+_ENDPOINT_MODELS: dict[str, type[EndpointSpec]] = {}
 
 
-def _kind_options(spec: EndpointSpec) -> dict[str, Any]:
-    """The kind-specific settings the probe reads from Target.options."""
-    options: dict[str, Any] = {}
-    if spec.host:
-        options["host"] = spec.host
-    if spec.port:
-        options["port"] = spec.port
-    if spec.kind == "tls":
-        options.update(port=spec.port or 443, warning_days=spec.warning_days or 30.0,
-                       critical_days=spec.critical_days if spec.critical_days is not None else 7.0)
-        if spec.server_name:
-            options["server_name"] = spec.server_name
-    elif spec.kind == "dns" and spec.expected_addresses:
-        options["expected_addresses"] = list(spec.expected_addresses)
-    elif spec.kind == "heartbeat":
+def _endpoint_model(kind: str) -> type[EndpointSpec]:
+    """EndpointSpec + the kind's options model: one class, so a key of the kind is validated
+    where it is written and its errors carry the same file:line: key.path as any other key."""
+    model = _ENDPOINT_MODELS.get(kind)
+    if model is None:
+        options = collectors.options_model(kind)
+        model = create_model(f"{options.__name__}Endpoint", __base__=(EndpointSpec, options),
+                             kind=(Literal[kind], "http" if kind == "http" else ...))
+        _ENDPOINT_MODELS[kind] = model
+    return model
 
-        # Only a digest is stored: the token itself never reaches the database.
-        options.update(token_sha256=token_digest(spec.token), period_s=spec.period,
-                       grace_s=spec.grace if spec.grace is not None else spec.period / 2)
-    elif spec.kind == "connection" and spec.state_path:
-        options["state_path"] = spec.state_path
-        for name in ("connected_value", "last_exchange_path", "error_path"):
-            if getattr(spec, name) is not None:
-                options[name] = getattr(spec, name)
-        if spec.max_age:
-            options["max_age_s"] = spec.max_age
-    return options
+
+def _kind_of(value: Any) -> str:
+    kind = value.get("kind", "http") if isinstance(value, dict) else getattr(value, "kind", "http")
+    return f"{_TAG}{kind}"
+
+
+_TAG = "kind="  # the tag pydantic adds to an error's location; not a part of the document
+
+
+def _endpoint_union():
+    kinds = collectors.kinds()
+    models = tuple(Annotated[_endpoint_model(kind), Tag(f"{_TAG}{kind}")] for kind in kinds)
+    return Annotated[Union[models], Discriminator(  # noqa: UP007 - a runtime tuple of models
+        _kind_of, custom_error_type="unknown_kind",
+        custom_error_message=f"unknown kind; known kinds: {', '.join(kinds)}")]
+
+
+AnyEndpoint = _endpoint_union()
+_ENDPOINT = TypeAdapter(AnyEndpoint)
+
+
+def endpoint_spec(**values: Any) -> EndpointSpec:
+    """An endpoint of any kind from keys as written in a catalog (validated)."""
+    return _ENDPOINT.validate_python(values)
+
+
+def _kinds_with(key: str) -> list[str]:
+    return [kind for kind in collectors.kinds() if key in collectors.options_model(kind).model_fields]
 
 
 class LinkSpec(_Strict):
@@ -342,7 +163,7 @@ class SystemSpec(_Strict):
     description: str | None = None
     owner: Slug
     partner: Partner | None = None
-    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    endpoints: list[AnyEndpoint] = Field(default_factory=list)
     connections: list[LinkSpec] = Field(default_factory=list)
     depends_on: list[Slug] = Field(default_factory=list)  # other provincial systems this one needs
 
@@ -413,9 +234,10 @@ class CommuneHeartbeatSpec(_Strict):
         """The heartbeat endpoint of one unit, built like a catalog endpoint (same token storage)."""
         from dashboard.catalog.commune_tokens import commune_token
 
-        return EndpointSpec(
+        grace = {} if self.grace is None else {"grace": self.grace}
+        return endpoint_spec(
             id=f"hb-{unit.code}", name=f"Máy chủ {unit.name}", kind="heartbeat",
-            token=commune_token(self.secret, unit.code), period=self.period, grace=self.grace,
+            token=commune_token(self.secret, unit.code), period=self.period, **grace,
             interval=self.interval, timeout=self.timeout, critical=self.critical,
             options={"agency": f"unit-{unit.code}", COMMUNE_MARK: True},
         )
@@ -492,6 +314,16 @@ class Catalog:
 
 # ---------------------------------------------------------------- reading and validating
 
+# Budgets checked before the document is expanded: PyYAML expands aliases, and a few
+# kilobytes of nested aliases become gigabytes. The demo catalog (112 endpoints) is ~12 KB,
+# has no alias and under 700 nodes.
+MAX_CATALOG_BYTES = 5_000_000
+MAX_ALIASES = 100
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+# libyaml's parser when installed: PyYAML's own scans flow collections ([[[…) in quadratic time.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -509,7 +341,12 @@ def load_catalog(path: str | Path, env: dict[str, str] | None = None) -> Catalog
 
 def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | None = None) -> Catalog:
     env = dict(os.environ) if env is None else env
+    size = len(text.encode("utf-8"))
+    if size > MAX_CATALOG_BYTES:
+        raise CatalogError(source, [f"{source}: the file is {size:,} bytes, more than the {MAX_CATALOG_BYTES:,}-byte "
+                                    "limit of a catalog (is it the right file?)"])
     try:
+        _check_events(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -517,6 +354,7 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
         raise CatalogError(source, [f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
     if root is None:
         raise CatalogError(source, [f"{source}: the file is empty"])
+    _check_expanded_size(root, source)
     lines: dict[tuple, int] = {}
     _index_lines(root, (), lines)
     data = yaml.load(text, Loader=yaml.SafeLoader)
@@ -529,8 +367,61 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     try:
         spec = CatalogSpec.model_validate(data)
     except ValidationError as exc:
-        raise CatalogError(source, [_describe(err, lines, source) for err in exc.errors()]) from None
+        raise CatalogError(source, [_describe(err, lines, source, data) for err in exc.errors()]) from None
     return Catalog(spec, source)
+
+
+def _check_events(text: str, source: str) -> None:
+    """Count aliases and nesting on the event stream (linear in the text, nothing expanded;
+    composing a deeper document would exhaust Python's recursion limit)."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=_EVENT_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} "
+                                            "levels deep; a catalog needs fewer than ten"])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: more than {MAX_ALIASES} YAML aliases "
+                                            "(*name); a catalog needs few or none, and many can expand to gigabytes"])
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """How many nodes the document becomes once every alias is expanded, computed on the
+    composed graph (aliases are shared nodes there) with one visit per distinct node: a few
+    nested aliases can stand for billions of nodes, so the budget is checked before expanding."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise CatalogError(source, [f"{source}:{node.start_mark.line + 1}: a YAML alias refers to the node "
+                                        "that contains it (a recursive document cannot be a catalog)"])
+        busy.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise CatalogError(source, [f"{source}:{node.start_mark.line + 1}: the document expands to more than "
+                                            f"{MAX_NODES:,} YAML nodes (nested aliases?); a catalog is far smaller"])
+        busy.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _index_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int]) -> None:
@@ -580,20 +471,48 @@ def _dotted(path: tuple) -> str:
     return text or "(top level)"
 
 
-def _describe(error: dict, lines: dict[tuple, int], source: str) -> str:
-    # pydantic adds union-branch names ("str", "ConditionSpec") and validator tags to loc;
-    # keep only the parts that exist in the document.
+def _describe(error: dict, lines: dict[tuple, int], source: str, data: Any = None) -> str:
+    # pydantic adds union-branch names ("str", "ConditionSpec"), the endpoint kind's tag and
+    # validator tags to loc; keep only the parts that exist in the document.
     path: list = []
     for part in error["loc"]:
         candidate = tuple(path) + (part,)
+        if isinstance(part, str) and part.startswith(_TAG):
+            continue
         if candidate in lines or (isinstance(part, str) and not part.startswith(("function-", "function_"))):
             path.append(part)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling)"
+        message = _unknown_key(path, data)
     elif error["type"] == "missing":
         message = "required key is missing"
+    elif error["type"] == "unknown_kind":
+        kind = error["input"].get("kind") if isinstance(error["input"], dict) else None
+        path.append("kind")
+        message = f"unknown kind {kind!r}; known kinds: {', '.join(collectors.kinds())}"
     return f"{_where(tuple(path), lines, source)}: {message}"
+
+
+def _unknown_key(path: list, data: Any) -> str:
+    """An unknown key; on an endpoint, say which kinds it belongs to when it is another kind's key."""
+    parent = _lookup(data, path[:-1])
+    key = path[-1] if path else None
+    if len(path) >= 4 and path[-3] == "endpoints" and isinstance(parent, dict) and isinstance(key, str):
+        owners = _kinds_with(key)
+        if owners:
+            kind = parent.get("kind", "http")
+            article = "an" if kind[:1] in "aeiou" or kind in ("http", "smtp") else "a"
+            return f"{key} does not apply to {article} {kind} endpoint (it is for {', '.join(owners)} endpoints)"
+    return "unknown key (check its spelling)"
+
+
+def _lookup(data: Any, path: list) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 # ---------------------------------------------------------------- writing to the database

@@ -1,0 +1,83 @@
+"""A catalog is a small, trusted-looking file that may still be hostile or simply wrong:
+alias bombs, huge files and absurd nesting are refused quickly, with a clear message,
+before anything is expanded."""
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import pytest
+
+from dashboard.catalog.loader import MAX_ALIASES, MAX_CATALOG_BYTES, CatalogError, parse_catalog
+from tests.catalogs import minimal_catalog
+
+
+def alias_bomb(levels: int, fan_out: int) -> str:
+    """The 'billion laughs': each level repeats the previous one fan_out times."""
+    lines = ["version: 1", 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * fan_out) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def refused(text: str) -> tuple[list[str], float, int]:
+    """The problems, the seconds it took, and the peak bytes allocated while refusing (measured
+    in a second run: tracing allocations slows Python down several times)."""
+    started = time.perf_counter()
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog(text, "bomb.yaml", {})
+    elapsed = time.perf_counter() - started
+    tracemalloc.start()
+    try:
+        with pytest.raises(CatalogError):
+            parse_catalog(text, "bomb.yaml", {})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return caught.value.problems, elapsed, peak
+
+
+def test_nested_alias_bomb_within_the_alias_budget_is_refused_by_its_expanded_size():
+    # 9 levels x 10 aliases = 90 aliases (under the alias budget) standing for 10^10 nodes
+    problems, elapsed, peak = refused(alias_bomb(levels=9, fan_out=10))
+    assert problems == [problems[0]] and "expands to more than 200,000 YAML nodes" in problems[0], problems
+    assert problems[0].startswith("bomb.yaml:")
+    assert elapsed < 1.0 and peak < 100_000_000, (elapsed, peak)
+
+
+def test_too_many_aliases_are_refused_before_composing():
+    problems, elapsed, peak = refused(alias_bomb(levels=30, fan_out=4))
+    assert f"more than {MAX_ALIASES} YAML aliases" in problems[0], problems
+    assert elapsed < 1.0 and peak < 100_000_000, (elapsed, peak)
+
+
+def test_a_recursive_alias_is_refused():
+    problems, _, _ = refused("version: 1\nloop: &loop [*loop]\n")
+    assert "refers to the node that contains it" in problems[0], problems
+
+
+def test_absurd_nesting_is_refused_without_a_recursion_error():
+    problems, elapsed, _ = refused("version: 1\nx: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    # our own budget (64 levels) or libyaml's (1,000), whichever the parser meets first
+    assert problems[0].startswith("bomb.yaml:2: "), problems
+    assert "nested more than 64 levels deep" in problems[0] or "exceeded maximum nesting depth" in problems[0], problems
+    assert elapsed < 1.0
+
+
+def test_a_file_over_the_size_limit_is_refused_without_parsing():
+    text = minimal_catalog() + "# " + "x" * MAX_CATALOG_BYTES + "\n"
+    problems, elapsed, _ = refused(text)
+    assert "more than the 5,000,000-byte limit" in problems[0], problems
+    assert elapsed < 1.0
+
+
+def test_nesting_just_over_the_budget_is_refused_by_ours():
+    problems, _, _ = refused("version: 1\nx:\n" + "".join("  " * level + "- \n" for level in range(1, 80)))
+    assert "nested more than 64 levels deep" in problems[0], problems
+
+
+def test_a_few_aliases_in_a_normal_catalog_still_work():
+    text = minimal_catalog().replace("  - id: skhcn\n", "  - id: skhcn\n    partner: &partner VNPT\n")
+    text = text.replace("    partner: VNPT\n", "    partner: *partner\n")
+    spec = parse_catalog(text, "ok.yaml", {}).spec
+    assert spec.agencies[0].partner == spec.systems[0].partner == "VNPT"
