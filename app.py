@@ -4,13 +4,14 @@
     python app.py serve           web only (production: collector runs as its own process)
     python app.py collect         collector only
     python app.py check-catalog F validate a catalog file and exit
-    python app.py user …          accounts: create, list, set-role, disable, enable, reset-password
+    python app.py user …          accounts: create, list, set-role, disable, enable, reset-password, logout-all
     python app.py token …         read-only API tokens and wall kiosk tokens: create, list, revoke
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -63,13 +64,35 @@ def main(argv: list[str] | None = None) -> int:
               f"{sum(len(s.endpoints) for s in spec.systems)} endpoints, {len(spec.agencies)} agencies")
         return 0
 
+    # Start-up checks, before anything is written: settings that would refuse later, then the
+    # lock that keeps a second instance off this data directory / database.
+    from dashboard.store.instance_lock import AlreadyRunning, InstanceLock, restrict_data_dir
+
+    os.umask(0o077)  # whatever this process creates (database, WAL, spool, lock) is its user's alone
+    if args.command in ("all", "serve"):
+        from dashboard.auth.settings import SettingsError, from_env
+
+        try:
+            from_env(demo=settings.demo)
+        except SettingsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    try:
+        lock = InstanceLock(settings.data_dir, settings.database_url, exclusive=args.command == "all").acquire()
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    restrict_data_dir(settings.data_dir)
+
     from dashboard import runtime as runtime_module
 
     try:
         runtime = runtime_module.start(settings, collect=args.command in ("all", "collect"))
     except CatalogError as exc:
+        lock.release()
         print(f"error: {exc}\nNothing was loaded; fix the catalog and start again.", file=sys.stderr)
         return 2
+    restrict_data_dir(settings.data_dir)
 
     def terminate(*_):
         raise SystemExit(0)  # unwinds app.run / the wait below, so `finally` stops the runtime
@@ -106,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         runtime.stop()
+        lock.release()
     return 0
 
 

@@ -4,9 +4,10 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
-from alembic import op
 import sqlalchemy as sa
-import dashboard.models
+from alembic import op
+
+import dashboard.store.models
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
