@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
                 runtime.demo.start_heartbeats(f"http://{local}:{settings.port}")
             print(f"IOC dashboard on http://{settings.host}:{settings.port}/", flush=True)
             # No reloader: it would start a second collector in the child process.
-            app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True)
+            from dashboard.web.server import QuietRequestHandler
+
+            app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True,
+                    request_handler=QuietRequestHandler)
     except KeyboardInterrupt:
         pass
     finally:

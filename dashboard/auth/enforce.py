@@ -173,8 +173,6 @@ def content_security_policy(script_hashes: list[str], frame_ancestors: str, extr
 def add_headers(response, csp_default: str, csp_wall: str, framed_wall: bool, worker_header: bool,
                 https_only: bool = False):
     path = request.path
-    # say nothing about the server software and its version
-    response.headers["Server"] = "IOC"
     if https_only:
         # the site is served over https (IOC_COOKIE_SECURE): browsers must never use http again
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, redirect, request, session
 
@@ -38,14 +38,18 @@ def _auth_settings():
 def safe_next(target: str | None) -> str:
     """Only relative paths on this site. Browsers drop tabs and line breaks from URLs and read
     "\\" as "/", so "/<tab>/evil.example" or "/\\evil.example" would become "//evil.example": any
-    control character, backslash, scheme or host sends the user home instead."""
-    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2048:
+    control character, backslash, scheme or host sends the user home instead — also once
+    percent-decoded, in case something on the way decodes it (a proxy, a second redirect)."""
+    if not isinstance(target, str) or len(target) > 2048:
         return "/"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
-        return "/"
-    parts = urlsplit(target)
-    if target.startswith("//") or parts.scheme or parts.netloc:
-        return "/"
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return "/"
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 

@@ -355,6 +355,8 @@ def schedule_maintenance(_clicks, start, hours, reason, subject, lang, bump):
                 scope = {"endpoint_id": ids[0]}
             actions.schedule_maintenance(session, reason=reason or "", starts_at=starts_at,
                                          duration=timedelta(hours=float(hours)), **scope)
+    except OverflowError:  # hours beyond what a date can hold (1e13 and more)
+        return dbc.Alert(t("mw.need_time", lang), color="warning", className="py-1 mb-0"), no_update
     except (actions.ActionError, Forbidden, ValueError) as exc:
         return dbc.Alert(str(exc), color="warning", className="py-1 mb-0"), no_update
     return dbc.Alert(t("mw.saved", lang), color="success", className="py-1 mb-0 action-ok"), (bump or 0) + 1
