@@ -4,7 +4,7 @@
     python app.py serve           web only (production: collector runs as its own process)
     python app.py collect         collector only
     python app.py check-catalog F validate a catalog file and exit
-    python app.py user …          accounts: create, list, set-role, disable, enable, reset-password
+    python app.py user …          accounts: create, list, set-role, disable, enable, reset-password, logout-all
     python app.py token …         read-only API tokens and wall kiosk tokens: create, list, revoke
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -75,13 +76,35 @@ def main(argv: list[str] | None = None) -> int:
         print(report.text, file=sys.stdout if report.ok else sys.stderr)
         return report.exit_code
 
+    # Start-up checks, before anything is written: settings that would refuse later, then the
+    # lock that keeps a second instance off this data directory / database.
+    from dashboard.store.instance_lock import AlreadyRunning, InstanceLock, restrict_data_dir
+
+    os.umask(0o077)  # whatever this process creates (database, WAL, spool, lock) is its user's alone
+    if args.command in ("all", "serve"):
+        from dashboard.auth.settings import SettingsError, from_env
+
+        try:
+            from_env(demo=settings.demo)
+        except SettingsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    try:
+        lock = InstanceLock(settings.data_dir, settings.database_url, exclusive=args.command == "all").acquire()
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    restrict_data_dir(settings.data_dir)
+
     from dashboard import runtime as runtime_module
 
     try:
         runtime = runtime_module.start(settings, collect=args.command in ("all", "collect"))
     except CatalogError as exc:
+        lock.release()
         print(f"error: {exc}\nNothing was loaded; fix the catalog and start again.", file=sys.stderr)
         return 2
+    restrict_data_dir(settings.data_dir)
 
     def terminate(*_):
         raise SystemExit(0)  # unwinds app.run / the wait below, so `finally` stops the runtime
@@ -113,11 +136,15 @@ def main(argv: list[str] | None = None) -> int:
                 runtime.demo.start_heartbeats(f"http://{local}:{settings.port}")
             print(f"IOC dashboard on http://{settings.host}:{settings.port}/", flush=True)
             # No reloader: it would start a second collector in the child process.
-            app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True)
+            from dashboard.web.server import QuietRequestHandler
+
+            app.run(host=settings.host, port=settings.port, debug=False, use_reloader=False, threaded=True,
+                    request_handler=QuietRequestHandler)
     except KeyboardInterrupt:
         pass
     finally:
         runtime.stop()
+        lock.release()
     return 0
 
 

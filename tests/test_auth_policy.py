@@ -95,11 +95,31 @@ def test_page_router_callback_is_judged_by_the_page_asked_for():
 def test_pathname_and_component_keys():
     inputs = [{"id": "_pages_location", "property": "pathname", "value": "/wall/map"},
               {"id": "_pages_location", "property": "search", "value": ""}]
-    assert policy.pathname_of(inputs) == "/wall/map"
-    assert policy.pathname_of([{"id": "x", "property": "value", "value": 1}]) is None
+    declared = [{"id": "_pages_location", "property": "pathname"}, {"id": "_pages_location", "property": "search"}]
+    assert policy.pathname_of(declared, inputs) == "/wall/map"
+    assert policy.pathname_of([{"id": "x", "property": "value"}], [{"id": "x", "property": "value", "value": 1}]) is None
     assert policy.component_key({"type": "op-row", "index": 3}) == "op-row"
     with pytest.raises(ValueError):
         policy.component_key({"index": 3})
+
+
+@pytest.mark.parametrize("sent", [
+    # the wanted page first under another id, the harmless page second: Dash would render the first
+    [{"id": "x", "property": "pathname", "value": "/admin/audit"},
+     {"id": "_pages_location", "property": "pathname", "value": "/wall"}],
+    # the same ids, swapped properties
+    [{"id": "_pages_location", "property": "search", "value": "/admin/audit"},
+     {"id": "_pages_location", "property": "pathname", "value": "/wall"}],
+    [{"id": "_pages_location", "property": "pathname", "value": "/wall"}],  # too few
+    [{"id": "_pages_location", "property": "pathname", "value": "/wall"},
+     {"id": "_pages_location", "property": "search", "value": ""}, {"id": "y", "property": "z"}],  # too many
+    "not a list",
+    None,
+])
+def test_router_inputs_are_judged_by_position_against_the_declared_ones(sent):
+    declared = [{"id": "_pages_location", "property": "pathname"}, {"id": "_pages_location", "property": "search"}]
+    with pytest.raises(policy.MalformedCall):
+        policy.pathname_of(declared, sent)
 
 
 def test_named_actions_map_to_roles():

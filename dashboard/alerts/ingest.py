@@ -26,6 +26,7 @@ from dashboard.alerts.rules import AlertInput, fingerprint, raise_alert
 from dashboard.store.models import Agency, IngestSource, System
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # an alert is an object with a few labels: anything deeper is not one
 MAX_BATCH = 100
 MAX_FUTURE = timedelta(minutes=5)
 SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -108,13 +109,28 @@ def _errors(exc: ValidationError, prefix: str = "") -> list[dict]:
     return [{"field": prefix + ".".join(str(p) for p in err["loc"]), "problem": err["msg"]} for err in exc.errors()]
 
 
+def json_depth(value) -> int:
+    """How deep lists and objects nest (iteratively: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def parse_payload(body: bytes) -> list[AlertPayload]:
     if len(body) > MAX_BODY_BYTES:
         raise IngestRejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(body.decode("utf-8"))
+    except RecursionError:  # 64 KB of "[" nests deeper than Python's parser goes
+        raise IngestRejected(400, f"body is nested deeper than {MAX_JSON_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise IngestRejected(400, f"body is not valid UTF-8 JSON: {str(exc)[:200]}") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise IngestRejected(400, f"body is nested deeper than {MAX_JSON_DEPTH} levels")
     items = data if isinstance(data, list) else [data]
     if not items:
         raise IngestRejected(422, "empty array: send at least one alert")
@@ -285,6 +301,10 @@ def read_file(name: str, data: bytes) -> list[AlertPayload]:
     if name.lower().endswith(".json"):
         try:
             raw = json.loads(text)
+            if json_depth(raw) > MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        except RecursionError:
+            raise IngestRejected(400, f"not valid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
         except ValueError as exc:
             raise IngestRejected(400, f"not valid JSON: {exc}") from None
         rows = raw.get("alerts") if isinstance(raw, dict) else raw

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.auth.permissions import require
+from dashboard.domain.limits import TextTooLong, check_text
 from dashboard.domain.alerts import (
     NOTIFY_SEVERITIES,
     OPEN_STATUSES,
@@ -170,6 +171,10 @@ def _set_status(session: Session, alert: Alert, status: str, user: str, comment:
     now = now or utcnow()
     user = (user or "").strip()[:128] or "unknown"
     comment = (comment or "").strip() or None
+    try:
+        check_text("alert.comment", comment)
+    except TextTooLong as exc:
+        raise AlertError(str(exc)) from None
     alert.status, alert.status_at, alert.status_by, alert.status_comment = status, now, user, comment
     session.add(AlertEvent(alert=alert, at=now, kind=status, actor=user, comment=comment))
     from dashboard.auth import audit  # issue 8

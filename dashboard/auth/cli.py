@@ -5,6 +5,7 @@
     python app.py user set-role NAME operator
     python app.py user disable NAME  |  user enable NAME
     python app.py user reset-password NAME
+    python app.py user logout-all NAME               (sign out on every browser)
     python app.py token create NAME [--kind api|kiosk]   (the secret is shown once)
     python app.py token list
     python app.py token revoke ID
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from dashboard import config
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_role = user.add_parser("set-role", help="change an account's role", parents=[common])
     set_role.add_argument("name")
     set_role.add_argument("role", choices=ROLES)
-    for name in ("disable", "enable", "reset-password"):
+    for name in ("disable", "enable", "reset-password", "logout-all"):
         user.add_parser(name, parents=[common]).add_argument("name")
 
     token = groups.add_parser("token", help="read-only API tokens and wall kiosk tokens").add_subparsers(dest="action", required=True)
@@ -65,8 +67,9 @@ def main(argv: list[str], stdin=None, out=None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     settings = config.from_args(args)
+    os.umask(0o077)  # a database this command creates is its user's alone (0600, in a 0700 directory)
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     from dashboard.store.database import Database
 
     db = Database(settings.db_url)
@@ -101,6 +104,9 @@ def _run(session, args, actor: str, stdin, out) -> int:
         elif args.action == "reset-password":
             users.reset_password(session, args.name, read_password(stdin), actor=actor)
             print(f"password of {args.name} changed; their sessions have ended", file=out)
+        elif args.action == "logout-all":
+            count = users.logout_all(session, args.name, actor=actor)
+            print(f"{args.name} signed out everywhere ({count} session(s) ended)", file=out)
         return 0
     if args.action == "create":
         row, secret = tokens.create_token(session, args.name, args.kind, created_by=actor)

@@ -21,12 +21,23 @@ def check_request(server: Flask):
     settings = server.extensions["ioc_auth"]
     path = request.path
     with runtime.db.session() as db:
+        principal = sessions.identify(db, settings)
         kiosk_secret = request.args.get("kiosk")
         if kiosk_secret is not None and request.method == "GET":
+            if principal is not None and principal.kind == "user":
+                # a signed-in person keeps their own session: a wall link must not quietly turn an
+                # admin into a kiosk (nor let a shared link end someone's session)
+                return redirect(_without_kiosk_secret(), code=303)
             return _enter_kiosk(db, kiosk_secret)
-        principal = sessions.identify(db, settings)
     g.ioc_principal = principal
     role, kind = (principal.role, principal.kind) if principal else (None, "anonymous")
+
+    if request.method not in SAFE_METHODS and kind in ("user", "kiosk") and not same_origin(request):
+        # the browser sends the session cookie along with a form or fetch another site (or another
+        # port of this host) makes it send: such a request must change nothing
+        log.warning("cross-origin %s %s refused for %s (Origin %r)", request.method, path, principal.name,
+                    request.headers.get("Origin"))
+        return jsonify({"error": "cross-origin request refused"}), 403
 
     if path == "/api/health" and principal is None:
         return _liveness(runtime)
@@ -40,8 +51,43 @@ def check_request(server: Flask):
             log.warning("callback refused: %s (%s) may not change %s", principal.name if principal else "anonymous",
                         role, ", ".join(call.output_ids))
     if decision is Decision.ALLOW:
+        if (path == "/api" or path.startswith("/api/")) and _only_dash_catch_all():
+            return jsonify({"error": "no such API path"}), 404
         return None
     return _refuse(decision, path)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(req) -> bool:
+    """Whether a state-changing request comes from a page of this site. Browsers send `Origin`
+    on every cross-origin POST/PATCH/DELETE (and `Sec-Fetch-Site`); a request with neither,
+    nor a Referer, comes from a program, not from a page that forged it. Host and port are
+    compared (not the scheme: behind a TLS proxy the app may see http while the browser says
+    https); another port of the same host is another origin."""
+    own = (req.host or "").lower()
+    origin = req.headers.get("Origin")
+    if origin is not None:
+        return urlsplit(origin.strip()).netloc.lower() == own
+    fetch_site = req.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    referer = req.headers.get("Referer")
+    if referer:
+        return urlsplit(referer).netloc.lower() == own
+    return True
+
+
+def _only_dash_catch_all() -> bool:
+    """True when no route of ours matches: only Dash's catch-all page route would answer."""
+    rule = request.url_rule
+    return rule is None or rule.rule in ("/", "/<path:path>")
+
+
+def _without_kiosk_secret() -> str:
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "kiosk"]
+    return request.path + ("?" + urlencode(query) if query else "")
 
 
 def callback_call(dash_app, body) -> policy.CallbackCall | None:
@@ -63,9 +109,11 @@ def callback_call(dash_app, body) -> policy.CallbackCall | None:
                       for i in entry.get("raw_inputs") or entry.get("inputs") or []]
     try:
         ids = tuple(policy.component_key(c) for c in components)
+        # the page router's page is read at the position the server declared for it
+        pathname = policy.pathname_of(entry.get("inputs"), body.get("inputs")) if policy.PAGES_CONTENT in ids else None
     except ValueError:
         return None
-    return policy.CallbackCall(ids, policy.pathname_of(body.get("inputs")))
+    return policy.CallbackCall(ids, pathname)
 
 
 def _refuse(decision: Decision, path: str):
@@ -122,8 +170,12 @@ def content_security_policy(script_hashes: list[str], frame_ancestors: str, extr
     ])
 
 
-def add_headers(response, csp_default: str, csp_wall: str, framed_wall: bool, worker_header: bool):
+def add_headers(response, csp_default: str, csp_wall: str, framed_wall: bool, worker_header: bool,
+                https_only: bool = False):
     path = request.path
+    if https_only:
+        # the site is served over https (IOC_COOKIE_SECURE): browsers must never use http again
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     wall = policy.page_role(path) == "kiosk" and framed_wall
     response.headers.setdefault("Content-Security-Policy", csp_wall if wall else csp_default)
     if not wall:
@@ -184,7 +236,7 @@ def install(server: Flask, dash_app, settings) -> None:
             csp["default"] = content_security_policy(hashes, "'none'", origins)
             csp["wall"] = content_security_policy(hashes, settings.wall_frame_ancestors or "'none'", origins)
         return add_headers(response, csp["default"], csp["wall"], bool(settings.wall_frame_ancestors),
-                           settings.worker_header)
+                           settings.worker_header, https_only=settings.cookie_secure)
 
     @server.errorhandler(InternalServerError)
     def _server_error(exc):
@@ -200,6 +252,16 @@ def install(server: Flask, dash_app, settings) -> None:
         if request.path.startswith("/api/") or request.path.startswith("/_dash"):
             return jsonify({"error": str(exc) or "your role does not allow this"}), 403
         return views.forbidden_page()
+
+    from dash.exceptions import DependencyException
+
+    @server.errorhandler(DependencyException)
+    def _unknown_dash_file(exc):
+        # Dash raises this for a component-suite file it never registered: a 404, not a 500
+        if request.path.startswith("/_dash-component-suites/"):
+            return jsonify({"error": "not found"}), 404
+        log.error("server error on %s %s", request.method, request.path, exc_info=exc)
+        return jsonify({"error": "server error; it has been logged"}), 500
 
     @server.errorhandler(413)
     def _too_large(exc: HTTPException):

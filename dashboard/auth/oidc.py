@@ -67,7 +67,7 @@ def finish():
             return redirect("/login?m=sso_no_account", code=303)
         user.last_login_at = utcnow()
         audit.record(db, user.username, "login", user.username, {"method": "sso"}, address=address)
-        sessions.start_user_session(user)
+        sessions.start_user_session(db, user, settings.session_hours, address)
     return redirect(next_path, code=303)
 
 

@@ -155,11 +155,29 @@ class CallbackCall:
     pathname: str | None = None  # for Dash's page router: the page asked for
 
 
-def pathname_of(inputs) -> str | None:
-    """The page asked for, when the call is Dash's page router (its input _pages_location.pathname)."""
-    for item in _flatten(inputs or []):
-        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
-            return item.get("value") if isinstance(item.get("value"), str) else None
+class MalformedCall(ValueError):
+    """The request's inputs do not line up with the callback's declared inputs."""
+
+
+def pathname_of(declared_inputs, sent_inputs) -> str | None:
+    """The page asked for, when the call is Dash's page router: Dash hands the callback its
+    inputs by position, so the value is the one sent at the position where the server declared
+    `_pages_location.pathname` — never one found by id in the request, which a hand-made body
+    could place anywhere. Raises MalformedCall when the sent inputs do not match the declared
+    ones position by position (count, id and property)."""
+    declared = list(declared_inputs or [])
+    sent = sent_inputs if isinstance(sent_inputs, list) else None
+    if sent is None or len(sent) != len(declared):
+        raise MalformedCall("the inputs sent do not match the callback's inputs")
+    for spec, item in zip(declared, sent):
+        if not isinstance(spec, dict) or isinstance(spec.get("id"), dict) or str(spec.get("id", "")).startswith("{"):
+            continue  # pattern-matching inputs arrive as lists; never the router's
+        if not isinstance(item, dict) or item.get("id") != spec.get("id") or item.get("property") != spec.get("property"):
+            raise MalformedCall("the inputs sent do not match the callback's inputs")
+    for spec, item in zip(declared, sent):
+        if isinstance(spec, dict) and spec.get("id") == "_pages_location" and spec.get("property") == "pathname":
+            value = item.get("value")
+            return value if isinstance(value, str) else None
     return None
 
 

@@ -2,14 +2,20 @@
 (kiosk session or an allowed address), or nobody. Computed once per request into flask.g."""
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import g, has_request_context, request, session
 
+from sqlalchemy import select, update
+
+from collectors.timeutil import utcnow
 from dashboard.auth import tokens
-from dashboard.store.models import AccessToken, User
+from dashboard.store.models import AccessToken, User, UserSession
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,9 @@ def identify(db_session, settings) -> Principal | None:
     if uid is not None:
         user = db_session.get(User, uid)
         fresh = time.time() - session.get("at", 0) < settings.session_hours * 3600
-        if user is not None and user.active and user.auth_version == session.get("v") and fresh:
+        row = _live_session(db_session, session.get("sid"))
+        if (user is not None and user.active and user.auth_version == session.get("v") and fresh
+                and row is not None and row.user_id == user.id):
             return Principal(user.username, user.role, "user", user.id)
         session.clear()
         return None
@@ -52,10 +60,17 @@ def identify(db_session, settings) -> Principal | None:
     return None
 
 
-def start_user_session(user: User) -> None:
+def start_user_session(db_session, user: User, hours: float, address: str | None = None) -> None:
+    """A new session row on the server; the cookie carries its random id (signed), the row only
+    a hash of it, so reading the database gives nobody a usable session."""
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    db_session.add(UserSession(id_hash=_hash(sid), user_id=user.id, created_at=now,
+                               expires_at=now + timedelta(hours=hours), address=(address or "")[:64] or None))
     session.clear()
     session.permanent = True
     session["uid"] = user.id
+    session["sid"] = sid
     session["v"] = user.auth_version
     session["at"] = int(time.time())
 
@@ -66,8 +81,33 @@ def start_kiosk_session(token: AccessToken) -> None:
     session["kiosk"] = token.id
 
 
-def end_session() -> None:
+def end_session(db_session=None) -> None:
+    """Log out: the session row is revoked (a copy of the cookie is worth nothing after)."""
+    sid = session.get("sid")
+    if db_session is not None and isinstance(sid, str):
+        db_session.execute(update(UserSession).where(UserSession.id_hash == _hash(sid), UserSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
     session.clear()
+
+
+def revoke_all(db_session, user_id: int) -> int:
+    """Sign a person out everywhere: every session row of theirs is revoked. Returns how many."""
+    result = db_session.execute(update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
+def _live_session(db_session, sid) -> UserSession | None:
+    if not isinstance(sid, str) or not sid:
+        return None
+    row = db_session.scalar(select(UserSession).where(UserSession.id_hash == _hash(sid)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def _address_allowed(address: str | None, networks) -> bool:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+from collections import Counter
 import secrets
 from dataclasses import dataclass, field
 
@@ -60,6 +62,27 @@ def _not_valid(_var: str, _value: str, error: ValueError) -> SettingsError:
     return SettingsError(f"access-control setting not valid: {error}")
 
 
+# 32 hex digits from a good generator measure 96 bits and more here (2,000 draws), 32 url-safe
+# characters 100 and more; "a" * 32 measures 0, the alphabet 14, a word repeated 4.
+MIN_SECRET_BITS = 80
+
+
+def estimated_bits(secret: str) -> float:
+    """A lower bound-ish estimate of a secret's entropy: its length times the Shannon entropy of
+    its characters, and for short ones no more than zxcvbn's estimate of the guesses it takes
+    (which sees sequences, keyboard walks, repeated words)."""
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    bits = per_char * len(secret)
+    if len(secret) <= 100:
+        from zxcvbn import zxcvbn
+
+        bits = min(bits, zxcvbn(secret)["guesses_log10"] * math.log2(10))
+    return bits
+
+
 def from_env(env=None, demo: bool = False) -> AuthSettings:
     """Without IOC_SECRET_KEY a random key is made in the demo (sessions end at restart); outside
     the demo that is an error, since several web workers must share one key."""
@@ -73,6 +96,9 @@ def from_env(env=None, demo: bool = False) -> AuthSettings:
         key, generated = secrets.token_urlsafe(48), True
     elif len(key) < 32:
         raise SettingsError("IOC_SECRET_KEY is too short: use at least 32 random characters")
+    elif estimated_bits(key) < MIN_SECRET_BITS:
+        raise SettingsError("IOC_SECRET_KEY is not random enough (repeated or patterned characters): make one with "
+                            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
     settings = AuthSettings(secret_key=key, secret_is_generated=generated, **read_env(env, ENV_VARS, _not_valid))
     if settings.oidc_default_role not in ("viewer", "operator", "admin"):
         raise SettingsError("IOC_OIDC_DEFAULT_ROLE must be viewer, operator or admin")

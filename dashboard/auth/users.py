@@ -33,7 +33,7 @@ def create_user(session: Session, username: str, role: str, password: str | None
     if find(session, username) is not None:
         raise AccountError(f"user {username!r} exists already")
     if password is not None:
-        check_strength(password)
+        check_strength(password, (username,))
     user = User(username=username, role=role, password_hash=hash_password(password) if password else None,
                 active=True, auth_version=1, created_at=now or utcnow())
     session.add(user)
@@ -61,12 +61,22 @@ def set_active(session: Session, username: str, active: bool, actor: str = "cli"
 
 
 def reset_password(session: Session, username: str, password: str, actor: str = "cli") -> User:
-    check_strength(password)
     user = _get(session, username)
+    check_strength(password, (user.username,))
     user.password_hash = hash_password(password)
     user.auth_version += 1
     audit.record(session, actor, "user.reset_password", user.username)
     return user
+
+
+def logout_all(session: Session, username: str, actor: str = "cli") -> int:
+    """Sign a person out on every browser: their session rows are revoked. Returns how many."""
+    from dashboard.auth.sessions import revoke_all
+
+    user = _get(session, username)
+    count = revoke_all(session, user.id)
+    audit.record(session, actor, "user.logout_all", user.username, {"sessions": count})
+    return count
 
 
 def list_users(session: Session) -> list[User]:

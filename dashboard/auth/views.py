@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from html import escape
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, redirect, request, session
 
@@ -35,9 +36,20 @@ def _auth_settings():
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths on this site: never "//evil.example" or "https://…"."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only relative paths on this site. Browsers drop tabs and line breaks from URLs and read
+    "\\" as "/", so "/<tab>/evil.example" or "/\\evil.example" would become "//evil.example": any
+    control character, backslash, scheme or host sends the user home instead — also once
+    percent-decoded, in case something on the way decodes it (a proxy, a second redirect)."""
+    if not isinstance(target, str) or len(target) > 2048:
         return "/"
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return "/"
+        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 
@@ -111,7 +123,7 @@ def login():
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
             audit.record(db, user.username, "login", user.username, {"method": "password"}, address=address)
-            sessions.start_user_session(user)
+            sessions.start_user_session(db, user, _auth_settings().session_hours, address)
     if not ok:
         return _form(next_path, "bad", username, 200)  # a form to fill again, not an API error
     return redirect(next_path, code=303)
@@ -120,10 +132,10 @@ def login():
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     principal = sessions.current_principal()
-    if principal is not None and principal.kind == "user":
-        with _ioc().db.session() as db:
+    with _ioc().db.session() as db:
+        if principal is not None and principal.kind == "user":
             audit.record(db, principal.name, "logout", principal.name, address=request.remote_addr)
-    sessions.end_session()
+        sessions.end_session(db)
     return redirect("/login?m=logged_out", code=303)
 
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from collectors.timeutil import utcnow
 from dashboard.auth import audit
 from dashboard.auth.permissions import require
-from dashboard.domain.maintenance import MaintenanceError
+from dashboard.domain.limits import TextTooLong, check_text, limit_of
+from dashboard.domain.maintenance import MAX_DURATION, MaintenanceError
 from dashboard.monitoring.maintenance import create_window
 from dashboard.store.models import CheckRequest, Endpoint, Incident
 
-MAX_COMMENT_CHARS = 2000
+MAX_COMMENT_CHARS = limit_of("incident.ack_comment")
 
 
 class ActionError(ValueError):
@@ -64,8 +65,10 @@ def acknowledge(session: Session, incident_id: int, comment: str, user: str | No
     comment = (comment or "").strip()
     if not comment:
         raise ActionError("write a comment: what is being done about it")
-    if len(comment) > MAX_COMMENT_CHARS:
-        raise ActionError(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+    try:
+        check_text("incident.ack_comment", comment)
+    except TextTooLong as exc:
+        raise ActionError(str(exc)) from None
     incident.acknowledged_at = now or utcnow()
     incident.acknowledged_by = user
     incident.ack_comment = comment
@@ -81,6 +84,9 @@ def schedule_maintenance(session: Session, *, reason: str, starts_at: datetime, 
     """Plan a one-off maintenance window for a system or one endpoint."""
     require("schedule_maintenance", user)
     user = _who(user)
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise ActionError(f"Thời gian bảo trì phải từ 1 giây đến {MAX_DURATION.days} ngày. · "
+                          f"A maintenance window lasts between 1 second and {MAX_DURATION.days} days.")
     try:
         window = create_window(session, reason=reason, starts_at=starts_at, ends_at=starts_at + duration,
                                system_id=system_id, endpoint_id=endpoint_id, created_by=user, now=now)

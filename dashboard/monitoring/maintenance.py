@@ -7,6 +7,7 @@ from dateutil.rrule import rrulestr
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import as_utc, utcnow
+from dashboard.domain.limits import TextTooLong, check_text
 from dashboard.domain.maintenance import MAX_DURATION, MaintenanceError
 from dashboard.store.models import Endpoint, MaintenanceWindow, System
 
@@ -26,6 +27,10 @@ def create_window(
         raise MaintenanceError(f"no endpoint {endpoint_id!r}")
     if not reason or not reason.strip():
         raise MaintenanceError("say why: a maintenance window needs a reason")
+    try:
+        check_text("maintenance.reason", reason)
+    except TextTooLong as exc:
+        raise MaintenanceError(str(exc)) from None
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
         raise MaintenanceError("times must carry a time zone (UTC or +07:00)")
     if rrule:

@@ -13,7 +13,9 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from dashboard.domain.limits import limit_of
 from dashboard.i18n import t
+from dashboard.plans.export_safety import from_csv_text
 from dashboard.plans.template import (
     CATEGORIES,
     COLUMNS,
@@ -28,8 +30,15 @@ from dashboard.plans.template import (
 # A real plan file: ~108 agencies x a few dozen tasks, a few hundred kB. Far above that is refused.
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# An .xlsx is a zip: a small file can unpack to gigabytes (one 100 MB cell compresses to ~100 kB).
+# The sizes its directory declares are checked before anything is unpacked, and the reading
+# stops when the parts really unpack to more (a lying directory).
+MAX_UNPACKED_BYTES = 30 * 1024 * 1024
+MAX_CELLS = 400_000  # 20,000 rows x 20 columns
 MAX_PROBLEMS_LISTED = 500
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+PLAN_FIELDS = ("plan.title", "plan.owner", "plan.notes")
+CELL_LIMIT = limit_of("plan.cell")
 
 
 @dataclass(frozen=True)
@@ -121,12 +130,55 @@ def parse_plan_file(filename: str, data: bytes, reference: Reference) -> ImportR
     return report
 
 
+def _zip_problem(data: bytes, report: ImportReport) -> bool:
+    """Refuse, before openpyxl unpacks anything, a workbook that would unpack to too much, or
+    whose XML declares a DOCTYPE (entity tricks; Excel never writes one). True: refused."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        _file_problem(report, "not_xlsx", detail=str(exc)[:120])
+        return True
+    with archive:
+        declared = sum(m.file_size for m in members)
+        if declared > MAX_UNPACKED_BYTES:
+            _file_problem(report, "too_large_unpacked", size=f"{declared / 1_048_576:.0f}", limit=MAX_UNPACKED_BYTES // 1_048_576)
+            return True
+        unpacked = 0
+        for member in members:
+            if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            try:
+                with archive.open(member) as part:
+                    head = part.read(4096)
+                    # read the rest in chunks, never more than the budget: a directory may lie
+                    unpacked += len(head)
+                    while chunk := part.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > MAX_UNPACKED_BYTES:
+                            _file_problem(report, "too_large_unpacked", size=f"> {MAX_UNPACKED_BYTES // 1_048_576}",
+                                          limit=MAX_UNPACKED_BYTES // 1_048_576)
+                            return True
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                _file_problem(report, "not_xlsx", detail=str(exc)[:120])
+                return True
+            if b"<!doctype" in head.lower():
+                _file_problem(report, "xml_doctype")
+                return True
+    return False
+
+
 def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | None:
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl import load_workbook
 
+    if _zip_problem(data, report):
+        return None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as exc:
+        # ValueError includes defusedxml's refusals (openpyxl parses through it when installed)
         _file_problem(report, "not_xlsx", detail=str(exc)[:120])
         return None
     try:
@@ -140,10 +192,19 @@ def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | No
         if declared > MAX_ROWS + 1:
             _file_problem(report, "too_many_rows", rows=declared - 1, limit=MAX_ROWS)
             return None
+        columns = sheet.max_column if isinstance(sheet.max_column, int) else 0
+        if declared * columns > MAX_CELLS:
+            _file_problem(report, "too_many_cells", cells=declared * columns, limit=MAX_CELLS)
+            return None
         rows = []
+        cells = 0
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number > MAX_ROWS + 1:
                 _file_problem(report, "too_many_rows", rows=f"> {MAX_ROWS}", limit=MAX_ROWS)
+                return None
+            cells += len(values)
+            if cells > MAX_CELLS:
+                _file_problem(report, "too_many_cells", cells=f"> {MAX_CELLS}", limit=MAX_CELLS)
                 return None
             rows.append((number, list(values)))
         return rows
@@ -160,11 +221,20 @@ def _csv_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | Non
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     rows = []
-    for number, values in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
-        if number > MAX_ROWS + 1:
-            _file_problem(report, "too_many_rows", rows=f"> {MAX_ROWS}", limit=MAX_ROWS)
-            return None
-        rows.append((number, values))
+    cells = 0
+    try:
+        for number, values in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+            if number > MAX_ROWS + 1:
+                _file_problem(report, "too_many_rows", rows=f"> {MAX_ROWS}", limit=MAX_ROWS)
+                return None
+            cells += len(values)
+            if cells > MAX_CELLS:
+                _file_problem(report, "too_many_cells", cells=f"> {MAX_CELLS}", limit=MAX_CELLS)
+                return None
+            rows.append((number, [from_csv_text(v) for v in values]))  # an export's "'=…" is "=…" again
+    except csv.Error as exc:  # e.g. a field over the csv module's own limit
+        _file_problem(report, "not_csv", detail=str(exc)[:120])
+        return None
     return rows
 
 
@@ -202,6 +272,16 @@ def _validate(rows: list[tuple[int, list]], reference: Reference, report: Import
         def bad(column: str, code: str, **params) -> None:
             problems.append(Problem(number, column, code, tuple(params.items())))
 
+        # every cell, whatever its column, has a length limit: nothing huge reaches the preview
+        for key, value in cells.items():
+            limit = limit_of(f"plan.{key}") if f"plan.{key}" in PLAN_FIELDS else CELL_LIMIT
+            if isinstance(value, str) and len(value) > limit:
+                bad(key, "too_long", limit=limit)
+                cells[key] = None
+        if problems:
+            report.problems.extend(problems)
+            continue
+
         agency_id = _agency(cells.get("agency"), reference)
         if _blank(cells.get("agency")):
             bad("agency", "required")
@@ -223,8 +303,8 @@ def _validate(rows: list[tuple[int, list]], reference: Reference, report: Import
         title = _text(cells.get("title"))
         if not title:
             bad("title", "required")
-        elif len(title) > 500:
-            bad("title", "too_long", limit=500)
+        elif len(title) > limit_of("plan.title"):
+            bad("title", "too_long", limit=limit_of("plan.title"))
         elif agency_id:
             key = (agency_id, normalize(title))
             if key in seen_titles:
@@ -282,8 +362,8 @@ def _validate(rows: list[tuple[int, list]], reference: Reference, report: Import
                 systems.append(code.lower())
 
         owner = _text(cells.get("owner")) or None
-        if owner and len(owner) > 255:
-            bad("owner", "too_long", limit=255)
+        if owner and len(owner) > limit_of("plan.owner"):
+            bad("owner", "too_long", limit=limit_of("plan.owner"))
 
         if problems:
             report.problems.extend(problems)

@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from dashboard.plans.export_safety import csv_text, protect_workbook
+
 SHEET_NAME = "Kế hoạch"
 GUIDE_SHEET = "Hướng dẫn"
 CODES_SHEET = "Danh mục"
@@ -146,6 +148,7 @@ def build_xlsx(rows: list[dict] | None = None, agencies: list[tuple[str, str]] =
     codes.column_dimensions["B"].width = 22
     codes.column_dimensions["C"].width = 70
 
+    protect_workbook(book)  # names and plan cells from data are never formulas
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -158,5 +161,5 @@ def build_csv(rows: list[dict] | None = None) -> bytes:
     writer.writerow([c.vi for c in COLUMNS])
     for row in rows or []:
         values = [_cell(row, c.key) for c in COLUMNS]
-        writer.writerow([format_date(v) if isinstance(v, date) else v for v in values])
+        writer.writerow([format_date(v) if isinstance(v, date) else csv_text(v) for v in values])
     return out.getvalue().encode("utf-8-sig")

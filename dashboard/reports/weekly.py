@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from collectors.timeutil import utcnow
+from dashboard.plans.export_safety import protect_workbook
 from dashboard.plans.progress import week_start
 from dashboard.plans.template import CATEGORIES, format_date
 from dashboard.readmodels import plans as views
@@ -86,6 +87,7 @@ def build_report_xlsx(report: dict) -> bytes:
              s.get("integrated"), s.get("sharing")] for s in coverage["systems"]])
     _sheet(book, "Xu hướng", ["Tuần", "Tiến độ chung (%)"],
            [[format_date(w), p] for w, p in progress["trend"]])
+    protect_workbook(book)  # agency names, task titles, partners from data are never formulas
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -484,6 +484,22 @@ class AccessToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class UserSession(Base):
+    """A person's signed-in session on the server: the signed cookie carries only its random id
+    (stored here as a hash). Logout and "sign out everywhere" set `revoked_at`, so a copied
+    cookie stops working at once."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class LoginAttempt(Base):
     """Every login attempt, kept for the throttle (shared by all web workers) for a day."""
 

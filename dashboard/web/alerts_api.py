@@ -18,6 +18,8 @@ from dashboard.readmodels import alerts as alerts_queries
 
 log = logging.getLogger(__name__)
 alerts_api = Blueprint("alerts_api", __name__, url_prefix="/api")
+MAX_ID = 2**63 - 1  # the largest row id SQLite and PostgreSQL (bigint) hold
+MAX_OFFSET = 10**9
 
 
 def _runtime():
@@ -76,8 +78,8 @@ def list_alerts():
         status, severity = _multi("status", STATUSES), _multi("severity", SEVERITIES)
         limit = int(request.args.get("limit", 50))
         offset = int(request.args.get("offset", 0))
-        if not 1 <= limit <= alerts_queries.MAX_PAGE or offset < 0:
-            raise ValueError(f"limit must be 1..{alerts_queries.MAX_PAGE} and offset 0 or more")
+        if not 1 <= limit <= alerts_queries.MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+            raise ValueError(f"limit must be 1..{alerts_queries.MAX_PAGE} and offset 0..{MAX_OFFSET}")
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
     with _runtime().db.session() as session:
@@ -90,6 +92,8 @@ def list_alerts():
 
 @alerts_api.get("/alerts/<int:alert_id>")
 def one_alert(alert_id: int):
+    if alert_id > MAX_ID:  # beyond a 64-bit row id: no such alert (and no overflow in the driver)
+        return jsonify({"error": f"no alert {alert_id}"}), 404
     with _runtime().db.session() as session:
         view = alerts_queries.alert_detail(session, alert_id)
     if view is None:

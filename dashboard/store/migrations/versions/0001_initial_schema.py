@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:15:44.440047
+Create Date: 2026-12-02 04:45:16.463983
 """
 import sqlalchemy as sa
 from alembic import op
 
 import dashboard.store.models
+
 
 revision = '0001'
 down_revision = None
@@ -196,6 +197,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_agency_id'], ['agencies.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('user_sessions',
+    sa.Column('id_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('address', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id_hash')
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_user_sessions_user', ['user_id'], unique=False)
+
     op.create_table('alerts',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
@@ -486,6 +500,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_agency_id'))
 
     op.drop_table('alerts')
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_user_sessions_user')
+
+    op.drop_table('user_sessions')
     op.drop_table('systems')
     with op.batch_alter_table('progress_snapshots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_progress_snapshots_week_start'))
