@@ -10,6 +10,8 @@ from dash import Input, Output, dcc, html
 from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
+from dashboard.web.metrics import metrics
+from dashboard.web.status_page import status_page
 
 
 def create_app(runtime) -> dash.Dash:
@@ -29,6 +31,8 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
 
     app.server.register_blueprint(alerts_api)
+    app.server.register_blueprint(metrics)
+    app.server.register_blueprint(status_page)
     # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:15:44.440047
+Create Date: 2026-12-02 04:46:23.841989
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dashboard.store.models
+
 
 revision = '0001'
 down_revision = None
@@ -190,6 +190,7 @@ def upgrade() -> None:
     sa.Column('partner', sa.String(length=32), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('public', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_since', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_check_at', dashboard.store.models.UTCDateTime(), nullable=True),
@@ -273,6 +274,7 @@ def upgrade() -> None:
     sa.Column('acknowledged_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=128), nullable=True),
     sa.Column('ack_comment', sa.Text(), nullable=True),
+    sa.Column('public_note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
