@@ -17,6 +17,10 @@ from dashboard.readmodels.public_status import local_day_starts, overall_state, 
 from dashboard.store.models import Agency, Incident, MaintenanceWindow, StateEvent, System
 from tests.conftest import PROJECT_DIR, start_app, stop_app, wait_for
 
+# what /metrics serves (checked against a real scrape below)
+SERVED = {"ioc_endpoint_up", "ioc_endpoint_status", "ioc_endpoint_latency_seconds",
+          "ioc_endpoint_last_check_timestamp_seconds", "ioc_check_missed_total", "ioc_system_status",
+          "ioc_coverage_ratio", "ioc_alerts_open", "ioc_collector_up", "ioc_collector_last_heartbeat_timestamp_seconds"}
 UTC = timezone.utc
 D0 = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # 30/11/2026 00:00 in Vietnam
 DAY = timedelta(days=1)
@@ -202,3 +206,16 @@ def test_metrics_need_a_metrics_token_and_agree_with_the_api(app):
     assert {s.labels["severity"] for s in families["ioc_alerts_open"].samples} >= {"critical", "high"}
     assert families["ioc_collector_up"].samples[0].value == 1.0
     assert "ioc_check_missed" in families and families["ioc_check_missed"].type == "counter"
+    assert {sample.name for family in families.values() for sample in family.samples} == SERVED
+
+
+def test_the_grafana_dashboard_queries_only_metrics_we_serve():
+    import json
+
+    served = SERVED
+    documented = set(re.findall(r"^\| `(ioc_[a-z_]+)` \|", (PROJECT_DIR / "docs/prometheus.md").read_text(), re.M))
+    assert documented == served
+    dashboard = json.loads((PROJECT_DIR / "docs/grafana-dashboard.json").read_text())
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\bioc_[a-z_]+", target["expr"])}
+    assert queried and queried <= served, queried - served

@@ -186,6 +186,9 @@ a { color: #0550ae; }
 .incident { background: #fff; border-left: 4px solid var(--bad); padding: 10px 14px; margin-bottom: 10px; border-radius: 4px; }
 .incident.degraded { border-left-color: var(--warn); } .incident.resolved { border-left-color: var(--none); }
 .muted { color: var(--muted); font-size: .9rem; }
+.legend { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 14px; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: -8px; vertical-align: -1px; }
+.swatch.good { background: var(--ok); } .swatch.fair { background: #d4a72c; } .swatch.bad { background: var(--bad); } .swatch.none { background: #d1d9e0; }
 footer { padding: 24px 16px 40px; color: var(--muted); font-size: .85rem; }
 @media (max-width: 480px) { .bars { height: 28px; gap: 1px; } h1 { font-size: 1.25rem; } }
 """
