@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import is_commune_heartbeat, is_stale, system_reason
-from dashboard.store.models import CheckResult, Endpoint, Link, RuntimeState, Status, System
+from dashboard.store.models import Agency, CheckResult, Endpoint, Link, RuntimeState, Status, System
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
@@ -205,3 +205,11 @@ def state_events(session: Session, subject_type: str, subject_id: str, limit: in
         .order_by(StateEvent.at.desc(), StateEvent.id.desc()).limit(limit)
     )
     return [{"at": iso(r.at), "old_status": r.old_status, "new_status": r.new_status, "reason": r.reason} for r in rows]
+
+
+def units(session: Session) -> list[dict]:
+    """Every agency and commune-level unit: official code, partner enterprise and coordinates
+    (communes: the official centroids; departments: their catalog location, if any)."""
+    rows = session.scalars(select(Agency).order_by(Agency.kind, Agency.id)).all()
+    return [{"id": a.id, "name_vi": a.name_vi, "name_en": a.name_en, "kind": a.kind, "official_code": a.official_code,
+             "partner": a.partner, "lat": a.lat, "lon": a.lon} for a in rows]

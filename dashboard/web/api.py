@@ -77,6 +77,12 @@ def coverage():
 # --- status engine (issue 3): check now, incidents; see docs/status-engine.md
 
 
+@api.get("/units")
+def units():
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), "units": queries.units(session)})
+
+
 @api.post("/endpoints/<endpoint_id>/check")
 def check_now(endpoint_id: str):
     with runtime().db.session() as session:

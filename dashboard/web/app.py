@@ -11,6 +11,7 @@ from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
 from dashboard.web.metrics import metrics
+from dashboard.web.openapi import openapi
 from dashboard.web.status_page import status_page
 
 
@@ -32,6 +33,7 @@ def create_app(runtime) -> dash.Dash:
 
     app.server.register_blueprint(alerts_api)
     app.server.register_blueprint(metrics)
+    app.server.register_blueprint(openapi)
     app.server.register_blueprint(status_page)
     # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
