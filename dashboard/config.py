@@ -6,6 +6,7 @@ access-control settings (dashboard.auth.settings) parse their variables with."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -76,6 +77,10 @@ class Settings:
     raw_retention_days: float = 14.0
     hourly_retention_days: float = 90.0
     daily_retention_days: float = 1100.0
+    # Prometheus /metrics: networks allowed without a token (a `metrics` token works from anywhere)
+    metrics_allow: tuple = ()
+    # public status page: who may frame it (CSP frame-ancestors), e.g. the provincial portal
+    status_frame_ancestors: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -107,6 +112,9 @@ ENV_VARS = {
     "IOC_RAW_RETENTION_DAYS": ("raw_retention_days", float),
     "IOC_HOURLY_RETENTION_DAYS": ("hourly_retention_days", float),
     "IOC_DAILY_RETENTION_DAYS": ("daily_retention_days", float),
+    "IOC_METRICS_ALLOW": ("metrics_allow", lambda v: tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in v.split(",") if part.strip())),
+    "IOC_STATUS_FRAME_ANCESTORS": ("status_frame_ancestors", str),
 }
 
 

@@ -6,7 +6,7 @@
     python app.py user disable NAME  |  user enable NAME
     python app.py user reset-password NAME
     python app.py user logout-all NAME               (sign out on every browser)
-    python app.py token create NAME [--kind api|kiosk]   (the secret is shown once)
+    python app.py token create NAME [--kind api|kiosk|metrics] (the secret is shown once)
     python app.py token list
     python app.py token revoke ID
 

@@ -32,7 +32,8 @@ PUBLIC_PREFIXES = (
     "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/auth/oidc/",
     "/api/heartbeat/", "/api/alerts/ingest/",
 )
-PUBLIC_PATHS = ("/api/health", "/login", "/logout")
+# /metrics checks its own token or address allow-list (dashboard/web/metrics.py).
+PUBLIC_PATHS = ("/api/health", "/login", "/logout", "/status", "/status/style.css", "/status/feed.atom", "/metrics")
 
 # Dash's own plumbing: every signed-in principal, the kiosk included (the callback body is
 # judged separately by `callback_role`).

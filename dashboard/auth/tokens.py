@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from collectors.timeutil import utcnow
 from dashboard.store.models import AccessToken
 
-KINDS = ("api", "kiosk")
-PREFIXES = {"api": "ioc_", "kiosk": "kiosk_"}
+KINDS = ("api", "kiosk", "metrics")
+PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_"}
 
 
 def digest(secret: str) -> str:
@@ -28,7 +28,7 @@ def create_token(session: Session, name: str, kind: str = "api", created_by: str
                  now: datetime | None = None) -> tuple[AccessToken, str]:
     """Store a new token; return it with its secret (the only time the secret is known)."""
     if kind not in KINDS:
-        raise ValueError(f"unknown token kind {kind!r} (api or kiosk)")
+        raise ValueError(f"unknown token kind {kind!r} ({', '.join(KINDS)})")
     name = (name or "").strip()
     if not name:
         raise ValueError("give the token a name saying who uses it")

@@ -166,6 +166,7 @@ class SystemSpec(_Strict):
     endpoints: list[AnyEndpoint] = Field(default_factory=list)
     connections: list[LinkSpec] = Field(default_factory=list)
     depends_on: list[Slug] = Field(default_factory=list)  # other provincial systems this one needs
+    public: bool = False  # shown on the public status page (/status): its state, never its causes
 
     @model_validator(mode="after")
     def _references(self) -> SystemSpec:
@@ -557,7 +558,7 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
         _upsert(
             session, System, system.id,
             name_vi=system.name_vi, name_en=system.name_en, description=system.description,
-            owner_agency_id=system.owner, partner=system.partner, position=position, active=True,
+            owner_agency_id=system.owner, partner=system.partner, position=position, active=True, public=system.public,
         )
         seen_systems.add(system.id)
         endpoints = list(system.endpoints)

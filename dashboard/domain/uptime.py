@@ -135,3 +135,20 @@ def time_uptime_percent(spent: dict[str, float]) -> float | None:
     up = spent.get(Status.UP, 0.0) + spent.get(Status.DEGRADED, 0.0)
     observed = up + spent.get(Status.DOWN, 0.0)
     return round(100.0 * up / observed, 3) if observed > 0 else None
+
+
+def daily_uptimes(events: list[tuple[datetime, str]], initial: str | None, day_starts: list[datetime],
+                  now: datetime) -> list[float | None]:
+    """Time-based uptime of one subject for each day starting at `day_starts` (in order, each a
+    day long, the last one cut at `now`), from its state changes; None for a day with no
+    observed state (before monitoring began, or only unknown/maintenance)."""
+    figures = []
+    for start in day_starts:
+        end = min(start + DAY, now)
+        if end <= start:
+            figures.append(None)
+            continue
+        before = [e for e in events if e[0] <= start]
+        state = before[-1][1] if before else initial
+        figures.append(time_uptime_percent(time_in_status([e for e in events if start < e[0] < end], state, start, end)))
+    return figures

@@ -95,3 +95,23 @@ def schedule_maintenance(session: Session, *, reason: str, starts_at: datetime, 
     audit.record(session, user, "maintenance.create", system_id or endpoint_id,  # issue 8
                  {"starts_at": starts_at.isoformat(), "hours": duration.total_seconds() / 3600, "reason": reason})
     return window
+
+
+MAX_PUBLIC_NOTE_CHARS = 1000
+
+
+def set_public_note(session: Session, incident_id: int, note: str | None, user: str | None = None) -> Incident:
+    """What the public status page says about an incident (plain words for citizens and agencies;
+    never causes or addresses). An empty note removes it."""
+    require("acknowledge", user)
+    user = _who(user)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise ActionError(f"no incident {incident_id}")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_PUBLIC_NOTE_CHARS:
+        raise ActionError(f"the public note is longer than {MAX_PUBLIC_NOTE_CHARS} characters ({len(note)})")
+    incident.public_note = note
+    session.flush()
+    audit.record(session, user, "incident.public_note", f"incident:{incident_id}", {"note": note})
+    return incident

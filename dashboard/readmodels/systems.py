@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import effective_status, is_commune_heartbeat, shown_system_status, system_reason
-from dashboard.store.models import CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
+from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
@@ -195,3 +195,11 @@ def incidents(session: Session, system_id: str | None = None, subject: tuple[str
         }
         for row in session.scalars(query)
     ]
+
+
+def units(session: Session) -> list[dict]:
+    """Every agency and commune-level unit: official code, partner enterprise and coordinates
+    (communes: the official centroids; departments: their catalog location, if any)."""
+    rows = session.scalars(select(Agency).order_by(Agency.kind, Agency.id)).all()
+    return [{"id": a.id, "name_vi": a.name_vi, "name_en": a.name_en, "kind": a.kind, "official_code": a.official_code,
+             "partner": a.partner, "lat": a.lat, "lon": a.lon} for a in rows]

@@ -115,7 +115,7 @@ def subject_uptimes(session: Session, subject_type: str, subject_ids: list[str],
         .order_by(StateEvent.at, StateEvent.id)
     ):
         events.setdefault(subject_id, []).append((at, new_status))
-    initial = _status_before(session, subject_type, subject_ids, start)
+    initial = status_before(session, subject_type, subject_ids, start)
     figures = {}
     for subject_id in subject_ids:
         figures[subject_id] = {
@@ -125,7 +125,7 @@ def subject_uptimes(session: Session, subject_type: str, subject_ids: list[str],
     return figures
 
 
-def _status_before(session: Session, subject_type: str, subject_ids: list[str], at: datetime) -> dict[str, str]:
+def status_before(session: Session, subject_type: str, subject_ids: list[str], at: datetime) -> dict[str, str]:
     latest = (
         select(StateEvent.subject_id, func.max(StateEvent.id).label("last_id"))
         .where(StateEvent.subject_type == subject_type, StateEvent.subject_id.in_(subject_ids), StateEvent.at < at)

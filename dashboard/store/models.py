@@ -78,6 +78,7 @@ class System(Base):
     partner: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # on /status
     status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
     status_since: Mapped[datetime | None]
     last_check_at: Mapped[datetime | None]
@@ -207,6 +208,8 @@ class Incident(Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     ack_comment: Mapped[str | None] = mapped_column(Text)
+    # What the public status page says about it, written by an operator; never the cause.
+    public_note: Mapped[str | None] = mapped_column(Text)
 
 
 class MaintenanceWindow(Base):

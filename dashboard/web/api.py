@@ -77,6 +77,12 @@ def coverage():
 # --- status engine (issue 3): check now, incidents; see docs/status-engine.md
 
 
+@api.get("/units")
+def units():
+    with runtime().db.session() as session:
+        return jsonify({"generated_at": iso(utcnow()), "units": queries.units(session)})
+
+
 @api.post("/endpoints/<endpoint_id>/check")
 def check_now(endpoint_id: str):
     with runtime().db.session() as session:
@@ -86,6 +92,20 @@ def check_now(endpoint_id: str):
             return jsonify({"error": f"no active endpoint {endpoint_id!r}"}), 404
         row = rows[0]
         return jsonify({"endpoint": endpoint_id, "requested_at": iso(row.requested_at), "request_id": row.id}), 202
+
+
+@api.post("/incidents/<int:incident_id>/public-note")
+def public_note(incident_id: int):
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("note"), (str, type(None))):
+        return jsonify({"error": 'send JSON such as {"note": "Đang khắc phục, dự kiến xong lúc 15:00"}'}), 400
+    with runtime().db.session() as session:
+        try:
+            incident = actions.set_public_note(session, incident_id, payload["note"])
+        except actions.ActionError as exc:
+            status = 404 if str(exc).startswith("no incident") else 400
+            return jsonify({"error": str(exc)}), status
+        return jsonify({"incident": incident.id, "public_note": incident.public_note})
 
 
 @api.get("/incidents")

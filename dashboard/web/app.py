@@ -11,6 +11,9 @@ from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
 from dashboard.web.facade import install as install_facade
+from dashboard.web.metrics import metrics
+from dashboard.web.openapi import openapi
+from dashboard.web.status_page import status_page
 
 
 def create_app(runtime) -> dash.Dash:
@@ -31,6 +34,9 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
 
     app.server.register_blueprint(alerts_api)
+    app.server.register_blueprint(metrics)
+    app.server.register_blueprint(openapi)
+    app.server.register_blueprint(status_page)
     # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings

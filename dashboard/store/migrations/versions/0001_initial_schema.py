@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:45:16.463983
+Create Date: 2026-12-02 05:11:06.085462
 """
 import sqlalchemy as sa
 from alembic import op
@@ -191,6 +191,7 @@ def upgrade() -> None:
     sa.Column('partner', sa.String(length=32), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('public', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_since', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_check_at', dashboard.store.models.UTCDateTime(), nullable=True),
@@ -287,6 +288,7 @@ def upgrade() -> None:
     sa.Column('acknowledged_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=128), nullable=True),
     sa.Column('ack_comment', sa.Text(), nullable=True),
+    sa.Column('public_note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
