@@ -1,4 +1,4 @@
-"""Audit log (issue 8): who changed what, when, from where. Admins only — enforced by
+"""Audit log: who changed what, when, from where. Admins only — enforced by
 dashboard.auth.policy (the /admin path and the admin- component ids), not by this page."""
 from __future__ import annotations
 

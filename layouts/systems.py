@@ -1,11 +1,11 @@
-"""All systems, endpoints and national links in one searchable, sortable, filterable grid
-(issue 5). Clicking a row opens its drill-down page."""
+"""All systems, endpoints and national links in one searchable, sortable, filterable grid.
+Clicking a row opens its drill-down page."""
 from __future__ import annotations
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, Patch, callback, clientside_callback, dcc, html
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import status_label, t
@@ -111,8 +111,6 @@ def refresh(_n, statuses, owners, partners, kinds, types, lang):
 
 @callback(Output("systems-grid", "dashGridOptions"), Input("systems-search", "value"), prevent_initial_call=True)
 def search(text):
-    from dash import Patch
-
     patch = Patch()
     patch["quickFilterText"] = text or ""
     return patch

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
+import dash
 import flask
 import pytest
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from dashboard.readmodels import detail as detail_queries
 from dashboard.store.database import Database
 from dashboard.store.models import Alert, AuditEntry, CheckRequest, Incident, MaintenanceWindow
 from dashboard.web.facade import DataUnavailable, Facade
-from tests.conftest import free_port
+from tests.conftest import PROJECT_DIR, free_port
 from tests.test_drilldown_db import CATALOG, NOW, probe
 
 
@@ -142,3 +143,41 @@ def test_alert_actions_and_imports_explain_a_refusal(db):
     good = pages.import_alerts("alerts.json", '[{"title": "Quét cổng", "severity": "high"}]'.encode(), "vi")
     assert (good.ok, good.message) == (True, t("sec.import_done", "vi", created=1, repeated=0, reopened=0))
     assert count(db, Alert) == count(db, AuditEntry, AuditEntry.action == "alerts.import") == 1
+
+
+def test_pages_say_the_database_is_unreachable_instead_of_failing():
+    """The page callbacks, called as Dash calls them, with a facade on a database that refuses
+    connections: each shows the notice (or keeps its last picture), none raises."""
+    import json
+    import sys
+
+    dead = Database(f"postgresql+psycopg://ioc@127.0.0.1:{free_port()}/ioc?connect_timeout=2", migrate=False)
+    # the pages register themselves with an app: build one the way dashboard.web.app does
+    dash_app = dash.Dash(__name__, use_pages=True, pages_folder=str(PROJECT_DIR / "layouts"), suppress_callback_exceptions=True)
+    # the page modules as Dash imported them (a second import would register their callbacks twice)
+    pages = {page["module"].rsplit(".", 1)[-1]: sys.modules[page["module"]] for page in dash.page_registry.values()
+             if page["module"] in sys.modules}
+    admin_audit, alert, overview, unit = (pages[name] for name in ("admin_audit", "alert", "overview", "unit"))
+    drilldown = sys.modules[pages["system_detail"].detail_layout.__module__]
+
+    app = dash_app.server
+    app.extensions["ioc.facade"] = facade_for(dead)
+    notice = t("wall.stale.database", "vi")
+    try:
+        with app.test_request_context("/"):
+            answers = {
+                "overview": overview.refresh(1, "vi"),
+                "drilldown": drilldown.refresh_body(1, 0, "vi", {"type": "system", "id": "lgsp"}),
+                "unit": unit.render("vi", "21025"),
+                "alert": alert.render("7", 0, "vi"),
+                "audit": admin_audit.render("vi", None, None),
+            }
+            history = drilldown.refresh_history("24h", 1, "vi", {"type": "system", "id": "lgsp"})
+            outcome = drilldown.check_now(1, {"type": "system", "id": "lgsp"}, "vi", 3)
+    finally:
+        dead.dispose()
+    for page, answer in answers.items():
+        assert notice in json.dumps(answer, default=lambda c: c.to_plotly_json(), ensure_ascii=False), page
+    assert all(part is dash.no_update for part in history)
+    assert notice in json.dumps(outcome[0].to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+    assert outcome[1] is dash.no_update  # nothing changed: the page is not told to re-read

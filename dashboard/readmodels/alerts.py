@@ -1,4 +1,4 @@
-"""Read models of the security alerts (issue 7) for the pages, the wall, the map and the API."""
+"""Read models of the security alerts for the pages, the wall, the map and the API."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.alerts import OPEN_STATUSES, SEVERITIES, SEVERITY_RANK
+from dashboard.i18n import VN_TZ
 from dashboard.store.models import Agency, Alert, AlertEvent, System
 
 MAX_PAGE = 500
@@ -87,8 +88,6 @@ def alert_detail(session: Session, alert_id: int) -> dict | None:
 
 def severity_over_time(session: Session, now: datetime | None = None, days: int = 14) -> list[dict]:
     """New alerts per day and severity (by first_seen, UTC+7 days), oldest first; zeros kept."""
-    from dashboard.i18n import VN_TZ
-
     now = now or utcnow()
     since = now - timedelta(days=days)
     rows = session.execute(select(Alert.first_seen, Alert.severity).where(Alert.first_seen >= since)).all()

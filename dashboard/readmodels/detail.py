@@ -1,4 +1,4 @@
-"""Read models for the technician drill-down (issue 5): one system, endpoint or national link,
+"""Read models for the technician drill-down: one system, endpoint or national link,
 its recent checks, history over a range, uptime, incidents, certificate and dependencies.
 
 Ranges up to 24 h read raw check results; longer ranges read `Rollup` rows (per hour for 7 d,

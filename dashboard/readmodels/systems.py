@@ -1,6 +1,7 @@
 """Read models for pages and the API. Pages and routes never run SQL themselves."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 
@@ -9,8 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import effective_status, is_commune_heartbeat, shown_system_status, system_reason
+from dashboard.domain.uptime import WINDOWS
+from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
 from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
-from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
+from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S, STATS_KEY
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
 
@@ -32,9 +35,6 @@ def systems_overview(session: Session, now: datetime | None = None, with_uptime:
 
 
 def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
-    from dashboard.domain.uptime import WINDOWS
-    from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
-
     empty = {label: None for label in WINDOWS}
     endpoint_ids = [e["id"] for v in views for e in v["endpoints"]]
     by_endpoint = endpoint_uptimes(session, endpoint_ids, now)
@@ -149,10 +149,6 @@ def overview(session: Session, now: datetime | None = None) -> dict:
 def _collector_stats(session: Session) -> dict:
     """Counters the collector publishes every few seconds (since it started): checks due,
     done, missed (could not start on time), running now."""
-    import json
-
-    from dashboard.store.runtime_keys import STATS_KEY
-
     row = session.get(RuntimeState, STATS_KEY)
     try:
         return {"checks": json.loads(row.value)} if row is not None and row.value else {}

@@ -1,4 +1,4 @@
-"""Read models for the operator wall (issue 4). Every function here reads current-state columns
+"""Read models for the operator wall. Every function here reads current-state columns
 or indexed time ranges only, never a scan of history, so a refresh stays fast however long the
 database has been collecting (see bench/wall.py). Pages call these; they never run SQL.
 """
@@ -27,6 +27,7 @@ from dashboard.domain.uptime import floor_hour
 from dashboard.readmodels.alerts import alerts_by_agency
 from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
 from dashboard.readmodels.systems import STATUS_ORDER
+from dashboard.readmodels.uptime import done_until
 from dashboard.store.models import (
     Agency,
     CheckResult,
@@ -401,8 +402,6 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
     from raw results; both are indexed reads (see _HourlyFigures for what is kept between
     calls). As in dashboard.monitoring.rollups, missed checks and checks inside a maintenance window
     count neither way."""
-    from dashboard.readmodels.uptime import done_until
-
     current = floor_hour(now)
     start = current - timedelta(hours=hours - 1)
     rolled_to = min(max(done_until(session, "hour") or start, start), current + timedelta(hours=1))

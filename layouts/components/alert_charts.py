@@ -1,11 +1,12 @@
-"""Figures and small widgets of the security alerts (issue 7). Pure functions: tests call them."""
+"""Figures and small widgets of the security alerts. Pure functions: tests call them."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.domain.alerts import SEVERITIES
-from dashboard.i18n import t
+from dashboard.i18n import local_time, t
+from layouts.components.province_map import place_positions
 
 SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c1121f", "medium": "#e67e22", "low": "#b58105", "info": "#6c757d"}
 
@@ -60,8 +61,6 @@ def graph(fig: go.Figure, graph_id: str) -> dcc.Graph:
 def critical_alerts_panel(items: list[dict], lang: str) -> html.Div:
     """New critical/high alerts for the wall (items from alerts_queries.latest_alerts). Text is
     passed as plain strings: Dash renders it inert whatever a sender put in it."""
-    from dashboard.i18n import local_time
-
     rows = [
         html.Li([severity_badge(item["severity"], lang), " ",
                  html.Span(local_time(item["at"]), className="alert-feed-time"), " ",
@@ -99,8 +98,6 @@ def with_alert_markers(figure: go.Figure, places: list[dict], alert_places: dict
     the positions, so provincial agencies sit where the map draws them)."""
     if not alert_places:
         return figure
-    from layouts.components.province_map import place_positions
-
     trace = alert_marker_trace(alert_places, lang, place_positions(places))
     figure.add_trace(trace)
     figure.data = (figure.data[-1], *figure.data[:-1])  # underneath: the place's state colour stays readable

@@ -1,4 +1,4 @@
-"""The dependency diagram of one system (issue 5): the system in the middle, national
+"""The dependency diagram of one system: the system in the middle, national
 platforms above it, provincial systems it depends on to the left and those depending on it
 to the right. Each edge is coloured (and marked with a glyph) by its state, so a failing link
 stands out. Positions are computed here; no layout engine is needed for a star."""

@@ -1,4 +1,4 @@
-"""Pieces of the drill-down pages (issue 5), built from the read models of
+"""Pieces of the drill-down pages, built from the read models of
 dashboard.readmodels.detail. Pure functions: data in, Dash components out. All text is given to
 Dash as text children, which escapes it (never dangerously_allow_html)."""
 from __future__ import annotations

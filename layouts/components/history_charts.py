@@ -1,4 +1,4 @@
-"""Pure figure builders for the drill-down history (issue 5): latency (avg and p95) and
+"""Pure figure builders for the drill-down history: latency (avg and p95) and
 availability over a range, one trace per endpoint. Inputs are the points of
 dashboard.readmodels.detail.history; times are shown in Vietnam time (UTC+7)."""
 from __future__ import annotations

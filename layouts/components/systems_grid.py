@@ -1,4 +1,4 @@
-"""Rows of the systems grid (issue 5): filtering and presentation, pure functions."""
+"""Rows of the systems grid: filtering and presentation, pure functions."""
 from __future__ import annotations
 
 from collectors.timeutil import parse_iso
