@@ -24,11 +24,10 @@ from collectors import get_probe, register
 from collectors._net import ProbeFailure, client_context, hostport, run_sync, short
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate
-from collectors.options import HttpRequestOptions, NetworkOptions, Url, duration
+from collectors.options import DEFAULT_MAX_BYTES, HttpRequestOptions, NetworkOptions, Url, duration
 from collectors.timeutil import iso, parse_iso, utcnow
 
 DEFAULT_CONNECTED_VALUE = "connected"
-DEFAULT_MAX_BYTES = 1_000_000
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 _MISSING = object()
 _STATE_FIELDS = ("connected_value", "last_exchange_path", "error_path", "max_age")

@@ -24,11 +24,10 @@ from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, client_context, connect, is_ip
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate, parse, verdict
-from collectors.options import HttpRequestOptions, Url
+from collectors.options import DEFAULT_MAX_BYTES, HttpRequestOptions, Url
 from collectors.timeutil import utcnow
 
 DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
-DEFAULT_MAX_BYTES = 1_000_000
 DEFAULT_MAX_REDIRECTS = 5
 EXCERPT_CHARS = 2_000
 _SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "content-security-policy", "x-frame-options")  # issue 7

@@ -21,6 +21,8 @@ from collectors._net import hostport
 from collectors.conditions import ConditionError, parse
 from collectors.timeutil import parse_duration
 
+DEFAULT_MAX_BYTES = 1_000_000  # body cap of the kinds that fetch a URL
+
 # One host name or address: no spaces, no scheme, no path.
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?)$")
 # scheme://host[:port][/…]; the host part may not hold a space or another odd character.
@@ -115,7 +117,7 @@ class HttpRequestOptions(ProbeOptions):
     headers: dict[str, str] = Field(default={}, description="request headers, e.g. an API key from `${ENV}`")
     verify_tls: bool = Field(default=True, description="verify the server's certificate (false only for a lab)")
     ca_bundle: CaBundle | None = Field(default=None, description="PEM file of the private CA that signed the certificate")
-    max_bytes: int = Field(default=1_000_000, ge=1_000, le=50_000_000,
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1_000, le=50_000_000,
                            description="read at most this many bytes of the body, then fail")
 
     def to_options(self) -> dict[str, Any]:

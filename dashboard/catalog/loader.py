@@ -56,9 +56,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_duration = duration
-
-
 class EndpointSpec(_Strict):
     """The keys every endpoint has, whatever its kind. The kind's own keys (url, host, port,
     conditions, warning_days, token, …) are declared by its options model in collectors/<kind>.py;
@@ -78,12 +75,12 @@ class EndpointSpec(_Strict):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> float:
-        return _duration(1, 86_400)(value)
+        return duration(1, 86_400)(value)
 
     @field_validator("timeout", mode="before")
     @classmethod
     def _timeout(cls, value: Any) -> float:
-        return _duration(0.1, 300)(value)
+        return duration(0.1, 300)(value)
 
     @model_validator(mode="after")
     def _timeout_shorter(self) -> EndpointSpec:
@@ -212,7 +209,7 @@ class CommuneHeartbeatSpec(_Strict):
     def _durations(cls, value: Any, info: ValidationInfo) -> float:
         # same bounds as the fields of an endpoint
         bounds = {"period": (1, 30 * 86_400), "grace": (0, 30 * 86_400), "interval": (1, 86_400), "timeout": (0.1, 300)}
-        return _duration(*bounds[info.field_name])(value)
+        return duration(*bounds[info.field_name])(value)
 
     @field_validator("secret")
     @classmethod
