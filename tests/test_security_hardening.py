@@ -2,23 +2,20 @@
 loopback) or the real code path: every test here failed before the fix."""
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
 import subprocess
 import sys
 import time
-import zipfile
 
 import pytest
 import requests
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.store.models import AuditEntry, CheckRequest, Endpoint, UserSession
-from tests.conftest import PROJECT_DIR, free_port, login, start_app, stop_app, wait_for
+from tests.conftest import PROJECT_DIR, free_port, login, start_app, stop_app
 
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1"}
 

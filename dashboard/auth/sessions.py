@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import g, has_request_context, request, session
-
 from sqlalchemy import select, update
 
 from collectors.timeutil import utcnow

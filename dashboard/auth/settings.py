@@ -4,8 +4,8 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from collections import Counter
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 
 
