@@ -429,3 +429,32 @@ def test_instance_lock_on_a_postgres_database(tmp_path, postgres_url):
     for lock in shared:
         lock.release()
     InstanceLock(tmp_path / "f", postgres_url, exclusive=True).acquire().release()
+
+
+def test_session_rows_start_end_and_are_pruned(any_db):
+    from datetime import timedelta
+
+    from flask import Flask, session
+
+    from dashboard.auth import sessions, users
+
+    server = Flask(__name__)
+    server.secret_key = "k" * 8 + os.urandom(16).hex()
+    with any_db.session() as db_session:
+        user = users.create_user(db_session, "lan.nguyen", "viewer", "lan nguyen password 7")
+        user_id = user.id
+        with server.test_request_context("/"):
+            sessions.start_user_session(db_session, user, 12, "10.0.0.5")
+            first_sid = session["sid"]
+            sessions.end_session(db_session)
+            assert "sid" not in session
+        old = db_session.get(UserSession, sessions._hash(first_sid))
+        assert old.revoked_at is not None and old.address == "10.0.0.5"
+        old.revoked_at -= timedelta(days=2)  # ended two days ago: pruned at the next login
+        with server.test_request_context("/"):
+            sessions.start_user_session(db_session, user, 12)
+        db_session.flush()
+        rows = db_session.scalars(select(UserSession).where(UserSession.user_id == user_id)).all()
+        assert len(rows) == 1 and rows[0].revoked_at is None
+        assert users.logout_all(db_session, "lan.nguyen") == 1
+        assert users.logout_all(db_session, "lan.nguyen") == 0
