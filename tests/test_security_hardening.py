@@ -347,9 +347,13 @@ def test_a_second_instance_refuses_to_start_and_changes_nothing(app):
 
 @pytest.mark.parametrize("key", ["a" * 32, "abcdefghijklmnopqrstuvwxyz012345", "passwordpasswordpasswordpassword"])
 def test_a_weak_secret_key_is_refused_before_anything_is_written(tmp_path, key):
+    from tests.test_catalog import MINIMAL
+
     data = tmp_path / "data"
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(MINIMAL, encoding="utf-8")
     done = subprocess.run([sys.executable, "app.py", "serve", "--port", str(free_port()), "--data-dir", str(data),
-                           "--no-demo"], cwd=PROJECT_DIR, env={**os.environ, "IOC_SECRET_KEY": key},
+                           "--catalog", str(catalog)], cwd=PROJECT_DIR, env={**os.environ, "IOC_SECRET_KEY": key},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "IOC_SECRET_KEY" in done.stderr, done.stderr
     assert not data.exists() or not any(data.iterdir())
