@@ -81,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard.store.instance_lock import AlreadyRunning, InstanceLock, restrict_data_dir
 
     os.umask(0o077)  # whatever this process creates (database, WAL, spool, lock) is its user's alone
+    if not settings.demo:
+        # a real catalog is read and validated first (nothing is written): its errors come first
+        try:
+            load_catalog(settings.catalog_path)
+        except CatalogError as exc:
+            print(f"error: {exc}\nNothing was loaded; fix the catalog and start again.", file=sys.stderr)
+            return 2
     if args.command in ("all", "serve"):
         from dashboard.auth.settings import SettingsError, from_env
 

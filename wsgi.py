@@ -20,6 +20,14 @@ def create_wsgi_app():
         raise SystemExit("error: the WSGI app serves a real catalog: set IOC_CATALOG (the demo runs with `python app.py`)")
     if not config.environment().get("IOC_SECRET_KEY"):
         raise SystemExit("error: IOC_SECRET_KEY is not set: every web worker must sign sessions with the same secret")
+    from dashboard.auth.settings import SettingsError
+    from dashboard.auth.settings import from_env as auth_settings
+
+    try:
+        auth_settings(demo=False)  # a weak secret key is refused before the database is touched
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    os.umask(0o077)  # whatever the workers create (SQLite files, spool) is the service user's alone
     from dashboard import runtime as runtime_module
     from dashboard.web.app import create_app
 

@@ -2,23 +2,21 @@
 loopback) or the real code path: every test here failed before the fix."""
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
 import subprocess
 import sys
 import time
-import zipfile
 
 import pytest
 import requests
-from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from collectors.timeutil import utcnow
 from dashboard.store.models import AuditEntry, CheckRequest, Endpoint, UserSession
-from tests.conftest import PROJECT_DIR, free_port, login, start_app, stop_app, wait_for
+from tests.conftest import PROJECT_DIR, free_port, login, start_app, stop_app
 
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1"}
 
@@ -246,17 +244,80 @@ def test_a_signed_in_admin_opening_a_kiosk_link_stays_admin(app):
 # ------------------------------------------------------------------ 7. length policy on the server
 
 
-def test_overlong_texts_are_refused_by_the_services(app):
+def maintenance_call(client, app, hours, reason: str) -> requests.Response:
+    """The drill-down page's "save maintenance" callback, as the browser sends it."""
+    deps = client.get(app.url + "/_dash-dependencies", timeout=10).json()
+    dep = next(d for d in deps if any(i["id"] == "detail-mw-save" for i in d["inputs"]))
+    values = {"detail-mw-start": "2026-12-24T22:00", "detail-mw-hours": hours, "detail-mw-reason": reason,
+              "detail-subject": {"type": "system", "id": "lgsp"}, "lang-toggle": "vi", "detail-bump": 0}
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1].split("@")[0]}
+               for part in dep["output"].strip(".").split("...")]
+    body = {"output": dep["output"], "outputs": outputs, "changedPropIds": ["detail-mw-save.n_clicks"],
+            "inputs": [{"id": i["id"], "property": i["property"], "value": 1} for i in dep["inputs"]],
+            "state": [{"id": st["id"], "property": st["property"], "value": values.get(st["id"])} for st in dep["state"]]}
+    return client.post(app.url + "/_dash-update-component", json=body, headers={"Origin": app.url}, timeout=20)
+
+
+def windows(app) -> int:
+    from dashboard.store.models import MaintenanceWindow
+
+    with db(app) as session:
+        return session.scalar(select(func.count()).select_from(MaintenanceWindow))
+
+
+@pytest.mark.parametrize("hours, reason, message", [
+    (1e9, "Nâng cấp", "31"),  # a date overflow (500) before
+    (1e300, "Nâng cấp", "giờ"),  # beyond what a timedelta holds
+    (2, "x" * 100_000, "500"),  # 100,000 characters were stored before
+])
+def test_maintenance_window_inputs_are_refused_with_a_message(app, hours, reason, message):
+    operator = login(app.url, "operator", PASSWORDS["operator"])
+    before = windows(app)
+    answer = maintenance_call(operator, app, hours, reason)
+    assert answer.status_code == 200, answer.text[:300]
+    shown = answer.json()["response"]["detail-action-result"]["children"]["props"]["children"]
+    assert message in shown and "action-ok" not in answer.text
+    assert windows(app) == before
+    ok = maintenance_call(operator, app, 2, "Nâng cấp máy chủ")  # and a sane one is saved
+    assert "action-ok" in ok.text and windows(app) == before + 1
+
+
+def sample_alert():
+    from dashboard.alerts.rules import AlertInput
+
+    return AlertInput(source_kind="webhook", source="soc", severity="low", category="malware", title="Trojan found")
+
+
+def test_overlong_alert_and_incident_comments_are_refused(any_db):
     from dashboard.alerts import rules as alert_rules
     from dashboard.domain.limits import TextTooLong, check_text, limit_of
     from dashboard.monitoring import actions
+    from dashboard.store.models import Alert, Incident
 
     with pytest.raises(TextTooLong, match="500"):
         check_text("maintenance.reason", "x" * 100_000)
     assert check_text("plan.notes", "x" * limit_of("plan.notes")) == "x" * limit_of("plan.notes")
-    # the services refuse before changing anything (their own messages carry the policy's)
-    assert actions.MAX_COMMENT_CHARS == limit_of("incident.ack_comment")
-    assert issubclass(alert_rules.AlertError, ValueError)
+    from dashboard.catalog.loader import apply_catalog, parse_catalog
+    from tests.test_drilldown_db import CATALOG
+
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG, "test.yaml", {}), units=[])
+    with any_db.session() as session:
+        incident = Incident(subject_type="endpoint", subject_id="lgsp.health", system_id="lgsp", severity="down",
+                            started_at=utcnow(), cause="x")
+        session.add(incident)
+        session.flush()
+        incident_id = incident.id
+        alert = alert_rules.raise_alert(session, sample_alert(), utcnow()).alert
+        alert_id = alert.id
+    with any_db.session() as session:
+        with pytest.raises(actions.ActionError, match="2.000"):
+            actions.acknowledge(session, incident_id, "x" * 100_000, user="op")
+        with pytest.raises(alert_rules.AlertError, match="2,000"):
+            alert_rules.acknowledge(session, alert_id, "op", "y" * 100_000)
+    with any_db.session() as session:
+        assert session.get(Incident, incident_id).ack_comment is None
+        assert session.get(Alert, alert_id).status == "new" and session.get(Alert, alert_id).status_comment is None
 
 
 # ------------------------------------------------------------------ 11. one instance per data
@@ -286,9 +347,13 @@ def test_a_second_instance_refuses_to_start_and_changes_nothing(app):
 
 @pytest.mark.parametrize("key", ["a" * 32, "abcdefghijklmnopqrstuvwxyz012345", "passwordpasswordpasswordpassword"])
 def test_a_weak_secret_key_is_refused_before_anything_is_written(tmp_path, key):
+    from tests.test_catalog import MINIMAL
+
     data = tmp_path / "data"
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(MINIMAL, encoding="utf-8")
     done = subprocess.run([sys.executable, "app.py", "serve", "--port", str(free_port()), "--data-dir", str(data),
-                           "--no-demo"], cwd=PROJECT_DIR, env={**os.environ, "IOC_SECRET_KEY": key},
+                           "--catalog", str(catalog)], cwd=PROJECT_DIR, env={**os.environ, "IOC_SECRET_KEY": key},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "IOC_SECRET_KEY" in done.stderr, done.stderr
     assert not data.exists() or not any(data.iterdir())
@@ -323,3 +388,77 @@ def test_deeply_nested_webhook_bodies_are_400(app, webhook_token, body):
                            timeout=10)
     assert answer.status_code == 400, (answer.status_code, answer.text[:200])
     assert "nested" in answer.text or "JSON" in answer.text
+
+
+# ------------------------------------------------------------------ the instance lock itself
+
+
+def test_instance_lock_on_the_data_directory(tmp_path):
+    from dashboard.store.instance_lock import AlreadyRunning, InstanceLock
+
+    data = tmp_path / "data"
+    first = InstanceLock(data, None, exclusive=True).acquire()
+    try:
+        assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+        assert (data / "ioc.lock").read_text().strip() == str(os.getpid())
+        for exclusive in (True, False):
+            with pytest.raises(AlreadyRunning, match=str(os.getpid())):
+                InstanceLock(data, None, exclusive=exclusive).acquire()
+    finally:
+        first.release()
+    # web and collector processes of a production install share it; an `all` instance may not join
+    serve, collect = InstanceLock(data, None, False).acquire(), InstanceLock(data, None, False).acquire()
+    try:
+        with pytest.raises(AlreadyRunning):
+            InstanceLock(data, None, exclusive=True).acquire()
+    finally:
+        serve.release()
+        collect.release()
+    InstanceLock(data, None, exclusive=True).acquire().release()  # free again once they stop
+
+
+@pytest.mark.postgres
+def test_instance_lock_on_a_postgres_database(tmp_path, postgres_url):
+    from dashboard.store.instance_lock import AlreadyRunning, InstanceLock
+
+    first = InstanceLock(tmp_path / "a", postgres_url, exclusive=True).acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match="database"):  # another data directory, the same database
+            InstanceLock(tmp_path / "b", postgres_url, exclusive=True).acquire()
+        with pytest.raises(AlreadyRunning):
+            InstanceLock(tmp_path / "c", postgres_url, exclusive=False).acquire()
+    finally:
+        first.release()
+    shared = [InstanceLock(tmp_path / n, postgres_url, exclusive=False).acquire() for n in ("d", "e")]
+    for lock in shared:
+        lock.release()
+    InstanceLock(tmp_path / "f", postgres_url, exclusive=True).acquire().release()
+
+
+def test_session_rows_start_end_and_are_pruned(any_db):
+    from datetime import timedelta
+
+    from flask import Flask, session
+
+    from dashboard.auth import sessions, users
+
+    server = Flask(__name__)
+    server.secret_key = "k" * 8 + os.urandom(16).hex()
+    with any_db.session() as db_session:
+        user = users.create_user(db_session, "lan.nguyen", "viewer", "lan nguyen password 7")
+        user_id = user.id
+        with server.test_request_context("/"):
+            sessions.start_user_session(db_session, user, 12, "10.0.0.5")
+            first_sid = session["sid"]
+            sessions.end_session(db_session)
+            assert "sid" not in session
+        old = db_session.get(UserSession, sessions._hash(first_sid))
+        assert old.revoked_at is not None and old.address == "10.0.0.5"
+        old.revoked_at -= timedelta(days=2)  # ended two days ago: pruned at the next login
+        with server.test_request_context("/"):
+            sessions.start_user_session(db_session, user, 12)
+        db_session.flush()
+        rows = db_session.scalars(select(UserSession).where(UserSession.user_id == user_id)).all()
+        assert len(rows) == 1 and rows[0].revoked_at is None
+        assert users.logout_all(db_session, "lan.nguyen") == 1
+        assert users.logout_all(db_session, "lan.nguyen") == 0

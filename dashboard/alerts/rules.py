@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.auth.permissions import require
-from dashboard.domain.limits import TextTooLong, check_text
 from dashboard.domain.alerts import (
     NOTIFY_SEVERITIES,
     OPEN_STATUSES,
     SEVERITIES,
     SEVERITY_RANK,
 )
+from dashboard.domain.limits import TextTooLong, check_text
 from dashboard.store.models import Alert, AlertEvent
 
 

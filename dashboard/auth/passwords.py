@@ -4,8 +4,8 @@ patterns: repeats, sequences, keyboard walks, dates)."""
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from zxcvbn import zxcvbn
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

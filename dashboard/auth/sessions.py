@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import g, has_request_context, request, session
-
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from collectors.timeutil import utcnow
 from dashboard.auth import tokens
@@ -65,6 +64,11 @@ def start_user_session(db_session, user: User, hours: float, address: str | None
     a hash of it, so reading the database gives nobody a usable session."""
     sid = secrets.token_urlsafe(32)
     now = utcnow()
+    # this person's ended sessions are of no more use: the table holds live sessions (and the
+    # recently ended, for a day) rather than every login ever made
+    db_session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id,
+        or_(UserSession.expires_at < now, UserSession.revoked_at < now - timedelta(days=1))))
     db_session.add(UserSession(id_hash=_hash(sid), user_id=user.id, created_at=now,
                                expires_at=now + timedelta(hours=hours), address=(address or "")[:64] or None))
     session.clear()

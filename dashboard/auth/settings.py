@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections import Counter
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 
 from dashboard.config import environment, flag, read_env
