@@ -4,7 +4,12 @@ housekeeping (lease, check-now requests, rollups, retention).
 
 One collector per deployment: it holds a lease row in the database and renews it; a second
 collector (another process, a reloader child, a second gunicorn worker) stays on standby
-until the lease expires, so no endpoint is ever checked twice per interval.
+until the lease expires, so no endpoint is ever checked twice per interval. Every takeover
+increments the lease's epoch (a fencing token); every result batch is written in the same
+transaction as a check that the writer's epoch is still the lease's and unexpired, so a leader
+that was paused (SIGSTOP, a stalled VM) past its lease writes nothing when it wakes up and
+steps down. Results stamped before this process became leader are never written: no
+backdated 'missed' rows for time another process was checking.
 
 "Check now" works across processes: the web process writes a CheckRequest row
 (`request_check`); the collector polls for them every second.
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,11 +41,10 @@ from dashboard.monitoring.results import record_results
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
 from dashboard.store.database import Database
 from dashboard.store.models import CheckRequest, Endpoint, RuntimeState
-from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_KEY, LEASE_TTL_S, STATS_KEY
+from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_KEY, LEASE_RENEW_S, LEASE_TTL_S, STANDBY_POLL_S, STATS_KEY
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 5.0
 REQUEST_POLL_S = 1.0
 ROLLUP_EVERY_S = 300.0
 RETENTION_EVERY_S = 3600.0
@@ -66,26 +70,54 @@ def target_for(endpoint: Endpoint) -> Target:
     return Target(endpoint.id, endpoint.kind, endpoint.target, endpoint.timeout_s, conditions, options)
 
 
-def try_acquire_lease(session: Session, holder: str, ttl_s: float = LEASE_TTL_S) -> bool:
-    """Take or renew the collector lease; True when `holder` owns it afterwards."""
+def try_acquire_lease(session: Session, holder: str, epoch: int | None = None, ttl_s: float = LEASE_TTL_S) -> int | None:
+    """Renew `holder`'s unexpired lease of this `epoch`, or take an expired (or missing) lease
+    with a new epoch. Returns the epoch held afterwards, or None when another holder has it.
+    A holder whose own lease expired gets a new epoch too: it was not the leader meanwhile."""
     now = utcnow()
     expires = now + timedelta(seconds=ttl_s)
+    if epoch is not None:
+        renewed = session.execute(
+            update(RuntimeState)
+            .where(RuntimeState.key == LEASE_KEY, RuntimeState.value == holder, RuntimeState.epoch == epoch,
+                   RuntimeState.expires_at >= now)
+            .values(updated_at=now, expires_at=expires)
+        ).rowcount
+        if renewed:
+            return epoch
     taken = session.execute(
         update(RuntimeState)
         .where(RuntimeState.key == LEASE_KEY)
-        .where((RuntimeState.value == holder) | (RuntimeState.expires_at < now))
-        .values(value=holder, updated_at=now, expires_at=expires)
-    ).rowcount
-    if taken:
-        return True
+        .where(RuntimeState.expires_at.is_(None) | (RuntimeState.expires_at < now))
+        .values(value=holder, updated_at=now, expires_at=expires, epoch=func.coalesce(RuntimeState.epoch, 0) + 1)
+        .returning(RuntimeState.epoch)
+    ).scalar()
+    if taken is not None:
+        return taken
     if session.get(RuntimeState, LEASE_KEY) is None:
         try:
             with session.begin_nested():
-                session.add(RuntimeState(key=LEASE_KEY, value=holder, updated_at=now, expires_at=expires))
-            return True
+                session.add(RuntimeState(key=LEASE_KEY, value=holder, updated_at=now, expires_at=expires, epoch=1))
+            return 1
         except IntegrityError:
-            return False
-    return False
+            return None
+    return None
+
+
+def holds_lease(session: Session, holder: str, epoch: int) -> bool:
+    """The fence, run first in every result transaction: True while `holder` still holds the
+    unexpired lease of `epoch`. It is an UPDATE, not a SELECT, so that it locks the lease row
+    until the transaction ends: a takeover cannot slip in between this check and the writes."""
+    return bool(session.execute(
+        update(RuntimeState)
+        .where(RuntimeState.key == LEASE_KEY, RuntimeState.value == holder, RuntimeState.epoch == epoch,
+               RuntimeState.expires_at >= utcnow())
+        .values(epoch=RuntimeState.epoch)
+    ).rowcount)
+
+
+class LeaseLost(Exception):
+    """The writer's epoch is stale: another collector holds the lease."""
 
 
 def release_lease(session: Session, holder: str) -> None:
@@ -114,16 +146,23 @@ class Collector:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.engine = ProbeEngine(self._results_put, max_concurrent=workers, sync_workers=sync_workers)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1}, timezone="UTC")
-        self._results: queue.Queue[CheckResult] = queue.Queue()
+        # (epoch, result): the epoch under which the result was produced; the writer drops what
+        # belongs to an epoch that is no longer this process's.
+        self._results: queue.Queue[tuple[int | None, CheckResult]] = queue.Queue()
         self._stop = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="ioc-result-writer", daemon=True)
         self._leader = False
+        self._epoch: int | None = None
+        self._leader_since = None  # UTC time this process's current leadership began
+        self._renewed_at = 0.0  # monotonic time of the last successful renewal
+        self._leadership = threading.Lock()  # the lease job and the writer both change leadership
+        self.dropped_stale = 0  # results not written because the lease was lost meanwhile
         self._maintenance: tuple[float, MaintenanceIndex] | None = None
         self.written = 0
         self.started = False
 
     def _results_put(self, result: CheckResult) -> None:
-        self._results.put(result)
+        self._results.put((self._epoch, result))
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -133,7 +172,7 @@ class Collector:
         self.engine.start()
         self._writer.start()
         now = utcnow()
-        self.scheduler.add_job(self._tick, "interval", seconds=HEARTBEAT_S, id="_lease", next_run_time=now)
+        self.scheduler.add_job(self._tick, "interval", seconds=STANDBY_POLL_S, id="_lease", next_run_time=now)
         self.scheduler.add_job(self._poll_requests, "interval", seconds=REQUEST_POLL_S, id="_check_requests")
         if self.housekeeping:
             self.scheduler.add_job(self._rollup, "interval", seconds=ROLLUP_EVERY_S, id="_rollup",
@@ -168,35 +207,53 @@ class Collector:
 
     # ------------------------------------------------------------------ jobs
     def _tick(self) -> None:
-        """Renew the lease, write the heartbeat, and start or stop checking accordingly."""
-        try:
-            with self.db.session() as session:
-                leader = try_acquire_lease(session, self.holder)
-                if leader:
-                    _put_state(session, HEARTBEAT_KEY, self.holder)
-                    _put_state(session, STATS_KEY, self._stats_json())
-        except Exception:  # noqa: BLE001 - the database may be briefly unreachable
-            log.exception("collector could not reach the database; checks paused")
-            leader = False
-        if leader and not self._leader:
-            log.info("collector %s holds the lease: checking", self.holder)
-            self._leader = True
-            self.sync_jobs()
-        elif not leader and self._leader:
-            log.warning("collector %s lost the lease: standing by", self.holder)
-            self.engine.set_targets([])
-        self._leader = leader
+        """Renew the lease (every LEASE_RENEW_S) or, on standby, try to take it (every
+        STANDBY_POLL_S); write the heartbeat; start or stop checking accordingly."""
+        if self._leader and time.monotonic() - self._renewed_at < LEASE_RENEW_S - STANDBY_POLL_S / 2:
+            return
+        with self._leadership:
+            held = self._epoch if self._leader else None
+            try:
+                with self.db.session() as session:
+                    epoch = try_acquire_lease(session, self.holder, held)
+                    if epoch is not None:
+                        _put_state(session, HEARTBEAT_KEY, self.holder)
+                        _put_state(session, STATS_KEY, self._stats_json())
+            except Exception:  # noqa: BLE001 - the database may be briefly unreachable
+                log.exception("collector could not reach the database; checks paused")
+                epoch = None
+            if epoch is not None:
+                self._renewed_at = time.monotonic()
+            if epoch is not None and epoch != held:
+                if held is not None:
+                    log.warning("collector %s lost lease epoch %s and took it again as epoch %s", self.holder, held, epoch)
+                log.info("collector %s holds the lease (epoch %s): checking", self.holder, epoch)
+                self._epoch, self._leader_since, self._leader = epoch, utcnow(), True
+                try:
+                    self.sync_jobs()
+                except Exception:  # noqa: BLE001
+                    log.exception("could not load the endpoints to check")
+            elif epoch is None and self._leader:
+                self._step_down("lost the lease")
+
+    def _step_down(self, why: str) -> None:
+        """Stop checking; results still queued belong to the old epoch and will be dropped."""
+        log.warning("collector %s %s (epoch %s): standing by", self.holder, why, self._epoch)
+        self._leader, self._epoch, self._leader_since = False, None, None
+        self.engine.set_targets([])
 
     def _stats_json(self) -> str:
         s = self.engine.stats
         return json.dumps({"scheduled": self.engine.scheduled(), "due": s.due, "done": s.done, "missed": s.missed,
-                           "running": s.running, "written": self.written})
+                           "running": s.running, "written": self.written,
+                           "dropped_stale": self.dropped_stale, "epoch": self._epoch})
 
     def sync_jobs(self) -> int:
         """Schedule every active endpoint; endpoints gone from the catalog are dropped."""
         with self.db.session() as session:
             endpoints = session.scalars(select(Endpoint).where(Endpoint.active.is_(True))).all()
-        self.engine.set_targets([(target_for(e), e.interval_s) for e in endpoints])
+        self.engine.set_targets([(target_for(e), e.interval_s) for e in endpoints],
+                                {e.id: e.last_check_at for e in endpoints if e.last_check_at is not None})
         return len(endpoints)
 
     def check_now(self, endpoint_id: str) -> bool:
@@ -238,8 +295,17 @@ class Collector:
             self._maintenance = (now, load_maintenance_index(session))
         return self._maintenance[1]
 
+    def _writable(self, pending: list[tuple[int | None, CheckResult]]) -> tuple[int | None, list[CheckResult]]:
+        """The current epoch and the results that may be written under it: produced under this
+        epoch and stamped after this leadership began (no backdated rows for time the process
+        was not the leader, e.g. the 'missed' slots of a pause)."""
+        epoch, since = self._epoch, self._leader_since
+        if epoch is None or since is None:
+            return None, []
+        return epoch, [r for e, r in pending if e == epoch and r.checked_at >= since]
+
     def _write_loop(self) -> None:
-        pending: list[CheckResult] = []
+        pending: list[tuple[int | None, CheckResult]] = []
         while not (self._stop.is_set() and self._results.empty() and not pending):
             try:
                 pending.append(self._results.get(timeout=WRITE_PAUSE_S))
@@ -249,21 +315,45 @@ class Collector:
                 pass
             if not pending:
                 continue
+            epoch, batch = self._writable(pending)
+            if len(batch) < len(pending):
+                self.dropped_stale += len(pending) - len(batch)
+                pending = [(epoch, r) for r in batch]
+            if not batch:
+                continue
             try:
-                with self.db.session() as session:
-                    record_results(session, pending, self._maintenance_index(session))
-                self.written += len(pending)
+                self._write(epoch, batch)
+                self.written += len(batch)
+                pending = []
+            except LeaseLost:
+                self._lease_lost(epoch, len(batch))
                 pending = []
             except Exception:  # noqa: BLE001 - keep results and retry; never kill the writer
-                log.exception("could not store %d results; trying them one by one", len(pending))
-                pending = self._write_one_by_one(pending)
+                log.exception("could not store %d results; trying them one by one", len(batch))
+                try:
+                    pending = [(epoch, r) for r in self._write_one_by_one(epoch, batch)]
+                except LeaseLost:
+                    self._lease_lost(epoch, len(batch))
+                    pending = []
                 if pending and self._stop.wait(2.0):
                     break
             if not self._stop.is_set():
                 self._stop.wait(WRITE_PAUSE_S)  # let a batch gather: fewer, larger transactions
 
+    def _lease_lost(self, epoch: int, count: int) -> None:
+        self.dropped_stale += count
+        with self._leadership:
+            if self._epoch == epoch:
+                self._step_down(f"found lease epoch {epoch} taken over: {count} results not written")
 
-    def _write_one_by_one(self, results: list[CheckResult]) -> list[CheckResult]:
+    def _write(self, epoch: int, results: list[CheckResult]) -> None:
+        """One transaction: the fence first (it locks the lease row), then the results."""
+        with self.db.session() as session:
+            if not holds_lease(session, self.holder, epoch):
+                raise LeaseLost(epoch)
+            record_results(session, results, self._maintenance_index(session))
+
+    def _write_one_by_one(self, epoch: int, results: list[CheckResult]) -> list[CheckResult]:
         """After a failed batch: store what can be stored. If nothing can (the database is
         away) keep everything for a retry; otherwise drop, with a log line, the results that
         fail on their own, so that one bad result never blocks the others."""
@@ -272,9 +362,10 @@ class Collector:
             if index == 3 and len(failed) == 3:
                 return results[-MAX_PENDING_RESULTS:]  # the first three all failed: the database is away
             try:
-                with self.db.session() as session:
-                    record_results(session, [result], self._maintenance_index(session))
+                self._write(epoch, [result])
                 self.written += 1
+            except LeaseLost:
+                raise
             except Exception as exc:  # noqa: BLE001
                 failed.append(result)
                 last_error = exc

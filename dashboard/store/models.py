@@ -187,6 +187,9 @@ class RuntimeState(Base):
     value: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+    # The collector lease's fencing token: incremented at every takeover; a writer whose epoch
+    # is no longer the row's has lost the lease and must not write.
+    epoch: Mapped[int | None] = mapped_column(Integer)
 
 
 class Incident(Base):

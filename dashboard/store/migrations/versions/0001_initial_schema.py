@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:15:44.440047
+Create Date: 2026-12-02 04:44:46.724339
 """
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import dashboard.store.models
+
 
 revision = '0001'
 down_revision = None
@@ -125,6 +125,7 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=255), nullable=True),
     sa.Column('updated_at', dashboard.store.models.UTCDateTime(), nullable=False),
     sa.Column('expires_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('epoch', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('state_events',
