@@ -36,6 +36,11 @@ class Settings:
     raw_retention_days: float = 14.0
     hourly_retention_days: float = 90.0
     daily_retention_days: float = 1100.0
+    # flap detection: this many verdict flips within the window -> degraded 'flapping',
+    # cleared after the quiet period without a flip (docs/status-engine.md)
+    flap_changes: int = 5
+    flap_window_s: float = 600.0
+    flap_quiet_s: float = 600.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,6 +72,9 @@ ENV_VARS = {
     "IOC_RAW_RETENTION_DAYS": ("raw_retention_days", float),
     "IOC_HOURLY_RETENTION_DAYS": ("hourly_retention_days", float),
     "IOC_DAILY_RETENTION_DAYS": ("daily_retention_days", float),
+    "IOC_FLAP_CHANGES": ("flap_changes", int),
+    "IOC_FLAP_WINDOW": ("flap_window_s", parse_duration),
+    "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
 }
 
 

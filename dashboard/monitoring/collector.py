@@ -36,6 +36,7 @@ from collectors.base import CheckResult, Target
 from collectors.conditions import parse
 from collectors.timeutil import utcnow
 from dashboard.domain.maintenance import MaintenanceIndex
+from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.engine import ProbeEngine
 from dashboard.monitoring.results import record_results
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
@@ -139,8 +140,10 @@ def take_check_requests(session: Session) -> list[str]:
 
 class Collector:
     def __init__(self, db: Database, workers: int = 1000, sync_workers: int = 32,
-                 retention: RetentionPolicy | None = None, housekeeping: bool = True):
+                 retention: RetentionPolicy | None = None, housekeeping: bool = True,
+                 flap: FlapSettings | None = None):
         self.db = db
+        self.flap = flap or FlapSettings()
         self.retention = retention or RetentionPolicy()
         self.housekeeping = housekeeping
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -351,7 +354,7 @@ class Collector:
         with self.db.session() as session:
             if not holds_lease(session, self.holder, epoch):
                 raise LeaseLost(epoch)
-            record_results(session, results, self._maintenance_index(session))
+            record_results(session, results, self._maintenance_index(session), self.flap)
 
     def _write_one_by_one(self, epoch: int, results: list[CheckResult]) -> list[CheckResult]:
         """After a failed batch: store what can be stored. If nothing can (the database is

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.status import is_commune_heartbeat, is_stale, system_reason
+from dashboard.domain.status import FlapState, is_commune_heartbeat, is_stale, pending_reason, pending_status, system_reason
 from dashboard.store.models import CheckResult, Endpoint, Link, RuntimeState, Status, System
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
 
@@ -106,6 +106,12 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         reason = endpoint.status_reason
     elif status == Status.UNKNOWN:
         reason = "not checked yet"
+    pending = None if stale else pending_status(status, endpoint.consecutive_failures, endpoint.consecutive_successes,
+                                                endpoint.failures_before_down, endpoint.successes_before_up)
+    flapping = not stale and status == Status.DEGRADED and FlapState.from_json(endpoint.flap_state).flapping
+    if pending == Status.DOWN and not flapping:
+        # not a green (or degraded) state with a bare red cause: say the failure awaits confirmation
+        reason = pending_reason(endpoint.consecutive_failures, endpoint.failures_before_down, endpoint.last_reason)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -120,6 +126,8 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
+        "pending": str(pending) if pending else None,  # the state damping waits to confirm
+        "flapping": flapping,
     }
 
 

@@ -119,6 +119,9 @@ class Endpoint(Base):
     last_http_code: Mapped[int | None] = mapped_column(Integer)
     last_reason: Mapped[str | None] = mapped_column(Text)
     last_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. certificate details
+    # Flap detection's memory (dashboard.domain.status.FlapState): recent verdict flips and
+    # since when the endpoint is flapping; null while it never flipped.
+    flap_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     system: Mapped[System] = relationship(back_populates="endpoints")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 04:44:46.724339
+Create Date: 2026-12-02 04:52:46.436198
 """
 from alembic import op
 import sqlalchemy as sa
@@ -255,6 +255,7 @@ def upgrade() -> None:
     sa.Column('last_http_code', sa.Integer(), nullable=True),
     sa.Column('last_reason', sa.Text(), nullable=True),
     sa.Column('last_detail', sa.JSON(), nullable=True),
+    sa.Column('flap_state', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
