@@ -41,6 +41,8 @@ class Settings:
     flap_changes: int = 5
     flap_window_s: float = 600.0
     flap_quiet_s: float = 600.0
+    # results kept in the local spool (data_dir/spool/) while the database is down
+    spool_max_results: int = 200_000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -75,6 +77,7 @@ ENV_VARS = {
     "IOC_FLAP_CHANGES": ("flap_changes", int),
     "IOC_FLAP_WINDOW": ("flap_window_s", parse_duration),
     "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
+    "IOC_SPOOL_MAX_RESULTS": ("spool_max_results", int),
 }
 
 

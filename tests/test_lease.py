@@ -157,13 +157,15 @@ def test_kill_9_leader_standby_takes_over_within_15_s_without_a_long_gap(cluster
     assert row.epoch == epoch + 1  # the fencing token moved on
 
     wait_for(lambda since=now(): checked_all(engine, since, 3), 30, message="results from the new leader")
-    # The longest silence of any endpoint: at most the takeover plus one interval (plus what the
-    # killed leader had checked but not yet written: one write pause, one dispatch tick).
-    allowed = takeover + INTERVAL_S + WRITE_PAUSE_S + TICK_S + 0.5
+    # The longest silence of any endpoint: at most the takeover plus one interval, plus what the
+    # killed leader had checked but not yet written (one write pause, one dispatch tick) and the
+    # new leader's catch-up spread (a quarter interval at most).
+    allowed = takeover + INTERVAL_S + WRITE_PAUSE_S + TICK_S + INTERVAL_S / 4 + 0.5
     for endpoint_id, rows in results(engine).items():
         around = [r for r in rows if not r.missed]
         worst = max(gaps(around))
         assert worst <= allowed, f"{endpoint_id}: {worst:.1f} s without a result (takeover {takeover:.1f} s)"
+        print(f"{endpoint_id}: takeover {takeover:.1f} s, longest gap {worst:.1f} s")
         assert min(gaps(around)) >= INTERVAL_S / 2 - 0.3, f"{endpoint_id}: checked twice in one interval"
         assert any(r.checked_at > killed_at for r in around)
     assert "holds the lease" in standby.log_path.read_text()

@@ -12,7 +12,8 @@ Timing: each endpoint keeps a fixed phase inside its interval, derived from a ha
 every collector process — a restarted one, or a standby that takes the lease over — checks
 an endpoint at the same instants; a fixed cadence afterwards (no drift). An endpoint whose
 last stored check is already an interval old when it is scheduled (a new leader after a
-takeover) is checked at once, spread over a couple of seconds, then joins its grid. A check that cannot start within `grace` of its slot — the loop was
+takeover) is checked at once, spread over at most 2 s (a quarter interval for short intervals),
+then joins its grid. A check that cannot start within `grace` of its slot — the loop was
 starved, no probe slot was free, or the previous check of the same endpoint still runs — is
 not silently dropped: it becomes a 'missed' result, stored and counted like any other.
 """
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 MAX_GRACE_S = 10.0
 TICK_S = 0.2
 GUARD_S = 2.0  # extra time a probe gets past its own deadline before the engine gives up on it
-CATCH_UP_SPREAD_S = 2.0  # overdue endpoints of a new leader start within this long, not in one burst
+CATCH_UP_SPREAD_S = 2.0  # overdue endpoints of a new leader start within this long (a quarter interval at most), not in one burst
 
 
 def phase_of(endpoint_id: str, interval_s: float) -> float:
@@ -53,7 +54,7 @@ def first_slot_delay(endpoint_id: str, interval_s: float, now_wall: float, overd
     stored check is already an interval old — almost at once (spread by the same phase)."""
     phase = phase_of(endpoint_id, interval_s)
     if overdue:
-        return phase / interval_s * min(CATCH_UP_SPREAD_S, interval_s)
+        return phase / interval_s * min(CATCH_UP_SPREAD_S, interval_s / 4)
     return (phase - now_wall) % interval_s
 
 
