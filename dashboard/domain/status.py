@@ -141,6 +141,31 @@ def pending_reason(failures: int, failures_before_down: int, cause: str | None) 
     return f"{text}: {cause}" if cause else text
 
 
+# ---------------------------------------------------------------------------- health
+
+DISK_LOW_BYTES = 200 * 1024 * 1024
+DISK_LOW_FRACTION = 0.02
+
+
+def health_verdict(read_ok: bool, write_ok: bool, collector_alive: bool | None,
+                   disk_free_bytes: int | None = None, disk_total_bytes: int | None = None) -> tuple[str, list[str]]:
+    """/api/health's verdict: 'down' when the database cannot be read (nothing can be served);
+    'degraded' when pages and the API still answer but something is wrong: the database refuses
+    writes (full, read-only: no new results are stored), the collector is not running (None:
+    not known to this caller), or the data disk is almost full; else 'ok'."""
+    if not read_ok:
+        return "down", ["database unreachable"]
+    problems = []
+    if not write_ok:
+        problems.append("database not writable")
+    if collector_alive is False:
+        problems.append("collector not running")
+    if disk_free_bytes is not None and (disk_free_bytes < DISK_LOW_BYTES or
+                                        (disk_total_bytes and disk_free_bytes < disk_total_bytes * DISK_LOW_FRACTION)):
+        problems.append("data disk almost full")
+    return ("degraded" if problems else "ok"), problems
+
+
 def system_status(endpoints: list[tuple[Status, bool]]) -> Status:
     """A system from its endpoints' (status, critical): a critical endpoint down takes the system
     down; any other trouble makes it degraded; no checked endpoint leaves it unknown; all

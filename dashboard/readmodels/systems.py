@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import FlapState, is_commune_heartbeat, is_stale, pending_reason, pending_status, system_reason
 from dashboard.store.models import CheckResult, Endpoint, Link, RuntimeState, Status, System
-from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S
+from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
 
@@ -144,7 +144,8 @@ def health(session: Session, now: datetime | None = None) -> dict:
     now = now or utcnow()
     heartbeat = session.get(RuntimeState, HEARTBEAT_KEY)
     last_check = session.scalar(select(func.max(Endpoint.last_check_at)))
-    scheduler_alive = heartbeat is not None and (now - heartbeat.updated_at).total_seconds() < LEASE_TTL_S
+    # dead once two renewals are missed: the heartbeat is written with every lease renewal
+    scheduler_alive = heartbeat is not None and (now - heartbeat.updated_at).total_seconds() < COLLECTOR_DEAD_AFTER_S
     return {
         "status": "ok" if scheduler_alive else "degraded",
         "database": "ok",

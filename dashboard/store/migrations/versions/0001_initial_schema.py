@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-12-02 04:52:46.436198
 """
-from alembic import op
 import sqlalchemy as sa
-import dashboard.store.models
+from alembic import op
 
+import dashboard.store.models
 
 revision = '0001'
 down_revision = None
