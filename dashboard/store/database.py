@@ -21,6 +21,7 @@ from collectors.timeutil import utcnow
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 5
 HEALTH_PROBE_KEY = "web.health_probe"  # runtime_state row that /api/health writes to prove writes work
 PROBE_CACHE_S = 2.0  # many screens may ask for health: the database is probed at most this often
 
@@ -44,7 +45,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A bounded connect: with the server's host unreachable (packets dropped) a connection
+    # attempt would otherwise hang for minutes, and with it the collector's writer and lease job.
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S} if url.startswith("postgresql") else {}
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args)
 
 
 def _first_line(exc: BaseException) -> str:
