@@ -14,7 +14,9 @@ import asyncio
 import errno
 import ssl
 import time
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -138,7 +140,11 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
 
     elapsed_ms = (time.monotonic() - started) * 1000
     headers = {k: v for k, v in response.headers.items()}
-    seen = Observation(status=response.status, response_time_ms=elapsed_ms, body=body, headers=headers)
+    hours_left = None
+    if any(c.placeholder == "CERTIFICATE_EXPIRATION" for c in target.conditions or ()):
+        hours_left = await _certificate_hours_left(target.target, max(1.0, target.timeout_s - elapsed_ms / 1000))
+    seen = Observation(status=response.status, response_time_ms=elapsed_ms, body=body, headers=headers,
+                       certificate_hours_left=hours_left)
     outcomes = evaluate(target.conditions or DEFAULT_CONDITIONS, seen)
     status, reason = verdict(outcomes)
     if status == Status.UP:
@@ -160,6 +166,41 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
                if target.options.get("public_portal") else {}),
         },
     )
+
+
+CERT_CACHE_S = 3600.0  # a certificate's expiry is read at most hourly per host and port
+_cert_expiry: dict[tuple[str, int], tuple[float, datetime]] = {}
+
+
+async def _certificate_hours_left(url: str, timeout_s: float) -> float | None:
+    """Hours until the certificate served at the URL's host and port expires (None for plain
+    HTTP or when it cannot be read). aiohttp releases a connection as soon as a short answer is
+    read, so the certificate is read by a handshake of its own, cached for an hour; from the DER
+    form, so it works with `verify_tls: false` too."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return None
+    key = (parts.hostname, parts.port or 443)
+    cached = _cert_expiry.get(key)
+    if cached is None or time.monotonic() - cached[0] > CERT_CACHE_S:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # only reading the date; trust is the request's business
+        try:
+            async with asyncio.timeout(timeout_s):
+                _, writer = await asyncio.open_connection(key[0], key[1], ssl=context, server_hostname=key[0])
+        except (OSError, TimeoutError, ssl.SSLError):
+            return None
+        try:
+            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        finally:
+            writer.close()
+        if not der:
+            return None
+        from cryptography import x509
+
+        cached = _cert_expiry[key] = (time.monotonic(), x509.load_der_x509_certificate(der).not_valid_after_utc)
+    return (cached[1] - datetime.now(timezone.utc)).total_seconds() / 3600
 
 
 async def _read_body(response: aiohttp.ClientResponse, max_bytes: int) -> str:
