@@ -60,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-catalog" and args.catalog_file:
         args.catalog = args.catalog_file
     settings = config.from_args(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from dashboard.logs import configure as configure_logging
+
+    try:
+        configure_logging(settings.log_level)  # IOC_LOG_FORMAT=json for JSON lines; tracebacks rate-limited
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     # Werkzeug logs every request at INFO: too loud with a wall refreshing every few seconds.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -7,7 +7,7 @@ collector runs as its own process (`python app.py collect`). See docs/deployment
 """
 from __future__ import annotations
 
-import logging
+import os
 
 from dashboard import config
 
@@ -15,7 +15,9 @@ from dashboard import config
 def create_wsgi_app():
     """The Flask server of the Dash app, for a WSGI server."""
     settings = config.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from dashboard.logs import configure as configure_logging
+
+    configure_logging(settings.log_level)  # IOC_LOG_FORMAT=json for JSON lines; tracebacks rate-limited
     if settings.demo:
         raise SystemExit("error: the WSGI app serves a real catalog: set IOC_CATALOG (the demo runs with `python app.py`)")
     if not config.environment().get("IOC_SECRET_KEY"):

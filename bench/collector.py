@@ -169,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
         with db.session() as session:
             apply_catalog(session, load_catalog(catalog_path, {}))
         workers = args.workers or Settings().probe_workers
-        collector = Collector(db, workers=workers, housekeeping=False)
+        from dashboard.monitoring.spool import Spool
+
+        # with the fencing epoch and the spool in place, as in production
+        collector = Collector(db, workers=workers, housekeeping=False, spool=Spool(Path(tmp) / "spool"))
         cpu0, wall0 = time.process_time(), time.monotonic()
         collector.start()
         duration = args.cycles * args.interval
@@ -199,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
                 if not was_missed:
                     starts.setdefault(endpoint_id, []).append(at)
             verdicts = {}
-            for (verdict,) in session.execute(select(CheckResult.verdict)):
+            latencies = []
+            for verdict, latency in session.execute(select(CheckResult.verdict, CheckResult.latency_ms)):
                 verdicts[verdict] = verdicts.get(verdict, 0) + 1
+                if verdict == "up" and latency is not None:
+                    latencies.append(latency)
         gaps = [(b - a).total_seconds() for times in starts.values() for a, b in zip(times, times[1:])]
         db.dispose()
     say(f"verdicts stored: {verdicts}; missed by reason: {stats.missed_by_reason}; "
@@ -215,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_pct_one_core": round(100 * cpu / wall, 1),
         "rss_mb": round(rss_mb, 1),
         "cpu_ms_per_check": round(1000 * cpu / max(done, 1), 3),
+        # the response time recorded for healthy targets (what [RESPONSE_TIME] and charts see)
+        "latency_up_p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+        "latency_up_p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+        "written": collector.written,
     }), flush=True)
     return 0
 

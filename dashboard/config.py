@@ -81,6 +81,13 @@ class Settings:
     metrics_allow: tuple = ()
     # public status page: who may frame it (CSP frame-ancestors), e.g. the provincial portal
     status_frame_ancestors: str | None = None
+    # flap detection: this many verdict flips within the window -> degraded 'flapping',
+    # cleared after the quiet period without a flip (docs/status-engine.md)
+    flap_changes: int = 5
+    flap_window_s: float = 600.0
+    flap_quiet_s: float = 600.0
+    # results kept in the local spool (data_dir/spool/) while the database is down
+    spool_max_results: int = 200_000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -115,6 +122,10 @@ ENV_VARS = {
     "IOC_METRICS_ALLOW": ("metrics_allow", lambda v: tuple(
         ipaddress.ip_network(part.strip(), strict=False) for part in v.split(",") if part.strip())),
     "IOC_STATUS_FRAME_ANCESTORS": ("status_frame_ancestors", str),
+    "IOC_FLAP_CHANGES": ("flap_changes", int),
+    "IOC_FLAP_WINDOW": ("flap_window_s", parse_duration),
+    "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
+    "IOC_SPOOL_MAX_RESULTS": ("spool_max_results", int),
 }
 
 

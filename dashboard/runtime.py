@@ -9,7 +9,9 @@ from dashboard.alerts.jobs import install as install_alert_jobs
 from dashboard.alerts.settings import AlertSettings
 from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog
 from dashboard.config import Settings
+from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.collector import Collector, RetentionPolicy
+from dashboard.monitoring.spool import Spool
 from dashboard.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,9 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
 
             use_source(PingReader(db))  # the heartbeat probe reads received pings through this (issue 3A)
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
-                settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days))
+                settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days),
+                flap=FlapSettings(settings.flap_changes, settings.flap_window_s, settings.flap_quiet_s),
+                spool=Spool(settings.data_dir / "spool", settings.spool_max_results))
             runtime.collector.start()
             alert_settings = AlertSettings.from_env()
             if settings.demo:

@@ -52,7 +52,7 @@ def http_target(endpoint_id, url, timeout=1.0):
 
 
 def test_hanging_targets_do_not_delay_healthy_checks(web, hanging, monkeypatch):
-    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: a)  # all due at once: worst case
+    monkeypatch.setattr("dashboard.monitoring.engine.first_slot_delay", lambda *args: 0.0)  # all due at once: worst case
     sink = Sink()
     engine = ProbeEngine(sink, max_concurrent=100).start()
     try:
@@ -74,7 +74,7 @@ def test_hanging_targets_do_not_delay_healthy_checks(web, hanging, monkeypatch):
 
 
 def test_checks_that_cannot_start_on_time_are_recorded_as_missed(hanging, monkeypatch):
-    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: a)
+    monkeypatch.setattr("dashboard.monitoring.engine.first_slot_delay", lambda *args: 0.0)
     sink = Sink()
     engine = ProbeEngine(sink, max_concurrent=2).start()  # far too few slots for 6 hanging checks
     try:
@@ -114,7 +114,7 @@ def collector_db(sqlite_db, web):
 
 
 def test_collector_check_now_through_the_database(collector_db, monkeypatch):
-    monkeypatch.setattr("dashboard.monitoring.engine.random.uniform", lambda a, b: b)  # first regular check in 120 s
+    monkeypatch.setattr("dashboard.monitoring.engine.first_slot_delay", lambda _id, interval, *args: interval)  # first regular check in 120 s
     collector = Collector(collector_db, housekeeping=False)
     collector.start()
     try:
@@ -165,6 +165,8 @@ def test_a_result_that_cannot_be_stored_does_not_block_the_others(collector_db):
     from collectors.base import CheckResult
 
     collector = Collector(collector_db, housekeeping=False)
+    collector._tick()  # takes the lease: results are written under its epoch
+    assert collector.is_leader
     collector._results_put(CheckResult("lgsp.health", Status.UP, "HTTP 200", detail={"bad": object()}))
     collector._results_put(CheckResult("lgsp.health", Status.DOWN, "HTTP 503"))
     collector._writer.start()
@@ -179,3 +181,72 @@ def test_a_result_that_cannot_be_stored_does_not_block_the_others(collector_db):
         collector._stop.set()
         collector._writer.join(10)
     assert collector._results.empty()
+
+
+def test_lease_epochs_renewal_takeover_and_fence(any_db):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from collectors.timeutil import utcnow
+    from dashboard.monitoring.collector import holds_lease, try_acquire_lease
+    from dashboard.store.models import RuntimeState
+    from dashboard.store.runtime_keys import LEASE_KEY
+
+    def expire():
+        with any_db.session() as session:
+            session.execute(update(RuntimeState).where(RuntimeState.key == LEASE_KEY)
+                            .values(expires_at=utcnow() - timedelta(seconds=1)))
+
+    with any_db.session() as session:
+        assert try_acquire_lease(session, "a") == 1
+    with any_db.session() as session:
+        assert try_acquire_lease(session, "a", 1) == 1  # a renewal keeps the epoch
+        assert try_acquire_lease(session, "b") is None  # held and unexpired
+        assert holds_lease(session, "a", 1) and not holds_lease(session, "b", 1) and not holds_lease(session, "a", 0)
+    expire()
+    with any_db.session() as session:
+        assert not holds_lease(session, "a", 1)  # an expired lease fences its holder even before a takeover
+        assert try_acquire_lease(session, "b") == 2  # takeover: a new epoch
+    with any_db.session() as session:
+        assert try_acquire_lease(session, "a", 1) is None and not holds_lease(session, "a", 1)
+    expire()
+    with any_db.session() as session:
+        assert try_acquire_lease(session, "b", 2) == 3  # its own lease expired meanwhile: a new epoch too
+
+
+def test_a_writer_whose_lease_was_taken_over_writes_nothing_and_steps_down(collector_db):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from collectors.base import CheckResult
+    from collectors.timeutil import utcnow
+    from dashboard.monitoring.collector import try_acquire_lease
+    from dashboard.store.models import RuntimeState
+    from dashboard.store.runtime_keys import LEASE_KEY
+
+    collector = Collector(collector_db, housekeeping=False)
+    collector._tick()
+    assert collector.is_leader and collector._epoch == 1
+    # paused past its lease: another collector takes it over
+    with collector_db.session() as session:
+        session.execute(update(RuntimeState).where(RuntimeState.key == LEASE_KEY)
+                        .values(expires_at=utcnow() - timedelta(seconds=1)))
+    with collector_db.session() as session:
+        assert try_acquire_lease(session, "other-collector") == 2
+    # it wakes up with results of its old epoch, including a backdated 'missed' slot
+    collector._results_put(CheckResult("lgsp.health", Status.UP, "HTTP 200"))
+    collector._results_put(CheckResult("lgsp.health", Status.UNKNOWN, "check could not start on time",
+                                       checked_at=utcnow() - timedelta(seconds=40), missed=True))
+    collector._writer.start()
+    try:
+        wait_for(lambda: not collector.is_leader, 10, message="the writer steps down")
+        wait_for(lambda: collector._results.empty(), 10)
+    finally:
+        collector._stop.set()
+        collector._writer.join(10)
+    with collector_db.session() as session:
+        assert session.scalars(select(CheckRow)).all() == []
+        assert session.get(RuntimeState, LEASE_KEY).value == "other-collector"
+    assert collector.dropped_stale == 2 and collector.written == 0

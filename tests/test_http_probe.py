@@ -239,3 +239,15 @@ def test_many_hanging_targets_do_not_delay_a_healthy_one(web):
     assert all(r.verdict == Status.DOWN and "timeout" in r.reason for r in results)
     assert healthy.verdict == Status.UP and healthy.latency_ms < 500
     assert elapsed < 1.6
+
+
+def test_certificate_expiration_is_supplied_for_https(tls_server):
+    """[CERTIFICATE_EXPIRATION] used to be always 'observed missing': the probe never read the
+    certificate. The test server's certificate is valid for two days."""
+    url, cert = tls_server
+    fine = probe(target(url + "/health", "[STATUS] == 200", "[CERTIFICATE_EXPIRATION] > 24h", ca_bundle=str(cert)))
+    assert fine.verdict == Status.UP, fine.reason
+    soon = probe(target(url + "/health", "[STATUS] == 200", ("[CERTIFICATE_EXPIRATION] > 72h", "degraded"),
+                        verify_tls=False))  # read from the DER form: works without verification too
+    assert soon.verdict == Status.DEGRADED and "[CERTIFICATE_EXPIRATION] > 72h" in soon.reason
+    assert "missing" not in soon.reason, soon.reason

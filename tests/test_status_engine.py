@@ -9,7 +9,17 @@ from sqlalchemy import func, select
 
 from collectors.base import CheckResult
 from dashboard.domain.maintenance import MaintenanceError, WindowSpec, occurrence_at
-from dashboard.domain.status import incident_action, next_endpoint_state, system_status
+from dashboard.domain.status import (
+    FlapSettings,
+    FlapState,
+    apply_flapping,
+    incident_action,
+    next_endpoint_state,
+    next_flap_state,
+    pending_reason,
+    pending_status,
+    system_status,
+)
 from dashboard.domain.uptime import Counts, combine, percentile, summarize, time_in_status, time_uptime_percent, uptime_percent
 from dashboard.monitoring.collector import RetentionPolicy
 from dashboard.monitoring.maintenance import cancel_window, create_window
@@ -65,6 +75,60 @@ def test_first_verdict_and_degraded_are_taken_at_once():
     assert run_streak([DOWN]) == [DOWN]
     assert run_streak([UP, DEG, UP]) == [UP, DEG, UP]
     assert run_streak([UP], start=Status.MAINTENANCE) == [UP]
+
+
+def flap_run(verdicts, settings=None, step_s=30.0):
+    settings = settings or FlapSettings()
+    state, previous, seen = FlapState(), None, []
+    for i, verdict in enumerate(verdicts):
+        state = next_flap_state(state, previous, verdict, i * step_s, settings)
+        previous = verdict
+        seen.append(state.flapping)
+    return seen
+
+
+@pytest.mark.parametrize("verdicts, settings, step_s, expected", [
+    # five flips (six alternating checks) within 10 minutes: flapping from the sixth check
+    ([UP, DOWN] * 4, None, 30.0, [False] * 5 + [True] * 3),
+    ([DOWN, UP] * 4, None, 30.0, [False] * 5 + [True] * 3),
+    # degraded counts as not failing: up <-> degraded is no flip
+    ([UP, DEG] * 4, None, 30.0, [False] * 8),
+    # the same flips spread over more than the window: never five within 10 minutes
+    ([UP, DOWN] * 4, None, 200.0, [False] * 8),
+    # a lower threshold, settable
+    ([UP, DOWN, UP, DOWN], FlapSettings(changes=3, window_s=120, quiet_s=60), 30.0, [False, False, False, True]),
+    # quiet for the quiet period (60 s = two checks without a flip): cleared
+    ([UP, DOWN, UP, DOWN, DOWN, DOWN, DOWN], FlapSettings(changes=3, window_s=120, quiet_s=60), 30.0,
+     [False, False, False, True, True, False, False]),
+])
+def test_flap_detection_table(verdicts, settings, step_s, expected):
+    assert flap_run(verdicts, settings, step_s) == expected
+
+
+def test_flap_settings_refuse_nonsense():
+    for bad in (dict(changes=1), dict(window_s=0), dict(quiet_s=-1)):
+        with pytest.raises(ValueError):
+            FlapSettings(**bad)
+
+
+def test_flapping_overrides_damping_and_round_trips():
+    state = FlapState((1.0, 2.0), 2.0, 2.0)
+    assert FlapState.from_json(state.to_json()) == state and FlapState.from_json(None) == FlapState()
+    assert apply_flapping(next_endpoint_state(DOWN, 0, 1, UP), state).status == DEG
+    assert apply_flapping(next_endpoint_state(UP, 0, 1, UP), FlapState()).status == UP
+
+
+@pytest.mark.parametrize("status, failures, successes, expected", [
+    (UP, 1, 0, DOWN), (DEG, 1, 0, DOWN), (UP, 0, 3, None), (UP, 2, 0, None),  # 2 of 2: already down
+    (DOWN, 0, 1, UP), (DOWN, 3, 0, None), (Status.UNKNOWN, 1, 0, None), (Status.MAINTENANCE, 1, 0, None),
+])
+def test_pending_status_table(status, failures, successes, expected):
+    assert pending_status(status, failures, successes, 2, 2) == expected
+
+
+def test_pending_reason():
+    assert pending_reason(1, 3, "HTTP 503") == "lỗi lần 1/3, chờ xác nhận / failure 1 of 3, awaiting confirmation: HTTP 503"
+    assert pending_reason(1, 2, None) == "lỗi lần 1/2, chờ xác nhận / failure 1 of 2, awaiting confirmation"
 
 
 def test_system_status_rules():
@@ -148,13 +212,54 @@ def result(verdict, at, endpoint="lgsp.health", reason=None, latency=10.0, **kw)
     return CheckResult(endpoint, verdict, reason or f"{verdict} reason", checked_at=at, latency_ms=latency, **kw)
 
 
-def test_flapping_target_is_damped_and_stored(db):
-    for i in range(6):
+def test_a_few_flips_are_damped_and_stored(db):
+    for i in range(4):  # 3 flips: below the flap threshold (5 in 10 minutes)
         feed(db, result(UP if i % 2 == 0 else DOWN, T0 + timedelta(seconds=30 * i)))
     with db.session() as session:
         assert session.get(Endpoint, "lgsp.health").status == UP
-        assert session.scalar(select(func.count()).select_from(CheckRow)) == 6
+        assert session.scalar(select(func.count()).select_from(CheckRow)) == 4
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+@pytest.mark.parametrize("first", [UP, DOWN])
+def test_an_alternating_service_ends_degraded_flapping_whichever_answer_came_first(db, first):
+    other = DOWN if first == UP else UP
+    for i in range(8):
+        feed(db, result(first if i % 2 == 0 else other, T0 + timedelta(seconds=30 * i)))
+    with db.session() as session:
+        endpoint = session.get(Endpoint, "lgsp.health")
+        assert endpoint.status == DEG
+        assert endpoint.status_reason == ("dao động: 5 lần đổi trạng thái trong 10 phút / "
+                                          "flapping: 5 state changes in 10 minutes")
+        incident = session.scalars(select(Incident).where(Incident.subject_id == "lgsp.health")).one()
+        assert incident.ended_at is None and incident.severity == ("degraded" if first == UP else "down")
+        view = next(e for s in queries.systems_overview(session, now=T0 + timedelta(seconds=240)) for e in s["endpoints"] if e["id"] == "lgsp.health")
+        assert view["status"] == "degraded" and view["flapping"] is True and view["reason"].startswith("dao động")
+    # quiet for the quiet period: flapping clears and the steady verdict is taken
+    for i in range(8, 30):
+        feed(db, result(UP, T0 + timedelta(seconds=30 * i)))
+    with db.session() as session:
+        endpoint = session.get(Endpoint, "lgsp.health")
+        assert endpoint.status == UP and endpoint.flap_state["since"] is None
+        assert session.scalars(select(Incident).where(Incident.subject_id == "lgsp.health")).one().ended_at is not None
+
+
+def test_the_first_failure_says_it_awaits_confirmation(db):
+    feed(db, result(UP, T0))
+    feed(db, result(DOWN, T0 + timedelta(seconds=30), reason="[STATUS] == 200 — observed 500"))
+    with db.session() as session:
+        view = next(e for s in queries.systems_overview(session, now=T0 + timedelta(seconds=40)) for e in s["endpoints"]
+                    if e["id"] == "lgsp.health")
+    assert view["status"] == "up" and view["pending"] == "down"
+    assert view["reason"] == ("lỗi lần 1/2, chờ xác nhận / failure 1 of 2, awaiting confirmation: "
+                              "[STATUS] == 200 — observed 500")
+    feed(db, result(DOWN, T0 + timedelta(seconds=60), reason="[STATUS] == 200 — observed 500"))
+    feed(db, result(UP, T0 + timedelta(seconds=90)))
+    with db.session() as session:
+        view = next(e for s in queries.systems_overview(session, now=T0 + timedelta(seconds=100)) for e in s["endpoints"]
+                    if e["id"] == "lgsp.health")
+    assert view["status"] == "down" and view["pending"] == "up"
+    assert view["reason"] == "[STATUS] == 200 — observed 500"
 
 
 def test_incident_opened_escalated_and_closed_with_events(db):
@@ -327,9 +432,9 @@ def test_retention_keeps_the_database_bounded(db):
         assert session.scalar(select(func.count()).select_from(Rollup).where(Rollup.bucket_start < T0 - timedelta(days=15))) == 0
 
 
-def test_flapping_real_target_is_damped(db):
-    """A real server that alternates 200 and 500: six real checks, three failures stored, no
-    'down', no incident (two failures in a row are needed)."""
+def test_flapping_real_target_is_degraded_flapping(db):
+    """A real server that alternates 200 and 500: six real checks, three failures stored, never
+    'down' (two failures in a row are needed), and after five flips 'degraded' as flapping."""
     from http_targets import HttpTargets
 
     from collectors import get_probe
@@ -350,6 +455,7 @@ def test_flapping_real_target_is_damped(db):
         verdicts = [r.verdict for r in session.scalars(select(CheckRow).order_by(CheckRow.checked_at))]
         assert verdicts == ["up", "down"] * 3
         endpoint = session.get(Endpoint, "lgsp.health")
-        assert endpoint.status == UP and endpoint.last_reason == "[STATUS] == 200 — observed 500"
-        assert session.scalar(select(func.count()).select_from(Incident)) == 0
-        assert session.scalar(select(func.count()).select_from(StateEvent).where(StateEvent.subject_type == "endpoint")) == 1
+        assert endpoint.status == DEG and endpoint.last_reason == "[STATUS] == 200 — observed 500"
+        assert endpoint.status_reason.startswith("dao động: 5 lần đổi trạng thái")
+        assert session.scalars(select(Incident)).all()[0].severity == "degraded"
+        assert session.scalar(select(func.count()).select_from(StateEvent).where(StateEvent.subject_type == "endpoint")) == 2

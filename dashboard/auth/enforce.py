@@ -140,15 +140,13 @@ def _enter_kiosk(db, secret: str):
 
 
 def _liveness(runtime):
-    """Anonymous callers learn that the service is alive, and nothing else."""
-    from sqlalchemy import text
+    """Anonymous callers learn whether the service is ok, degraded (the database refuses writes,
+    the data disk is almost full) or down, and nothing else."""
+    from dashboard.domain.status import health_verdict
 
-    try:
-        with runtime.db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any database failure means "not ready"
-        return jsonify({"status": "down"}), 503
-    return jsonify({"status": "ok"}), 200
+    probe = runtime.db.probe()
+    status, _ = health_verdict(probe.read_ok, probe.write_ok, None, probe.disk_free_bytes, probe.disk_total_bytes)
+    return jsonify({"status": status}), 503 if status == "down" else 200
 
 
 def content_security_policy(script_hashes: list[str], frame_ancestors: str, extra_origins: list[str]) -> str:

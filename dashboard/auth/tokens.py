@@ -7,16 +7,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.store.models import AccessToken
 
+log = logging.getLogger(__name__)
+
 KINDS = ("api", "kiosk", "metrics")
+# A verified token is trusted this long without asking the database again (revocation reaches
+# other processes within this time; in this process at once) ...
+CACHE_FRESH_S = 15.0
+# ... and, when the database cannot be reached, this long: a wall keeps reaching its callbacks
+# (which then say "cơ sở dữ liệu không truy cập được") instead of failing every request.
+CACHE_STALE_IF_ERROR_S = 600.0
+TOUCH_EVERY_S = 60.0
 PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_"}
 
 
@@ -50,11 +64,110 @@ def verify_token(session: Session, secret: str | None, kind: str, touch: bool = 
     if not hmac.compare_digest(row.token_hash, digest(secret)):
         return None
     if touch:
-        now = utcnow()
-        # written at most once a minute: a wall refreshing every few seconds must not write each time
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-            row.last_used_at = now
+        note_use(session, row.id, row.last_used_at)
     return row
+
+
+# ---------------------------------------------------------------------------- off the request path
+
+
+def note_use(session: Session, token_id: int, last_used_at: datetime | None) -> None:
+    """Record "last used" at most once a minute, in a short thread of its own: best effort, never
+    on the request path, so a full or read-only database still serves reads."""
+    now = utcnow()
+    if last_used_at is not None and (now - last_used_at).total_seconds() <= TOUCH_EVERY_S:
+        return
+    with _lock:
+        noted = _touched.get(token_id)
+        if noted is not None and time.monotonic() - noted < TOUCH_EVERY_S:
+            return
+        _touched[token_id] = time.monotonic()
+    threading.Thread(target=_touch, args=(session.get_bind(), token_id, now), name="ioc-token-touch", daemon=True).start()
+
+
+def _touch(bind, token_id: int, now: datetime) -> None:
+    try:
+        with Session(bind) as session, session.begin():
+            session.execute(update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    except SQLAlchemyError as exc:
+        log.info("token %s: last use not recorded (%s)", token_id, type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    kind: str
+
+
+_lock = threading.Lock()
+_touched: dict[int, float] = {}  # token id -> monotonic time of the last "last used" write
+_by_digest: dict[tuple[str, str], tuple[float, TokenInfo]] = {}  # (digest, kind) -> (verified at, token)
+_by_id: dict[tuple[int, str], tuple[float, TokenInfo]] = {}  # (id, kind) -> (verified at, token)
+
+
+def _cached(cache: dict, key, fresh_s: float) -> TokenInfo | None:
+    with _lock:
+        hit = cache.get(key)
+    return hit[1] if hit is not None and time.monotonic() - hit[0] < fresh_s else None
+
+
+def _remember(cache: dict, key, info: TokenInfo | None) -> None:
+    with _lock:
+        if info is None:
+            cache.pop(key, None)
+        else:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[key] = (time.monotonic(), info)
+
+
+def verify_token_cached(session: Session, secret: str | None, kind: str) -> TokenInfo | None:
+    """verify_token for every request: a token verified in the last CACHE_FRESH_S is not looked
+    up again; when the database is unreachable, one verified in the last CACHE_STALE_IF_ERROR_S
+    still passes (anything else raises as before)."""
+    if not secret or len(secret) > 200:
+        return None
+    key = (digest(secret), kind)
+    hit = _cached(_by_digest, key, CACHE_FRESH_S)
+    if hit is not None:
+        return hit
+    try:
+        row = verify_token(session, secret, kind)
+    except SQLAlchemyError:
+        stale = _cached(_by_digest, key, CACHE_STALE_IF_ERROR_S)
+        if stale is not None:
+            return stale
+        raise
+    info = TokenInfo(row.id, row.name, row.kind) if row is not None else None
+    _remember(_by_digest, key, info)
+    return info
+
+
+def live_token_by_id(session: Session, token_id: int, kind: str) -> TokenInfo | None:
+    """The live token of this id and kind (a kiosk's session keeps the id), with the same cache."""
+    key = (token_id, kind)
+    hit = _cached(_by_id, key, CACHE_FRESH_S)
+    if hit is not None:
+        return hit
+    try:
+        row = session.get(AccessToken, token_id)
+    except SQLAlchemyError:
+        stale = _cached(_by_id, key, CACHE_STALE_IF_ERROR_S)
+        if stale is not None:
+            return stale
+        raise
+    info = TokenInfo(row.id, row.name, row.kind) if row is not None and row.kind == kind and row.revoked_at is None else None
+    _remember(_by_id, key, info)
+    return info
+
+
+def forget_cached(token_id: int | None = None) -> None:
+    """Drop cached verifications (of one token, or all): called on revocation."""
+    with _lock:
+        for cache in (_by_digest, _by_id):
+            for key in [k for k, (_, info) in cache.items() if token_id is None or info.id == token_id]:
+                del cache[key]
 
 
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> AccessToken:
@@ -63,6 +176,7 @@ def revoke_token(session: Session, token_id: int, now: datetime | None = None) -
         raise KeyError(token_id)
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
+    forget_cached(token_id)
     return row
 
 

@@ -47,6 +47,125 @@ def next_endpoint_state(
     return Streak(verdict, failures, successes)
 
 
+# ---------------------------------------------------------------------------- flapping
+
+@dataclass(frozen=True)
+class FlapSettings:
+    """An endpoint whose verdict flips between failing and not failing `changes` times within
+    `window_s` is *flapping*: shown degraded with its own reason, whatever damping would say.
+    It stops flapping once its verdict has not flipped for `quiet_s`."""
+    changes: int = 5
+    window_s: float = 600.0
+    quiet_s: float = 600.0
+
+    def __post_init__(self):
+        if self.changes < 2 or self.window_s <= 0 or self.quiet_s <= 0:
+            raise ValueError("flap detection needs at least 2 changes and a positive window and quiet period")
+
+
+@dataclass(frozen=True)
+class FlapState:
+    """What flap detection remembers of an endpoint (times in Unix seconds): the recent
+    flips inside the window, the latest flip, and since when it has been flapping (or None)."""
+    changes: tuple[float, ...] = ()
+    last_change: float | None = None
+    since: float | None = None
+
+    @property
+    def flapping(self) -> bool:
+        return self.since is not None
+
+    def to_json(self) -> dict:
+        return {"changes": list(self.changes), "last_change": self.last_change, "since": self.since}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> FlapState:
+        if not data:
+            return cls()
+        return cls(tuple(float(c) for c in data.get("changes", ())), data.get("last_change"), data.get("since"))
+
+
+def next_flap_state(state: FlapState, previous: Status | None, verdict: Status, at: float,
+                    settings: FlapSettings = FlapSettings()) -> FlapState:
+    """One more verdict at `at`. A flip is a change between failing (down) and not failing;
+    `previous` is the verdict before this one (None: no earlier verdict, no flip)."""
+    flipped = previous is not None and (previous in FAILING) != (verdict in FAILING)
+    changes = [c for c in state.changes if at - c <= settings.window_s]
+    last_change = state.last_change
+    if flipped:
+        changes.append(at)
+        last_change = at
+    changes = changes[-settings.changes:]  # only the latest N matter
+    since = state.since
+    if since is None and len(changes) >= settings.changes:
+        since = at
+    elif since is not None and not flipped and last_change is not None and at - last_change >= settings.quiet_s:
+        return FlapState(tuple(changes), last_change, None)  # quiet long enough: no longer flapping
+    return FlapState(tuple(changes), last_change, since)
+
+
+def flap_reason(state: FlapState, settings: FlapSettings = FlapSettings()) -> str:
+    """Vietnamese first, English second (reasons are stored as text)."""
+    minutes = f"{settings.window_s / 60:g}"
+    n = len(state.changes) or settings.changes
+    return (f"dao động: {n} lần đổi trạng thái trong {minutes} phút / "
+            f"flapping: {n} state changes in {minutes} minutes")
+
+
+def apply_flapping(streak: Streak, flap: FlapState) -> Streak:
+    """While flapping the endpoint is degraded (the service answers some of the time): neither
+    green nor a down alarm that depends on which answer came first."""
+    if flap.flapping:
+        return Streak(Status.DEGRADED, streak.failures, streak.successes)
+    return streak
+
+
+# ---------------------------------------------------------------------------- pending confirmation
+
+def pending_status(status: Status, failures: int, successes: int,
+                   failures_before_down: int = DEFAULT_FAILURES_BEFORE_DOWN,
+                   successes_before_up: int = DEFAULT_SUCCESSES_BEFORE_UP) -> Status | None:
+    """The state damping is waiting to confirm: 'down' after the first failures of an endpoint
+    still shown up (or degraded), 'up' after the first successes of one still shown down."""
+    if status in (Status.UP, Status.DEGRADED) and 0 < failures < failures_before_down:
+        return Status.DOWN
+    if status == Status.DOWN and 0 < successes < successes_before_up:
+        return Status.UP
+    return None
+
+
+def pending_reason(failures: int, failures_before_down: int, cause: str | None) -> str:
+    """The reason shown while a failure awaits confirmation: never a green state with a bare red cause."""
+    text = (f"lỗi lần {failures}/{failures_before_down}, chờ xác nhận / "
+            f"failure {failures} of {failures_before_down}, awaiting confirmation")
+    return f"{text}: {cause}" if cause else text
+
+
+# ---------------------------------------------------------------------------- health
+
+DISK_LOW_BYTES = 200 * 1024 * 1024
+DISK_LOW_FRACTION = 0.02
+
+
+def health_verdict(read_ok: bool, write_ok: bool, collector_alive: bool | None,
+                   disk_free_bytes: int | None = None, disk_total_bytes: int | None = None) -> tuple[str, list[str]]:
+    """/api/health's verdict: 'down' when the database cannot be read (nothing can be served);
+    'degraded' when pages and the API still answer but something is wrong: the database refuses
+    writes (full, read-only: no new results are stored), the collector is not running (None:
+    not known to this caller), or the data disk is almost full; else 'ok'."""
+    if not read_ok:
+        return "down", ["database unreachable"]
+    problems = []
+    if not write_ok:
+        problems.append("database not writable")
+    if collector_alive is False:
+        problems.append("collector not running")
+    if disk_free_bytes is not None and (disk_free_bytes < DISK_LOW_BYTES or
+                                        (disk_total_bytes and disk_free_bytes < disk_total_bytes * DISK_LOW_FRACTION)):
+        problems.append("data disk almost full")
+    return ("degraded" if problems else "ok"), problems
+
+
 def system_status(endpoints: list[tuple[Status, bool]]) -> Status:
     """A system from its endpoints' (status, critical): a critical endpoint down takes the system
     down; any other trouble makes it degraded; no checked endpoint leaves it unknown; all

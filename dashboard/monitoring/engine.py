@@ -7,18 +7,22 @@ check is a suspended coroutine costing a few kilobytes, and the bound on concurr
 (`max_concurrent`) is far above what hanging targets can fill. Probe kinds that only have a
 blocking implementation run on a small thread pool, under the same deadlines.
 
-Timing: each endpoint keeps a fixed phase inside its interval, drawn at random when it is
-first scheduled (jitter: thousands of endpoints never fire in one burst), and a fixed cadence
-afterwards (no drift). A check that cannot start within `grace` of its slot — the loop was
+Timing: each endpoint keeps a fixed phase inside its interval, derived from a hash of its id
+(jitter: thousands of endpoints never fire in one burst) and anchored to the wall clock, so
+every collector process — a restarted one, or a standby that takes the lease over — checks
+an endpoint at the same instants; a fixed cadence afterwards (no drift). An endpoint whose
+last stored check is already an interval old when it is scheduled (a new leader after a
+takeover) is checked at once, spread over at most 2 s (a quarter interval for short intervals),
+then joins its grid. A check that cannot start within `grace` of its slot — the loop was
 starved, no probe slot was free, or the previous check of the same endpoint still runs — is
 not silently dropped: it becomes a 'missed' result, stored and counted like any other.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import heapq
 import logging
-import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +39,23 @@ log = logging.getLogger(__name__)
 MAX_GRACE_S = 10.0
 TICK_S = 0.2
 GUARD_S = 2.0  # extra time a probe gets past its own deadline before the engine gives up on it
+CATCH_UP_SPREAD_S = 2.0  # overdue endpoints of a new leader start within this long (a quarter interval at most), not in one burst
+
+
+def phase_of(endpoint_id: str, interval_s: float) -> float:
+    """The endpoint's fixed offset inside its interval (seconds past each multiple of the
+    interval, in Unix time): the same in every process, so a new leader keeps the schedule."""
+    digest = hashlib.blake2b(endpoint_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 * interval_s
+
+
+def first_slot_delay(endpoint_id: str, interval_s: float, now_wall: float, overdue: bool) -> float:
+    """Seconds from now to the endpoint's first check: its next grid instant, or — when its last
+    stored check is already an interval old — almost at once (spread by the same phase)."""
+    phase = phase_of(endpoint_id, interval_s)
+    if overdue:
+        return phase / interval_s * min(CATCH_UP_SPREAD_S, interval_s / 4)
+    return (phase - now_wall) % interval_s
 
 
 def grace_for(interval_s: float) -> float:
@@ -49,6 +70,7 @@ class _Entry:
     due: float  # loop time of the next slot
     generation: int
     running: bool = False
+    on_grid: bool = True  # False for a catch-up slot: the next one goes back to the grid
 
 
 @dataclass
@@ -100,9 +122,11 @@ class ProbeEngine:
         self._thread.join(timeout=10)
         self._sync_pool.shutdown(wait=False, cancel_futures=True)
 
-    def set_targets(self, targets: list[tuple[Target, float]]) -> None:
-        """Check exactly these (target, interval_s); endpoints already scheduled keep their phase."""
-        self._call(self._set_targets, list(targets))
+    def set_targets(self, targets: list[tuple[Target, float]], last_checks: dict[str, datetime] | None = None) -> None:
+        """Check exactly these (target, interval_s); endpoints already scheduled keep their slot.
+        `last_checks` (endpoint id -> time of the last stored check) lets a new leader check at
+        once what is already an interval overdue instead of waiting for the next grid slot."""
+        self._call(self._set_targets, list(targets), dict(last_checks or {}))
 
     def check_now(self, endpoint_id: str) -> bool:
         """Start one check of this endpoint at once (its regular slots stay as they are)."""
@@ -146,8 +170,9 @@ class ProbeEngine:
     def _utc(self, loop_time: float) -> datetime:
         return datetime.fromtimestamp(loop_time + self._offset, timezone.utc)
 
-    def _set_targets(self, targets: list[tuple[Target, float]]) -> None:
+    def _set_targets(self, targets: list[tuple[Target, float]], last_checks: dict[str, datetime]) -> None:
         now = self._loop.time()
+        now_wall = now + self._offset
         self._generation += 1
         wanted = {}
         for target, interval in targets:
@@ -157,8 +182,11 @@ class ProbeEngine:
                 entry.generation = self._generation
                 self._push(entry)  # same slot; the old heap item is now stale and skipped
             else:
-                entry = _Entry(target, interval, now + random.uniform(0, interval), self._generation,
-                               running=entry.running if entry else False)
+                last = last_checks.get(target.endpoint_id)
+                overdue = last is not None and now_wall - last.timestamp() >= interval
+                delay = first_slot_delay(target.endpoint_id, interval, now_wall, overdue)
+                entry = _Entry(target, interval, now + delay, self._generation,
+                               running=entry.running if entry else False, on_grid=not overdue)
                 self._push(entry)
             wanted[target.endpoint_id] = entry
         self._entries = wanted
@@ -182,7 +210,13 @@ class ProbeEngine:
                 if entry is None or entry.generation != generation or entry.due != due:
                     continue  # removed or rescheduled since
                 self._slot(entry, due, now)
-                entry.due = due + entry.interval_s
+                if entry.on_grid:
+                    entry.due = due + entry.interval_s
+                else:  # after a catch-up check, back to the endpoint's grid
+                    entry.on_grid = True
+                    entry.due = due + (phase_of(endpoint_id, entry.interval_s) - (due + self._offset)) % entry.interval_s
+                    if entry.due - due < entry.interval_s / 2:
+                        entry.due += entry.interval_s  # never two checks within half an interval
                 while entry.due <= now:  # the loop was starved for longer than an interval
                     self._slot(entry, entry.due, now)
                     entry.due += entry.interval_s

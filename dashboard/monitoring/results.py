@@ -13,9 +13,14 @@ from collectors.timeutil import utcnow
 from dashboard.domain.maintenance import MaintenanceIndex
 from dashboard.domain.status import (
     TROUBLE,
+    FlapSettings,
+    FlapState,
+    apply_flapping,
+    flap_reason,
     incident_action,
     is_commune_heartbeat,
     next_endpoint_state,
+    next_flap_state,
     system_reason,
     system_status,
 )
@@ -29,11 +34,14 @@ RAW_EXCERPT_CHARS = 500
 # ---------------------------------------------------------------------------- storing
 
 
-def record_results(session: Session, results: list[CheckResult], maintenance: MaintenanceIndex | None = None) -> list[StateEvent]:
+def record_results(session: Session, results: list[CheckResult], maintenance: MaintenanceIndex | None = None,
+                   flap: FlapSettings | None = None) -> list[StateEvent]:
     """Store a batch of results (one INSERT), update endpoint streaks and states, then links
     and systems. Missed checks are stored but leave states alone; results inside a
     maintenance window put the endpoint in 'maintenance' and are marked so that they count
-    neither against uptime nor towards alarms."""
+    neither against uptime nor towards alarms. An endpoint whose verdict keeps flipping is
+    'degraded' with a flapping reason (dashboard.domain.status.next_flap_state)."""
+    flap = flap or FlapSettings()
     if not results:
         return []
     ids = {r.endpoint_id for r in results}
@@ -58,6 +66,7 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         })
         if result.missed:
             continue
+        previous = Status(endpoint.last_verdict) if endpoint.last_verdict else None
         endpoint.last_check_at = result.checked_at
         endpoint.last_verdict = str(result.verdict)
         endpoint.last_latency_ms = result.latency_ms
@@ -74,15 +83,24 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
                 changed_systems.add(endpoint.system_id)
             endpoint.status_reason = reason
             continue
-        streak = next_endpoint_state(
+        old_flap = FlapState.from_json(endpoint.flap_state)
+        flapping = next_flap_state(old_flap, previous, Status(result.verdict), result.checked_at.timestamp(), flap)
+        if flapping != old_flap:
+            endpoint.flap_state = flapping.to_json()
+        streak = apply_flapping(next_endpoint_state(
             Status(endpoint.status), endpoint.consecutive_failures, endpoint.consecutive_successes,
             result.verdict, endpoint.failures_before_down, endpoint.successes_before_up,
-        )
+        ), flapping)
         endpoint.consecutive_failures = streak.failures
         endpoint.consecutive_successes = streak.successes
+        reason = flap_reason(flapping, flap) if flapping.flapping else result.reason
         if streak.status != endpoint.status:
-            events.append(_change(session, "endpoint", endpoint, streak.status, result.reason, result.checked_at, endpoint.system_id))
+            events.append(_change(session, "endpoint", endpoint, streak.status, reason, result.checked_at, endpoint.system_id))
             changed_systems.add(endpoint.system_id)
+        elif flapping.flapping:
+            if endpoint.status_reason != reason:
+                endpoint.status_reason = reason
+                _touch_incident(session, "endpoint", endpoint.id, reason)
         elif streak.status != Status.UP and result.verdict != Status.UP and endpoint.status_reason != result.reason:
             # (a success while still damped 'down' keeps the failure as the reason)
             endpoint.status_reason = result.reason

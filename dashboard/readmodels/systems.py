@@ -9,11 +9,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.status import effective_status, is_commune_heartbeat, shown_system_status, system_reason
+from dashboard.domain.status import (
+    FlapState,
+    effective_status,
+    is_commune_heartbeat,
+    pending_reason,
+    pending_status,
+    shown_system_status,
+    system_reason,
+)
 from dashboard.domain.uptime import WINDOWS
 from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
 from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
-from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_TTL_S, STATS_KEY
+from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY, STATS_KEY
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
 
@@ -96,6 +104,12 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         reason = endpoint.status_reason
     elif status == Status.UNKNOWN:
         reason = "not checked yet"
+    pending = None if stale else pending_status(status, endpoint.consecutive_failures, endpoint.consecutive_successes,
+                                                endpoint.failures_before_down, endpoint.successes_before_up)
+    flapping = not stale and status == Status.DEGRADED and FlapState.from_json(endpoint.flap_state).flapping
+    if pending == Status.DOWN and not flapping:
+        # not a green (or degraded) state with a bare red cause: say the failure awaits confirmation
+        reason = pending_reason(endpoint.consecutive_failures, endpoint.failures_before_down, endpoint.last_reason)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -110,6 +124,8 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
+        "pending": str(pending) if pending else None,  # the state damping waits to confirm
+        "flapping": flapping,
     }
 
 
@@ -126,7 +142,8 @@ def health(session: Session, now: datetime | None = None) -> dict:
     now = now or utcnow()
     heartbeat = session.get(RuntimeState, HEARTBEAT_KEY)
     last_check = session.scalar(select(func.max(Endpoint.last_check_at)))
-    scheduler_alive = heartbeat is not None and (now - heartbeat.updated_at).total_seconds() < LEASE_TTL_S
+    # dead once two renewals are missed: the heartbeat is written with every lease renewal
+    scheduler_alive = heartbeat is not None and (now - heartbeat.updated_at).total_seconds() < COLLECTOR_DEAD_AFTER_S
     return {
         "status": "ok" if scheduler_alive else "degraded",
         "database": "ok",

@@ -120,6 +120,9 @@ class Endpoint(Base):
     last_http_code: Mapped[int | None] = mapped_column(Integer)
     last_reason: Mapped[str | None] = mapped_column(Text)
     last_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. certificate details
+    # Flap detection's memory (dashboard.domain.status.FlapState): recent verdict flips and
+    # since when the endpoint is flapping; null while it never flipped.
+    flap_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     system: Mapped[System] = relationship(back_populates="endpoints")
 
@@ -188,6 +191,9 @@ class RuntimeState(Base):
     value: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+    # The collector lease's fencing token: incremented at every takeover; a writer whose epoch
+    # is no longer the row's has lost the lease and must not write.
+    epoch: Mapped[int | None] = mapped_column(Integer)
 
 
 class Incident(Base):

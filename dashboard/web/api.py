@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.status import health_verdict
 from dashboard.monitoring import actions
 from dashboard.readmodels import systems as queries
 
@@ -20,13 +22,28 @@ def runtime():
 
 @api.get("/health")
 def health():
-    try:
-        with runtime().db.session() as session:
-            body = queries.health(session)
-    except SQLAlchemyError as exc:
-        log.error("health check: database unreachable: %s", exc)
-        return jsonify({"status": "down", "database": "unreachable", "time": iso(utcnow())}), 503
-    return jsonify(body), 200
+    """ok / degraded (200) / down (503): docs/api.md. Reads a heartbeat, writes one small row."""
+    db = runtime().db
+    probe = db.probe()
+    body = {"time": iso(utcnow())}
+    if probe.read_ok:
+        try:
+            with db.sessions() as session:  # read only: nothing to commit
+                body = queries.health(session)
+        except SQLAlchemyError as exc:
+            probe = replace(probe, read_ok=False, write_ok=False, error=str(getattr(exc, "orig", exc)).splitlines()[0][:300])
+    alive = body.get("scheduler", {}).get("alive", False) if probe.read_ok else None
+    status, problems = health_verdict(probe.read_ok, probe.write_ok, alive, probe.disk_free_bytes, probe.disk_total_bytes)
+    body.update({
+        "status": status,
+        "problems": problems,
+        "database": "ok" if probe.write_ok else "read-only" if probe.read_ok else "unreachable",
+        "database_write": probe.write_ok,
+        "database_error": probe.error,
+    })
+    if probe.disk_free_bytes is not None:
+        body["disk"] = {"free_bytes": probe.disk_free_bytes, "total_bytes": probe.disk_total_bytes}
+    return jsonify(body), 503 if status == "down" else 200
 
 
 @api.get("/systems")

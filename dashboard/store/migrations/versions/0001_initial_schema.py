@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 05:11:06.085462
+Create Date: 2026-12-02 06:02:39.482206
 """
 import sqlalchemy as sa
 from alembic import op
 
 import dashboard.store.models
+
 
 revision = '0001'
 down_revision = None
@@ -125,6 +126,7 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=255), nullable=True),
     sa.Column('updated_at', dashboard.store.models.UTCDateTime(), nullable=False),
     sa.Column('expires_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('epoch', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('state_events',
@@ -268,6 +270,7 @@ def upgrade() -> None:
     sa.Column('last_http_code', sa.Integer(), nullable=True),
     sa.Column('last_reason', sa.Text(), nullable=True),
     sa.Column('last_detail', sa.JSON(), nullable=True),
+    sa.Column('flap_state', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
