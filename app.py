@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration plugin otherwise
 
-    from dashboard.catalog.loader import CatalogError
+    from dashboard.catalog.loader import CatalogError, load_catalog
 
     if args.command == "check-catalog":
         from dashboard.catalog.check import check
