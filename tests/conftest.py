@@ -198,9 +198,10 @@ class Browser:
         self._contexts = []
         self._errors: list[str] = []
 
-    def open(self, app: RunningApp | None = None, path: str = "/", *, viewport: tuple[int, int] = (1600, 1000),
+    def open(self, app: RunningApp | None = None, path: str | None = "/", *, viewport: tuple[int, int] = (1600, 1000),
              anonymous: bool = False, client: requests.Session | None = None):
-        """A new page in a fresh context (its own cookies), at app.url + path once it has loaded."""
+        """A new page in a fresh context (its own cookies), at app.url + path once it has loaded
+        (path None: a blank page, e.g. to route requests before the first visit)."""
         context = self._chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]},
                                               locale="vi-VN", accept_downloads=True)
         self._contexts.append(context)
@@ -213,7 +214,7 @@ class Browser:
             context.add_cookies([{"name": c.name, "value": c.value, "url": app.url + "/", "httpOnly": True}
                                  for c in client.cookies])
         page = context.new_page()
-        if app is not None:
+        if app is not None and path is not None:
             page.goto(app.url + path)
         return page
 
