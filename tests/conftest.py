@@ -160,13 +160,8 @@ class RunningApp:
         return self.log_path.read_text(errors="replace")
 
 
-# ---------------------------------------------------------------------------- signing in (issue 8)
+# ---------------------------------------------------------------------------- signing in
 
-# Apps started by start_app, by URL: browser fixtures sign in to them before the first page.
-# Pytest loads this file as "conftest" while tests import it as "tests.conftest": two module
-# objects, so the registry is kept in one place both see.
-RUNNING_APPS: dict[str, RunningApp] = sys.modules.setdefault(
-    "_ioc_test_running_apps", type(sys)("_ioc_test_running_apps")).__dict__.setdefault("apps", {})
 TEST_ADMIN = "test-admin"
 
 
@@ -184,40 +179,81 @@ def login(base_url: str, username: str, password: str) -> requests.Session:
     return client
 
 
-def browser_login(browser, app: RunningApp, client: requests.Session | None = None) -> None:
-    """Give a dash.testing browser the session cookie of `client` (default: the admin's)."""
-    client = client or app.client
-    browser.driver.get(app.url + "/login")
-    for cookie in client.cookies:
-        browser.driver.add_cookie({"name": cookie.name, "value": cookie.value, "path": "/", "httpOnly": True})
+# ---------------------------------------------------------------------------- the browser
+
+# Playwright drives Debian's Chromium (never `playwright install`: the machines have no internet).
+CHROMIUM = os.environ.get("IOC_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-default-apps", "--disable-sync",
+                 "--mute-audio"]
 
 
-def _signing_in(browser):
-    """Make `browser.server_url = app.url` sign in as the app's admin first (others' browser tests
-    were written before access control and keep working unchanged)."""
-    base = type(browser)
-    prop = base.server_url
+class Browser:
+    """Headless Chromium for one test. `open(app, path)` gives a page signed in as the app's admin
+    (or as `client`'s user, or anonymous), at a fixed viewport. Every console error, uncaught page
+    error and failed request of every page is recorded: tests assert `errors() == []`."""
 
-    def setter(self, value):
-        app = RUNNING_APPS.get(str(value).rstrip("/"))
-        if app is not None and app.admin and not getattr(self, "_ioc_anonymous", False):
-            browser_login(self, app)
-        prop.fset(self, value)
+    def __init__(self, chromium):
+        self._chromium = chromium
+        self._contexts = []
+        self._errors: list[str] = []
 
-    browser.__class__ = type(base.__name__, (base,), {"server_url": property(prop.fget, setter)})
-    return browser
+    def open(self, app: RunningApp | None = None, path: str | None = "/", *, viewport: tuple[int, int] = (1600, 1000),
+             anonymous: bool = False, client: requests.Session | None = None):
+        """A new page in a fresh context (its own cookies), at app.url + path once it has loaded
+        (path None: a blank page, e.g. to route requests before the first visit)."""
+        context = self._chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                              locale="vi-VN", accept_downloads=True)
+        self._contexts.append(context)
+        context.on("console", self._on_console)
+        context.on("weberror", lambda error: self._errors.append(f"page error: {error.error}"))
+        context.on("requestfailed", self._on_request_failed)
+        context.on("response", self._on_response)
+        if app is not None and not anonymous:
+            client = client or app.client
+            context.add_cookies([{"name": c.name, "value": c.value, "url": app.url + "/", "httpOnly": True}
+                                 for c in client.cookies])
+        page = context.new_page()
+        if app is not None and path is not None:
+            page.goto(app.url + path)
+        return page
+
+    def errors(self) -> list[str]:
+        """What dash.testing's get_logs() caught, and more: console errors (CSP violations, failed
+        loads, React errors), uncaught exceptions, failed requests and HTTP error answers."""
+        return list(self._errors)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self._errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def _on_request_failed(self, request) -> None:
+        # A request the page itself abandoned (a navigation or a newer Dash callback replaced it)
+        # is not a failure of the app.
+        if request.failure != "net::ERR_ABORTED":
+            self._errors.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            self._errors.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
 
 
 @pytest.fixture
-def dash_br(dash_br):
-    """dash.testing's browser, signed in as an admin when pointed at an app from start_app. Set
-    `dash_br._ioc_anonymous = True` before `server_url` to browse without a session."""
-    return _signing_in(dash_br)
+def browser():
+    from playwright.sync_api import sync_playwright
 
-
-@pytest.fixture
-def dash_duo(dash_duo):
-    return _signing_in(dash_duo)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        session = Browser(chromium)
+        try:
+            yield session
+        finally:
+            session.close()
+            chromium.close()
 
 
 def start_app(tmp_path: Path, *args: str, env: dict | None = None, wait_path: str = "/api/health") -> RunningApp:
@@ -244,7 +280,6 @@ def start_app(tmp_path: Path, *args: str, env: dict | None = None, wait_path: st
         cwd=PROJECT_DIR, env=process_env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
     app = RunningApp(f"http://127.0.0.1:{port}", process, log_path, admin=admin)
-    RUNNING_APPS[app.url] = app
     try:
         wait_for(lambda: process.poll() is None and requests.get(app.url + wait_path, timeout=10).status_code < 500,
                  60, message=f"app on {port}")
@@ -255,7 +290,6 @@ def start_app(tmp_path: Path, *args: str, env: dict | None = None, wait_path: st
 
 
 def stop_app(app: RunningApp) -> None:
-    RUNNING_APPS.pop(app.url, None)
     app.process.terminate()
     try:
         app.process.wait(10)

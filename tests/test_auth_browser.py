@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import start_app, stop_app, wait_for
 
@@ -19,52 +20,51 @@ def app(tmp_path):
     stop_app(running)
 
 
-def test_anonymous_signs_in_sees_the_board_and_the_audit_log_then_signs_out(dash_br, app):
-    dash_br.driver.set_window_size(1600, 1000)
-    dash_br.driver.get(app.url + "/systems")
-    dash_br.wait_for_element("#login-form", timeout=10)
-    assert "Đăng nhập" in dash_br.driver.page_source
-    assert dash_br.driver.find_elements("css selector", "#react-entry-point") == []  # no app for strangers
+def test_anonymous_signs_in_sees_the_board_and_the_audit_log_then_signs_out(browser, app):
+    page = browser.open(app, "/systems", viewport=(1600, 1000), anonymous=True)
+    page.locator("#login-form").wait_for(state="attached", timeout=10_000)
+    assert "Đăng nhập" in page.content()
+    assert page.locator("#react-entry-point").count() == 0  # no app for strangers
 
     name, password = app.admin
-    dash_br.driver.find_element("id", "username").send_keys(name)
-    dash_br.driver.find_element("id", "password").send_keys("wrong password")
-    dash_br.driver.find_element("id", "login-submit").click()
-    dash_br.wait_for_contains_text(".alert-danger", "không đúng", timeout=10)
+    page.locator("#username").fill(name)
+    page.locator("#password").fill("wrong password")
+    page.locator("#login-submit").click()
+    expect(page.locator(".alert-danger")).to_contain_text("không đúng", timeout=10_000)
 
-    dash_br.driver.find_element("id", "password").send_keys(password)
-    dash_br.driver.find_element("id", "login-submit").click()
-    wait_for(lambda: dash_br.driver.current_url.endswith("/systems"), 10, message="back to the page asked for")
-    dash_br.driver.get(app.url + "/")
-    dash_br.wait_for_element(".system-tile", timeout=20)
-    dash_br.wait_for_contains_text("#shell-user", name, timeout=10)
-    assert "Quản trị" in dash_br.find_element("#shell-user").text
+    page.locator("#password").fill(password)
+    page.locator("#login-submit").click()
+    wait_for(lambda: page.url.endswith("/systems"), 10, message="back to the page asked for")
+    page.goto(app.url + "/")
+    page.locator(".system-tile").first.wait_for(state="attached", timeout=20_000)
+    expect(page.locator("#shell-user")).to_contain_text(name, timeout=10_000)
+    assert "Quản trị" in page.locator("#shell-user").inner_text()
 
-    dash_br.find_element("#audit-link").click()
-    dash_br.wait_for_element(".audit-table", timeout=15)
-    actions = [row.get_attribute("data-action") for row in dash_br.driver.find_elements("css selector", ".audit-row")]
+    page.locator("#audit-link").click()
+    page.locator(".audit-table").wait_for(state="attached", timeout=15_000)
+    actions = page.locator(".audit-row").evaluate_all("rows => rows.map(r => r.getAttribute('data-action'))")
     assert "login" in actions and "login.failed" in actions
 
-    dash_br.find_element("#logout-link").click()
-    dash_br.wait_for_element("#login-form", timeout=10)
-    assert "Đã đăng xuất" in dash_br.driver.page_source
-    dash_br.driver.get(app.url + "/")
-    dash_br.wait_for_element("#login-form", timeout=10)
-    assert dash_br.get_logs() == []
+    page.locator("#logout-link").click()
+    page.locator("#login-form").wait_for(state="attached", timeout=10_000)
+    assert "Đã đăng xuất" in page.content()
+    page.goto(app.url + "/")
+    page.locator("#login-form").wait_for(state="attached", timeout=10_000)
+    assert browser.errors() == []
 
 
-def test_kiosk_link_opens_the_wall_and_nothing_else(dash_br, app):
+def test_kiosk_link_opens_the_wall_and_nothing_else(browser, app):
     secret = re.search(r"/wall\?kiosk=(\S+)", app.log()).group(1)
-    dash_br.driver.set_window_size(1920, 1080)
-    dash_br.driver.get(f"{app.url}/wall?kiosk={secret}")
-    dash_br.wait_for_element("#wall-counts", timeout=20)
-    assert "kiosk=" not in dash_br.driver.current_url
-    wait_for(lambda: dash_br.find_element("#wall-counts").text.strip() != "", 20, message="wall counts")
-    dash_br.driver.get(app.url + "/wall/map")
-    dash_br.wait_for_element("#wall-map", timeout=20)
-    assert dash_br.get_logs() == []  # the CSP lets Dash, Plotly and the map run
+    page = browser.open(app, f"/wall?kiosk={secret}", viewport=(1920, 1080), anonymous=True)
+    page.locator("#wall-counts").wait_for(state="attached", timeout=20_000)
+    assert "kiosk=" not in page.url
+    wait_for(lambda: page.evaluate("() => document.querySelector('#wall-counts').innerText").strip() != "", 20,
+             message="wall counts")
+    page.goto(app.url + "/wall/map")
+    page.locator("#wall-map").wait_for(state="attached", timeout=20_000)
+    assert browser.errors() == []  # the CSP lets Dash, Plotly and the map run
 
-    dash_br.driver.get(app.url + "/systems")
-    dash_br.wait_for_contains_text("body", "không có quyền", timeout=10)
-    dash_br.driver.get(app.url + "/admin/audit")
-    dash_br.wait_for_contains_text("body", "không có quyền", timeout=10)
+    page.goto(app.url + "/systems")
+    expect(page.locator("body")).to_contain_text("không có quyền", timeout=10_000)
+    page.goto(app.url + "/admin/audit")
+    expect(page.locator("body")).to_contain_text("không có quyền", timeout=10_000)

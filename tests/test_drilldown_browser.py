@@ -4,10 +4,17 @@ national link; the systems grid opens a row's page; check now answers."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import start_app, stop_app, wait_for
 
 pytestmark = [pytest.mark.browser]
+
+# One script call per read: Dash re-renders these nodes on every refresh.
+ATTR = """([selector, name]) => {
+  const e = document.querySelector(selector);
+  return e ? (name === 'textContent' ? e.textContent : e.getAttribute(name)) : null;
+}"""
 
 
 @pytest.fixture
@@ -17,74 +24,74 @@ def app(tmp_path):
     stop_app(running)
 
 
-def css(dash_br, selector: str):
-    return dash_br.driver.find_elements("css selector", selector)
+def attr(page, selector: str, name: str) -> str | None:
+    return page.evaluate(ATTR, [selector, name])
 
 
-def attr(dash_br, selector: str, name: str) -> str | None:
-    found = css(dash_br, selector)
-    return found[0].get_attribute(name) if found else None
+def present(page, selector: str, timeout_s: float) -> None:
+    page.locator(selector).first.wait_for(state="attached", timeout=timeout_s * 1000)
 
 
-def test_failing_system_is_followed_to_its_cause_in_two_clicks(dash_br, app):
-    dash_br.driver.set_window_size(1920, 1080)
-    dash_br.server_url = app.url
+def test_failing_system_is_followed_to_its_cause_in_two_clicks(browser, app):
     for system, mode in (("qlvb", "failing"), ("lgsp", "link_down")):
         response = app.post(f"/api/demo/systems/{system}/mode", json={"mode": mode})
         assert response.status_code == 200, response.text
+    page = browser.open(app, "/", viewport=(1920, 1080))
 
     # Click 1: the red tile on the overview (generous timeouts: the test machine is shared).
-    dash_br.wait_for_element(".system-tile", timeout=30)
-    wait_for(lambda: attr(dash_br, '.system-tile[data-system="qlvb"]', "data-status") == "down", 60, message="qlvb tile down")
-    dash_br.find_element('.system-tile[data-system="qlvb"] .tile-detail-link').click()
-    dash_br.wait_for_element('.detail-page[data-subject="qlvb"] .detail-header[data-status="down"]', timeout=20)
-    assert dash_br.driver.current_url.endswith("/systems/qlvb")
+    present(page, ".system-tile", 30)
+    wait_for(lambda: attr(page, '.system-tile[data-system="qlvb"]', "data-status") == "down", 60, message="qlvb tile down")
+    page.locator('.system-tile[data-system="qlvb"] .tile-detail-link').click()
+    present(page, '.detail-page[data-subject="qlvb"] .detail-header[data-status="down"]', 20)
+    assert page.url.endswith("/systems/qlvb")
     # The page says which condition failed and what the system answered.
-    row = dash_br.wait_for_element('.endpoint-row[data-endpoint="qlvb.health"]', timeout=20)
-    assert "[STATUS] == 200" in row.find_element("css selector", ".failed-condition").text
-    assert "503" in row.text
-    assert "Gián đoạn" in dash_br.find_element(".detail-header").text
+    row = page.locator('.endpoint-row[data-endpoint="qlvb.health"]')
+    row.wait_for(state="attached", timeout=20_000)
+    assert "[STATUS] == 200" in row.locator(".failed-condition").first.inner_text()
+    assert "503" in row.inner_text()
+    assert "Gián đoạn" in page.locator(".detail-header").first.inner_text()
     # ... and its national link, down too (the link endpoint gets 503 as well), red in the diagram.
-    dash_br.wait_for_element('.dep-link[data-link="qlvb.national-axis"][data-status="down"]', timeout=20)
-    dash_br.wait_for_element("#detail-deps .main-svg", timeout=20)
+    present(page, '.dep-link[data-link="qlvb.national-axis"][data-status="down"]', 20)
+    present(page, "#detail-deps .main-svg", 20)
 
     # LGSP answers, but its link to NDXP is down: the page shows that failing link.
-    dash_br.driver.get(app.url + "/systems/lgsp")
-    link = dash_br.wait_for_element('.dep-link[data-link="lgsp.ndxp"]', timeout=20)
-    wait_for(lambda: attr(dash_br, '.dep-link[data-link="lgsp.ndxp"]', "data-status") == "down", 40, message="ndxp link down")
-    assert attr(dash_br, '.endpoint-row[data-endpoint="lgsp.health"]', "data-status") == "up"
-    link = dash_br.find_element('.dep-link[data-link="lgsp.ndxp"]')
-    assert "NDXP" in link.text and "disconnected" in link.text
+    page.goto(app.url + "/systems/lgsp")
+    link = page.locator('.dep-link[data-link="lgsp.ndxp"]')
+    link.wait_for(state="attached", timeout=20_000)
+    wait_for(lambda: attr(page, '.dep-link[data-link="lgsp.ndxp"]', "data-status") == "down", 40, message="ndxp link down")
+    assert attr(page, '.endpoint-row[data-endpoint="lgsp.health"]', "data-status") == "up"
+    text = link.inner_text()
+    assert "NDXP" in text and "disconnected" in text
     # The link has its own page.
-    link.find_element("css selector", "a").click()
-    dash_br.wait_for_element('.detail-page[data-subject="lgsp.ndxp"] .detail-header[data-status="down"]', timeout=20)
-    dash_br.wait_for_element(".check-strip .check-cell.status-down", timeout=20)
+    link.locator("a").first.click()
+    present(page, '.detail-page[data-subject="lgsp.ndxp"] .detail-header[data-status="down"]', 20)
+    present(page, ".check-strip .check-cell.status-down", 20)
 
-    logs = dash_br.get_logs()
-    assert logs == [], logs
+    errors = browser.errors()
+    assert errors == [], errors
 
 
-def test_grid_row_opens_its_page_and_check_now_answers(dash_br, app):
-    dash_br.driver.set_window_size(1920, 1080)
-    dash_br.server_url = app.url  # signs in (tests/conftest.py)
-    dash_br.driver.get(app.url + "/systems")
-    dash_br.wait_for_element('.systems-grid .ag-row', timeout=30)
+def test_grid_row_opens_its_page_and_check_now_answers(browser, app):
+    page = browser.open(app, "/systems", viewport=(1920, 1080))
+    present(page, ".systems-grid .ag-row", 30)
     # Search narrows the grid (quick filter). First: with the 96 commune heartbeats the grid has
     # ~200 rows, and AG Grid renders only those in view, so dvc.health may not be in the DOM yet.
-    dash_br.find_element("#systems-search").send_keys("dvc.health")
-    dash_br.wait_for_element('.systems-grid .ag-row[row-id="endpoint:dvc.health"]', timeout=30)
-    wait_for(lambda: len(css(dash_br, ".systems-grid .ag-center-cols-container .ag-row")) == 1, 20, message="one row left")
-    css(dash_br, '.systems-grid .ag-row[row-id="endpoint:dvc.health"] .ag-cell')[1].click()
-    dash_br.wait_for_element('.detail-page[data-subject="dvc.health"]', timeout=20)
-    assert dash_br.driver.current_url.endswith("/endpoints/dvc.health")
-    dash_br.wait_for_element(".conditions .condition", timeout=20)
-    dash_br.wait_for_element(".check-strip .check-cell", timeout=30)
+    page.locator("#systems-search").fill("dvc.health")
+    present(page, '.systems-grid .ag-row[row-id="endpoint:dvc.health"]', 30)
+    wait_for(lambda: page.evaluate(
+        "() => document.querySelectorAll('.systems-grid .ag-center-cols-container .ag-row').length") == 1,
+        20, message="one row left")
+    page.locator('.systems-grid .ag-row[row-id="endpoint:dvc.health"] .ag-cell').nth(1).click()
+    present(page, '.detail-page[data-subject="dvc.health"]', 20)
+    assert page.url.endswith("/endpoints/dvc.health")
+    present(page, ".conditions .condition", 20)
+    present(page, ".check-strip .check-cell", 30)
 
-    dash_br.wait_for_text_to_equal("#detail-check-now", "Kiểm tra ngay", timeout=10)
-    dash_br.find_element("#detail-check-now").click()
-    dash_br.wait_for_element("#detail-action-result .action-ok", timeout=10)
+    expect(page.locator("#detail-check-now")).to_have_text("Kiểm tra ngay", timeout=10_000)
+    page.locator("#detail-check-now").click()
+    present(page, "#detail-action-result .action-ok", 10)
     # The 1 h range reads raw results: the uptime cell fills in.
-    dash_br.find_element("label[for='_dbcprivate_radioitems_detail-range_input_1h']").click()
-    wait_for(lambda: attr(dash_br, '.uptime-cell[data-range="1h"]', "textContent") not in (None, "—"), 20, message="1 h uptime")
-    logs = dash_br.get_logs()
-    assert logs == [], logs
+    page.locator("label[for='_dbcprivate_radioitems_detail-range_input_1h']").click()
+    wait_for(lambda: attr(page, '.uptime-cell[data-range="1h"]', "textContent") not in (None, "—"), 20, message="1 h uptime")
+    errors = browser.errors()
+    assert errors == [], errors

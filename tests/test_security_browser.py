@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.conftest import PROJECT_DIR, start_app, stop_app, wait_for
 
@@ -39,62 +40,59 @@ def post_hostile(app) -> int:
     return response.json()["ids"][0]
 
 
-def not_pwned(dash_br) -> bool:
-    return dash_br.driver.execute_script("return window.__pwned === undefined")
+def not_pwned(page) -> bool:
+    return page.evaluate("() => window.__pwned === undefined")
 
 
-def test_hostile_alert_renders_inert_and_can_be_acknowledged_and_resolved(dash_br, app):
+def count(page, selector: str) -> int:
+    return page.evaluate("s => document.querySelectorAll(s).length", selector)
+
+
+def test_hostile_alert_renders_inert_and_can_be_acknowledged_and_resolved(browser, app):
     alert_id = post_hostile(app)
-    dash_br.driver.set_window_size(1920, 1200)
-    dash_br.server_url = app.url  # signs in when access control is on (tests/conftest.py)
-    dash_br.driver.get(app.url + "/security")
+    page = browser.open(app, "/security", viewport=(1920, 1200))
     row = f'.ag-center-cols-container .ag-row[row-id="{alert_id}"]'
-    dash_br.wait_for_element(row, timeout=30)
-    wait_for(lambda: EVIL in dash_br.find_element(row).get_attribute("textContent"), 10, message="literal title in the grid")
-    assert EVIL in dash_br.find_element(row).get_attribute("textContent")
-    assert dash_br.driver.find_elements("css selector", ".security-page img, .security-page script") == []
-    assert not_pwned(dash_br)
-    critical = dash_br.find_element('.sev-chip[data-severity="critical"]')
+    page.locator(row).wait_for(state="attached", timeout=30_000)
+    wait_for(lambda: EVIL in page.locator(row).text_content(), 10, message="literal title in the grid")
+    assert EVIL in page.locator(row).text_content()
+    assert count(page, ".security-page img, .security-page script") == 0
+    assert not_pwned(page)
+    critical = page.locator('.sev-chip[data-severity="critical"]').first
     assert int(critical.get_attribute("data-count")) >= 1
 
-    dash_br.find_element(f'{row} [col-id="title"]').click()
-    dash_br.wait_for_text_to_equal("#alert-title", "Mã độc " + EVIL, timeout=15)
-    assert dash_br.find_element("#alert-description").text == EVIL
-    assert json.dumps(EVIL) in dash_br.find_element("#alert-details").text  # shown as JSON, literally
-    assert EVIL in dash_br.find_element(".alert-facts").text
-    assert dash_br.driver.find_elements("css selector", ".alert-page img, .alert-page script") == []
-    assert not_pwned(dash_br)
+    page.locator(f'{row} [col-id="title"]').click()
+    expect(page.locator("#alert-title")).to_have_text("Mã độc " + EVIL, timeout=15_000)
+    assert page.locator("#alert-description").inner_text() == EVIL
+    assert json.dumps(EVIL) in page.locator("#alert-details").inner_text()  # shown as JSON, literally
+    assert EVIL in page.locator(".alert-facts").first.inner_text()
+    assert count(page, ".alert-page img, .alert-page script") == 0
+    assert not_pwned(page)
 
-    dash_br.find_element("#alert-action-comment").send_keys("Đã cách ly máy chủ, đang rà soát")
-    dash_br.find_element("#alert-ack").click()
-    wait_for(lambda: dash_br.find_element("#alert-status").get_attribute("data-status") == "acknowledged", 15,
-             message="acknowledged")
-    dash_br.find_element("#alert-resolve").click()
-    wait_for(lambda: dash_br.find_element("#alert-status").get_attribute("data-status") == "resolved", 15,
-             message="resolved")
-    history = [e.get_attribute("data-kind") for e in dash_br.driver.find_elements("css selector", ".alert-event")]
+    page.locator("#alert-action-comment").fill("Đã cách ly máy chủ, đang rà soát")
+    page.locator("#alert-ack").click()
+    expect(page.locator("#alert-status")).to_have_attribute("data-status", "acknowledged", timeout=15_000)
+    page.locator("#alert-resolve").click()
+    expect(page.locator("#alert-status")).to_have_attribute("data-status", "resolved", timeout=15_000)
+    history = page.locator(".alert-event").evaluate_all("events => events.map(e => e.getAttribute('data-kind'))")
     assert history == ["created", "acknowledged", "resolved"]
-    assert "Đã cách ly máy chủ" in dash_br.find_element(".alert-history").text
+    assert "Đã cách ly máy chủ" in page.locator(".alert-history").first.inner_text()
     detail = app.get(f"/api/alerts/{alert_id}").json()
     assert detail["status"] == "resolved" and detail["events"][1]["comment"] == "Đã cách ly máy chủ, đang rà soát"
-    assert not_pwned(dash_br)
-    assert dash_br.get_logs() == []
+    assert not_pwned(page)
+    assert browser.errors() == []
 
 
-def test_new_critical_alert_appears_on_the_wall_inert(dash_br, app):
+def test_new_critical_alert_appears_on_the_wall_inert(browser, app):
     post_hostile(app)
-    dash_br.driver.set_window_size(1920, 1200)
-    dash_br.server_url = app.url
-    dash_br.driver.get(app.url + "/wall")
-    wait_for(lambda: EVIL in (dash_br.driver.find_element("css selector", "#wall-feed").text
-                              if dash_br.driver.find_elements("css selector", "#wall-feed") else ""),
-             40, message="the alert in the wall's feed")
-    assert dash_br.driver.find_elements("css selector", "#wall-feed img, #wall-feed script") == []
-    assert not_pwned(dash_br)
+    page = browser.open(app, "/wall", viewport=(1920, 1200))
+    feed = "() => { const f = document.querySelector('#wall-feed'); return f ? f.innerText : ''; }"
+    wait_for(lambda: EVIL in page.evaluate(feed), 40, message="the alert in the wall's feed")
+    assert count(page, "#wall-feed img, #wall-feed script") == 0
+    assert not_pwned(page)
 
-    dash_br.driver.get(app.url + "/security")  # and the security page in English
-    dash_br.wait_for_text_to_equal("#sec-heading", "Cảnh báo an toàn thông tin", timeout=20)
-    dash_br.find_element("label[for='_dbcprivate_radioitems_lang-toggle_input_en']").click()
-    dash_br.wait_for_text_to_equal("#sec-heading", "Security alerts", timeout=10)
-    wait_for(lambda: "Critical" in dash_br.find_element("#sec-counts").text, 10, message="English severities")
-    assert dash_br.get_logs() == []
+    page.goto(app.url + "/security")  # and the security page in English
+    expect(page.locator("#sec-heading")).to_have_text("Cảnh báo an toàn thông tin", timeout=20_000)
+    page.locator("label[for='_dbcprivate_radioitems_lang-toggle_input_en']").click()
+    expect(page.locator("#sec-heading")).to_have_text("Security alerts", timeout=10_000)
+    wait_for(lambda: "Critical" in page.locator("#sec-counts").inner_text(), 10, message="English severities")
+    assert browser.errors() == []

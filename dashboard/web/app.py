@@ -27,6 +27,10 @@ def create_app(runtime) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        # Plotly.js (4.6 MB) is loaded with the page, not on a graph's first render: lazily, dcc
+        # gives up after 30 s and every chart of the page stays broken until a reload, which a
+        # slow wall PC or a busy server reaches (a whole page of "plotly.js did not load").
+        eager_loading=True,
     )
     app.server.extensions["ioc"] = runtime
     install_facade(app.server, runtime)  # what pages read and do, without touching the database
