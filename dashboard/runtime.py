@@ -10,6 +10,7 @@ from dashboard.alerts.settings import AlertSettings
 from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog
 from dashboard.config import Settings
 from dashboard.monitoring.collector import Collector, RetentionPolicy
+from dashboard.reports.snapshots import install as install_snapshot_job
 from dashboard.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             if settings.demo:
                 alert_settings = demo_alerts.with_demo_siem(alert_settings)
             jobs = install_alert_jobs(runtime.collector, alert_settings)
+            install_snapshot_job(runtime.collector)
             if settings.demo:
                 demo_alerts.install(runtime.collector, jobs, settings)
         return runtime

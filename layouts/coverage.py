@@ -49,10 +49,7 @@ def agencies_table(agencies: list[dict], systems: list[dict], lang: str, table_i
 @callback(Output("coverage-content", "children"), Input("lang-toggle", "value"), Input("coverage-refresh", "n_intervals"))
 def render(lang, _n):
     lang = lang or "vi"
-    runtime = current_app.extensions["ioc"]
-    with runtime.db.session() as session:
-        view = views.coverage_view(session)
-        demo = views.has_demo_plans(session)
+    view, demo = views.coverage_page(current_app.extensions["ioc"].db)
     header = html.Div(
         [
             html.H1(t("coverage.heading", lang), className="h3 mb-0"),

@@ -55,8 +55,7 @@ def _section(title: str, body) -> html.Section:
 @callback(Output("report-content", "children"), Input("lang-toggle", "value"))
 def render(lang):
     lang = lang or "vi"
-    with current_app.extensions["ioc"].db.session() as session:
-        report = weekly.weekly_report(session)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db)
     progress, coverage = report["progress"], report["coverage"]
     previous = report["previous_percent"]
     summary = t(
@@ -101,6 +100,5 @@ def render(lang):
 
 @callback(Output("report-download", "data"), Input("report-xlsx", "n_clicks"), prevent_initial_call=True)
 def download(_n):
-    with current_app.extensions["ioc"].db.session() as session:
-        report = weekly.weekly_report(session)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db)
     return dcc.send_bytes(weekly.build_report_xlsx(report), weekly.report_filename(report["week_start"]))

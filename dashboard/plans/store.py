@@ -8,7 +8,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
 from dashboard.plans import progress as prog
-from dashboard.plans.importer import ImportReport
+from dashboard.auth import audit
+from dashboard.plans.importer import ImportReport, parse_upload
+from dashboard.plans.reference import load_reference
+from dashboard.store.database import Database
 from dashboard.store.models import Plan, ProgressSnapshot, System, Task
 
 
@@ -69,3 +72,22 @@ def record_progress_snapshot(session: Session, today: date) -> int:
                 setattr(row, key, value)
     session.flush()
     return len(plans)
+
+
+def preview_upload(db: Database, filename: str, contents: str) -> ImportReport:
+    """Validate an uploaded plan file against the current catalog; nothing is written."""
+    with db.session() as session:
+        return parse_upload(filename, contents, load_reference(session))
+
+
+def import_upload(db: Database, filename: str, contents: str, today: date) -> tuple[ImportReport, dict[str, int] | None]:
+    """Validate the file again (the catalog may have changed since the preview) and, if it has
+    no problem, apply it and audit it in one transaction. Returns the report and the counts
+    (None when nothing was imported)."""
+    with db.session() as session:
+        report = parse_upload(filename, contents, load_reference(session))
+        if not report.ok:
+            return report, None
+        counts = apply_import(session, report, today)
+        audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
+        return report, counts

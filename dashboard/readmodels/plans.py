@@ -11,6 +11,8 @@ from dashboard.i18n import VN_TZ
 from dashboard.plans import coverage as cov
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
+from dashboard.plans.reference import load_reference
+from dashboard.store.database import Database
 from dashboard.store.models import Agency, CoverageSnapshot, Link, Plan, ProgressSnapshot, System, Task
 
 TREND_WEEKS = 12
@@ -23,13 +25,7 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def reference(session: Session) -> Reference:
-    agencies = session.execute(select(Agency.id, Agency.partner, Agency.official_code)).all()
-    systems = session.scalars(select(System.id).where(System.active.is_(True))).all()
-    return Reference(
-        agencies={a.id: a.partner for a in agencies},
-        official_codes={a.official_code: a.id for a in agencies if a.official_code},
-        systems=frozenset(systems),
-    )
+    return load_reference(session)
 
 
 def has_demo_plans(session: Session) -> bool:
@@ -146,9 +142,9 @@ def progress_api(session: Session, today: date | None = None) -> dict:
 # ------------------------------------------------------------------------------ coverage
 
 
-def coverage_view(session: Session, now: datetime | None = None, record: bool = True) -> dict:
-    """Coverage now. With `record`, today's snapshot is written (upserted) so that the trend
-    has a point for every day someone looked; days nobody looked are simply absent."""
+def coverage_view(session: Session, now: datetime | None = None) -> dict:
+    """Coverage now, read only: the trend comes from the daily snapshots written by the
+    scheduled job (dashboard/reports/snapshots.py), never by a page or API read."""
     now = now or utcnow()
     today = local_today(now)
     systems = session.scalars(
@@ -212,27 +208,20 @@ def coverage_view(session: Session, now: datetime | None = None, record: bool = 
             key=lambda r: (r["group"] != "departments", r["sharing"], r["name_vi"]),
         ),
     }
-    if record and connections:
-        _record_coverage(session, today, province, per_system, per_agency)
     view["trend"] = coverage_trend(session, today)
     return view
 
 
-def _record_coverage(session: Session, day: date, province: float, per_system: dict, per_agency: dict) -> None:
-    existing = {
-        (s.subject_type, s.subject_id): s
-        for s in session.scalars(select(CoverageSnapshot).where(CoverageSnapshot.day == day))
-    }
-    wanted = {("province", ""): province}
-    wanted.update({("system", k): v["sharing"] for k, v in per_system.items()})
-    wanted.update({("agency", k): v["sharing"] for k, v in per_agency.items()})
-    for (kind, subject), value in wanted.items():
-        row = existing.get((kind, subject))
-        if row is None:
-            session.add(CoverageSnapshot(day=day, subject_type=kind, subject_id=subject, percent=value))
-        elif row.percent != value:
-            row.percent = value
-    session.flush()
+def snapshot_values(view: dict) -> dict[tuple[str, str], float]:
+    """What the daily snapshot keeps of a coverage view: (subject type, subject id) → the
+    headline percentage, province-wide ('province', ''), per system and per agency. Empty when
+    nothing is linked yet (no point to record)."""
+    if not view["systems"]:
+        return {}
+    values = {("province", ""): view["province_percent"]}
+    values.update({("system", s["id"]): s["sharing"] for s in view["systems"] if "sharing" in s})
+    values.update({("agency", a["id"]): a["sharing"] for a in view["agencies"] if a["pairs"]})
+    return values
 
 
 def coverage_trend(session: Session, today: date, days: int = TREND_DAYS) -> list[tuple[date, float]]:
@@ -291,3 +280,29 @@ def code_lists(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str,
         [(a.official_code or a.id, a.name_vi) for a in agencies],
         [(s.id, s.name_vi) for s in systems],
     )
+
+
+# ------------------------------------------------------------------------------ for pages
+# Pages never open database sessions: they call these, which read in a session of their own.
+
+
+def coverage_page(db: Database, now: datetime | None = None) -> tuple[dict, bool]:
+    with db.session() as session:
+        return coverage_view(session, now), has_demo_plans(session)
+
+
+def progress_page(db: Database, today: date | None = None) -> dict:
+    with db.session() as session:
+        return progress_view(session, today)
+
+
+def template_data(db: Database, filled: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[dict] | None]:
+    """The code lists of the plan template and, when `filled`, every task for the export."""
+    with db.session() as session:
+        agencies, systems = code_lists(session)
+        return agencies, systems, (export_rows(session) if filled else None)
+
+
+def reference_for(db: Database) -> Reference:
+    with db.session() as session:
+        return reference(session)

@@ -32,6 +32,12 @@ def weekly_report(session, now: datetime | None = None) -> dict:
     }
 
 
+def weekly_report_for(db, now: datetime | None = None) -> dict:
+    """The weekly report, read in a session of its own (pages never open sessions)."""
+    with db.session() as session:
+        return weekly_report(session, now)
+
+
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:
     sheet = book.create_sheet(title)
     sheet.append(header)
