@@ -36,6 +36,8 @@ class Settings:
     raw_retention_days: float = 14.0
     hourly_retention_days: float = 90.0
     daily_retention_days: float = 1100.0
+    # coverage: a required connection counts as verified when a live check succeeded this recently
+    verified_days: float = 7.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,7 +69,14 @@ ENV_VARS = {
     "IOC_RAW_RETENTION_DAYS": ("raw_retention_days", float),
     "IOC_HOURLY_RETENTION_DAYS": ("hourly_retention_days", float),
     "IOC_DAILY_RETENTION_DAYS": ("daily_retention_days", float),
+    "IOC_VERIFIED_DAYS": ("verified_days", lambda v: _positive(float(v))),
 }
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError("must be above 0")
+    return value
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:

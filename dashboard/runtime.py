@@ -74,7 +74,7 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             if settings.demo:
                 alert_settings = demo_alerts.with_demo_siem(alert_settings)
             jobs = install_alert_jobs(runtime.collector, alert_settings)
-            install_snapshot_job(runtime.collector)
+            install_snapshot_job(runtime.collector, settings.verified_days)
             if settings.demo:
                 demo_alerts.install(runtime.collector, jobs, settings)
         return runtime

@@ -55,7 +55,7 @@ def _section(title: str, body) -> html.Section:
 @callback(Output("report-content", "children"), Input("lang-toggle", "value"))
 def render(lang):
     lang = lang or "vi"
-    report = weekly.weekly_report_for(current_app.extensions["ioc"].db)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
     progress, coverage = report["progress"], report["coverage"]
     previous = report["previous_percent"]
     summary = t(
@@ -100,5 +100,5 @@ def render(lang):
 
 @callback(Output("report-download", "data"), Input("report-xlsx", "n_clicks"), prevent_initial_call=True)
 def download(_n):
-    report = weekly.weekly_report_for(current_app.extensions["ioc"].db)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
     return dcc.send_bytes(weekly.build_report_xlsx(report), weekly.report_filename(report["week_start"]))

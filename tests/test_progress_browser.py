@@ -132,9 +132,19 @@ def test_weekly_report_page_prints_on_a4_and_exports_xlsx(dash_br, app, tmp_path
 @pytest.mark.browser
 def test_coverage_page_says_where_each_state_comes_from(dash_br, app):
     open_page(dash_br, app, "/coverage", "#coverage-systems")
-    text = dash_br.find_element("#coverage-systems").text
-    assert "kiểm tra trực tiếp" in text or "khai báo" in text
-    assert "Mục tiêu 100%" in dash_br.find_element(".coverage-page").text
+    # Read in one script call: the page re-renders (language, refresh) and replaces its nodes.
+    script = """
+        const pick = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; };
+        return {systems: pick('#coverage-systems'), page: pick('.coverage-page'), legend: pick('#coverage-legend'),
+                rate: pick('#coverage-province'), live: pick('#coverage-live-up')};
+    """
+    found = wait_for(lambda: (lambda d: d if all(d.values()) else None)(dash_br.driver.execute_script(script)), 30,
+                     message="the coverage page rendered")
+    assert "kiểm tra trực tiếp" in found["systems"] or "khai báo" in found["systems"]
+    assert "Mục tiêu 100%" in found["page"] and "Tỷ lệ tích hợp" in found["page"] and "Đang hoạt động" in found["page"]
+    for label in ("Đang hoạt động", "Mất kết nối (sự cố)", "Đã xác minh", "Đã khai báo, chưa xác minh", "Chưa tích hợp"):
+        assert label in found["legend"]  # every symbol in the table has its legend
+    assert found["rate"].endswith("%") and "." not in found["rate"]  # a decimal comma, never a dot
     assert dash_br.get_logs() == []
 
 
@@ -159,14 +169,28 @@ def test_api_progress_and_coverage(app):
     assert 0 <= coverage["province_percent"] <= 100
     assert len(coverage["agencies"]) == 107
 
-    # A national link goes down: the system is no longer connected, from the live check.
+    # A national link goes down for a while: "đang hoạt động" (live_up) drops, the integration
+    # rate (verified ÷ required) does not, and the link shows as an outage.
+    def settled():
+        body = app.get("/api/coverage").json()
+        return body if all(s["verified_now"] and s["live_up_now"] for s in body["systems"] if s["source"] == "live") else None
+
+    before = wait_for(settled, 30, message="every live link verified and up")
+    assert {"required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent"} <= set(before)
+    assert before["required"] == 107 * 5 and before["verified"] > 0
     assert app.post("/api/demo/systems/qlvb/mode", json={"mode": "link_down"}).status_code == 200
     try:
         def qlvb_down():
-            qlvb = next(s for s in app.get("/api/coverage").json()["systems"] if s["id"] == "qlvb")
-            return qlvb if not qlvb["connected_now"] else None
+            body = app.get("/api/coverage").json()
+            qlvb = next(s for s in body["systems"] if s["id"] == "qlvb")
+            return body if not qlvb["connected_now"] else None
 
-        qlvb = wait_for(qlvb_down, 30, message="qlvb link down in coverage")
-        assert qlvb["sharing"] == 0.0 and qlvb["links"][0]["source"] == "live"
+        during = wait_for(qlvb_down, 30, message="qlvb link down in coverage")
+        qlvb = next(s for s in during["systems"] if s["id"] == "qlvb")
+        assert qlvb["sharing"] == 0.0 and qlvb["links"][0]["source"] == "live" and qlvb["verified_now"]
+        assert during["live_up"] < before["live_up"]
+        assert (during["verified"], during["province_percent"]) == (before["verified"], before["province_percent"])
+        states = {a["systems"]["qlvb"]["state"] for a in during["agencies"]}
+        assert "outage" in states and "live" not in states
     finally:
         app.post("/api/demo/systems/qlvb/mode", json={"mode": "ok"})

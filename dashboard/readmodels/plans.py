@@ -1,9 +1,9 @@
 """Read models for the progress, coverage and report pages and the JSON API."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
@@ -13,7 +13,7 @@ from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
 from dashboard.plans.reference import load_reference
 from dashboard.store.database import Database
-from dashboard.store.models import Agency, CoverageSnapshot, Link, Plan, ProgressSnapshot, System, Task
+from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, Link, Plan, ProgressSnapshot, Rollup, System, Task
 
 TREND_WEEKS = 12
 TREND_DAYS = 90
@@ -142,7 +142,39 @@ def progress_api(session: Session, today: date | None = None) -> dict:
 # ------------------------------------------------------------------------------ coverage
 
 
-def coverage_view(session: Session, now: datetime | None = None) -> dict:
+def last_successes(session: Session, endpoint_ids: list[str], since: datetime) -> dict[str, datetime]:
+    """The latest successful (up or degraded) check of each endpoint since `since`: from the raw
+    results, and from the hourly rollups for hours whose raw rows are past retention."""
+    if not endpoint_ids:
+        return {}
+    found: dict[str, datetime] = {}
+    raw = session.execute(
+        select(CheckResult.endpoint_id, func.max(CheckResult.checked_at))
+        .where(CheckResult.endpoint_id.in_(endpoint_ids), CheckResult.checked_at >= since,
+               CheckResult.verdict.in_(cov.LIVE_UP))
+        .group_by(CheckResult.endpoint_id)
+    ).all()
+    for endpoint_id, at in raw:
+        found[endpoint_id] = _aware(at)
+    hourly = session.execute(
+        select(Rollup.endpoint_id, func.max(Rollup.bucket_start))
+        .where(Rollup.endpoint_id.in_(endpoint_ids), Rollup.period == "hour", Rollup.bucket_start >= since - timedelta(hours=1),
+               Rollup.checks > Rollup.failures + Rollup.missed)
+        .group_by(Rollup.endpoint_id)
+    ).all()
+    for endpoint_id, start in hourly:
+        # A success somewhere in that hour: its start is the safe (earliest) time to count.
+        start = _aware(start)
+        if endpoint_id not in found or found[endpoint_id] < start:
+            found[endpoint_id] = start
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def coverage_view(session: Session, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> dict:
     """Coverage now, read only: the trend comes from the daily snapshots written by the
     scheduled job (dashboard/reports/snapshots.py), never by a page or API read."""
     now = now or utcnow()
@@ -150,6 +182,8 @@ def coverage_view(session: Session, now: datetime | None = None) -> dict:
     systems = session.scalars(
         select(System).where(System.active.is_(True)).options(selectinload(System.links).selectinload(Link.platform)).order_by(System.position)
     ).all()
+    link_endpoints = [l.endpoint_id for system in systems for l in system.links if l.active and l.endpoint_id]
+    successes = last_successes(session, link_endpoints, now - timedelta(days=verified_days))
     connections = {}
     system_info = {}
     for system in systems:
@@ -157,10 +191,11 @@ def coverage_view(session: Session, now: datetime | None = None) -> dict:
         if not links:
             continue
         facts = [
-            cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status, l.last_check_at)
+            cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status,
+                          _aware(l.last_check_at) if l.last_check_at else None, successes.get(l.endpoint_id))
             for l in links
         ]
-        connections[system.id] = cov.system_connection(system.id, facts, now)
+        connections[system.id] = cov.system_connection(system.id, facts, now, verified_days)
         system_info[system.id] = {
             "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en,
             "platforms": {l.platform_id: (l.platform.name_vi, l.platform.name_en) for l in links},
@@ -176,10 +211,14 @@ def coverage_view(session: Session, now: datetime | None = None) -> dict:
     pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
     per_system = cov.summarize(pairs, "system_id")
     per_agency = cov.summarize(pairs, "agency_id")
-    province = cov.percent(pairs)
+    province = cov.counts(pairs)
     view = {
         "today": today,
-        "province_percent": province,
+        # The headline, "tỷ lệ tích hợp": verified ÷ required (a short outage does not move it).
+        "province_percent": province["verified_percent"],
+        "sharing_percent": cov.percent(pairs),
+        **province,
+        "verified_days": verified_days,
         "target_percent": cov.TARGET_PERCENT,
         "integrated_percent": cov.percent(pairs, "integrated"),
         "connected_percent": cov.percent(pairs, "connected"),
@@ -187,6 +226,7 @@ def coverage_view(session: Session, now: datetime | None = None) -> dict:
             {
                 **system_info[s], **per_system.get(s, {}),
                 "connected_now": conn.connected, "source": conn.source,
+                "verified_now": conn.verified, "live_up_now": conn.live_up,
                 "links": [
                     {"platform": l.platform_id, "platform_vi": system_info[s]["platforms"][l.platform_id][0],
                      "platform_en": system_info[s]["platforms"][l.platform_id][1],
@@ -200,12 +240,13 @@ def coverage_view(session: Session, now: datetime | None = None) -> dict:
             (
                 {"id": a.id, "name_vi": a.name_vi, "name_en": a.name_en, "kind": a.kind,
                  "group": prog.agency_group(a.kind), "partner": _agency_dict(a, plans.get(a.id))["partner"],
-                 **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0}),
-                 "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing}
+                 **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0, **cov.counts([])}),
+                 "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing,
+                                           "declared": p.declared, "verified": p.verified, "live_up": p.live_up, "state": p.state}
                              for p in pairs if p.agency_id == a.id}}
                 for a in agencies
             ),
-            key=lambda r: (r["group"] != "departments", r["sharing"], r["name_vi"]),
+            key=lambda r: (r["group"] != "departments", r["verified_percent"], r["name_vi"]),
         ),
     }
     view["trend"] = coverage_trend(session, today)
@@ -219,8 +260,8 @@ def snapshot_values(view: dict) -> dict[tuple[str, str], float]:
     if not view["systems"]:
         return {}
     values = {("province", ""): view["province_percent"]}
-    values.update({("system", s["id"]): s["sharing"] for s in view["systems"] if "sharing" in s})
-    values.update({("agency", a["id"]): a["sharing"] for a in view["agencies"] if a["pairs"]})
+    values.update({("system", s["id"]): s["verified_percent"] for s in view["systems"] if "verified_percent" in s})
+    values.update({("agency", a["id"]): a["verified_percent"] for a in view["agencies"] if a["pairs"]})
     return values
 
 
@@ -233,20 +274,28 @@ def coverage_trend(session: Session, today: date, days: int = TREND_DAYS) -> lis
     return [(r.day, r.percent) for r in rows]
 
 
-def coverage_api(session: Session, now: datetime | None = None) -> dict:
-    view = coverage_view(session, now)
+STATE_FIELDS = ("required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent")
+
+
+def coverage_api(session: Session, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> dict:
+    view = coverage_view(session, now, verified_days)
     return {
         "date": view["today"].isoformat(),
         "province_percent": view["province_percent"],
         "target_percent": view["target_percent"],
         "integrated_percent": view["integrated_percent"],
         "connected_percent": view["connected_percent"],
+        "sharing_percent": view["sharing_percent"],
+        "verified_days": view["verified_days"],
+        **{k: view[k] for k in STATE_FIELDS},
         "systems": [
-            {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source", "links") if k in s}
+            {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source",
+                               "verified_now", "live_up_now", *STATE_FIELDS, "links") if k in s}
             for s in view["systems"]
         ],
         "agencies": [
-            {k: a[k] for k in ("id", "name_vi", "name_en", "kind", "group", "partner", "integrated", "connected", "sharing", "systems")}
+            {k: a[k] for k in ("id", "name_vi", "name_en", "kind", "group", "partner", "integrated", "connected", "sharing",
+                               *STATE_FIELDS, "systems")}
             for a in view["agencies"]
         ],
         "trend": [{"day": d.isoformat(), "percent": p} for d, p in view["trend"]],
@@ -286,9 +335,9 @@ def code_lists(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str,
 # Pages never open database sessions: they call these, which read in a session of their own.
 
 
-def coverage_page(db: Database, now: datetime | None = None) -> tuple[dict, bool]:
+def coverage_page(db: Database, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> tuple[dict, bool]:
     with db.session() as session:
-        return coverage_view(session, now), has_demo_plans(session)
+        return coverage_view(session, now, verified_days), has_demo_plans(session)
 
 
 def progress_page(db: Database, today: date | None = None) -> dict:

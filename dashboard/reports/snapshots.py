@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import VN_TZ
+from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import plans as views
 from dashboard.store.models import CoverageSnapshot
 
@@ -26,11 +27,11 @@ FIRST_RUN_AFTER_S = 45.0
 JOB_ID = "_coverage_snapshot"
 
 
-def record_coverage_snapshot(session: Session, now: datetime | None = None) -> int:
+def record_coverage_snapshot(session: Session, now: datetime | None = None, verified_days: float = VERIFIED_DAYS) -> int:
     """Upsert today's (local day) coverage snapshot; returns the number of rows written or
     changed. Nothing is written while no system is linked to a national platform."""
     now = now or utcnow()
-    view = views.coverage_view(session, now)
+    view = views.coverage_view(session, now, verified_days)
     wanted = views.snapshot_values(view)
     day = view["today"]
     existing = {
@@ -50,14 +51,14 @@ def record_coverage_snapshot(session: Session, now: datetime | None = None) -> i
     return changed
 
 
-def install(collector) -> None:
+def install(collector, verified_days: float = VERIFIED_DAYS) -> None:
     """Add the snapshot job to the collector's scheduler (called once after it starts)."""
     def run() -> None:
         if not collector.is_leader:
             return
         try:
             with collector.db.session() as session:
-                written = record_coverage_snapshot(session)
+                written = record_coverage_snapshot(session, verified_days=verified_days)
             log.info("coverage snapshot: %d row(s) written", written)
         except Exception:  # noqa: BLE001 - log and carry on; the next run tries again
             log.exception("coverage snapshot failed; will run again")

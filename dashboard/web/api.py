@@ -71,7 +71,7 @@ def coverage():
     from dashboard.readmodels import plans as plan_views
 
     with runtime().db.session() as session:
-        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session)})
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session, verified_days=runtime().settings.verified_days)})
 
 
 # --- status engine (issue 3): check now, incidents; see docs/status-engine.md
