@@ -183,3 +183,21 @@ def summarize(pairs: list[Pair], key: str) -> dict[str, dict]:
         }
         for name, items in groups.items()
     }
+
+
+def inventory_pairs(rows, links: dict[tuple[str, str], LinkFacts], now: datetime,
+                    verified_days: float = VERIFIED_DAYS) -> list[Pair]:
+    """The inventory's required connections: one per (inventory system, national platform it
+    must connect to). Declared when the row carries an integration date; verified / live up
+    from the monitored system's link to that platform, where the row names one."""
+    pairs = []
+    for row in rows:
+        for platform in row.platforms:
+            link = links.get((row.system_id, platform)) if row.system_id else None
+            declared = row.integrated_on is not None
+            verified = declared and link is not None and link_verified(link, now, verified_days)
+            live = link_live(link, now) if link is not None else None
+            connected = link_state(link, now).connected if link is not None else False
+            pairs.append(Pair(row.agency_id, f"{row.code}>{platform}", declared, connected, "live" if live is not None else "declared",
+                              verified=verified, live_up=declared and live is True, live_down=declared and live is False))
+    return pairs

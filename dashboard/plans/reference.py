@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dashboard.plans.importer import Reference
-from dashboard.store.models import Agency, System
+from dashboard.store.models import Agency, NationalPlatform, System
 
 
 def load_reference(session: Session) -> Reference:
@@ -17,4 +17,5 @@ def load_reference(session: Session) -> Reference:
         agencies={a.id: a.partner for a in agencies},
         official_codes={a.official_code: a.id for a in agencies if a.official_code},
         systems=frozenset(systems),
+        platforms=frozenset(session.scalars(select(NationalPlatform.id)).all()),
     )

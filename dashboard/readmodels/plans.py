@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session, selectinload
 from collectors.timeutil import utcnow
 from dashboard.i18n import VN_TZ
 from dashboard.plans import coverage as cov
+from dashboard.plans import inventory as inv
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
 from dashboard.plans.reference import load_reference
 from dashboard.store.database import Database
-from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, Link, Plan, ProgressSnapshot, Rollup, System, Task
+from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, InventorySystem, Link, Plan, ProgressSnapshot, Rollup, System, Task
 
 TREND_WEEKS = 12
 TREND_DAYS = 90
@@ -208,20 +209,31 @@ def coverage_view(session: Session, now: datetime | None = None, verified_days: 
         if task.category == "tich_hop" and task.status == "hoan_thanh"
         for system in task.systems
     }
-    pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
-    per_system = cov.summarize(pairs, "system_id")
+    shared_pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
+    inventory_rows = inventory_facts(session)
+    link_facts = {
+        (system.id, l.platform_id): cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status,
+                                                  _aware(l.last_check_at) if l.last_check_at else None, successes.get(l.endpoint_id))
+        for system in systems for l in system.links if l.active
+    }
+    inventory_pairs = cov.inventory_pairs(inventory_rows, link_facts, now, verified_days)
+    pairs = shared_pairs + inventory_pairs
+    per_system = cov.summarize(shared_pairs, "system_id")
     per_agency = cov.summarize(pairs, "agency_id")
     province = cov.counts(pairs)
     view = {
         "today": today,
         # The headline, "tỷ lệ tích hợp": verified ÷ required (a short outage does not move it).
         "province_percent": province["verified_percent"],
-        "sharing_percent": cov.percent(pairs),
+        "sharing_percent": cov.percent(shared_pairs),
         **province,
+        "shared": cov.counts(shared_pairs),
+        "inventory": {**cov.counts(inventory_pairs), **inv.security_indicator(inventory_rows),
+                      "demo": session.scalar(select(InventorySystem.id).where(InventorySystem.source == "demo").limit(1)) is not None},
         "verified_days": verified_days,
         "target_percent": cov.TARGET_PERCENT,
-        "integrated_percent": cov.percent(pairs, "integrated"),
-        "connected_percent": cov.percent(pairs, "connected"),
+        "integrated_percent": cov.percent(shared_pairs, "integrated"),
+        "connected_percent": cov.percent(shared_pairs, "connected"),
         "systems": [
             {
                 **system_info[s], **per_system.get(s, {}),
@@ -243,7 +255,7 @@ def coverage_view(session: Session, now: datetime | None = None, verified_days: 
                  **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0, **cov.counts([])}),
                  "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing,
                                            "declared": p.declared, "verified": p.verified, "live_up": p.live_up, "state": p.state}
-                             for p in pairs if p.agency_id == a.id}}
+                             for p in shared_pairs if p.agency_id == a.id}}
                 for a in agencies
             ),
             key=lambda r: (r["group"] != "departments", r["verified_percent"], r["name_vi"]),
@@ -251,6 +263,14 @@ def coverage_view(session: Session, now: datetime | None = None, verified_days: 
     }
     view["trend"] = coverage_trend(session, today)
     return view
+
+
+def inventory_facts(session: Session) -> list[inv.InventoryFacts]:
+    return [
+        inv.InventoryFacts(r.code, r.agency_id, r.kind, tuple(p for p in r.platforms.split(";") if p), r.security_level,
+                           r.dossier_approved, r.system_id, r.integrated_on)
+        for r in session.scalars(select(InventorySystem).order_by(InventorySystem.code))
+    ]
 
 
 def snapshot_values(view: dict) -> dict[tuple[str, str], float]:
@@ -288,6 +308,8 @@ def coverage_api(session: Session, now: datetime | None = None, verified_days: f
         "sharing_percent": view["sharing_percent"],
         "verified_days": view["verified_days"],
         **{k: view[k] for k in STATE_FIELDS},
+        "shared": view["shared"],
+        "inventory": view["inventory"],
         "systems": [
             {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source",
                                "verified_now", "live_up_now", *STATE_FIELDS, "links") if k in s}
