@@ -61,6 +61,11 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_plans(session, local_today()):
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
+            from dashboard.demo.inventory import load_demo_inventory
+
+            with db.session() as session:
+                if load_demo_inventory(session, local_today()):
+                    log.info("demo inventory loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source

@@ -127,3 +127,27 @@ def test_coverage_counts_the_inventory_and_the_security_indicator(db):
     assert view["required"] == 8 + 4 and view["verified"] == 1 and view["province_percent"] == round(100 / 12, 1)
     syt = next(a for a in view["agencies"] if a["id"] == "syt")
     assert (syt["required"], syt["declared"]) == (2 + 3, 2)
+
+
+def test_demo_inventory_is_a_few_hundred_labelled_rows_loaded_once(any_db, demo_network):
+    import os
+
+    from dashboard.catalog.loader import apply_catalog, load_catalog
+    from dashboard.config import DEMO_CATALOG
+    from dashboard.demo.inventory import DEMO_LABEL, load_demo_inventory
+    from dashboard.demo.network import env_for
+
+    env = {**os.environ, **env_for(demo_network)}
+    with any_db.session() as session:
+        apply_catalog(session, load_catalog(DEMO_CATALOG, env))
+    with any_db.session() as session:
+        assert load_demo_inventory(session, date(2026, 11, 25))
+    with any_db.session() as session:
+        assert not load_demo_inventory(session, date(2026, 11, 25))  # idempotent
+        rows = session.scalars(select(InventorySystem)).all()
+        assert 200 <= len(rows) <= 600
+        assert all(r.source == "demo" and r.name.endswith(DEMO_LABEL) for r in rows)
+        assert {r.kind for r in rows} == {"chuyen_nganh", "csdl"}
+        assert any(r.integrated_on and r.system_id for r in rows) and any(r.dossier_approved for r in rows)
+        view = views.coverage_view(session)
+    assert view["inventory"]["demo"] and view["inventory"]["required"] > 200

@@ -194,3 +194,45 @@ def test_api_progress_and_coverage(app):
         assert "outage" in states and "live" not in states
     finally:
         app.post("/api/demo/systems/qlvb/mode", json={"mode": "ok"})
+
+
+def write_inventory_csv(path: Path, rows: list[list]) -> Path:
+    from dashboard.plans import inventory
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.vi for c in inventory.COLUMNS])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.browser
+def test_inventory_import_previews_refuses_bad_rows_then_imports(dash_br, app, tmp_path):
+    before = app.get("/api/coverage").json()["inventory"]
+    assert before["demo"] and before["systems"] >= 200  # the labelled demo set
+    open_page(dash_br, app, "/coverage", "#inventory-upload")
+    dash_br.wait_for_element("#inventory-summary", timeout=60)  # the page's first render is done
+    #        code, name, agency, kind, platforms, hosting, partner, level, dossier, system, integrated_on, evidence
+    bad = write_inventory_csv(tmp_path / "bad.csv", [
+        ["stc-ke-toan", "Phần mềm kế toán", "stc", "chuyen_nganh", "ndxp", "", "VNPT", "2", "có", "", "", ""],
+        ["stc-kho", "Kho dữ liệu tài chính", "stc", "csdl", "mat-trang", "", "", "7", "", "", "", ""],
+    ])
+    dash_br.find_element("#inventory-upload input[type=file]").send_keys(str(bad))
+    dash_br.wait_for_element("#inventory-problems", timeout=30)
+    text = dash_br.driver.execute_script("return document.querySelector('#inventory-problems').innerText")
+    assert "mat-trang" in text and "Cấp độ “7”" in text
+    assert not dash_br.find_element("#inventory-confirm").is_displayed()
+
+    good = write_inventory_csv(tmp_path / "good.csv", [
+        ["stc-ke-toan", "Phần mềm kế toán", "stc", "chuyen_nganh", "ndxp", "Trung tâm dữ liệu tỉnh", "VNPT", "2", "có", "lgsp", "01/10/2026", "CV 1/STC"],
+        ["stc-kho", "Kho dữ liệu tài chính", "stc", "csdl", "ndxp", "", "", "3", "không", "", "", ""],
+    ])
+    dash_br.find_element("#inventory-upload input[type=file]").send_keys(str(good))
+    dash_br.wait_for_element("#inventory-valid", timeout=30)
+    assert dash_br.find_elements("#inventory-preview-table tbody tr")
+    click(dash_br, "#inventory-confirm")
+    dash_br.wait_for_contains_text("#inventory-imported", "2 hệ thống của 1 đơn vị", timeout=30)
+    export = app.get("/api/coverage").json()["inventory"]
+    # stc's demo rows (3 to 5) were replaced by the file's 2; every other agency kept its rows
+    assert before["systems"] - 5 + 2 <= export["systems"] <= before["systems"] - 3 + 2
+    assert dash_br.get_logs() == []

@@ -14,7 +14,7 @@ from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
 from dashboard.plans.reference import load_reference
 from dashboard.store.database import Database
-from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, InventorySystem, Link, Plan, ProgressSnapshot, Rollup, System, Task
+from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, InventorySystem, Link, NationalPlatform, Plan, ProgressSnapshot, Rollup, System, Task
 
 TREND_WEEKS = 12
 TREND_DAYS = 90
@@ -377,3 +377,21 @@ def template_data(db: Database, filled: bool) -> tuple[list[tuple[str, str]], li
 def reference_for(db: Database) -> Reference:
     with db.session() as session:
         return reference(session)
+
+
+def inventory_template_data(db: Database, filled: bool) -> dict:
+    """The inventory template's code lists and, when `filled`, every inventory row."""
+    with db.session() as session:
+        agencies, systems = code_lists(session)
+        platforms = [(p.id, p.name_vi) for p in session.scalars(select(NationalPlatform).order_by(NationalPlatform.id))]
+        rows = None
+        if filled:
+            codes = {a.id: a.official_code or a.id for a in session.scalars(select(Agency))}
+            rows = [
+                {"code": r.code, "name": r.name, "agency": codes.get(r.agency_id, r.agency_id), "kind": r.kind,
+                 "platforms": [p for p in r.platforms.split(";") if p], "hosting": r.hosting, "partner": r.partner,
+                 "security_level": r.security_level, "dossier": r.dossier_approved, "system": r.system_id,
+                 "integrated_on": r.integrated_on, "evidence": r.evidence}
+                for r in session.scalars(select(InventorySystem).order_by(InventorySystem.agency_id, InventorySystem.code))
+            ]
+        return {"agencies": agencies, "platforms": platforms, "systems": systems, "rows": rows}
