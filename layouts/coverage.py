@@ -12,7 +12,8 @@ from dashboard.i18n import t
 from dashboard.plans import inventory, store
 from dashboard.reports.numbers import format_day, format_percent
 from dashboard.readmodels import plans as views
-from layouts.components.leadership_tables import progress_bar, state_legend, state_mark, systems_table
+from dashboard.readmodels import availability as availability_views
+from layouts.components.leadership_tables import availability_table, progress_bar, state_legend, state_mark, systems_table
 from layouts.components.progress_charts import trend_line
 
 dash.register_page(__name__, path="/coverage", title="IOC Quảng Ngãi — Mức độ tích hợp", name="Mức độ tích hợp")
@@ -72,6 +73,8 @@ def render(lang, _n, _version=None):
     lang = lang or "vi"
     runtime = current_app.extensions["ioc"]
     view, demo = views.coverage_page(runtime.db, verified_days=runtime.settings.verified_days)
+    month = availability_views.current_month()
+    availability = availability_views.availability_page(runtime.db, month)
     header = html.Div(
         [
             html.H1(t("coverage.heading", lang), className="h3 mb-0"),
@@ -119,6 +122,8 @@ def render(lang, _n, _version=None):
                               dbc.CardBody(dcc.Graph(figure=trend_line(view["trend"], view["target_percent"]), config=GRAPH_CONFIG, id="coverage-trend"))]), lg=5, className="mb-3"),
         ]),
         inventory_card(view["inventory"], lang),
+        dbc.Card([dbc.CardHeader(html.H2(t("availability.heading", lang, month=month), className="h6 mb-0")),
+                  dbc.CardBody(html.Div(availability_table(availability, lang), className="table-responsive"))], className="mb-3"),
         dbc.Card([dbc.CardHeader(html.H2(t("coverage.agencies", lang), className="h6 mb-0")), dbc.CardBody([state_legend(lang), *by_group])]),
     ]
 

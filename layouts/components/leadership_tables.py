@@ -124,3 +124,25 @@ def systems_table(systems: list[dict], lang: str) -> dbc.Table:
         for s in systems
     ])
     return dbc.Table([head, body], size="sm", hover=True, className="coverage-table", id="coverage-systems")
+
+
+def availability_table(view: dict, lang: str) -> dbc.Table:
+    """Per system: uptime % against its target (red when behind), downtime, incidents, MTTR, MTBF."""
+    from dashboard.reports.numbers import format_number, format_percent
+
+    name = "name_en" if lang == "en" else "name_vi"
+    keys = ("col.system", "col.uptime", "col.target", "col.downtime_min", "col.incidents", "col.mttr_min", "col.mtbf_h")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(row[name]),
+            html.Td(format_percent(row["uptime_percent"], lang, 2), className="text-danger fw-bold" if row["behind"] else "text-success"),
+            html.Td(format_percent(row["target_percent"], lang, 2)),
+            html.Td(format_number(row["downtime_minutes"], lang)),
+            html.Td(str(row["incidents"])),
+            html.Td(format_number(row["mttr_minutes"], lang)),
+            html.Td(format_number(row["mtbf_hours"], lang)),
+        ], className="availability-behind" if row["behind"] else "")
+        for row in view["systems"]
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, className="availability-table mb-0", id="availability-table")
