@@ -103,14 +103,14 @@ def render(lang, _version):
             dbc.Col(_card(t("progress.laggards", lang), agency_table(view["laggards"], lang, "laggards-table"), "laggards-card"), lg=7, className="mb-3"),
             dbc.Col(_card(t("progress.partners", lang), [
                 partner_table(partners, lang),
-                dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180), config=GRAPH_CONFIG),
+                dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180, lang), config=GRAPH_CONFIG),
             ], "partners-card"), lg=5, className="mb-3"),
         ]
     )
     middle = dbc.Row(
         [
             dbc.Col(_card(t("progress.groups", lang), dcc.Graph(
-                figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150), config=GRAPH_CONFIG,
+                figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150, lang), config=GRAPH_CONFIG,
             )), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.categories", lang), dcc.Graph(figure=category_bars(view["categories"], lang), config=GRAPH_CONFIG)), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),

@@ -89,7 +89,7 @@ def render(lang):
             className="report-two",
         ),
         _section(t("progress.groups", lang), dcc.Graph(
-            figure=percent_bars([t(f"group.{g.key}", lang) for g in progress["groups"]], [g.percent for g in progress["groups"]], 130),
+            figure=percent_bars([t(f"group.{g.key}", lang) for g in progress["groups"]], [g.percent for g in progress["groups"]], 130, lang),
             config=PRINT_GRAPH, className="report-graph",
         )),
         _section(t("progress.laggards", lang), agency_table(progress["laggards"], lang, "report-laggards")),
