@@ -22,8 +22,13 @@ def _utc(moment: datetime | None) -> datetime | None:
 def availability_view(session: Session, month: str, now: datetime | None = None) -> dict:
     """Per active system: uptime %, downtime minutes, incidents, MTTR, MTBF against its target.
     Raises av.BadPeriod for a month that cannot be read."""
-    now = now or utcnow()
     start, end = av.month_bounds(month)
+    return availability_between(session, start, end, month.strip(), now)
+
+
+def availability_between(session: Session, start: datetime, end: datetime, label: str, now: datetime | None = None) -> dict:
+    """The same over any period (a week or a quarter for the reports)."""
+    now = now or utcnow()
     systems = session.scalars(select(System).where(System.active.is_(True)).order_by(System.position)).all()
     incidents: dict[str, list] = {}
     for row in session.scalars(select(Incident).where(
@@ -48,7 +53,7 @@ def availability_view(session: Session, month: str, now: datetime | None = None)
             "mtbf_hours": None if result.mtbf_s is None else round(result.mtbf_s / 3600, 1),
         })
     return {
-        "month": month.strip(), "from": start.isoformat().replace("+00:00", "Z"), "to": end.isoformat().replace("+00:00", "Z"),
+        "month": label, "from": start.isoformat().replace("+00:00", "Z"), "to": end.isoformat().replace("+00:00", "Z"),
         "complete": now >= end, "default_target_percent": av.DEFAULT_SLA, "systems": rows,
         "behind": sum(1 for r in rows if r["behind"]),
     }
