@@ -177,7 +177,7 @@ def test_api_progress_and_coverage(app):
 
     before = wait_for(settled, 30, message="every live link verified and up")
     assert {"required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent"} <= set(before)
-    assert before["required"] == 107 * 5 and before["verified"] > 0
+    assert before["shared"]["required"] == 107 * 5 and before["required"] > 107 * 5 and before["verified"] > 0  # + the inventory
     assert app.post("/api/demo/systems/qlvb/mode", json={"mode": "link_down"}).status_code == 200
     try:
         def qlvb_down():
@@ -236,3 +236,25 @@ def test_inventory_import_previews_refuses_bad_rows_then_imports(dash_br, app, t
     # stc's demo rows (3 to 5) were replaced by the file's 2; every other agency kept its rows
     assert before["systems"] - 5 + 2 <= export["systems"] <= before["systems"] - 3 + 2
     assert dash_br.get_logs() == []
+
+
+def test_monthly_docx_from_the_report_page(app):
+    """The report page's button runs the same builder as the command line (the callback as the
+    browser calls it, signed in)."""
+    import base64
+    import io as _io
+
+    from docx import Document
+
+    body = {"output": "report-monthly-download.data", "outputs": {"id": "report-monthly-download", "property": "data"},
+            "inputs": [{"id": "report-monthly-docx", "property": "n_clicks", "value": 1},
+                       {"id": "report-monthly-xlsx", "property": "n_clicks", "value": None}],
+            "changedPropIds": ["report-monthly-docx.n_clicks"], "state": []}
+    # Charts are rendered on request: allow more than the helper's 10 s on a busy machine.
+    response = app.client.post(app.url + "/_dash-update-component", json=body, timeout=120)
+    assert response.status_code == 200, response.text[:500]
+    data = response.json()["response"]["report-monthly-download"]["data"]
+    assert data["filename"].startswith("bao-cao-monthly-") and data["filename"].endswith(".docx") and data["base64"]
+    document = Document(_io.BytesIO(base64.b64decode(data["content"])))
+    assert any("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in c.text for t in document.tables for row in t.rows for c in row.cells)
+    assert len(document.inline_shapes) >= 1

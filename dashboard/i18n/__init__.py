@@ -287,6 +287,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "report.week": ("Tuần từ {start} đến {end}", "Week of {start} to {end}"),
     "report.print": ("In báo cáo (A4)", "Print (A4)"),
     "report.xlsx": ("Tải báo cáo Excel (.xlsx)", "Download report (.xlsx)"),
+    "report.monthly_docx": ("Báo cáo tháng {month} gửi UBND tỉnh, Bộ KH&CN (.docx)", "Monthly report {month} (.docx)"),
+    "report.monthly_xlsx": ("Phụ lục tháng {month} (.xlsx)", "Monthly annex {month} (.xlsx)"),
     "report.generated": ("Lập lúc {time}", "Generated {time}"),
     "report.summary": ("Tóm tắt", "Summary"),
     "report.summary_text": (

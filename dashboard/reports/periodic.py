@@ -118,6 +118,21 @@ def report_data(session: Session, period: Period, now: datetime | None = None, v
     }
 
 
+def last_month(now: datetime | None = None) -> str:
+    today = (now or utcnow()).astimezone(VN_TZ).date()
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first.year}-{first.month:02d}"
+
+
+def report_file(db, kind: str, label: str, fmt: str, verified_days: float = VERIFIED_DAYS) -> tuple[bytes, str]:
+    """The report as bytes and a file name, read in a session of its own (for the page)."""
+    period = parse_period(kind, label)
+    with db.session() as session:
+        data = report_data(session, period, verified_days=verified_days)
+    body = build_docx(data) if fmt == "docx" else build_xlsx(data)
+    return body, f"bao-cao-{kind}-{period.label}.{fmt}"
+
+
 # ------------------------------------------------------------------------------ charts
 
 
@@ -150,13 +165,17 @@ def _bar_chart(labels: list[str], values: list[float], title: str, target: float
     return out.getvalue()
 
 
+def _short(name: str, limit: int = 44) -> str:
+    return name if len(name) <= limit else name[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
 def charts(data: dict) -> dict[str, bytes]:
     availability = data["availability"]["systems"]
     coverage = data["coverage"]
     partners = data["progress"]["partners"]
     out = {}
     if availability:
-        out["availability"] = _bar_chart([s["name_vi"][:45] for s in availability], [s["uptime_percent"] or 0.0 for s in availability],
+        out["availability"] = _bar_chart([_short(s["name_vi"]) for s in availability], [s["uptime_percent"] or 0.0 for s in availability],
                                          "Mức độ sẵn sàng theo hệ thống (đỏ: dưới mục tiêu)", target=data["availability"]["default_target_percent"])
     out["coverage"] = _bar_chart(
         ["Tỷ lệ tích hợp (đã xác minh)", "Đang hoạt động", "Đã khai báo"],
