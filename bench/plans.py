@@ -58,7 +58,7 @@ def main() -> None:
         load_demo_plans(session, today)
     with db.session() as session:
         timed("progress view (107 agencies, demo plans)", lambda: views.progress_view(session, today))
-        timed("coverage view (+ today's snapshot)", lambda: views.coverage_view(session))
+        timed("coverage view (read only)", lambda: views.coverage_view(session))
         data = timed("weekly report data", lambda: report.weekly_report(session))
         xlsx = timed("weekly report XLSX", lambda: report.build_report_xlsx(data))
         print(f"{'  report XLSX size':<48} {len(xlsx) / 1024:8.1f} kB")

@@ -88,6 +88,8 @@ class Settings:
     flap_quiet_s: float = 600.0
     # results kept in the local spool (data_dir/spool/) while the database is down
     spool_max_results: int = 200_000
+    # coverage: a required connection counts as verified when a live check succeeded this recently
+    verified_days: float = 7.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -126,7 +128,14 @@ ENV_VARS = {
     "IOC_FLAP_WINDOW": ("flap_window_s", parse_duration),
     "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
     "IOC_SPOOL_MAX_RESULTS": ("spool_max_results", int),
+    "IOC_VERIFIED_DAYS": ("verified_days", lambda v: _positive(float(v))),
 }
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError("must be above 0")
+    return value
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:

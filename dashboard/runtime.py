@@ -12,6 +12,7 @@ from dashboard.config import Settings
 from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.collector import Collector, RetentionPolicy
 from dashboard.monitoring.spool import Spool
+from dashboard.reports.snapshots import install as install_snapshot_job
 from dashboard.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_plans(session, local_today()):
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
+            from dashboard.demo.inventory import load_demo_inventory
+
+            with db.session() as session:
+                if load_demo_inventory(session, local_today()):
+                    log.info("demo inventory loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source
@@ -77,6 +83,7 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             if settings.demo:
                 alert_settings = demo_alerts.with_demo_siem(alert_settings)
             jobs = install_alert_jobs(runtime.collector, alert_settings)
+            install_snapshot_job(runtime.collector, settings.verified_days)
             if settings.demo:
                 demo_alerts.install(runtime.collector, jobs, settings)
         return runtime

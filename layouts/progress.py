@@ -11,7 +11,6 @@ from dashboard.auth.permissions import Forbidden, require
 from dashboard.i18n import t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template
-from dashboard.plans.importer import parse_upload
 from dashboard.readmodels import plans as views
 from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
@@ -76,8 +75,7 @@ def _card(title: str, body, cls: str = "") -> dbc.Card:
 @callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"))
 def render(lang, _version):
     lang = lang or "vi"
-    with _runtime().db.session() as session:
-        view = views.progress_view(session)
+    view = views.progress_page(_runtime().db)
     header = html.Div(
         [
             html.H1(t("progress.heading", lang), className="h3 mb-0"),
@@ -105,14 +103,14 @@ def render(lang, _version):
             dbc.Col(_card(t("progress.laggards", lang), agency_table(view["laggards"], lang, "laggards-table"), "laggards-card"), lg=7, className="mb-3"),
             dbc.Col(_card(t("progress.partners", lang), [
                 partner_table(partners, lang),
-                dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180), config=GRAPH_CONFIG),
+                dcc.Graph(figure=percent_bars([g.key for g in partners], [g.percent for g in partners], 180, lang), config=GRAPH_CONFIG),
             ], "partners-card"), lg=5, className="mb-3"),
         ]
     )
     middle = dbc.Row(
         [
             dbc.Col(_card(t("progress.groups", lang), dcc.Graph(
-                figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150), config=GRAPH_CONFIG,
+                figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150, lang), config=GRAPH_CONFIG,
             )), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.categories", lang), dcc.Graph(figure=category_bars(view["categories"], lang), config=GRAPH_CONFIG)), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
@@ -168,9 +166,7 @@ def translate_io(lang):
 )
 def download(_xlsx, _csv, _export):
     which = dash.ctx.triggered_id
-    with _runtime().db.session() as session:
-        agencies, systems = views.code_lists(session)
-        rows = views.export_rows(session) if which == "plan-export" else None
+    agencies, systems, rows = views.template_data(_runtime().db, filled=which == "plan-export")
     if which == "plan-template-csv":
         return dcc.send_bytes(template.build_csv(), "mau-ke-hoach.csv")
     name = "ke-hoach-xuat.xlsx" if which == "plan-export" else "mau-ke-hoach.xlsx"
@@ -216,8 +212,7 @@ def preview(contents, filename, lang):
     lang = lang or "vi"
     if not contents:
         return None, {"display": "none"}, None
-    with _runtime().db.session() as session:
-        report = parse_upload(filename, contents, views.reference(session))
+    report = store.preview_upload(_runtime().db, filename, contents)
     if report.ok:
         message = dbc.Alert(t("plans.preview_ok", lang, file=filename, tasks=len(report.tasks), agencies=len(report.agencies())), color="success", id="plan-valid")
         return [message, preview_table(report, lang)], {"display": "inline-block"}, None
@@ -238,14 +233,9 @@ def confirm(_clicks, contents, filename, lang, version):
         require("import_plan")
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
-    with _runtime().db.session() as session:
-        # Validated again: the file is the one shown, but the catalog may have changed since.
-        report = parse_upload(filename, contents, views.reference(session))
-        if not report.ok:
-            return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
-        counts = store.apply_import(session, report, views.local_today())
-        from dashboard.auth import audit  # issue 8
-
-        audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
+    # Validated again: the file is the one shown, but the catalog may have changed since.
+    report, counts = store.import_upload(_runtime().db, filename, contents, views.local_today())
+    if counts is None:
+        return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")
     return message, {"display": "none"}, None, (version or 0) + 1

@@ -9,7 +9,7 @@ from flask import current_app
 
 from dashboard.i18n import local_time, t
 from dashboard.plans.template import format_date
-from dashboard.reports import weekly
+from dashboard.reports import periodic, weekly
 from layouts.components.leadership_tables import agency_table, partner_table, systems_table, task_table
 from layouts.components.progress_charts import percent_bars, trend_line
 
@@ -24,8 +24,11 @@ def layout(**_query):
             html.Div(
                 [
                     dbc.Button(id="report-print", color="primary", className="me-2"),
-                    dbc.Button(id="report-xlsx", color="secondary", outline=True),
+                    dbc.Button(id="report-xlsx", color="secondary", outline=True, className="me-2"),
+                    dbc.Button(id="report-monthly-docx", color="primary", outline=True, className="me-2"),
+                    dbc.Button(id="report-monthly-xlsx", color="secondary", outline=True),
                     dcc.Download(id="report-download"),
+                    dcc.Download(id="report-monthly-download"),
                     html.Span(id="report-print-done", hidden=True),
                 ],
                 className="report-actions mb-3 no-print",
@@ -43,9 +46,21 @@ clientside_callback(
 )
 
 
-@callback(Output("report-print", "children"), Output("report-xlsx", "children"), Input("lang-toggle", "value"))
+@callback(Output("report-print", "children"), Output("report-xlsx", "children"), Output("report-monthly-docx", "children"),
+          Output("report-monthly-xlsx", "children"), Input("lang-toggle", "value"))
 def translate(lang):
-    return t("report.print", lang), t("report.xlsx", lang)
+    month = periodic.last_month()
+    return (t("report.print", lang), t("report.xlsx", lang), t("report.monthly_docx", lang, month=month),
+            t("report.monthly_xlsx", lang, month=month))
+
+
+@callback(Output("report-monthly-download", "data"), Input("report-monthly-docx", "n_clicks"), Input("report-monthly-xlsx", "n_clicks"),
+          prevent_initial_call=True)
+def download_monthly(_docx, _xlsx):
+    runtime = current_app.extensions["ioc"]
+    fmt = "docx" if dash.ctx.triggered_id == "report-monthly-docx" else "xlsx"
+    body, name = periodic.report_file(runtime.db, "monthly", periodic.last_month(), fmt, runtime.settings.verified_days)
+    return dcc.send_bytes(body, name)
 
 
 def _section(title: str, body) -> html.Section:
@@ -55,8 +70,7 @@ def _section(title: str, body) -> html.Section:
 @callback(Output("report-content", "children"), Input("lang-toggle", "value"))
 def render(lang):
     lang = lang or "vi"
-    with current_app.extensions["ioc"].db.session() as session:
-        report = weekly.weekly_report(session)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
     progress, coverage = report["progress"], report["coverage"]
     previous = report["previous_percent"]
     summary = t(
@@ -90,7 +104,7 @@ def render(lang):
             className="report-two",
         ),
         _section(t("progress.groups", lang), dcc.Graph(
-            figure=percent_bars([t(f"group.{g.key}", lang) for g in progress["groups"]], [g.percent for g in progress["groups"]], 130),
+            figure=percent_bars([t(f"group.{g.key}", lang) for g in progress["groups"]], [g.percent for g in progress["groups"]], 130, lang),
             config=PRINT_GRAPH, className="report-graph",
         )),
         _section(t("progress.laggards", lang), agency_table(progress["laggards"], lang, "report-laggards")),
@@ -101,6 +115,5 @@ def render(lang):
 
 @callback(Output("report-download", "data"), Input("report-xlsx", "n_clicks"), prevent_initial_call=True)
 def download(_n):
-    with current_app.extensions["ioc"].db.session() as session:
-        report = weekly.weekly_report(session)
+    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
     return dcc.send_bytes(weekly.build_report_xlsx(report), weekly.report_filename(report["week_start"]))

@@ -16,7 +16,7 @@ from dashboard.domain.communes import AdminUnit
 from dashboard.plans import store, template
 from dashboard.plans.importer import parse_plan_file
 from dashboard.readmodels import plans as views
-from dashboard.store.models import CoverageSnapshot, Link, Plan, ProgressSnapshot, Task
+from dashboard.store.models import CheckResult, CoverageSnapshot, Link, Plan, ProgressSnapshot, Task
 
 CATALOG = """
 version: 1
@@ -111,7 +111,13 @@ def test_nothing_is_imported_from_a_bad_file(db):
         assert session.scalar(select(func.count()).select_from(Task)) == 0
 
 
-def test_coverage_live_and_declared_and_daily_snapshot(db):
+def succeeded(session, link_id: str, at) -> None:
+    """A successful live check of a link's endpoint at `at` (as the collector writes it)."""
+    endpoint_id = session.get(Link, link_id).endpoint_id
+    session.add(CheckResult(endpoint_id=endpoint_id, checked_at=at, verdict="up", latency_ms=12.0, http_code=200, reason="ok"))
+
+
+def test_coverage_live_and_declared(db):
     import_csv(db, [
         task(status="hoan_thanh", percent=100),  # skhcn integrated with lgsp
         task(title="QLVB", status="hoan_thanh", percent=100, systems=("qlvb",)),  # and qlvb
@@ -127,19 +133,108 @@ def test_coverage_live_and_declared_and_daily_snapshot(db):
     assert (systems["lgsp"]["connected_now"], systems["lgsp"]["source"]) == (True, "live")
     assert (systems["qlvb"]["connected_now"], systems["qlvb"]["source"], systems["qlvb"]["links"][0]["detail"]) == (False, "declared", "in_progress")
     # 4 agencies x 2 linked systems; sharing: skhcn/lgsp and syt/lgsp
-    assert view["province_percent"] == 25.0
+    assert view["sharing_percent"] == 25.0
     assert systems["lgsp"]["sharing"] == 50.0 and systems["qlvb"]["integrated"] == 25.0
     agencies = {a["id"]: a for a in view["agencies"]}
-    assert agencies["skhcn"]["systems"]["qlvb"] == {"integrated": True, "connected": False, "sharing": False}
+    assert {k: v for k, v in agencies["skhcn"]["systems"]["qlvb"].items() if k in ("integrated", "connected", "sharing", "state")} == {
+        "integrated": True, "connected": False, "sharing": False, "state": "declared"}
 
-    with db.session() as session:  # the live check fails: coverage drops, today's snapshot follows
+    with db.session() as session:  # the live check fails: coverage drops
         session.get(Link, "lgsp.ndxp").status = "down"
     with db.session() as session:
         again = views.coverage_view(session, now)
-        assert again["province_percent"] == 0.0
-        province = session.scalars(select(CoverageSnapshot).where(CoverageSnapshot.subject_type == "province")).all()
-        assert [(s.day, s.percent) for s in province] == [(views.local_today(now), 0.0)]
-        assert again["trend"] == [(views.local_today(now), 0.0)]
+        assert again["sharing_percent"] == 0.0
+        assert again["trend"] == []  # reads never write a snapshot
+
+
+def test_three_states_an_outage_moves_live_up_not_the_integration_rate(db):
+    import_csv(db, [
+        task(status="hoan_thanh", percent=100),  # skhcn declared lgsp
+        task(title="QLVB", status="hoan_thanh", percent=100, systems=("qlvb",)),  # qlvb: no live check at all
+        task(agency="syt", title="LGSP", status="hoan_thanh", percent=100),  # syt declared lgsp
+        task(agency="21025", title="LGSP"),  # a commune: not done, not declared
+    ])
+    now = utcnow()
+    with db.session() as session:
+        succeeded(session, "lgsp.ndxp", now - timedelta(days=2))
+        succeeded(session, "lgsp.ndxp", now - timedelta(seconds=30))
+        link = session.get(Link, "lgsp.ndxp")
+        link.status, link.last_check_at = "up", now - timedelta(seconds=30)
+    with db.session() as session:
+        up = views.coverage_view(session, now)
+    assert (up["required"], up["declared"], up["verified"], up["live_up"]) == (8, 3, 2, 2)
+    assert (up["province_percent"], up["verified_percent"], up["live_up_percent"], up["declared_percent"]) == (25.0, 25.0, 25.0, 37.5)
+    skhcn = next(a for a in up["agencies"] if a["id"] == "skhcn")
+    assert (skhcn["required"], skhcn["declared"], skhcn["verified"], skhcn["live_up"], skhcn["verified_percent"]) == (2, 2, 1, 1, 50.0)
+    assert {k: v["state"] for k, v in skhcn["systems"].items()} == {"lgsp": "live", "qlvb": "declared"}
+
+    with db.session() as session:  # an outage: the fresh check says down
+        session.add(CheckResult(endpoint_id=session.get(Link, "lgsp.ndxp").endpoint_id, checked_at=now, verdict="down",
+                                latency_ms=None, http_code=503, reason="503"))
+        link = session.get(Link, "lgsp.ndxp")
+        link.status, link.last_check_at = "down", now
+    with db.session() as session:
+        down = views.coverage_view(session, now)
+        api = views.coverage_api(session, now)
+    assert (down["verified"], down["live_up"], down["province_percent"]) == (2, 0, 25.0)  # the rate does not move
+    skhcn = next(a for a in down["agencies"] if a["id"] == "skhcn")
+    assert skhcn["systems"]["lgsp"]["state"] == "outage"  # shown as an outage, not as "not yet"
+    assert {k: api[k] for k in ("required", "declared", "verified", "live_up", "verified_percent", "live_up_percent")} == {
+        "required": 8, "declared": 3, "verified": 2, "live_up": 0, "verified_percent": 25.0, "live_up_percent": 0.0}
+    assert {"required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent"} <= set(api["agencies"][0])
+
+    # The last success falls out of the window (here 1 day): no longer verified.
+    with db.session() as session:
+        short = views.coverage_view(session, now + timedelta(days=1, minutes=1), verified_days=1)
+    assert (short["verified"], short["province_percent"]) == (0, 0.0)
+
+
+def table_contents(session) -> dict[str, list[tuple]]:
+    """Every row of every table, to prove a read changed nothing."""
+    from dashboard.store.models import Base
+
+    return {
+        table.name: sorted((tuple(map(repr, row)) for row in session.execute(table.select()).all()))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def test_coverage_reads_write_nothing(db):
+    import_csv(db, [task(status="hoan_thanh", percent=100)])
+    now = utcnow()
+    with db.session() as session:
+        before = table_contents(session)
+    with db.session() as session:
+        views.coverage_api(session, now)
+        views.coverage_view(session, now)
+        assert not (session.new or session.dirty or session.deleted)
+    with db.session() as session:
+        assert table_contents(session) == before
+
+
+def test_daily_snapshot_job_writes_one_point_per_day_and_upserts(db):
+    from dashboard.reports.snapshots import record_coverage_snapshot
+
+    import_csv(db, [task(status="hoan_thanh", percent=100)])
+    now = utcnow()
+    with db.session() as session:
+        link = session.get(Link, "lgsp.ndxp")
+        link.status, link.last_check_at = "up", now
+    with db.session() as session:
+        assert record_coverage_snapshot(session, now) > 0
+    with db.session() as session:
+        first = views.coverage_view(session, now)
+        assert first["trend"] == [(views.local_today(now), first["province_percent"])]
+        assert record_coverage_snapshot(session, now) == 0  # same values: nothing rewritten
+        session.get(Link, "lgsp.ndxp").status = "down"
+    with db.session() as session:
+        record_coverage_snapshot(session, now)  # later the same day: the day's point is replaced
+        record_coverage_snapshot(session, now + timedelta(days=1))  # the next day: a new point
+    with db.session() as session:
+        days = session.scalars(select(CoverageSnapshot.day).where(CoverageSnapshot.subject_type == "province")).all()
+        assert sorted(days) == [views.local_today(now), views.local_today(now + timedelta(days=1))]
+        subjects = {(s.subject_type, s.subject_id) for s in session.scalars(select(CoverageSnapshot))}
+        assert ("system", "lgsp") in subjects and ("agency", "skhcn") in subjects
 
 
 def test_export_then_reimport_gives_the_same_plans(db):
@@ -169,3 +264,52 @@ def test_demo_plans_are_labelled_and_loaded_once(db):
         assert len(trend) == 12 and all(p is not None for p in trend) and trend[0] < trend[-1]
         days = session.scalar(select(func.count()).select_from(CoverageSnapshot).where(CoverageSnapshot.subject_type == "province"))
         assert days >= 80
+
+
+def test_get_api_coverage_changes_no_row(db, tmp_path, monkeypatch):
+    """Through the real Flask app, as a browser or script calls it."""
+    import secrets
+
+    from dashboard.auth import tokens
+    from dashboard.config import Settings
+    from dashboard.runtime import Runtime
+    from dashboard.web.app import create_app
+
+    monkeypatch.setenv("IOC_SECRET_KEY", secrets.token_urlsafe(48))
+    import_csv(db, [task(status="hoan_thanh", percent=100)])
+    with db.session() as session:
+        _, secret = tokens.create_token(session, "portal", "api")
+        link = session.get(Link, "lgsp.ndxp")
+        link.status, link.last_check_at = "up", utcnow()
+        before = table_contents(session)
+    app = create_app(Runtime(Settings(database_url=db.url, demo=False, data_dir=tmp_path), db, catalog=None))
+    response = app.server.test_client().get("/api/coverage", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["sharing_percent"] == 12.5  # skhcn/lgsp of 4 agencies x 2 systems
+    with db.session() as session:
+        after = table_contents(session)
+    # The auth layer notes when a token was last used (its own, best-effort bookkeeping); every
+    # other row is untouched by the read.
+    assert {k: v for k, v in after.items() if k != "access_tokens"} == {k: v for k, v in before.items() if k != "access_tokens"}
+
+
+def test_snapshot_job_is_on_the_collector_scheduler_and_writes_only_as_leader(db):
+    from dashboard.monitoring.collector import Collector
+    from dashboard.reports import snapshots
+
+    import_csv(db, [task(status="hoan_thanh", percent=100)])
+    collector = Collector(db, housekeeping=False)
+    snapshots.install(collector)
+    daily = collector.scheduler.get_job(snapshots.JOB_ID)
+    assert "cron" in str(daily.trigger) and "hour='23'" in str(daily.trigger)
+    assert collector.scheduler.get_job(snapshots.JOB_ID + "_start") is not None
+
+    def province_points():
+        with db.session() as session:
+            return session.scalar(select(func.count()).select_from(CoverageSnapshot).where(CoverageSnapshot.subject_type == "province"))
+
+    daily.func()  # not the leader: another collector writes
+    assert province_points() == 0
+    collector._leader = True
+    daily.func()
+    assert province_points() == 1

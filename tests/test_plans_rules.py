@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from dashboard.plans import coverage as cov
 from dashboard.plans import progress as prog
 
@@ -102,6 +104,45 @@ def test_coverage_pairs_and_percentages():
     assert cov.percent(pairs) == 25.0  # only a/lgsp is integrated AND connected
     assert cov.percent(pairs, "integrated") == 75.0
     assert cov.percent(pairs, "connected") == 50.0
-    assert cov.summarize(pairs, "system_id")["qlvb"] == {"integrated": 100.0, "connected": 0.0, "sharing": 0.0, "pairs": 2}
+    assert cov.summarize(pairs, "system_id")["qlvb"] == {
+        "integrated": 100.0, "connected": 0.0, "sharing": 0.0, "pairs": 2,
+        "required": 2, "declared": 2, "verified": 0, "live_up": 0, "declared_percent": 100.0, "verified_percent": 0.0, "live_up_percent": 0.0}
     assert cov.summarize(pairs, "agency_id")["a"]["sharing"] == 50.0
     assert cov.percent([]) == 0.0
+
+
+def checked(status="up", age_min=1.0, success_days=0.01, monitored=True):
+    return cov.LinkFacts("s.p", "s", "p", "planned", monitored, status,
+                         NOW - timedelta(minutes=age_min) if age_min is not None else None,
+                         NOW - timedelta(days=success_days) if success_days is not None else None)
+
+
+@pytest.mark.parametrize("name, links, declared, state, verified, live_up", [
+    ("not declared: 'none' whatever the link", [checked()], False, "none", False, False),
+    ("declared, up now", [checked()], True, "live", True, True),
+    ("declared, down now after a success 2 days ago: an outage", [checked("down", success_days=2)], True, "outage", True, False),
+    ("declared, down now, last success 8 days ago", [checked("down", success_days=8)], True, "outage", False, False),
+    ("declared, no fresh check, success 3 days ago", [checked("up", age_min=60, success_days=3)], True, "verified", True, False),
+    ("declared, never succeeded", [checked("down", success_days=None)], True, "outage", False, False),
+    ("declared, never checked", [checked("unknown", age_min=None, success_days=None)], True, "declared", False, False),
+    ("declared, unmonitored link: cannot be verified", [checked(monitored=False)], True, "declared", False, False),
+    ("declared, success exactly at the window's edge", [checked("up", age_min=60, success_days=7)], True, "verified", True, False),
+    ("declared, one of two links down", [checked(), checked("down", success_days=1)], True, "outage", True, False),
+    ("declared, one of two links never verified", [checked(), checked(monitored=False)], True, "declared", False, False),
+])
+def test_pair_states_table(name, links, declared, state, verified, live_up):
+    conn = cov.system_connection("s", links, NOW)
+    pair = cov.coverage_pairs(["a"], {"s": conn}, {("a", "s")} if declared else set())[0]
+    assert (pair.state, pair.verified, pair.live_up, pair.declared) == (state, verified, live_up, declared), name
+
+
+def test_counts_and_window_setting():
+    systems = {"s": cov.system_connection("s", [checked("down", success_days=3)], NOW),
+               "t": cov.system_connection("t", [checked()], NOW)}
+    pairs = cov.coverage_pairs(["a", "b"], systems, {("a", "s"), ("a", "t"), ("b", "t")})
+    assert cov.counts(pairs) == {"required": 4, "declared": 3, "declared_percent": 75.0, "verified": 3, "verified_percent": 75.0,
+                                 "live_up": 2, "live_up_percent": 50.0}
+    short = {"s": cov.system_connection("s", [checked("down", success_days=3)], NOW, verified_days=2)}
+    assert cov.counts(cov.coverage_pairs(["a"], short, {("a", "s")}))["verified"] == 0
+    assert cov.counts([]) == {"required": 0, "declared": 0, "declared_percent": 0.0, "verified": 0, "verified_percent": 0.0,
+                              "live_up": 0, "live_up_percent": 0.0}

@@ -129,9 +129,19 @@ def test_weekly_report_page_prints_on_a4_and_exports_xlsx(browser, app, tmp_path
 @pytest.mark.browser
 def test_coverage_page_says_where_each_state_comes_from(browser, app):
     page = open_page(browser, app, "/coverage", "#coverage-systems")
-    text = page.locator("#coverage-systems").inner_text()
-    assert "kiểm tra trực tiếp" in text or "khai báo" in text
-    assert "Mục tiêu 100%" in page.locator(".coverage-page").first.inner_text()
+    # Read in one script call: the page re-renders (language, refresh) and replaces its nodes.
+    script = """() => {
+        const pick = (sel) => { const e = document.querySelector(sel); return e ? e.innerText : null; };
+        return {systems: pick('#coverage-systems'), page: pick('.coverage-page'), legend: pick('#coverage-legend'),
+                rate: pick('#coverage-province'), live: pick('#coverage-live-up')};
+    }"""
+    found = wait_for(lambda: (lambda d: d if all(d.values()) else None)(page.evaluate(script)), 30,
+                     message="the coverage page rendered")
+    assert "kiểm tra trực tiếp" in found["systems"] or "khai báo" in found["systems"]
+    assert "Mục tiêu 100%" in found["page"] and "Tỷ lệ tích hợp" in found["page"] and "Đang hoạt động" in found["page"]
+    for label in ("Đang hoạt động", "Mất kết nối (sự cố)", "Đã xác minh", "Đã khai báo, chưa xác minh", "Chưa tích hợp"):
+        assert label in found["legend"]  # every symbol in the table has its legend
+    assert found["rate"].endswith("%") and "." not in found["rate"]  # a decimal comma, never a dot
     assert browser.errors() == []
 
 
@@ -156,14 +166,93 @@ def test_api_progress_and_coverage(app):
     assert 0 <= coverage["province_percent"] <= 100
     assert len(coverage["agencies"]) == 107
 
-    # A national link goes down: the system is no longer connected, from the live check.
+    # A national link goes down for a while: "đang hoạt động" (live_up) drops, the integration
+    # rate (verified ÷ required) does not, and the link shows as an outage.
+    def settled():
+        body = app.get("/api/coverage").json()
+        return body if all(s["verified_now"] and s["live_up_now"] for s in body["systems"] if s["source"] == "live") else None
+
+    before = wait_for(settled, 30, message="every live link verified and up")
+    assert {"required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent"} <= set(before)
+    assert before["shared"]["required"] == 107 * 5 and before["required"] > 107 * 5 and before["verified"] > 0  # + the inventory
     assert app.post("/api/demo/systems/qlvb/mode", json={"mode": "link_down"}).status_code == 200
     try:
         def qlvb_down():
-            qlvb = next(s for s in app.get("/api/coverage").json()["systems"] if s["id"] == "qlvb")
-            return qlvb if not qlvb["connected_now"] else None
+            body = app.get("/api/coverage").json()
+            qlvb = next(s for s in body["systems"] if s["id"] == "qlvb")
+            return body if not qlvb["connected_now"] else None
 
-        qlvb = wait_for(qlvb_down, 30, message="qlvb link down in coverage")
-        assert qlvb["sharing"] == 0.0 and qlvb["links"][0]["source"] == "live"
+        during = wait_for(qlvb_down, 30, message="qlvb link down in coverage")
+        qlvb = next(s for s in during["systems"] if s["id"] == "qlvb")
+        assert qlvb["sharing"] == 0.0 and qlvb["links"][0]["source"] == "live" and qlvb["verified_now"]
+        assert during["live_up"] < before["live_up"]
+        assert (during["verified"], during["province_percent"]) == (before["verified"], before["province_percent"])
+        states = {a["systems"]["qlvb"]["state"] for a in during["agencies"]}
+        assert "outage" in states and "live" not in states
     finally:
         app.post("/api/demo/systems/qlvb/mode", json={"mode": "ok"})
+
+
+def write_inventory_csv(path: Path, rows: list[list]) -> Path:
+    from dashboard.plans import inventory
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.vi for c in inventory.COLUMNS])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.browser
+def test_inventory_import_previews_refuses_bad_rows_then_imports(browser, app, tmp_path):
+    before = app.get("/api/coverage").json()["inventory"]
+    assert before["demo"] and before["systems"] >= 200  # the labelled demo set
+    page = open_page(browser, app, "/coverage", "#inventory-upload")
+    page.locator("#inventory-summary").wait_for(state="attached")  # the page's first render is done
+    #        code, name, agency, kind, platforms, hosting, partner, level, dossier, system, integrated_on, evidence
+    bad = write_inventory_csv(tmp_path / "bad.csv", [
+        ["stc-ke-toan", "Phần mềm kế toán", "stc", "chuyen_nganh", "ndxp", "", "VNPT", "2", "có", "", "", ""],
+        ["stc-kho", "Kho dữ liệu tài chính", "stc", "csdl", "mat-trang", "", "", "7", "", "", "", ""],
+    ])
+    page.locator("#inventory-upload input[type=file]").set_input_files(bad)
+    page.locator("#inventory-problems").wait_for(state="attached")
+    text = page.locator("#inventory-problems").inner_text()
+    assert "mat-trang" in text and "Cấp độ “7”" in text
+    confirm = page.locator("#inventory-confirm")
+    assert confirm.count() == 1 and not confirm.is_visible()
+
+    good = write_inventory_csv(tmp_path / "good.csv", [
+        ["stc-ke-toan", "Phần mềm kế toán", "stc", "chuyen_nganh", "ndxp", "Trung tâm dữ liệu tỉnh", "VNPT", "2", "có", "lgsp", "01/10/2026", "CV 1/STC"],
+        ["stc-kho", "Kho dữ liệu tài chính", "stc", "csdl", "ndxp", "", "", "3", "không", "", "", ""],
+    ])
+    page.locator("#inventory-upload input[type=file]").set_input_files(good)
+    page.locator("#inventory-valid").wait_for(state="attached")
+    assert page.locator("#inventory-preview-table tbody tr").count() > 0
+    confirm.click()
+    expect(page.locator("#inventory-imported")).to_contain_text("2 hệ thống của 1 đơn vị", timeout=PAGE_TIMEOUT_MS)
+    export = app.get("/api/coverage").json()["inventory"]
+    # stc's demo rows (3 to 5) were replaced by the file's 2; every other agency kept its rows
+    assert before["systems"] - 5 + 2 <= export["systems"] <= before["systems"] - 3 + 2
+    assert browser.errors() == []
+
+
+def test_monthly_docx_from_the_report_page(app):
+    """The report page's button runs the same builder as the command line (the callback as the
+    browser calls it, signed in)."""
+    import base64
+    import io as _io
+
+    from docx import Document
+
+    body = {"output": "report-monthly-download.data", "outputs": {"id": "report-monthly-download", "property": "data"},
+            "inputs": [{"id": "report-monthly-docx", "property": "n_clicks", "value": 1},
+                       {"id": "report-monthly-xlsx", "property": "n_clicks", "value": None}],
+            "changedPropIds": ["report-monthly-docx.n_clicks"], "state": []}
+    # Charts are rendered on request: allow more than the helper's 10 s on a busy machine.
+    response = app.client.post(app.url + "/_dash-update-component", json=body, timeout=120)
+    assert response.status_code == 200, response.text[:500]
+    data = response.json()["response"]["report-monthly-download"]["data"]
+    assert data["filename"].startswith("bao-cao-monthly-") and data["filename"].endswith(".docx") and data["base64"]
+    document = Document(_io.BytesIO(base64.b64decode(data["content"])))
+    assert any("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in c.text for t in document.tables for row in t.rows for c in row.cells)
+    assert len(document.inline_shapes) >= 1

@@ -40,3 +40,13 @@ def test_charts():
     line = trend_line([(date(2026, 11, 2), None), (date(2026, 11, 9), 40.0), (date(2026, 11, 16), 55.0)], target=100)
     assert list(line.data[0].y) == [40.0, 55.0]  # weeks before any data are left out
     assert list(line.data[1].y) == [100, 100]
+
+
+def test_bars_answer_at_a_glance():
+    bars = percent_bars(["VNPT", "FPT", "Viettel"], [84.5, 0.0, 100.0], lang="vi", target=90)
+    bar = bars.data[0]
+    assert bars.layout.xaxis.range[1] >= 100 and 100 in bars.layout.xaxis.tickvals  # the axis reaches 100 %
+    assert any(shape.x0 == 100 and shape.x1 == 100 for shape in bars.layout.shapes)  # the 100 % reference line
+    assert list(bar.text) == ["84,5%", "0%", "100%"] and bar.textposition == "outside"  # a number on every bar, decimal comma
+    assert list(bar.marker.color) == ["#c1121f", "#c1121f", "#198754"]  # red = behind the target
+    assert list(percent_bars(["A"], [12.5], lang="en").data[0].text) == ["12.5%"]

@@ -49,6 +49,7 @@ class Reference:
     agencies: dict[str, str | None]
     official_codes: dict[str, str]
     systems: frozenset[str]
+    platforms: frozenset[str] = frozenset()  # national platform ids (the inventory names them)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ImportReport:
         return {task.agency_id: task.partner for task in self.tasks}
 
 
-def _file_problem(report: ImportReport, code: str, **params) -> ImportReport:
+def _file_problem(report, code: str, **params):
     report.problems.append(Problem(None, None, code, tuple(params.items())))
     return report
 
@@ -113,17 +114,7 @@ def _file_problem(report: ImportReport, code: str, **params) -> ImportReport:
 def parse_plan_file(filename: str, data: bytes, reference: Reference) -> ImportReport:
     """Validate a whole file. `report.ok` means every row is good and it may be imported."""
     report = ImportReport(filename=filename or "")
-    if len(data) > MAX_BYTES:
-        return _file_problem(report, "too_large", size=f"{len(data) / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
-    if not data.strip():
-        return _file_problem(report, "empty_file")
-    name = (filename or "").lower()
-    if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
-        rows = _xlsx_rows(data, report)
-    elif name.endswith((".csv", ".txt")):
-        rows = _csv_rows(data, report)
-    else:
-        return _file_problem(report, "unknown_format")
+    rows = read_rows(filename, data, report)
     if rows is None:
         return report
     _validate(rows, reference, report)
@@ -168,7 +159,44 @@ def _zip_problem(data: bytes, report: ImportReport) -> bool:
     return False
 
 
-def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | None:
+def read_rows(filename: str, data: bytes, report, sheet_name: str = SHEET_NAME) -> list[tuple[int, list]] | None:
+    """The numbered rows of an .xlsx (its `sheet_name` sheet) or .csv file, or None with the
+    file's problem added to `report` (any object with a `problems` list). Shared by the plan
+    and the inventory imports."""
+    if len(data) > MAX_BYTES:
+        _file_problem(report, "too_large", size=f"{len(data) / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
+        return None
+    if not data.strip():
+        _file_problem(report, "empty_file")
+        return None
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
+        return _xlsx_rows(data, report, sheet_name)
+    if name.endswith((".csv", ".txt")):
+        return _csv_rows(data, report)
+    _file_problem(report, "unknown_format")
+    return None
+
+
+def decode_upload(contents: str, report) -> bytes | None:
+    """A dcc.Upload value ("data:<mime>;base64,<data>") decoded, or None with the problem added
+    to `report`: the size is checked on the encoded text, so a huge file is never decoded."""
+    import base64
+    import binascii
+
+    _, _, encoded = (contents or "").partition(",")
+    approx = len(encoded) * 3 // 4
+    if approx > MAX_BYTES:
+        _file_problem(report, "too_large", size=f"{approx / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
+        return None
+    try:
+        return base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        _file_problem(report, "unknown_format")
+        return None
+
+
+def _xlsx_rows(data: bytes, report, sheet_name: str = SHEET_NAME) -> list[tuple[int, list]] | None:
     from xml.etree.ElementTree import ParseError
 
     from openpyxl import load_workbook
@@ -182,10 +210,10 @@ def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | No
         _file_problem(report, "not_xlsx", detail=str(exc)[:120])
         return None
     try:
-        wanted = normalize(SHEET_NAME)
+        wanted = normalize(sheet_name)
         sheet = next((book[n] for n in book.sheetnames if normalize(n) == wanted), None)
         if sheet is None:
-            _file_problem(report, "wrong_sheet", sheet=SHEET_NAME, found=", ".join(book.sheetnames))
+            _file_problem(report, "wrong_sheet", sheet=sheet_name, found=", ".join(book.sheetnames))
             return None
         # The declared dimension lets a huge sheet be refused before any row is read.
         declared = sheet.max_row if isinstance(sheet.max_row, int) else 0
@@ -212,7 +240,7 @@ def _xlsx_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | No
         book.close()
 
 
-def _csv_rows(data: bytes, report: ImportReport) -> list[tuple[int, list]] | None:
+def _csv_rows(data: bytes, report) -> list[tuple[int, list]] | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -442,16 +470,6 @@ def _number(value) -> float | None:
 def parse_upload(filename: str, contents: str, reference: Reference) -> ImportReport:
     """A dcc.Upload value ("data:<mime>;base64,<data>"): the size is checked on the encoded
     text, before decoding, so that a huge file is refused without being read."""
-    import base64
-    import binascii
-
-    _, _, encoded = (contents or "").partition(",")
-    approx = len(encoded) * 3 // 4
-    if approx > MAX_BYTES:
-        report = ImportReport(filename=filename or "")
-        return _file_problem(report, "too_large", size=f"{approx / 1_048_576:.1f}", limit=MAX_BYTES // 1_048_576)
-    try:
-        data = base64.b64decode(encoded, validate=False)
-    except (binascii.Error, ValueError):
-        return _file_problem(ImportReport(filename=filename or ""), "unknown_format")
-    return parse_plan_file(filename, data, reference)
+    report = ImportReport(filename=filename or "")
+    data = decode_upload(contents, report)
+    return report if data is None else parse_plan_file(filename, data, reference)

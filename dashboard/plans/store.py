@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
 from dashboard.plans import progress as prog
-from dashboard.plans.importer import ImportReport
-from dashboard.store.models import Plan, ProgressSnapshot, System, Task
+from dashboard.auth import audit
+from dashboard.plans.importer import ImportReport, parse_upload
+from dashboard.plans.inventory import InventoryReport, parse_inventory_upload
+from dashboard.plans.reference import load_reference
+from dashboard.store.database import Database
+from dashboard.store.models import InventorySystem, Plan, ProgressSnapshot, System, Task
 
 
 class NotImportable(ValueError):
@@ -69,3 +73,68 @@ def record_progress_snapshot(session: Session, today: date) -> int:
                 setattr(row, key, value)
     session.flush()
     return len(plans)
+
+
+def preview_upload(db: Database, filename: str, contents: str) -> ImportReport:
+    """Validate an uploaded plan file against the current catalog; nothing is written."""
+    with db.session() as session:
+        return parse_upload(filename, contents, load_reference(session))
+
+
+def import_upload(db: Database, filename: str, contents: str, today: date) -> tuple[ImportReport, dict[str, int] | None]:
+    """Validate the file again (the catalog may have changed since the preview) and, if it has
+    no problem, apply it and audit it in one transaction. Returns the report and the counts
+    (None when nothing was imported)."""
+    with db.session() as session:
+        report = parse_upload(filename, contents, load_reference(session))
+        if not report.ok:
+            return report, None
+        counts = apply_import(session, report, today)
+        audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
+        return report, counts
+
+
+def apply_inventory(session: Session, report: InventoryReport, source: str = "import") -> dict[str, int]:
+    """Replace the inventory rows of every agency named in the file with the file's rows;
+    other agencies keep theirs. All or nothing: a report with problems is refused, and a code
+    already used by another agency's row is refused too (nothing written)."""
+    if not report.ok:
+        raise NotImportable(f"{len(report.problems)} problem(s) in {report.filename}: nothing imported")
+    agencies = report.agencies()
+    codes = {r.code.lower() for r in report.rows}
+    clash = session.scalars(
+        select(InventorySystem.code).where(InventorySystem.agency_id.not_in(agencies), func.lower(InventorySystem.code).in_(codes))
+    ).all()
+    if clash:
+        raise NotImportable(f"code(s) already used by another agency's system: {', '.join(sorted(clash)[:10])}: nothing imported")
+    session.execute(delete(InventorySystem).where(InventorySystem.agency_id.in_(agencies)))
+    session.flush()
+    now = utcnow()
+    for row in report.rows:
+        session.add(InventorySystem(
+            code=row.code, name=row.name, agency_id=row.agency_id, kind=row.kind, platforms=";".join(row.platforms),
+            hosting=row.hosting, partner=row.partner, security_level=row.security_level, dossier_approved=row.dossier_approved,
+            system_id=row.system_id, integrated_on=row.integrated_on, evidence=row.evidence, source=source, updated_at=now,
+        ))
+    session.flush()
+    return {"agencies": len(agencies), "systems": len(report.rows)}
+
+
+def preview_inventory_upload(db: Database, filename: str, contents: str) -> InventoryReport:
+    with db.session() as session:
+        return parse_inventory_upload(filename, contents, load_reference(session))
+
+
+def import_inventory_upload(db: Database, filename: str, contents: str) -> tuple[InventoryReport, dict[str, int] | None, str | None]:
+    """Validate again and apply in one transaction. Returns (report, counts or None, refusal)."""
+    with db.session() as session:
+        report = parse_inventory_upload(filename, contents, load_reference(session))
+        if not report.ok:
+            return report, None, None
+        try:
+            counts = apply_inventory(session, report)
+        except NotImportable as exc:
+            session.rollback()
+            return report, None, str(exc)
+        audit.record(session, None, "inventory.import", filename, dict(counts))
+        return report, counts, None

@@ -1,17 +1,20 @@
 """Read models for the progress, coverage and report pages and the JSON API."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import VN_TZ
 from dashboard.plans import coverage as cov
+from dashboard.plans import inventory as inv
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
-from dashboard.store.models import Agency, CoverageSnapshot, Link, Plan, ProgressSnapshot, System, Task
+from dashboard.plans.reference import load_reference
+from dashboard.store.database import Database
+from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, InventorySystem, Link, NationalPlatform, Plan, ProgressSnapshot, Rollup, System, Task
 
 TREND_WEEKS = 12
 TREND_DAYS = 90
@@ -23,13 +26,7 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def reference(session: Session) -> Reference:
-    agencies = session.execute(select(Agency.id, Agency.partner, Agency.official_code)).all()
-    systems = session.scalars(select(System.id).where(System.active.is_(True))).all()
-    return Reference(
-        agencies={a.id: a.partner for a in agencies},
-        official_codes={a.official_code: a.id for a in agencies if a.official_code},
-        systems=frozenset(systems),
-    )
+    return load_reference(session)
 
 
 def has_demo_plans(session: Session) -> bool:
@@ -146,14 +143,48 @@ def progress_api(session: Session, today: date | None = None) -> dict:
 # ------------------------------------------------------------------------------ coverage
 
 
-def coverage_view(session: Session, now: datetime | None = None, record: bool = True) -> dict:
-    """Coverage now. With `record`, today's snapshot is written (upserted) so that the trend
-    has a point for every day someone looked; days nobody looked are simply absent."""
+def last_successes(session: Session, endpoint_ids: list[str], since: datetime) -> dict[str, datetime]:
+    """The latest successful (up or degraded) check of each endpoint since `since`: from the raw
+    results, and from the hourly rollups for hours whose raw rows are past retention."""
+    if not endpoint_ids:
+        return {}
+    found: dict[str, datetime] = {}
+    raw = session.execute(
+        select(CheckResult.endpoint_id, func.max(CheckResult.checked_at))
+        .where(CheckResult.endpoint_id.in_(endpoint_ids), CheckResult.checked_at >= since,
+               CheckResult.verdict.in_(cov.LIVE_UP))
+        .group_by(CheckResult.endpoint_id)
+    ).all()
+    for endpoint_id, at in raw:
+        found[endpoint_id] = _aware(at)
+    hourly = session.execute(
+        select(Rollup.endpoint_id, func.max(Rollup.bucket_start))
+        .where(Rollup.endpoint_id.in_(endpoint_ids), Rollup.period == "hour", Rollup.bucket_start >= since - timedelta(hours=1),
+               Rollup.checks > Rollup.failures + Rollup.missed)
+        .group_by(Rollup.endpoint_id)
+    ).all()
+    for endpoint_id, start in hourly:
+        # A success somewhere in that hour: its start is the safe (earliest) time to count.
+        start = _aware(start)
+        if endpoint_id not in found or found[endpoint_id] < start:
+            found[endpoint_id] = start
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def coverage_view(session: Session, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> dict:
+    """Coverage now, read only: the trend comes from the daily snapshots written by the
+    scheduled job (dashboard/reports/snapshots.py), never by a page or API read."""
     now = now or utcnow()
     today = local_today(now)
     systems = session.scalars(
         select(System).where(System.active.is_(True)).options(selectinload(System.links).selectinload(Link.platform)).order_by(System.position)
     ).all()
+    link_endpoints = [l.endpoint_id for system in systems for l in system.links if l.active and l.endpoint_id]
+    successes = last_successes(session, link_endpoints, now - timedelta(days=verified_days))
     connections = {}
     system_info = {}
     for system in systems:
@@ -161,10 +192,11 @@ def coverage_view(session: Session, now: datetime | None = None, record: bool = 
         if not links:
             continue
         facts = [
-            cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status, l.last_check_at)
+            cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status,
+                          _aware(l.last_check_at) if l.last_check_at else None, successes.get(l.endpoint_id))
             for l in links
         ]
-        connections[system.id] = cov.system_connection(system.id, facts, now)
+        connections[system.id] = cov.system_connection(system.id, facts, now, verified_days)
         system_info[system.id] = {
             "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en,
             "platforms": {l.platform_id: (l.platform.name_vi, l.platform.name_en) for l in links},
@@ -177,20 +209,36 @@ def coverage_view(session: Session, now: datetime | None = None, record: bool = 
         if task.category == "tich_hop" and task.status == "hoan_thanh"
         for system in task.systems
     }
-    pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
-    per_system = cov.summarize(pairs, "system_id")
+    shared_pairs = cov.coverage_pairs([a.id for a in agencies], connections, integrated)
+    inventory_rows = inventory_facts(session)
+    link_facts = {
+        (system.id, l.platform_id): cov.LinkFacts(l.id, system.id, l.platform_id, l.declared_state, l.endpoint_id is not None, l.status,
+                                                  _aware(l.last_check_at) if l.last_check_at else None, successes.get(l.endpoint_id))
+        for system in systems for l in system.links if l.active
+    }
+    inventory_pairs = cov.inventory_pairs(inventory_rows, link_facts, now, verified_days)
+    pairs = shared_pairs + inventory_pairs
+    per_system = cov.summarize(shared_pairs, "system_id")
     per_agency = cov.summarize(pairs, "agency_id")
-    province = cov.percent(pairs)
+    province = cov.counts(pairs)
     view = {
         "today": today,
-        "province_percent": province,
+        # The headline, "tỷ lệ tích hợp": verified ÷ required (a short outage does not move it).
+        "province_percent": province["verified_percent"],
+        "sharing_percent": cov.percent(shared_pairs),
+        **province,
+        "shared": cov.counts(shared_pairs),
+        "inventory": {**cov.counts(inventory_pairs), **inv.security_indicator(inventory_rows),
+                      "demo": session.scalar(select(InventorySystem.id).where(InventorySystem.source == "demo").limit(1)) is not None},
+        "verified_days": verified_days,
         "target_percent": cov.TARGET_PERCENT,
-        "integrated_percent": cov.percent(pairs, "integrated"),
-        "connected_percent": cov.percent(pairs, "connected"),
+        "integrated_percent": cov.percent(shared_pairs, "integrated"),
+        "connected_percent": cov.percent(shared_pairs, "connected"),
         "systems": [
             {
                 **system_info[s], **per_system.get(s, {}),
                 "connected_now": conn.connected, "source": conn.source,
+                "verified_now": conn.verified, "live_up_now": conn.live_up,
                 "links": [
                     {"platform": l.platform_id, "platform_vi": system_info[s]["platforms"][l.platform_id][0],
                      "platform_en": system_info[s]["platforms"][l.platform_id][1],
@@ -204,35 +252,37 @@ def coverage_view(session: Session, now: datetime | None = None, record: bool = 
             (
                 {"id": a.id, "name_vi": a.name_vi, "name_en": a.name_en, "kind": a.kind,
                  "group": prog.agency_group(a.kind), "partner": _agency_dict(a, plans.get(a.id))["partner"],
-                 **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0}),
-                 "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing}
-                             for p in pairs if p.agency_id == a.id}}
+                 **per_agency.get(a.id, {"integrated": 0.0, "connected": 0.0, "sharing": 0.0, "pairs": 0, **cov.counts([])}),
+                 "systems": {p.system_id: {"integrated": p.integrated, "connected": p.connected, "sharing": p.sharing,
+                                           "declared": p.declared, "verified": p.verified, "live_up": p.live_up, "state": p.state}
+                             for p in shared_pairs if p.agency_id == a.id}}
                 for a in agencies
             ),
-            key=lambda r: (r["group"] != "departments", r["sharing"], r["name_vi"]),
+            key=lambda r: (r["group"] != "departments", r["verified_percent"], r["name_vi"]),
         ),
     }
-    if record and connections:
-        _record_coverage(session, today, province, per_system, per_agency)
     view["trend"] = coverage_trend(session, today)
     return view
 
 
-def _record_coverage(session: Session, day: date, province: float, per_system: dict, per_agency: dict) -> None:
-    existing = {
-        (s.subject_type, s.subject_id): s
-        for s in session.scalars(select(CoverageSnapshot).where(CoverageSnapshot.day == day))
-    }
-    wanted = {("province", ""): province}
-    wanted.update({("system", k): v["sharing"] for k, v in per_system.items()})
-    wanted.update({("agency", k): v["sharing"] for k, v in per_agency.items()})
-    for (kind, subject), value in wanted.items():
-        row = existing.get((kind, subject))
-        if row is None:
-            session.add(CoverageSnapshot(day=day, subject_type=kind, subject_id=subject, percent=value))
-        elif row.percent != value:
-            row.percent = value
-    session.flush()
+def inventory_facts(session: Session) -> list[inv.InventoryFacts]:
+    return [
+        inv.InventoryFacts(r.code, r.agency_id, r.kind, tuple(p for p in r.platforms.split(";") if p), r.security_level,
+                           r.dossier_approved, r.system_id, r.integrated_on)
+        for r in session.scalars(select(InventorySystem).order_by(InventorySystem.code))
+    ]
+
+
+def snapshot_values(view: dict) -> dict[tuple[str, str], float]:
+    """What the daily snapshot keeps of a coverage view: (subject type, subject id) → the
+    headline percentage, province-wide ('province', ''), per system and per agency. Empty when
+    nothing is linked yet (no point to record)."""
+    if not view["systems"]:
+        return {}
+    values = {("province", ""): view["province_percent"]}
+    values.update({("system", s["id"]): s["verified_percent"] for s in view["systems"] if "verified_percent" in s})
+    values.update({("agency", a["id"]): a["verified_percent"] for a in view["agencies"] if a["pairs"]})
+    return values
 
 
 def coverage_trend(session: Session, today: date, days: int = TREND_DAYS) -> list[tuple[date, float]]:
@@ -244,20 +294,30 @@ def coverage_trend(session: Session, today: date, days: int = TREND_DAYS) -> lis
     return [(r.day, r.percent) for r in rows]
 
 
-def coverage_api(session: Session, now: datetime | None = None) -> dict:
-    view = coverage_view(session, now)
+STATE_FIELDS = ("required", "declared", "verified", "live_up", "declared_percent", "verified_percent", "live_up_percent")
+
+
+def coverage_api(session: Session, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> dict:
+    view = coverage_view(session, now, verified_days)
     return {
         "date": view["today"].isoformat(),
         "province_percent": view["province_percent"],
         "target_percent": view["target_percent"],
         "integrated_percent": view["integrated_percent"],
         "connected_percent": view["connected_percent"],
+        "sharing_percent": view["sharing_percent"],
+        "verified_days": view["verified_days"],
+        **{k: view[k] for k in STATE_FIELDS},
+        "shared": view["shared"],
+        "inventory": view["inventory"],
         "systems": [
-            {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source", "links") if k in s}
+            {k: s[k] for k in ("id", "name_vi", "name_en", "integrated", "connected", "sharing", "connected_now", "source",
+                               "verified_now", "live_up_now", *STATE_FIELDS, "links") if k in s}
             for s in view["systems"]
         ],
         "agencies": [
-            {k: a[k] for k in ("id", "name_vi", "name_en", "kind", "group", "partner", "integrated", "connected", "sharing", "systems")}
+            {k: a[k] for k in ("id", "name_vi", "name_en", "kind", "group", "partner", "integrated", "connected", "sharing",
+                               *STATE_FIELDS, "systems")}
             for a in view["agencies"]
         ],
         "trend": [{"day": d.isoformat(), "percent": p} for d, p in view["trend"]],
@@ -291,3 +351,47 @@ def code_lists(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str,
         [(a.official_code or a.id, a.name_vi) for a in agencies],
         [(s.id, s.name_vi) for s in systems],
     )
+
+
+# ------------------------------------------------------------------------------ for pages
+# Pages never open database sessions: they call these, which read in a session of their own.
+
+
+def coverage_page(db: Database, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> tuple[dict, bool]:
+    with db.session() as session:
+        return coverage_view(session, now, verified_days), has_demo_plans(session)
+
+
+def progress_page(db: Database, today: date | None = None) -> dict:
+    with db.session() as session:
+        return progress_view(session, today)
+
+
+def template_data(db: Database, filled: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[dict] | None]:
+    """The code lists of the plan template and, when `filled`, every task for the export."""
+    with db.session() as session:
+        agencies, systems = code_lists(session)
+        return agencies, systems, (export_rows(session) if filled else None)
+
+
+def reference_for(db: Database) -> Reference:
+    with db.session() as session:
+        return reference(session)
+
+
+def inventory_template_data(db: Database, filled: bool) -> dict:
+    """The inventory template's code lists and, when `filled`, every inventory row."""
+    with db.session() as session:
+        agencies, systems = code_lists(session)
+        platforms = [(p.id, p.name_vi) for p in session.scalars(select(NationalPlatform).order_by(NationalPlatform.id))]
+        rows = None
+        if filled:
+            codes = {a.id: a.official_code or a.id for a in session.scalars(select(Agency))}
+            rows = [
+                {"code": r.code, "name": r.name, "agency": codes.get(r.agency_id, r.agency_id), "kind": r.kind,
+                 "platforms": [p for p in r.platforms.split(";") if p], "hosting": r.hosting, "partner": r.partner,
+                 "security_level": r.security_level, "dossier": r.dossier_approved, "system": r.system_id,
+                 "integrated_on": r.integrated_on, "evidence": r.evidence}
+                for r in session.scalars(select(InventorySystem).order_by(InventorySystem.agency_id, InventorySystem.code))
+            ]
+        return {"agencies": agencies, "platforms": platforms, "systems": systems, "rows": rows}

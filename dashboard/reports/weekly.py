@@ -10,6 +10,7 @@ from openpyxl.styles import Font, PatternFill
 
 from collectors.timeutil import utcnow
 from dashboard.plans.export_safety import protect_workbook
+from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.plans.progress import week_start
 from dashboard.plans.template import CATEGORIES, format_date
 from dashboard.readmodels import plans as views
@@ -17,10 +18,10 @@ from dashboard.readmodels import plans as views
 GROUP_VI = {"departments": "Sở, ban, ngành", "communes": "Xã, phường, đặc khu"}
 
 
-def weekly_report(session, now: datetime | None = None) -> dict:
+def weekly_report(session, now: datetime | None = None, verified_days: float = VERIFIED_DAYS) -> dict:
     now = now or utcnow()
     progress = views.progress_view(session, views.local_today(now))
-    coverage = views.coverage_view(session, now)
+    coverage = views.coverage_view(session, now, verified_days)
     start = week_start(progress["today"])
     trend = [p for _, p in progress["trend"] if p is not None]
     return {
@@ -31,6 +32,12 @@ def weekly_report(session, now: datetime | None = None) -> dict:
         "coverage": coverage,
         "previous_percent": trend[-2] if len(trend) >= 2 else None,
     }
+
+
+def weekly_report_for(db, now: datetime | None = None, verified_days: float = VERIFIED_DAYS) -> dict:
+    """The weekly report, read in a session of its own (pages never open sessions)."""
+    with db.session() as session:
+        return weekly_report(session, now, verified_days)
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:

@@ -334,6 +334,30 @@ class CoverageSnapshot(Base):
     percent: Mapped[float] = mapped_column(Float)
 
 
+class InventorySystem(Base):
+    """One information system or database of an agency (danh mục hệ thống thông tin): every
+    one, not only the shared systems, with the national platforms it must connect to, its
+    security level (cấp độ 1–5) and whether that level's dossier is approved."""
+
+    __tablename__ = "inventory_systems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dung_chung | chuyen_nganh | csdl
+    platforms: Mapped[str] = mapped_column(String(500), default="")  # required national platform ids, ';'-separated
+    hosting: Mapped[str | None] = mapped_column(String(255))
+    partner: Mapped[str | None] = mapped_column(String(32))
+    security_level: Mapped[int | None] = mapped_column(Integer)
+    dossier_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"))  # the monitored system, where one exists
+    integrated_on: Mapped[date | None] = mapped_column(Date)  # declared integrated on this day
+    evidence: Mapped[str | None] = mapped_column(Text)  # the declaration's evidence (document number, link)
+    source: Mapped[str] = mapped_column(String(16), default="import")  # import | demo
+    updated_at: Mapped[datetime]
+
+
 # --- collectors and status engine (issue 3)
 
 

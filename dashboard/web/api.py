@@ -88,7 +88,22 @@ def coverage():
     from dashboard.readmodels import plans as plan_views
 
     with runtime().db.session() as session:
-        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session)})
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.coverage_api(session, verified_days=runtime().settings.verified_days)})
+
+
+@api.get("/availability")
+def availability():
+    """Availability per system for a local month (?month=YYYY-MM, default the current one)."""
+    from dashboard.plans.availability import BadPeriod
+    from dashboard.readmodels import availability as availability_views
+
+    month = request.args.get("month") or availability_views.current_month()
+    try:
+        with runtime().db.session() as session:
+            body = availability_views.availability_view(session, month)
+    except BadPeriod as exc:
+        return jsonify({"error": str(exc)}), 400
+    return jsonify({"generated_at": iso(utcnow()), **body})
 
 
 # --- status engine (issue 3): check now, incidents; see docs/status-engine.md

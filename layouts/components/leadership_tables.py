@@ -83,18 +83,66 @@ def source_tag(source: str, lang: str) -> html.Span:
     return html.Span(f"({t(f'coverage.source.{source}', lang)})", className=f"source-tag source-{source}")
 
 
+# One symbol per state of a required connection, each with its legend entry (state_legend).
+STATE_MARKS = {"live": "●", "outage": "▲", "verified": "✔", "declared": "◐", "none": "✖"}
+
+
+def state_mark(state: str, lang: str) -> html.Span:
+    return html.Span(STATE_MARKS[state], className=f"coverage-state coverage-{state}", title=t(f"coverage.state.{state}", lang))
+
+
+def state_legend(lang: str) -> html.Div:
+    return html.Div(
+        [html.Strong(t("coverage.legend", lang) + ": ")]
+        + [html.Span([state_mark(state, lang), " ", t(f"coverage.state.{state}", lang)], className="me-3") for state in STATE_MARKS],
+        className="small coverage-legend", id="coverage-legend",
+    )
+
+
+def link_cell(link: dict, lang: str) -> html.Span:
+    """A link's state: connected; down on a live check (an outage, not "not yet"); or, from
+    the declaration, not connected yet."""
+    if link["connected"]:
+        return yes_no(True, lang)
+    if link["source"] == "live":
+        return html.Span(f"{STATE_MARKS['outage']} {t('coverage.state.outage', lang)}", className="coverage-outage")
+    return yes_no(False, lang)
+
+
 def systems_table(systems: list[dict], lang: str) -> dbc.Table:
     name = "name_en" if lang == "en" else "name_vi"
     platform = "platform_en" if lang == "en" else "platform_vi"
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.system", "col.platform", "col.connected", "col.integrated", "col.sharing")]))
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.system", "col.platform", "col.connected", "col.integration_rate", "col.live_up")]))
     body = html.Tbody([
         html.Tr([
             html.Td(s[name]),
             html.Td([html.Div(link[platform]) for link in s["links"]]),
-            html.Td([html.Div([yes_no(link["connected"], lang), " ", source_tag(link["source"], lang)]) for link in s["links"]]),
-            html.Td(progress_bar(s.get("integrated", 0.0))),
-            html.Td(progress_bar(s.get("sharing", 0.0))),
+            html.Td([html.Div([link_cell(link, lang), " ", source_tag(link["source"], lang)]) for link in s["links"]]),
+            html.Td(progress_bar(s.get("verified_percent", 0.0))),
+            html.Td(progress_bar(s.get("live_up_percent", 0.0))),
         ])
         for s in systems
     ])
     return dbc.Table([head, body], size="sm", hover=True, className="coverage-table", id="coverage-systems")
+
+
+def availability_table(view: dict, lang: str) -> dbc.Table:
+    """Per system: uptime % against its target (red when behind), downtime, incidents, MTTR, MTBF."""
+    from dashboard.reports.numbers import format_number, format_percent
+
+    name = "name_en" if lang == "en" else "name_vi"
+    keys = ("col.system", "col.uptime", "col.target", "col.downtime_min", "col.incidents", "col.mttr_min", "col.mtbf_h")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(row[name]),
+            html.Td(format_percent(row["uptime_percent"], lang, 2), className="text-danger fw-bold" if row["behind"] else "text-success"),
+            html.Td(format_percent(row["target_percent"], lang, 2)),
+            html.Td(format_number(row["downtime_minutes"], lang)),
+            html.Td(str(row["incidents"])),
+            html.Td(format_number(row["mttr_minutes"], lang)),
+            html.Td(format_number(row["mtbf_hours"], lang)),
+        ], className="availability-behind" if row["behind"] else "")
+        for row in view["systems"]
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, className="availability-table mb-0", id="availability-table")

@@ -6,9 +6,11 @@ from datetime import date
 import plotly.graph_objects as go
 
 from dashboard.plans.template import CATEGORIES
+from dashboard.reports.numbers import format_percent
 
 BAR_COLOR = "#1f4e79"
 TARGET_COLOR = "#198754"
+BEHIND_COLOR = "#c1121f"  # red always means behind target
 
 
 def _layout(figure: go.Figure, height: int) -> go.Figure:
@@ -19,13 +21,18 @@ def _layout(figure: go.Figure, height: int) -> go.Figure:
     return figure
 
 
-def percent_bars(labels: list[str], values: list[float], height: int = 220) -> go.Figure:
-    """Horizontal bars, 0–100 %, first label on top."""
+def percent_bars(labels: list[str], values: list[float], height: int = 220, lang: str = "vi",
+                 target: float | None = None) -> go.Figure:
+    """Horizontal bars on an axis to 100 % with a 100 % reference line, first label on top, the
+    number on every bar (0 % too, outside the bar so it always shows). With `target` (where the
+    bar should be by now), red means behind it; without, the usual 80/50 thresholds."""
     figure = go.Figure(go.Bar(
-        x=values, y=labels, orientation="h", marker_color=[_color(v) for v in values],
-        text=[f"{v:.0f}%" for v in values], textposition="auto", hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        x=values, y=labels, orientation="h", marker_color=[_color(v, target) for v in values],
+        text=[format_percent(v, lang) for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
     ))
-    figure.update_xaxes(range=[0, 100], ticksuffix="%", gridcolor="#e9ecef")
+    figure.add_vline(x=100, line=dict(color=TARGET_COLOR, dash="dash", width=2))
+    figure.update_xaxes(range=[0, 112], tickvals=[0, 25, 50, 75, 100], ticksuffix="%", gridcolor="#e9ecef")
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, height)
 
@@ -33,7 +40,7 @@ def percent_bars(labels: list[str], values: list[float], height: int = 220) -> g
 def category_bars(categories: list[dict], lang: str = "vi", height: int = 240) -> go.Figure:
     index = 1 if lang == "en" else 0
     labels = [CATEGORIES.get(c["category"], (c["category"], c["category"]))[index] for c in categories]
-    return percent_bars(labels, [c["percent"] for c in categories], height)
+    return percent_bars(labels, [c["percent"] for c in categories], height, lang)
 
 
 def trend_line(points: list[tuple[date, float | None]], target: float | None = None, height: int = 260) -> go.Figure:
@@ -54,7 +61,9 @@ def trend_line(points: list[tuple[date, float | None]], target: float | None = N
     return _layout(figure, height)
 
 
-def _color(value: float) -> str:
+def _color(value: float, target: float | None = None) -> str:
+    if target is not None:
+        return BEHIND_COLOR if value < target else "#198754"
     if value >= 80:
         return "#198754"
     if value >= 50:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 06:02:39.482206
+Create Date: 2026-12-02 06:04:05.629446
 """
 import sqlalchemy as sa
 from alembic import op
@@ -299,6 +299,30 @@ def upgrade() -> None:
         batch_op.create_index('ix_incidents_subject_open', ['subject_type', 'subject_id', 'ended_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_incidents_system_id'), ['system_id'], unique=False)
 
+    op.create_table('inventory_systems',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=500), nullable=False),
+    sa.Column('agency_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('platforms', sa.String(length=500), nullable=False),
+    sa.Column('hosting', sa.String(length=255), nullable=True),
+    sa.Column('partner', sa.String(length=32), nullable=True),
+    sa.Column('security_level', sa.Integer(), nullable=True),
+    sa.Column('dossier_approved', sa.Boolean(), nullable=False),
+    sa.Column('system_id', sa.String(length=64), nullable=True),
+    sa.Column('integrated_on', sa.Date(), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('updated_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], ),
+    sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code')
+    )
+    with op.batch_alter_table('inventory_systems', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inventory_systems_agency_id'), ['agency_id'], unique=False)
+
     op.create_table('system_dependencies',
     sa.Column('system_id', sa.String(length=64), nullable=False),
     sa.Column('depends_on_id', sa.String(length=64), nullable=False),
@@ -485,6 +509,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_system_dependencies_depends_on_id'))
 
     op.drop_table('system_dependencies')
+    with op.batch_alter_table('inventory_systems', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inventory_systems_agency_id'))
+
+    op.drop_table('inventory_systems')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incidents_system_id'))
         batch_op.drop_index('ix_incidents_subject_open')
