@@ -29,6 +29,9 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
 
     app.server.register_blueprint(alerts_api)
+    from dashboard.web.incidents_api import incidents_api  # incident workflow: thread, close, MTTR
+
+    app.server.register_blueprint(incidents_api)
     # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
