@@ -55,3 +55,23 @@ def close(session: Session, incident_id: int, note: object, user: str | None = N
     audit.record(session, who, "incident.close", f"incident:{incident.id}",
                  {"subject": f"{incident.subject_type}:{incident.subject_id}", "chars": len(note)})
     return incident
+
+
+# --- for pages: each opens and commits its own session, so that pages never hold one
+
+
+def comment_in(db, incident_id: int, text: object) -> None:
+    with db.session() as session:
+        add_comment(session, incident_id, text)
+
+
+def close_in(db, incident_id: int, note: object) -> None:
+    with db.session() as session:
+        close(session, incident_id, note)
+
+
+def acknowledge_in(db, incident_id: int, comment: str) -> None:
+    from dashboard.monitoring.actions import acknowledge
+
+    with db.session() as session:
+        acknowledge(session, incident_id, comment)

@@ -51,6 +51,7 @@ NAV_ITEMS = [
     ("overview", "/", "exact"),
     ("systems", "/systems", "partial"),
     ("security", "/security", "partial"),
+    ("incidents", "/incidents", "partial"),
     ("progress", "/progress", "exact"),
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),

@@ -25,7 +25,7 @@ from dashboard.readmodels import incidents as views
 log = logging.getLogger(__name__)
 incidents_api = Blueprint("incidents_api", __name__, url_prefix="/api")
 
-MAX_BODY_BYTES = 64 * 1024  # far above the longest note (20,000 characters of 3-byte UTF-8 is 60 KB)
+MAX_BODY_BYTES = 512 * 1024  # room to read an over-long comment and say how long it is; larger bodies: 413
 
 
 def _db():
