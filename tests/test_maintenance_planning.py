@@ -1,0 +1,206 @@
+"""Maintenance planning: the form's rule builder, RRULE validation (never occurs, more often
+than hourly → refused), Vietnam-time recurrence at exact minute boundaries, input parsing and
+PATCH merging as tables; then plan / edit / cancel, overlaps and the upcoming feed on a real
+database (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.auth.audit import entries
+from dashboard.catalog.loader import apply_catalog, parse_catalog
+from dashboard.domain import maintenance as rules
+from dashboard.domain.maintenance import MaintenanceError, WindowSpec
+from dashboard.monitoring import maintenance as planning
+from dashboard.readmodels import maintenance as views
+from dashboard.store.models import MaintenanceWindow
+
+UTC = timezone.utc
+VN = timezone(timedelta(hours=7))
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # Wednesday 10:00 in Quảng Ngãi
+S = timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("args, kwargs, rrule, hours", [
+    (("weekly", "22:00", "02:00"), {"weekdays": ["SU"]}, "FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0;BYSECOND=0", 4),
+    (("weekly", "01:30", "03:00"), {"weekdays": ["SA", "MO"]}, "FREQ=WEEKLY;BYDAY=MO,SA;BYHOUR=1;BYMINUTE=30;BYSECOND=0", 1.5),
+    (("monthly", "23:00", "23:30"), {"monthday": 1}, "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=23;BYMINUTE=0;BYSECOND=0", 0.5),
+    (("monthly", "20:00", "06:00"), {"monthday": -1}, "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=20;BYMINUTE=0;BYSECOND=0", 10),
+])
+def test_the_form_writes_an_rrule(args, kwargs, rrule, hours):
+    assert rules.build_rrule(*args, **kwargs) == (rrule, hours * 3600)
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    (("weekly", "22:00", "02:00"), {}, "at least one weekday"),
+    (("weekly", "22:00", "02:00"), {"weekdays": ["XX"]}, "at least one weekday"),
+    (("weekly", "22:00", "22:00"), {"weekdays": ["SU"]}, "equals the start"),
+    (("weekly", "25:00", "02:00"), {"weekdays": ["SU"]}, "not a time"),
+    (("weekly", "", "02:00"), {"weekdays": ["SU"]}, "not a time"),
+    (("monthly", "22:00", "23:00"), {"monthday": 31}, "1 to 28"),
+    (("monthly", "22:00", "23:00"), {}, "1 to 28"),
+    (("daily", "22:00", "23:00"), {}, "expected weekly or monthly"),
+])
+def test_the_form_refuses(args, kwargs, message):
+    with pytest.raises(MaintenanceError, match=message):
+        rules.build_rrule(*args, **kwargs)
+
+
+@pytest.mark.parametrize("rrule, duration, message", [
+    ("FREQ=MINUTELY", 60, "more often than hourly"),
+    ("FREQ=SECONDLY;INTERVAL=30", 10, "more often than hourly"),
+    ("FREQ=HOURLY;BYMINUTE=0,30", 60, "more often than hourly"),
+    ("FREQ=DAILY;BYHOUR=1,2;BYMINUTE=0,15", 60, "more often than hourly"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", 3600, "never occurs"),
+    ("FREQ=WEEKLY;COUNT=0", 3600, "never occurs"),
+    ("FREQ=WEEKLY;UNTIL=20200101T000000Z", 3600, "never occurs"),
+    ("FREQ=SOMETIMES", 3600, "cannot read"),
+    ("DTSTART:20260101T000000Z\nRRULE:FREQ=WEEKLY", 3600, "only the RRULE part"),
+    ("FREQ=WEEKLY", None, "needs a duration"),
+    ("FREQ=WEEKLY", 40 * 86400, "needs a duration"),
+    ("", 3600, "empty"),
+])
+def test_bad_rrules_are_refused(rrule, duration, message):
+    with pytest.raises(MaintenanceError, match=message):
+        rules.check_rrule(rrule, NOW, duration)
+
+
+@pytest.mark.parametrize("rrule", ["FREQ=HOURLY", "FREQ=DAILY;BYHOUR=22", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0"])
+def test_hourly_or_rarer_rules_are_accepted(rrule):
+    assert rules.check_rrule(rrule, NOW, 600) >= NOW
+
+
+SUNDAY_22 = WindowSpec(1, "lgsp", None, NOW, None, "FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0;BYSECOND=0",
+                       4 * 3600, None, "sao lưu")
+
+
+@pytest.mark.parametrize("local, inside", [
+    # Sunday 6 Dec 2026 22:00 in Vietnam is 15:00 UTC; the window runs to Monday 02:00
+    (datetime(2026, 12, 6, 21, 59, 59, tzinfo=VN), False),
+    (datetime(2026, 12, 6, 22, 0, 0, tzinfo=VN), True),
+    (datetime(2026, 12, 7, 1, 59, 59, tzinfo=VN), True),
+    (datetime(2026, 12, 7, 2, 0, 0, tzinfo=VN), False),
+    (datetime(2026, 12, 13, 22, 30, tzinfo=VN), True),
+    # Sunday 22:00 UTC is Monday 05:00 in Vietnam: outside (the rule is read in Vietnam time)
+    (datetime(2026, 12, 6, 22, 30, tzinfo=UTC), False),
+])
+def test_a_weekly_window_is_read_in_vietnam_time_to_the_second(local, inside):
+    assert (rules.occurrence_at(SUNDAY_22, local.astimezone(UTC)) is not None) is inside
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "JSON object"),
+    ({"system": "lgsp", "reason": "x", "starts_at": "2026-12-06T22:00:00+07:00", "ends_at": "2026-12-06T21:00:00+07:00"}, "after starts_at"),
+    ({"system": "lgsp", "reason": "x", "starts_at": "2026-12-06T22:00:00", "ends_at": "2026-12-07T01:00:00+07:00"}, "time zone"),
+    ({"system": "lgsp", "reason": "x", "starts_at": "tomorrow", "ends_at": "2026-12-07T01:00:00+07:00"}, "starts_at"),
+    ({"system": "lgsp", "reason": "x"}, "needs both"),
+    ({"system": "lgsp", "endpoint": "lgsp.health", "reason": "x", "repeat": "weekly"}, "either one system"),
+    ({"reason": "x", "repeat": "weekly"}, "either one system"),
+    ({"system": "lgsp", "reason": "  ", "repeat": "weekly"}, "reason"),
+    ({"system": "lgsp", "reason": "x", "colour": "red"}, "unknown field"),
+    ({"system": "lgsp", "reason": "x", "rrule": "FREQ=MINUTELY", "duration_s": 60}, "more often than hourly"),
+    ({"system": "lgsp", "reason": "x", "rrule": "FREQ=WEEKLY", "duration_s": "1h"}, "duration_s"),
+    ({"system": "lgsp", "reason": "x", "repeat": "weekly", "weekdays": "SU", "start_time": "22:00", "end_time": "02:00"}, "weekdays"),
+    ({"system": "lgsp", "reason": "x", "repeat": "weekly", "weekdays": ["SU"], "start_time": "22:00", "end_time": "02:00",
+      "from": "2026-12-10T00:00:00+07:00", "until": "2026-12-12T00:00:00+07:00"}, "never occurs before until"),
+])
+def test_bad_window_input_is_refused(data, message):
+    with pytest.raises(MaintenanceError, match=message):
+        rules.window_fields(data, NOW)
+
+
+def test_patch_replaces_the_timing_whole():
+    current = {"system": "lgsp", "reason": "x", "rrule": "FREQ=WEEKLY;BYDAY=SU", "duration_s": 60.0, "from": "a"}
+    assert rules.merge_patch(current, {"starts_at": "s", "ends_at": "e"}) == {
+        "system": "lgsp", "reason": "x", "starts_at": "s", "ends_at": "e"}
+    assert rules.merge_patch(current, {"reason": "y"}) == {**current, "reason": "y"}
+    assert rules.merge_patch(current, {"endpoint": "lgsp.health"})["endpoint"] == "lgsp.health"
+    assert "system" not in rules.merge_patch(current, {"endpoint": "lgsp.health"})
+    with pytest.raises(MaintenanceError):
+        rules.merge_patch(current, {})
+
+
+@pytest.mark.parametrize("rrule, lang, text", [
+    ("FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0;BYSECOND=0", "vi", "Chủ nhật hằng tuần 22:00–02:00"),
+    ("FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0;BYSECOND=0", "en", "Every Sunday 22:00–02:00"),
+    ("FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=22;BYMINUTE=0;BYSECOND=0", "vi", "Ngày 1 hằng tháng 22:00–02:00"),
+])
+def test_descriptions(rrule, lang, text):
+    assert rules.describe(rrule, NOW, 4 * 3600, lang) == text
+
+
+# ----------------------------------------------------------------------------- database
+
+CATALOG = """\
+version: 1
+agencies:
+  - {id: skhcn, name_vi: Sở Khoa học và Công nghệ, name_en: Department of Science and Technology}
+communes: {include: false}
+systems:
+  - id: lgsp
+    name_vi: Nền tảng LGSP
+    name_en: LGSP
+    owner: skhcn
+    endpoints:
+      - {id: health, url: "http://127.0.0.1:9/health", interval: 30s, timeout: 5s}
+"""
+
+WEEKLY = {"system": "lgsp", "reason": "Sao lưu hằng tuần", "repeat": "weekly", "weekdays": ["SU"],
+          "start_time": "22:00", "end_time": "02:00"}
+
+
+@pytest.fixture
+def db(any_db):
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG, "test.yaml", {}), units=[])
+    return any_db
+
+
+def test_plan_edit_cancel_with_overlaps_and_the_feed(db):
+    with db.session() as session:
+        weekly = planning.plan(session, WEEKLY, user="kythuat", now=NOW)
+        one_off = planning.plan(session, {"endpoint": "lgsp.health", "reason": "Thay chứng thư số",
+                                          "starts_at": "2026-12-06T23:00:00+07:00", "ends_at": "2026-12-07T00:00:00+07:00"},
+                                user="kythuat", now=NOW)
+        weekly_id, one_off_id = weekly.id, one_off.id
+    with db.session() as session:
+        listed = {w["id"]: w for w in views.all_windows(session, now=NOW)}
+        assert listed[weekly_id]["description_vi"] == "Chủ nhật hằng tuần 22:00–02:00"
+        assert listed[weekly_id]["next"] == ["2026-12-06T15:00:00Z", "2026-12-06T19:00:00Z"]
+        # overlapping windows are allowed, and shown
+        assert listed[weekly_id]["overlaps"] == [one_off_id] and listed[one_off_id]["overlaps"] == [weekly_id]
+        sunday_noon = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)  # 12:00 in Vietnam
+        assert [(f["text_vi"], f["system_id"]) for f in views.upcoming_feed(session, now=sunday_noon)] == [
+            ("Bảo trì lúc 22:00", "lgsp"), ("Bảo trì lúc 23:00", "lgsp")]
+        assert views.upcoming_feed(session, now=NOW) == []  # Sunday is more than 24 h away
+
+        planning.edit(session, weekly_id, {"start_time": "21:00", "end_time": "23:00", "repeat": "weekly",
+                                           "weekdays": ["SA"]}, now=NOW)
+        with pytest.raises(MaintenanceError, match="more often than hourly"):
+            planning.edit(session, weekly_id, {"rrule": "FREQ=MINUTELY", "duration_s": 30}, now=NOW)
+        with pytest.raises(MaintenanceError, match="no system"):
+            planning.edit(session, weekly_id, {"system": "nowhere"}, now=NOW)
+        with pytest.raises(LookupError):
+            planning.edit(session, 999_999, {"reason": "x"}, now=NOW)
+    with db.session() as session:
+        row = session.get(MaintenanceWindow, weekly_id)
+        assert (row.rrule, row.duration_s, row.system_id) == (
+            "FREQ=WEEKLY;BYDAY=SA;BYHOUR=21;BYMINUTE=0;BYSECOND=0", 7200.0, "lgsp")
+        planning.cancel(session, weekly_id, now=NOW)
+        with pytest.raises(MaintenanceError, match="cancelled"):
+            planning.edit(session, weekly_id, {"reason": "y"}, now=NOW)
+    with db.session() as session:
+        assert [w["id"] for w in views.all_windows(session, now=NOW)] == [one_off_id]
+        assert {w["id"]: w["state"] for w in views.all_windows(session, now=NOW, include_over=True)}[weekly_id] == "cancelled"
+        assert {"maintenance.create", "maintenance.edit", "maintenance.cancel"} <= {e.action for e in entries(session)}
+
+
+def test_bad_plans_change_nothing(db):
+    with db.session() as session:
+        for data in ({**WEEKLY, "system": "nowhere"}, {**WEEKLY, "weekdays": []}, {"system": "lgsp", "reason": "x"}):
+            with pytest.raises(MaintenanceError):
+                planning.plan(session, data, now=NOW)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 0
