@@ -204,3 +204,52 @@ def test_bad_plans_change_nothing(db):
                 planning.plan(session, data, now=NOW)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(MaintenanceWindow)) == 0
+
+
+def feed(db, at: datetime, verdict: str = "down") -> None:
+    from collectors.base import CheckResult as Probe
+    from dashboard.monitoring.results import record_results
+
+    with db.session() as session:
+        record_results(session, [Probe("lgsp.health", verdict, "HTTP 503" if verdict == "down" else "HTTP 200",
+                                       checked_at=at, latency_ms=5.0, http_code=503 if verdict == "down" else 200)])
+
+
+def status_and_open_incidents(db) -> tuple[str, str, int]:
+    from dashboard.store.models import Endpoint, Incident, System
+
+    with db.session() as session:
+        return (session.get(Endpoint, "lgsp.health").status, session.get(System, "lgsp").status,
+                session.scalar(select(func.count()).select_from(Incident).where(Incident.ended_at.is_(None))))
+
+
+def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
+    """Sunday 22:00–02:00 (Vietnam): an outage inside it raises nothing, one outside it does;
+    the endpoint enters maintenance at 22:00:00 and leaves it at 02:00:00, between checks."""
+    start = datetime(2026, 12, 6, 22, 0, tzinfo=VN).astimezone(UTC)
+    end = start + timedelta(hours=4)
+    with db.session() as session:
+        planning.plan(session, WEEKLY, now=NOW)
+    feed(db, start - 60 * S, "up")
+    feed(db, start - 30 * S, "up")
+    with db.session() as session:
+        assert planning.apply_edges(session, now=start - 1 * S) == []  # 21:59:59: not yet
+    assert status_and_open_incidents(db) == ("up", "up", 0)
+    with db.session() as session:
+        changes = planning.apply_edges(session, now=start)  # 22:00:00 sharp, no check at that moment
+        assert [(c.subject_type, c.new_status) for c in changes] == [("endpoint", "maintenance"), ("system", "maintenance")]
+        assert planning.apply_edges(session, now=start + 30 * S) == []  # idempotent
+    # the outage inside the window: every check down for four hours, nothing raised
+    for minute in range(0, 240, 10):
+        feed(db, start + minute * 60 * S, "down")
+    feed(db, end - 1 * S, "down")
+    assert status_and_open_incidents(db) == ("maintenance", "maintenance", 0)
+    with db.session() as session:
+        assert planning.apply_edges(session, now=end - 1 * S) == []  # 01:59:59: still inside
+        changes = planning.apply_edges(session, now=end)  # 02:00:00 sharp
+        assert [(c.subject_type, c.new_status) for c in changes][0] == ("endpoint", "unknown")
+    # the same outage outside the window raises an incident
+    feed(db, end + 10 * S, "down")
+    feed(db, end + 40 * S, "down")
+    endpoint, system, open_incidents = status_and_open_incidents(db)
+    assert (endpoint, system) == ("down", "down") and open_incidents >= 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
@@ -137,3 +138,40 @@ def edit_in(db, window_id: int, patch: object) -> None:
 def cancel_in(db, window_id: int) -> None:
     with db.session() as session:
         cancel(session, window_id)
+
+
+# --- window edges: a window takes effect at its start and end, not at the next check
+
+
+def apply_edges(session: Session, now: datetime | None = None) -> list:
+    """Put the endpoints whose window has started into maintenance, and take those whose
+    window has ended out of it (to 'unknown': the next check decides, taken as it is), then
+    judge their systems again. Run by the collector at every minute boundary (form-made
+    windows start and end on whole minutes); harmless to run at any time. Returns the
+    state changes made."""
+    from dashboard.monitoring.results import _change, refresh_systems
+    from dashboard.readmodels.maintenance import load_index
+    from dashboard.store.models import Status
+
+    now = now or utcnow()
+    index = load_index(session)
+    events, changed = [], set()
+    query = select(Endpoint).where(Endpoint.active.is_(True))
+    if not index:
+        query = query.where(Endpoint.status == Status.MAINTENANCE)
+    for endpoint in session.scalars(query):
+        window = index.window_for(endpoint.id, endpoint.system_id, now) if index else None
+        if window is not None and endpoint.status != Status.MAINTENANCE:
+            events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, f"maintenance: {window.reason}",
+                                  now, endpoint.system_id))
+        elif window is None and endpoint.status == Status.MAINTENANCE:
+            events.append(_change(session, "endpoint", endpoint, Status.UNKNOWN,
+                                  "maintenance over: waiting for the next check", now, endpoint.system_id))
+        else:
+            continue
+        endpoint.consecutive_failures = endpoint.consecutive_successes = 0
+        changed.add(endpoint.system_id)
+    if changed:
+        events.extend(refresh_systems(session, changed))
+    session.flush()
+    return events
