@@ -55,6 +55,7 @@ NAV_ITEMS = [
     ("systems", "/systems", "partial"),
     ("security", "/security", "partial"),
     ("incidents", "/incidents", "partial"),
+    ("maintenance", "/maintenance", "exact"),
     ("progress", "/progress", "exact"),
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),
