@@ -253,3 +253,54 @@ def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
     feed(db, end + 40 * S, "down")
     endpoint, system, open_incidents = status_and_open_incidents(db)
     assert (endpoint, system) == ("down", "down") and open_incidents >= 1
+
+
+CATALOG_WITH_WINDOWS = CATALOG + """\
+maintenance:
+  - id: sao-luu-tuan
+    system: lgsp
+    reason: Sao lưu hằng tuần
+    repeat: weekly
+    weekdays: [SU]
+    start_time: "22:00"
+    end_time: "02:00"
+  - id: chung-thu
+    endpoint: lgsp.health
+    reason: Thay chứng thư số
+    starts_at: "2026-12-06T23:00:00+07:00"
+    ends_at: "2026-12-07T00:00:00+07:00"
+"""
+
+
+def test_catalog_windows_are_validated_applied_idempotently_and_cancelled_when_removed(db):
+    with db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG_WITH_WINDOWS, "test.yaml", {}), units=[])
+        apply_catalog(session, parse_catalog(CATALOG_WITH_WINDOWS, "test.yaml", {}), units=[])
+    with db.session() as session:
+        rows = {w.created_by: w for w in session.scalars(select(MaintenanceWindow))}
+        assert set(rows) == {"catalog:sao-luu-tuan", "catalog:chung-thu"}
+        assert rows["catalog:sao-luu-tuan"].rrule == "FREQ=WEEKLY;BYDAY=SU;BYHOUR=22;BYMINUTE=0;BYSECOND=0"
+        sunday = datetime(2026, 12, 6, 22, 30, tzinfo=VN)
+        assert views.load_index(session).window_for("lgsp.health", "lgsp", sunday.astimezone(UTC)) is not None
+    with db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG, "test.yaml", {}), units=[])
+    with db.session() as session:
+        assert all(w.cancelled_at is not None for w in session.scalars(select(MaintenanceWindow)))
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("  - {id: x, system: lgsp, reason: r, rrule: FREQ=MINUTELY, duration_s: 60}", "more often than hourly"),
+    ("  - {id: x, system: nowhere, reason: r, repeat: weekly, weekdays: [SU], start_time: '22:00', end_time: '23:00'}",
+     "not a system id"),
+    ("  - {id: x, endpoint: lgsp.nope, reason: r, repeat: weekly, weekdays: [SU], start_time: '22:00', end_time: '23:00'}",
+     "not <system>.<endpoint>"),
+    ("  - {id: x, system: lgsp, reason: r, repeat: weekly, weekdays: [], start_time: '22:00', end_time: '23:00'}",
+     "weekday"),
+    ("  - {id: X Y, system: lgsp, reason: r, repeat: weekly, weekdays: [SU], start_time: '22:00', end_time: '23:00'}",
+     "id"),
+])
+def test_bad_catalog_windows_are_refused_with_their_line(entry, message):
+    from dashboard.catalog.loader import CatalogError
+
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(CATALOG + "maintenance:\n" + entry + "\n", "test.yaml", {})

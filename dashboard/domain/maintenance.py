@@ -13,6 +13,9 @@ MAX_DURATION = timedelta(days=31)
 # Recurrence rules are read in Vietnam time (UTC+7, no daylight saving): "every Sunday 22:00"
 # is Sunday 22:00 in Quảng Ngãi, whatever the weekday is in UTC at that moment.
 VN_TZ = timezone(timedelta(hours=7))
+# Recurring windows from the catalog start here (not at load time), so that loading the same
+# catalog twice stores the same rows.
+CATALOG_EPOCH = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=7)))
 MIN_GAP = timedelta(hours=1)  # occurrences closer than this are refused: that is not maintenance
 
 
