@@ -175,6 +175,9 @@ def test_plan_edit_cancel_with_overlaps_and_the_feed(db):
         assert [(f["text_vi"], f["system_id"]) for f in views.upcoming_feed(session, now=sunday_noon)] == [
             ("Bảo trì lúc 22:00", "lgsp"), ("Bảo trì lúc 23:00", "lgsp")]
         assert views.upcoming_feed(session, now=NOW) == []  # Sunday is more than 24 h away
+        # the system page's read model lists both, with the readable timing
+        assert {w["description_vi"] for w in views.windows_for(session, "lgsp", now=NOW)} == {
+            "Chủ nhật hằng tuần 22:00–02:00", "06/12/2026 23:00–07/12/2026 00:00"}
 
         planning.edit(session, weekly_id, {"start_time": "21:00", "end_time": "23:00", "repeat": "weekly",
                                            "weekdays": ["SA"]}, now=NOW)

@@ -41,6 +41,9 @@ def windows_for(session: Session, system_id: str, now: datetime | None = None) -
             "current": [current[0], current[1]] if current else None,
             "next": [upcoming[0], upcoming[1]] if upcoming else None,
             "created_by": row.created_by,
+            # readable timing, e.g. "Chủ nhật hằng tuần 22:00–02:00"
+            "description_vi": describe(row.rrule, spec.starts_at, spec.duration_s, "vi"),
+            "description_en": describe(row.rrule, spec.starts_at, spec.duration_s, "en"),
         })
     return views
 
