@@ -307,3 +307,15 @@ def test_bad_catalog_windows_are_refused_with_their_line(entry, message):
 
     with pytest.raises(CatalogError, match=message):
         parse_catalog(CATALOG + "maintenance:\n" + entry + "\n", "test.yaml", {})
+
+
+@pytest.mark.parametrize("role, method, decision", [
+    ("operator", "PATCH", "allow"), ("operator", "DELETE", "allow"), ("operator", "POST", "allow"),
+    ("viewer", "PATCH", "deny"), ("viewer", "DELETE", "deny"), ("viewer", "GET", "allow"),
+    (None, "DELETE", "login"),
+])
+def test_operators_edit_and_cancel_windows_over_the_api(role, method, decision):
+    from dashboard.auth import policy
+
+    path = "/api/maintenance" if method in ("POST", "GET") else "/api/maintenance/7"
+    assert policy.decide_request(role, method, path).value == decision
