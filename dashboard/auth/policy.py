@@ -47,6 +47,8 @@ API_WRITES = (
     ("POST", "/api/endpoints/", "operator"),  # check now
     ("POST", "/api/incidents/", "operator"),  # acknowledge
     ("POST", "/api/maintenance", "operator"),
+    ("PATCH", "/api/maintenance/", "operator"),  # edit a window
+    ("DELETE", "/api/maintenance/", "operator"),  # cancel a window
     ("POST", "/api/demo/", "operator"),  # simulate a fault in the demo
 )
 

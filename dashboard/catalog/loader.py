@@ -258,12 +258,50 @@ class CommunesSpec(_Strict):
         return self
 
 
+class MaintenanceEntrySpec(BaseModel):
+    """A planned maintenance window (`maintenance:`), validated by the same rules as the API
+    and the /maintenance page (dashboard.domain.maintenance.window_fields)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
+
+    @model_validator(mode="after")
+    def _window(self) -> MaintenanceEntrySpec:
+        from dashboard.domain.maintenance import CATALOG_EPOCH, MaintenanceError, window_fields
+
+        try:
+            window_fields(self.window_input(), CATALOG_EPOCH)
+        except MaintenanceError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def window_input(self) -> dict:
+        return dict(self.model_extra or {})
+
+
 class CatalogSpec(_Strict):
     version: Literal[1]
     national_platforms: list[PlatformSpec] = Field(default_factory=list)
     agencies: list[AgencySpec] = Field(default_factory=list)
     communes: CommunesSpec = CommunesSpec()
     systems: list[SystemSpec] = Field(min_length=1)
+    maintenance: list[MaintenanceEntrySpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _maintenance_references(self) -> CatalogSpec:
+        endpoints = {f"{s.id}.{e.id}" for s in self.systems for e in s.endpoints}
+        systems = {s.id for s in self.systems}
+        ids = [m.id for m in self.maintenance]
+        problems = [f"maintenance id {dup!r} appears more than once" for dup in sorted({i for i in ids if ids.count(i) > 1})]
+        for entry in self.maintenance:
+            data = entry.window_input()
+            if data.get("system") and data["system"] not in systems:
+                problems.append(f"maintenance {entry.id!r}: system {data['system']!r} is not a system id in the catalog")
+            if data.get("endpoint") and data["endpoint"] not in endpoints:
+                problems.append(f"maintenance {entry.id!r}: endpoint {data['endpoint']!r} is not <system>.<endpoint> in the catalog")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self) -> CatalogSpec:
@@ -582,6 +620,7 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
             if row.id not in seen:
                 row.active = False
     session.flush()
+    counts["maintenance"] = apply_maintenance(session, spec.maintenance)  # planned windows
     return counts
 
 
@@ -622,3 +661,31 @@ def _upsert(session: Session, model, key: str, **values) -> None:
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
+
+
+def apply_maintenance(session: Session, entries: list[MaintenanceEntrySpec]) -> int:
+    """Upsert the catalog's maintenance windows (known by `created_by = "catalog:<id>"`); a
+    window the catalog no longer names is cancelled, never deleted."""
+    from collectors.timeutil import utcnow
+    from dashboard.domain.maintenance import CATALOG_EPOCH, window_fields
+    from dashboard.store.models import MaintenanceWindow
+
+    existing = {w.created_by: w for w in session.scalars(
+        select(MaintenanceWindow).where(MaintenanceWindow.created_by.like("catalog:%"),
+                                        MaintenanceWindow.cancelled_at.is_(None)))}
+    now = utcnow()
+    for entry in entries:
+        fields = window_fields(entry.window_input(), CATALOG_EPOCH)
+        row = existing.pop(f"catalog:{entry.id}", None)
+        if row is None:
+            session.add(MaintenanceWindow(**fields, created_by=f"catalog:{entry.id}", created_at=now))
+            continue
+        for key, value in fields.items():
+            if getattr(row, key) != value and not (key in ("starts_at", "ends_at") and value is not None
+                                                   and getattr(row, key) is not None
+                                                   and getattr(row, key).replace(tzinfo=None) == value.replace(tzinfo=None)):
+                setattr(row, key, value)
+    for row in existing.values():
+        row.cancelled_at = now
+    session.flush()
+    return len(entries)

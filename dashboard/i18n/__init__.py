@@ -497,6 +497,130 @@ TEXT: dict[str, tuple[str, str]] = {
     "tile.communes": ("{n}/{total} xã đang gửi tín hiệu", "{n}/{total} communes reporting"),
 }
 
+# --- operations: incidents as a workflow (kept in one block so parallel edits merge cleanly)
+TEXT.update({
+    "nav.incidents": ("Sự cố", "Incidents"),
+    "inc.heading": ("Sự cố", "Incidents"),
+    "inc.help": ("Mỗi lần một hệ thống, điểm kiểm tra hoặc kết nối gián đoạn: ai đã xác nhận, đã trao đổi gì, "
+                 "khắc phục sau bao lâu.",
+                 "Each time a system, endpoint or link failed: who acknowledged it, what was said, how long the repair took."),
+    "inc.any_system": ("Mọi hệ thống", "Any system"),
+    "inc.any_state": ("Mọi trạng thái", "Any state"),
+    "inc.period": ("Khoảng thời gian", "Period"),
+    "inc.period.1d": ("24 giờ qua", "Last 24 hours"),
+    "inc.period.7d": ("7 ngày qua", "Last 7 days"),
+    "inc.period.30d": ("30 ngày qua", "Last 30 days"),
+    "inc.period.all": ("Tất cả", "All"),
+    "inc.count": ("{n} sự cố", "{n} incidents"),
+    "inc.empty": ("Không có sự cố nào khớp bộ lọc.", "No incident matches the filter."),
+    "inc.state.open": ("Mới", "Open"),
+    "inc.state.acknowledged": ("Đã xác nhận", "Acknowledged"),
+    "inc.state.resolved": ("Đã khắc phục", "Resolved"),
+    "inc.state.closed": ("Đã đóng", "Closed"),
+    "inc.col.id": ("Số", "No."),
+    "inc.col.system": ("Hệ thống", "System"),
+    "inc.col.subject": ("Đối tượng", "Subject"),
+    "inc.col.severity": ("Mức độ", "Severity"),
+    "inc.col.state": ("Trạng thái", "State"),
+    "inc.col.started": ("Bắt đầu", "Started"),
+    "inc.col.ended": ("Kết thúc", "Ended"),
+    "inc.col.duration": ("Thời lượng", "Duration"),
+    "inc.col.mtta": ("Thời gian đến khi xác nhận", "Time to acknowledge"),
+    "inc.col.mttr": ("Thời gian khắc phục", "Time to repair"),
+    "inc.col.cause": ("Nguyên nhân", "Cause"),
+    "inc.back": ("← Danh sách sự cố", "← All incidents"),
+    "inc.not_found": ("Không có sự cố #{id}.", "No incident #{id}."),
+    "inc.title": ("Sự cố #{id}", "Incident #{id}"),
+    "inc.timeline": ("Diễn biến", "Timeline"),
+    "inc.thread": ("Trao đổi", "Discussion"),
+    "inc.no_comments": ("Chưa có trao đổi nào.", "No comments yet."),
+    "inc.postmortem": ("Ghi chú sau sự cố", "Post-incident note"),
+    "inc.event.opened": ("Phát sinh sự cố", "Incident opened"),
+    "inc.event.acknowledged": ("Đã xác nhận", "Acknowledged"),
+    "inc.event.resolved": ("Đã khắc phục", "Resolved"),
+    "inc.event.closed": ("Đã đóng", "Closed"),
+    "inc.event.comment": ("Trao đổi", "Comment"),
+    "inc.event.status": ("Trạng thái: {old} → {new}", "Status: {old} → {new}"),
+    "inc.comment.placeholder": ("Viết trao đổi (tối đa 4.000 ký tự)…", "Write a comment (4,000 characters at most)…"),
+    "inc.comment.send": ("Gửi trao đổi", "Post comment"),
+    "inc.ack.placeholder": ("Đang làm gì để khắc phục?", "What is being done about it?"),
+    "inc.ack.send": ("Xác nhận sự cố", "Acknowledge"),
+    "inc.close.placeholder": ("Ghi chú sau sự cố: nguyên nhân, cách khắc phục, việc cần làm để không tái diễn…",
+                              "Post-incident note: cause, fix, what changes so that it does not happen again…"),
+    "inc.close.send": ("Đóng sự cố", "Close incident"),
+    "inc.readonly": ("Bạn chỉ có quyền xem: cần vai trò Vận hành để trao đổi hoặc đóng sự cố.",
+                     "You can read only: the Operator role is needed to comment or close."),
+    "inc.done.comment": ("Đã gửi trao đổi.", "Comment posted."),
+    "inc.done.acknowledge": ("Đã xác nhận sự cố #{id}.", "Incident #{id} acknowledged."),
+    "inc.done.close": ("Đã đóng sự cố #{id}.", "Incident #{id} closed."),
+    "inc.forbidden": ("Vai trò của bạn không được phép thao tác này.", "Your role does not allow this."),
+    "inc.month": ("Tháng {month}: {n} sự cố, xác nhận trung bình sau {mtta}, khắc phục trung bình sau {mttr}",
+                  "{month}: {n} incidents, acknowledged after {mtta} and repaired after {mttr} on average"),
+    "inc.by": ("bởi {who}", "by {who}"),
+    # maintenance planning
+    "nav.maintenance": ("Bảo trì", "Maintenance"),
+    "maint.heading": ("Kế hoạch bảo trì", "Maintenance planning"),
+    "maint.help": ("Trong khung bảo trì, kết quả kiểm tra không tính vào tỷ lệ hoạt động và không phát cảnh báo. "
+                   "Giờ Việt Nam. Các khung chồng lấn được phép và được đánh dấu.",
+                   "Checks inside a window count neither against uptime nor raise alarms. Vietnam time. "
+                   "Overlapping windows are allowed and flagged."),
+    "maint.subject": ("Hệ thống hoặc điểm kiểm tra", "System or endpoint"),
+    "maint.reason": ("Lý do", "Reason"),
+    "maint.repeat.once": ("Một lần", "Once"),
+    "maint.repeat.weekly": ("Hằng tuần", "Weekly"),
+    "maint.repeat.monthly": ("Hằng tháng", "Monthly"),
+    "maint.monthday": ("Ngày trong tháng (-1: ngày cuối)", "Day of month (-1: last)"),
+    "maint.date": ("Ngày", "Date"),
+    "maint.start": ("Bắt đầu", "Start"),
+    "maint.end": ("Kết thúc", "End"),
+    "maint.save": ("Lưu", "Save"),
+    "maint.new": ("Tạo khung mới", "New window"),
+    "maint.show_all": ("Hiện cả khung đã hủy hoặc đã qua", "Show cancelled and past windows"),
+    "maint.form.new": ("Lên lịch bảo trì", "Plan maintenance"),
+    "maint.form.edit": ("Sửa khung bảo trì #{id}", "Edit maintenance window #{id}"),
+    "maint.form.help.once": ("Một lần vào ngày đã chọn; giờ kết thúc trước giờ bắt đầu nghĩa là sang ngày hôm sau.",
+                             "Once on the chosen day; an end before the start means the next day."),
+    "maint.form.help.weekly": ("Ví dụ: Chủ nhật hằng tuần 22:00–02:00 (kết thúc sang ngày hôm sau).",
+                               "E.g. every Sunday 22:00–02:00 (ends the next day)."),
+    "maint.form.help.monthly": ("Ví dụ: ngày 1 hằng tháng 23:00–23:30.", "E.g. the 1st of every month 23:00–23:30."),
+    "maint.empty": ("Chưa có khung bảo trì nào.", "No maintenance window planned."),
+    "maint.col.id": ("Số", "No."),
+    "maint.col.subject": ("Đối tượng", "Subject"),
+    "maint.col.timing": ("Thời gian", "When"),
+    "maint.col.reason": ("Lý do", "Reason"),
+    "maint.col.state": ("Trạng thái", "State"),
+    "maint.col.next": ("Lần tới / đang diễn ra", "Next / current"),
+    "maint.col.overlaps": ("Chồng lấn với", "Overlaps"),
+    "maint.state.active": ("Đang bảo trì", "In progress"),
+    "maint.state.planned": ("Đã lên lịch", "Planned"),
+    "maint.state.cancelled": ("Đã hủy", "Cancelled"),
+    "maint.state.over": ("Đã qua", "Over"),
+    "maint.edit": ("Sửa", "Edit"),
+    "maint.cancel": ("Hủy", "Cancel"),
+    "maint.done.create": ("Đã lên lịch khung bảo trì #{id}.", "Maintenance window #{id} planned."),
+    "maint.done.edit": ("Đã sửa khung bảo trì #{id}.", "Maintenance window #{id} changed."),
+    "maint.done.cancel": ("Đã hủy khung bảo trì #{id}.", "Maintenance window #{id} cancelled."),
+    "dur.days": ("{n} ngày", "{n} d"),
+    "dur.hours": ("{n} giờ", "{n} h"),
+    "dur.minutes": ("{n} phút", "{n} min"),
+    "dur.seconds": ("{n} giây", "{n} s"),
+})
+
+
+def duration_text(seconds: float | None, lang: str = "vi") -> str:
+    """"1 giờ 5 phút" / "1 h 5 min": the two largest units, as people say a duration."""
+    if seconds is None:
+        return "—"
+    left = int(round(seconds))
+    parts = []
+    for key, size in (("dur.days", 86_400), ("dur.hours", 3600), ("dur.minutes", 60), ("dur.seconds", 1)):
+        if left >= size or (key == "dur.seconds" and not parts):
+            parts.append(t(key, lang, n=left // size))
+            left %= size
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
 
 def t(key: str, lang: str = "vi", **values) -> str:
     vi, en = TEXT.get(key, (key, key))

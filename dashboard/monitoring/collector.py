@@ -196,6 +196,8 @@ class Collector:
         now = utcnow()
         self.scheduler.add_job(self._tick, "interval", seconds=STANDBY_POLL_S, id="_lease", next_run_time=now)
         self.scheduler.add_job(self._poll_requests, "interval", seconds=REQUEST_POLL_S, id="_check_requests")
+        # maintenance windows take effect at their edges, not at the next check
+        self.scheduler.add_job(self._maintenance_edges, "cron", second=0, id="_maintenance_edges")
         if self.housekeeping:
             self.scheduler.add_job(self._rollup, "interval", seconds=ROLLUP_EVERY_S, id="_rollup",
                                    next_run_time=now + timedelta(seconds=30))
@@ -358,6 +360,20 @@ class Collector:
         for endpoint_id in wanted:
             if not self.engine.check_now(endpoint_id):
                 log.info("check-now for %s ignored: not an active endpoint", endpoint_id)
+
+    def _maintenance_edges(self) -> None:
+        from dashboard.monitoring.maintenance import apply_edges
+
+        if not self._leader:
+            return
+        try:
+            with self.db.session() as session:
+                changes = apply_edges(session)
+        except Exception:  # noqa: BLE001 - the next minute tries again
+            log.exception("could not apply maintenance window edges")
+            return
+        if changes:
+            log.info("maintenance edges: %d state change(s)", len(changes))
 
     def _rollup(self) -> None:
         from dashboard.monitoring.rollups import run_rollups

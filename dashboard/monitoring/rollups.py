@@ -117,4 +117,8 @@ def apply_retention(session: Session, policy, now: datetime | None = None) -> di
     deleted["check_requests"] = session.execute(
         delete(CheckRequest).where(CheckRequest.picked_at.is_not(None), CheckRequest.picked_at < now - DAY)
     ).rowcount
+    # alerts, notification deliveries, audit entries, heartbeat pings (their own settings)
+    from dashboard.monitoring.retention import apply_growth_retention
+
+    deleted.update(apply_growth_retention(session, getattr(policy, "growth", None), now=now))
     return deleted

@@ -216,6 +216,23 @@ class Incident(Base):
     ack_comment: Mapped[str | None] = mapped_column(Text)
     # What the public status page says about it, written by an operator; never the cause.
     public_note: Mapped[str | None] = mapped_column(Text)
+    # The incident workflow (open → acknowledged → resolved → closed): closing records who
+    # closed it and the post-incident note (what happened, what was done, what changes).
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+    postmortem: Mapped[str | None] = mapped_column(Text)
+
+
+class IncidentComment(Base):
+    """One message of an incident's thread: who wrote what, when."""
+
+    __tablename__ = "incident_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class MaintenanceWindow(Base):

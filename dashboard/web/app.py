@@ -41,6 +41,12 @@ def create_app(runtime) -> dash.Dash:
     app.server.register_blueprint(metrics)
     app.server.register_blueprint(openapi)
     app.server.register_blueprint(status_page)
+    from dashboard.web.incidents_api import incidents_api  # incident workflow: thread, close, MTTR
+
+    app.server.register_blueprint(incidents_api)
+    from dashboard.web.maintenance_api import maintenance_api  # maintenance planning
+
+    app.server.register_blueprint(maintenance_api)
     # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
@@ -60,6 +66,8 @@ NAV_ITEMS = [
     ("overview", "/", "exact"),
     ("systems", "/systems", "partial"),
     ("security", "/security", "partial"),
+    ("incidents", "/incidents", "partial"),
+    ("maintenance", "/maintenance", "exact"),
     ("progress", "/progress", "exact"),
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),

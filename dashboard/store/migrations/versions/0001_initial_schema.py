@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 06:04:05.629446
+Create Date: 2026-12-02 06:04:24.167963
 """
 import sqlalchemy as sa
 from alembic import op
@@ -291,6 +291,9 @@ def upgrade() -> None:
     sa.Column('acknowledged_by', sa.String(length=128), nullable=True),
     sa.Column('ack_comment', sa.Text(), nullable=True),
     sa.Column('public_note', sa.Text(), nullable=True),
+    sa.Column('closed_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('closed_by', sa.String(length=128), nullable=True),
+    sa.Column('postmortem', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -407,6 +410,18 @@ def upgrade() -> None:
     with op.batch_alter_table('heartbeat_pings', schema=None) as batch_op:
         batch_op.create_index('ix_heartbeat_pings_endpoint_time', ['endpoint_id', 'received_at'], unique=False)
 
+    op.create_table('incident_comments',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('author', sa.String(length=128), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('incident_comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_comments_incident_id'), ['incident_id'], unique=False)
+
     op.create_table('links',
     sa.Column('id', sa.String(length=130), nullable=False),
     sa.Column('system_id', sa.String(length=64), nullable=False),
@@ -484,6 +499,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_links_system_id'))
 
     op.drop_table('links')
+    with op.batch_alter_table('incident_comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_comments_incident_id'))
+
+    op.drop_table('incident_comments')
     with op.batch_alter_table('heartbeat_pings', schema=None) as batch_op:
         batch_op.drop_index('ix_heartbeat_pings_endpoint_time')
 
