@@ -7,20 +7,15 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
 
 from dashboard.domain import incidents as rules
 from dashboard.i18n import duration_text, status_label, t
-from dashboard.monitoring import incidents as incident_actions
 from dashboard.readmodels import incidents as views
+from dashboard.web.facade import facade
 from layouts.components.incident_parts import state_badge
 from layouts.components.incident_parts import when as _when
 
 dash.register_page(__name__, path_template="/incidents/<incident_id>", title="IOC Quảng Ngãi — Sự cố", name="Sự cố")
-
-
-def _db():
-    return current_app.extensions["ioc"].db
 
 
 def _may_act() -> bool:
@@ -152,7 +147,7 @@ def translate(lang):
 def render(incident_id, _version, lang):
     lang = lang or "vi"
     hidden = {"display": "none"}
-    view = views.detail_from(_db(), int(incident_id)) if incident_id else None
+    view = facade().read(views.incident_detail, int(incident_id)) if incident_id else None
     if view is None:
         return dbc.Alert(t("inc.not_found", lang, id=incident_id or "?"), color="warning"), None, hidden, hidden, True
     state = view["state"]
@@ -179,25 +174,17 @@ def render(incident_id, _version, lang):
     prevent_initial_call=True,
 )
 def act(_comment, _ack, _close, incident_id, comment, ack, note, version, lang):
-    from dashboard.auth.permissions import Forbidden
-    from dashboard.monitoring.actions import ActionError
-
     lang = lang or "vi"
     which = dash.ctx.triggered_id
     keep = dash.no_update
     try:
         number = int(incident_id)
-        if which == "inc-comment-send":
-            incident_actions.comment_in(_db(), number, comment or "")
-            done, cleared = t("inc.done.comment", lang), ""
-        elif which == "inc-ack-send":
-            incident_actions.acknowledge_in(_db(), number, ack or "")
-            done, cleared = t("inc.done.acknowledge", lang, id=number), keep
-        else:
-            incident_actions.close_in(_db(), number, note or "")
-            done, cleared = t("inc.done.close", lang, id=number), keep
-    except (rules.IncidentError, ActionError, incident_actions.NoSuchIncident, TypeError, ValueError) as exc:
-        return dbc.Alert(str(exc), color="warning", className="py-2 mb-0 inc-error"), version, keep
-    except Forbidden:
-        return dbc.Alert(t("inc.forbidden", lang), color="danger", className="py-2 mb-0 inc-error"), version, keep
+    except (TypeError, ValueError):
+        return dbc.Alert(t("inc.forbidden", lang), color="warning", className="py-2 mb-0 inc-error"), version, keep
+    action, text, cleared = {"inc-comment-send": ("comment", comment, ""), "inc-ack-send": ("acknowledge", ack, keep)}.get(
+        which, ("close", note, keep))
+    outcome = facade().incident_action(action, number, text or "", lang)
+    if not outcome.ok:
+        return dbc.Alert(outcome.message, color="warning", className="py-2 mb-0 inc-error"), version, keep
+    done = outcome.message
     return dbc.Alert(done, color="success", className="py-2 mb-0 inc-done"), (version or 0) + 1, cleared

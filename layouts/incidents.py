@@ -10,22 +10,18 @@ from datetime import timedelta
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
-from flask import current_app
 
 from collectors.timeutil import utcnow
 from dashboard.domain import incidents as rules
 from dashboard.i18n import duration_text, status_label, t
 from dashboard.readmodels import incidents as views
+from dashboard.web.facade import facade
 from layouts.components.incident_parts import state_badge
 from layouts.components.incident_parts import when as _when
 
 dash.register_page(__name__, path="/incidents", title="IOC Quảng Ngãi — Sự cố", name="Sự cố")
 
 PERIODS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
-
-
-def _db():
-    return current_app.extensions["ioc"].db
 
 
 def layout(**query):
@@ -96,10 +92,10 @@ def render_list(lang, system, states, period):
     span = PERIODS.get(period or "30d")
     since = utcnow() - span if span else None
     states = [s for s in (states or []) if s in rules.STATES]
-    rows = views.list_from(_db(), system_id=system or None, states=states or None, since=since)
+    rows = facade().read(views.list_incidents, system_id=system or None, states=states or None, since=since)
     return (
         t("inc.heading", lang), t("inc.help", lang),
-        views.system_options_from(_db(), lang), t("inc.any_system", lang),
+        facade().read(views.system_options, lang), t("inc.any_system", lang),
         [{"label": t(f"inc.state.{s}", lang), "value": s} for s in rules.STATES], t("inc.any_state", lang),
         [{"label": t(f"inc.period.{p}", lang), "value": p} for p in PERIODS],
         t("inc.count", lang, n=len(rows)), incidents_table(rows, lang),

@@ -8,21 +8,16 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
-from flask import current_app
 
 from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError
 from dashboard.i18n import t
-from dashboard.monitoring import maintenance as planning
 from dashboard.readmodels import maintenance as views
+from dashboard.web.facade import facade
 from layouts.components.incident_parts import when
 
 dash.register_page(__name__, path="/maintenance", title="IOC Quảng Ngãi — Bảo trì", name="Bảo trì")
 
 STATE_COLORS = {"active": "warning", "planned": "info", "cancelled": "secondary", "over": "light"}
-
-
-def _db():
-    return current_app.extensions["ioc"].db
 
 
 def _may_act() -> bool:
@@ -99,7 +94,7 @@ def translate(lang):
         [{"label": t(f"maint.repeat.{k}", lang), "value": k} for k in ("once", "weekly", "monthly")],
         [{"label": names[d], "value": d} for d in WEEKDAYS],
         t("maint.monthday", lang), t("maint.date", lang), t("maint.start", lang), t("maint.end", lang),
-        t("maint.new", lang), t("maint.show_all", lang), views.subject_options_from(_db(), lang),
+        t("maint.new", lang), t("maint.show_all", lang), facade().read(views.subject_options, lang),
     )
 
 
@@ -182,7 +177,7 @@ def windows_table(rows: list[dict], lang: str, may_act: bool):
 )
 def render(_version, show_all, lang):
     lang = lang or "vi"
-    return windows_table(views.windows_from(_db(), include_over=bool(show_all)), lang, _may_act())
+    return windows_table(facade().read(views.all_windows, include_over=bool(show_all)), lang, _may_act())
 
 
 @callback(
@@ -195,7 +190,7 @@ def start_editing(_edits, _new):
     trigger = dash.ctx.triggered_id
     if trigger == "maint-new" or not isinstance(trigger, dict) or not any(_edits or []):
         return None, None, "", "weekly"
-    found = [w for w in views.windows_from(_db(), include_over=True) if w["id"] == trigger["index"]]
+    found = [w for w in facade().read(views.all_windows, include_over=True) if w["id"] == trigger["index"]]
     if not found:
         return None, None, "", "weekly"
     w = found[0]
@@ -214,25 +209,20 @@ def start_editing(_edits, _new):
     prevent_initial_call=True,
 )
 def save(_save, cancels, editing, subject, reason, repeat, weekdays, monthday, date, start, end, version, lang):
-    from dashboard.auth.permissions import Forbidden
-
     lang = lang or "vi"
     trigger = dash.ctx.triggered_id
-    try:
-        if isinstance(trigger, dict):
-            if not any(cancels or []):
-                return dash.no_update, dash.no_update
-            planning.cancel_in(_db(), int(trigger["index"]))
-            message = t("maint.done.cancel", lang, id=trigger["index"])
-        else:
+    if isinstance(trigger, dict):
+        if not any(cancels or []):
+            return dash.no_update, dash.no_update
+        outcome = facade().maintenance_change("cancel", int(trigger["index"]), None, lang)
+    else:
+        try:
             data = window_input(subject, reason, repeat, weekdays, monthday, date, start, end)
-            if editing:
-                planning.edit_in(_db(), int(editing), data)
-                message = t("maint.done.edit", lang, id=editing)
-            else:
-                message = t("maint.done.create", lang, id=planning.plan_in(_db(), data))
-    except (MaintenanceError, LookupError) as exc:
-        return dbc.Alert(str(exc).strip("'\""), color="warning", className="py-2 mb-0 maint-error"), version
-    except Forbidden:
-        return dbc.Alert(t("inc.forbidden", lang), color="danger", className="py-2 mb-0 maint-error"), version
+        except (MaintenanceError, LookupError) as exc:
+            return dbc.Alert(str(exc).strip("'\""), color="warning", className="py-2 mb-0 maint-error"), version
+        outcome = (facade().maintenance_change("edit", int(editing), data, lang) if editing
+                   else facade().maintenance_change("create", None, data, lang))
+    if not outcome.ok:
+        return dbc.Alert(outcome.message, color="warning", className="py-2 mb-0 maint-error"), version
+    message = outcome.message
     return dbc.Alert(message, color="success", className="py-2 mb-0 maint-done"), (version or 0) + 1

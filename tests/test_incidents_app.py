@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, browser_login, login, start_app, stop_app, wait_for
+from tests.conftest import PROJECT_DIR, login, start_app, stop_app, wait_for
 
 SYSTEM = "hop-khong-giay"
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1"}
@@ -40,7 +40,7 @@ def incident(app):
     return wait_for(opened, 40, message=f"an open incident on {SYSTEM}")
 
 
-PAGE_STATE = """
+PAGE_STATE = """() => {
 const page = document.querySelector('.incident-page');
 return {
   mayAct: page && page.dataset.mayAct,
@@ -52,38 +52,34 @@ return {
   done: (document.querySelector('.inc-done') || {}).textContent || '',
   listed: Array.from(document.querySelectorAll('.inc-row')).map(r => r.dataset.id),
 };
-"""
+}"""
 
 
 @pytest.mark.browser
-def test_incident_page_shows_the_thread_and_an_operator_comments(dash_br, app, incident):
-    dash_br.driver.set_window_size(1400, 1000)
-    dash_br._ioc_anonymous = True  # signed in as the operator, not the admin
-    browser_login(dash_br, app, app.clients["operator"])
-    dash_br.server_url = app.url
-    dash_br.driver.get(f"{app.url}/incidents")
-    wait_for(lambda: str(incident) in dash_br.driver.execute_script(PAGE_STATE)["listed"], 30, message="incident listed")
+def test_incident_page_shows_the_thread_and_an_operator_comments(browser, app, incident):
+    # signed in as the operator, not the admin
+    page = browser.open(app, "/incidents", viewport=(1400, 1000), client=app.clients["operator"])
+    wait_for(lambda: str(incident) in page.evaluate(PAGE_STATE)["listed"], 30, message="incident listed")
 
-    dash_br.driver.get(f"{app.url}/incidents/{incident}")
-    state = wait_for(lambda: (s := dash_br.driver.execute_script(PAGE_STATE))["title"] and s, 30, message="incident page")
+    page.goto(f"{app.url}/incidents/{incident}")
+    state = wait_for(lambda: (s := page.evaluate(PAGE_STATE))["title"] and s, 30, message="incident page")
     assert f"Sự cố #{incident}" in state["title"] and state["mayAct"] == "1" and state["actionsShown"]
     assert state["comments"] == []
     assert state["events"][0] == "opened"
 
     text = "Đã gọi kỹ thuật viên <b>trực</b>"
     before = len(state["comments"])
-    dash_br.find_element("#inc-comment-text").send_keys(text)
-    dash_br.driver.execute_script("document.querySelector('#inc-comment-send').click()")
-    state = wait_for(lambda: (s := dash_br.driver.execute_script(PAGE_STATE))["done"] and len(s["comments"]) > before and s,
+    page.locator("#inc-comment-text").fill(text)
+    page.evaluate("() => document.querySelector('#inc-comment-send').click()")
+    state = wait_for(lambda: (s := page.evaluate(PAGE_STATE))["done"] and len(s["comments"]) > before and s,
                      20, message="comment shown")
     assert state["comments"][-1] == text  # literal text, not HTML
     assert "Đã gửi trao đổi" in state["done"]
-    assert dash_br.get_logs() == []
+    assert browser.errors() == []
 
     # a viewer reads the same page without the form
-    browser_login(dash_br, app, app.clients["viewer"])
-    dash_br.driver.get(f"{app.url}/incidents/{incident}")
-    state = wait_for(lambda: (s := dash_br.driver.execute_script(PAGE_STATE))["title"] and s["readonly"] and s, 30,
+    viewer = browser.open(app, f"/incidents/{incident}", viewport=(1400, 1000), client=app.clients["viewer"])
+    state = wait_for(lambda: (s := viewer.evaluate(PAGE_STATE))["title"] and s["readonly"] and s, 30,
                      message="viewer page")
     assert state["mayAct"] == "0" and not state["actionsShown"] and text in state["comments"]
 

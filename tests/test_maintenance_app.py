@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PROJECT_DIR, browser_login, login, start_app, stop_app, wait_for
+from tests.conftest import PROJECT_DIR, login, start_app, stop_app, wait_for
 
 PASSWORDS = {"viewer": "viewer password 1", "operator": "operator password 1"}
 WEEKLY = {"system": "lgsp", "reason": "Sao lưu hằng tuần", "repeat": "weekly", "weekdays": ["SU"],
@@ -67,7 +67,7 @@ def test_maintenance_api(app):
     assert [w["id"] for w in viewer.get(api + "?all=1", timeout=10).json()["windows"]] == [window["id"]]
 
 
-PAGE = """
+PAGE = """() => {
 return {
   mayAct: (document.querySelector('.maintenance-page') || {dataset: {}}).dataset.mayAct,
   rows: Array.from(document.querySelectorAll('.maint-row')).map(r => ({
@@ -76,37 +76,33 @@ return {
   done: (document.querySelector('.maint-done') || {}).textContent || '',
   error: (document.querySelector('.maint-error') || {}).textContent || '',
 };
-"""
+}"""
 
 
 @pytest.mark.browser
-def test_an_operator_plans_a_weekly_window_from_the_page(dash_br, app):
+def test_an_operator_plans_a_weekly_window_from_the_page(browser, app):
     # one window already there, overlapping the one planned from the page
     existing = app.clients["operator"].post(f"{app.url}/api/maintenance", timeout=10, json={
         "endpoint": "lgsp.health", "reason": "Thay chứng thư số", "repeat": "weekly", "weekdays": ["SU"],
         "start_time": "23:00", "end_time": "23:30"}).json()["id"]
-    dash_br.driver.set_window_size(1400, 1100)
-    dash_br._ioc_anonymous = True
-    browser_login(dash_br, app, app.clients["operator"])
-    dash_br.server_url = app.url
-    dash_br.driver.get(f"{app.url}/maintenance")
-    wait_for(lambda: dash_br.driver.execute_script(PAGE)["rows"], 30, message="maintenance list")
+    page = browser.open(app, "/maintenance", viewport=(1400, 1100), client=app.clients["operator"])
+    wait_for(lambda: page.evaluate(PAGE)["rows"], 30, message="maintenance list")
 
-    dash_br.select_dcc_dropdown("#maint-subject", "Nền tảng tích hợp, chia sẻ dữ liệu (LGSP)")
-    dash_br.find_element("#maint-reason").send_keys("Sao lưu hằng tuần")
+    page.locator("#maint-subject").click()
+    page.get_by_role("option", name="Nền tảng tích hợp, chia sẻ dữ liệu (LGSP)", exact=True).click()
+    page.locator("#maint-reason").fill("Sao lưu hằng tuần")
     # weekly with Sunday, 22:00–02:00 are the form's defaults: save as it is
-    dash_br.driver.execute_script("document.querySelector('#maint-save').click()")
-    state = wait_for(lambda: (s := dash_br.driver.execute_script(PAGE))["done"] and len(s["rows"]) == 2 and s, 20,
+    page.evaluate("() => document.querySelector('#maint-save').click()")
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["done"] and len(s["rows"]) == 2 and s, 20,
                      message="window planned")
     assert "Đã lên lịch" in state["done"], state
     new = next(r for r in state["rows"] if r["id"] != str(existing))
     assert new["timing"] == "Chủ nhật hằng tuần 22:00–02:00"
     assert new["overlaps"] == str(existing)  # overlapping windows: allowed, and shown
 
-    dash_br.driver.execute_script(
-        f"document.getElementById(JSON.stringify({{index: {new['id']}, type: 'maint-cancel'}})).click()")
-    state = wait_for(lambda: (s := dash_br.driver.execute_script(PAGE))["done"].startswith("Đã hủy")
+    page.evaluate(f"() => document.getElementById(JSON.stringify({{index: {new['id']}, type: 'maint-cancel'}})).click()")
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["done"].startswith("Đã hủy")
                      and len(s["rows"]) == 1 and s, 20,
                      message="window cancelled")
     assert [r["id"] for r in state["rows"]] == [str(existing)]
-    assert dash_br.get_logs() == []
+    assert browser.errors() == []

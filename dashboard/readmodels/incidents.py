@@ -1,8 +1,8 @@
 """What the incidents page and API read: the filtered list, one incident with its thread and
 timeline, and MTTA / MTTR per system per month. Read only.
 
-Functions named `*_from(db, ...)` open their own session, so that pages call them with the
-runtime's database and never hold a session themselves."""
+Pages call these through dashboard.web.facade (`facade().read(list_incidents, …)`), which gives
+each read a short session of its own."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -116,16 +116,3 @@ def system_options(session: Session, lang: str = "vi") -> list[dict]:
 # --- for pages: each opens and closes its own session
 
 
-def list_from(db, **filters) -> list[dict]:
-    with db.session() as session:
-        return list_incidents(session, **filters)
-
-
-def detail_from(db, incident_id: int) -> dict | None:
-    with db.session() as session:
-        return incident_detail(session, incident_id)
-
-
-def system_options_from(db, lang: str = "vi") -> list[dict]:
-    with db.session() as session:
-        return system_options(session, lang)

@@ -126,17 +126,11 @@ def upcoming_feed(session: Session, now: datetime | None = None, horizon: timede
     return sorted(items, key=lambda item: item["starts_at"])
 
 
-def windows_from(db, **kwargs) -> list[dict]:
-    with db.session() as session:
-        return all_windows(session, **kwargs)
-
-
-def subject_options_from(db, lang: str = "vi") -> list[dict]:
+def subject_options(session, lang: str = "vi") -> list[dict]:
     """Systems and their endpoints for the form's subject picker ("system:<id>" / "endpoint:<id>")."""
-    with db.session() as session:
-        systems = session.execute(select(System.id, System.name_vi, System.name_en).order_by(System.position, System.id)).all()
-        endpoints = session.execute(select(Endpoint.id, Endpoint.name, Endpoint.system_id).where(Endpoint.active.is_(True))
-                                    .order_by(Endpoint.system_id, Endpoint.position, Endpoint.id)).all()
+    systems = session.execute(select(System.id, System.name_vi, System.name_en).order_by(System.position, System.id)).all()
+    endpoints = session.execute(select(Endpoint.id, Endpoint.name, Endpoint.system_id).where(Endpoint.active.is_(True))
+                                .order_by(Endpoint.system_id, Endpoint.position, Endpoint.id)).all()
     options = []
     for sid, vi, en in systems:
         options.append({"label": en if lang == "en" else vi, "value": f"system:{sid}"})

@@ -27,8 +27,12 @@ from dashboard.alerts import ingest as alert_ingest
 from dashboard.alerts import rules as alert_rules
 from dashboard.auth import audit
 from dashboard.auth.permissions import Forbidden, current_user_name
+from dashboard.domain.incidents import IncidentError
+from dashboard.domain.maintenance import MaintenanceError
 from dashboard.i18n import t
 from dashboard.monitoring import actions
+from dashboard.monitoring import incidents as incident_services
+from dashboard.monitoring import maintenance as maintenance_planning
 from dashboard.readmodels import detail as detail_queries
 
 log = logging.getLogger(__name__)
@@ -95,8 +99,10 @@ class Facade:
                 value = work(session)
         except Forbidden as exc:
             return Outcome(False, t(forbidden_key, lang) if forbidden_key else str(exc))
-        except (actions.ActionError, alert_rules.AlertError) as exc:
-            return Outcome(False, str(exc))
+        except (actions.ActionError, alert_rules.AlertError, IncidentError, MaintenanceError, LookupError,
+                TypeError, ValueError) as exc:
+            # a refusal of the service (bad input, wrong state, unknown id): said as it is, nothing kept
+            return Outcome(False, str(exc).strip("'\""))
         except DataUnavailable as exc:
             log.error("action refused: database unreachable: %s", exc)
             return Outcome(False, t("wall.stale.database", lang))
@@ -155,6 +161,35 @@ class Facade:
             return Outcome(False, t("sec.import_failed", lang, reason=exc.message + (f" — {details}" if details else "")))
         except ValueError:
             return Outcome(False, t("sec.import_failed", lang, reason="unreadable upload"))
+
+    def incident_action(self, which: str, incident_id: int, text: str, lang: str) -> Outcome:
+        """Comment on, acknowledge or close an incident (the incident page's three buttons)."""
+        def work(session):
+            if which == "comment":
+                incident_services.add_comment(session, incident_id, text)
+            elif which == "acknowledge":
+                actions.acknowledge(session, incident_id, text)
+            else:
+                incident_services.close(session, incident_id, text)
+            return incident_id
+
+        keys = {"comment": "inc.done.comment", "acknowledge": "inc.done.acknowledge", "close": "inc.done.close"}
+        return self._act(lang, work, lambda number: t(keys.get(which, "inc.done.close"), lang, id=number),
+                         forbidden_key="inc.forbidden")
+
+    def maintenance_change(self, which: str, window_id: int | None, data: object, lang: str) -> Outcome:
+        """Plan, edit or cancel a maintenance window (the maintenance page)."""
+        def work(session):
+            if which == "cancel":
+                maintenance_planning.cancel(session, window_id)
+                return window_id
+            if which == "edit":
+                maintenance_planning.edit(session, window_id, data)
+                return window_id
+            return maintenance_planning.plan(session, data).id
+
+        keys = {"cancel": "maint.done.cancel", "edit": "maint.done.edit", "create": "maint.done.create"}
+        return self._act(lang, work, lambda number: t(keys[which], lang, id=number), forbidden_key="inc.forbidden")
 
     def switch_demo_system(self, system_id: str, mode: str, lang: str) -> Outcome:
         demo = self._runtime.demo
