@@ -1,7 +1,7 @@
 """Incidents: the list with filters (system, state, period), and one incident with its timeline,
 its discussion thread and the operator's actions (comment, acknowledge, close with the
-post-incident note). Data comes from dashboard.readmodels.incidents and goes through the
-services in dashboard.monitoring.incidents; this page holds no database session. Whatever
+post-incident note). Data comes from dashboard.readmodels.incidents and goes through the page facade to
+services in dashboard.monitoring.incidents; this page never reaches the database itself. Whatever
 people wrote is shown as text, never as HTML."""
 from __future__ import annotations
 

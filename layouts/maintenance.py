@@ -2,7 +2,7 @@
 form that plans, edits and cancels them. A recurring window is chosen as weekdays or a day of
 the month plus a start and end time in Vietnam time; the form's fields go to the same service
 (and the same validation) as POST /api/maintenance, which writes the RRULE. Data comes from
-dashboard.readmodels.maintenance; this page holds no database session."""
+dashboard.readmodels.maintenance; this page never reaches the database itself."""
 from __future__ import annotations
 
 import dash
