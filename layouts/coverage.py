@@ -5,14 +5,14 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
 
 from dashboard.auth.permissions import Forbidden, require
 from dashboard.i18n import t
 from dashboard.plans import inventory, store
-from dashboard.reports.numbers import format_day, format_percent
-from dashboard.readmodels import plans as views
 from dashboard.readmodels import availability as availability_views
+from dashboard.readmodels import plans as views
+from dashboard.reports.numbers import format_day, format_percent
+from dashboard.web.facade import facade
 from layouts.components.leadership_tables import availability_table, progress_bar, state_legend, state_mark, systems_table
 from layouts.components.progress_charts import trend_line
 
@@ -71,10 +71,9 @@ def agencies_table(agencies: list[dict], systems: list[dict], lang: str, table_i
           Input("admin-inventory-version", "data"))
 def render(lang, _n, _version=None):
     lang = lang or "vi"
-    runtime = current_app.extensions["ioc"]
-    view, demo = views.coverage_page(runtime.db, verified_days=runtime.settings.verified_days)
+    view, demo = facade().read(views.coverage_page, verified_days=facade().settings.verified_days)
     month = availability_views.current_month()
-    availability = availability_views.availability_page(runtime.db, month)
+    availability = facade().read(availability_views.availability_page, month)
     header = html.Div(
         [
             html.H1(t("coverage.heading", lang), className="h3 mb-0"),
@@ -163,7 +162,7 @@ def translate_inventory_io(lang):
           prevent_initial_call=True)
 def inventory_download(_template, _export):
     filled = dash.ctx.triggered_id == "inventory-export"
-    data = views.inventory_template_data(current_app.extensions["ioc"].db, filled)
+    data = facade().read(views.inventory_template_data, filled)
     body = inventory.build_xlsx(data["rows"], data["agencies"], data["platforms"], data["systems"])
     return dcc.send_bytes(body, "danh-muc-httt-xuat.xlsx" if filled else "mau-danh-muc-httt.xlsx")
 
@@ -178,7 +177,7 @@ def inventory_preview(contents, filename, lang):
     lang = lang or "vi"
     if not contents:
         return None, {"display": "none"}, None
-    report = store.preview_inventory_upload(current_app.extensions["ioc"].db, filename, contents)
+    report = facade().read(store.preview_inventory_upload, filename, contents)
     if report.ok:
         message = dbc.Alert(t("inventory.preview_ok", lang, file=filename, n=len(report.rows), agencies=len(report.agencies())),
                             color="success", id="inventory-valid")
@@ -201,7 +200,7 @@ def inventory_confirm(_clicks, contents, filename, lang, version):
         require("import_plan")
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
-    report, counts, refusal = store.import_inventory_upload(current_app.extensions["ioc"].db, filename, contents)
+    report, counts, refusal = facade().read(store.import_inventory_upload, filename, contents)
     if refusal:
         return dbc.Alert(refusal, color="danger", id="inventory-refused"), {"display": "none"}, None, no_update
     if counts is None:

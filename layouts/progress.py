@@ -5,13 +5,13 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
-from flask import current_app
 
 from dashboard.auth.permissions import Forbidden, require
 from dashboard.i18n import t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template
 from dashboard.readmodels import plans as views
+from dashboard.web.facade import facade
 from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
 from layouts.components.progress_map import progress_map_figure
@@ -59,8 +59,6 @@ def _io_card():
     )
 
 
-def _runtime():
-    return current_app.extensions["ioc"]
 
 
 
@@ -75,7 +73,7 @@ def _card(title: str, body, cls: str = "") -> dbc.Card:
 @callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"))
 def render(lang, _version):
     lang = lang or "vi"
-    view = views.progress_page(_runtime().db)
+    view = facade().read(views.progress_page)
     header = html.Div(
         [
             html.H1(t("progress.heading", lang), className="h3 mb-0"),
@@ -116,7 +114,7 @@ def render(lang, _version):
             dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
         ]
     )
-    settings = _runtime().settings
+    settings = facade().settings
     map_figure = progress_map_figure(
         view["map_points"], lang,
         tiles_url=getattr(settings, "map_tiles_url", None),
@@ -166,7 +164,7 @@ def translate_io(lang):
 )
 def download(_xlsx, _csv, _export):
     which = dash.ctx.triggered_id
-    agencies, systems, rows = views.template_data(_runtime().db, filled=which == "plan-export")
+    agencies, systems, rows = facade().read(views.template_data, filled=which == "plan-export")
     if which == "plan-template-csv":
         return dcc.send_bytes(template.build_csv(), "mau-ke-hoach.csv")
     name = "ke-hoach-xuat.xlsx" if which == "plan-export" else "mau-ke-hoach.xlsx"
@@ -212,7 +210,7 @@ def preview(contents, filename, lang):
     lang = lang or "vi"
     if not contents:
         return None, {"display": "none"}, None
-    report = store.preview_upload(_runtime().db, filename, contents)
+    report = facade().read(store.preview_upload, filename, contents)
     if report.ok:
         message = dbc.Alert(t("plans.preview_ok", lang, file=filename, tasks=len(report.tasks), agencies=len(report.agencies())), color="success", id="plan-valid")
         return [message, preview_table(report, lang)], {"display": "inline-block"}, None
@@ -234,7 +232,7 @@ def confirm(_clicks, contents, filename, lang, version):
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
     # Validated again: the file is the one shown, but the catalog may have changed since.
-    report, counts = store.import_upload(_runtime().db, filename, contents, views.local_today())
+    report, counts = facade().read(store.import_upload, filename, contents, views.local_today())
     if counts is None:
         return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
-from flask import current_app
 
 from dashboard.i18n import local_time, t
 from dashboard.plans.template import format_date
 from dashboard.reports import periodic, weekly
+from dashboard.web.facade import facade
 from layouts.components.leadership_tables import agency_table, partner_table, systems_table, task_table
 from layouts.components.progress_charts import percent_bars, trend_line
 
@@ -57,9 +57,8 @@ def translate(lang):
 @callback(Output("report-monthly-download", "data"), Input("report-monthly-docx", "n_clicks"), Input("report-monthly-xlsx", "n_clicks"),
           prevent_initial_call=True)
 def download_monthly(_docx, _xlsx):
-    runtime = current_app.extensions["ioc"]
     fmt = "docx" if dash.ctx.triggered_id == "report-monthly-docx" else "xlsx"
-    body, name = periodic.report_file(runtime.db, "monthly", periodic.last_month(), fmt, runtime.settings.verified_days)
+    body, name = facade().read(periodic.report_file, "monthly", periodic.last_month(), fmt, facade().settings.verified_days)
     return dcc.send_bytes(body, name)
 
 
@@ -70,7 +69,7 @@ def _section(title: str, body) -> html.Section:
 @callback(Output("report-content", "children"), Input("lang-toggle", "value"))
 def render(lang):
     lang = lang or "vi"
-    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
+    report = facade().read(weekly.weekly_report_for, verified_days=facade().settings.verified_days)
     progress, coverage = report["progress"], report["coverage"]
     previous = report["previous_percent"]
     summary = t(
@@ -115,5 +114,5 @@ def render(lang):
 
 @callback(Output("report-download", "data"), Input("report-xlsx", "n_clicks"), prevent_initial_call=True)
 def download(_n):
-    report = weekly.weekly_report_for(current_app.extensions["ioc"].db, verified_days=current_app.extensions["ioc"].settings.verified_days)
+    report = facade().read(weekly.weekly_report_for, verified_days=facade().settings.verified_days)
     return dcc.send_bytes(weekly.build_report_xlsx(report), weekly.report_filename(report["week_start"]))

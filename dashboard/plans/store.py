@@ -7,12 +7,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
-from dashboard.plans import progress as prog
 from dashboard.auth import audit
+from dashboard.plans import progress as prog
 from dashboard.plans.importer import ImportReport, parse_upload
 from dashboard.plans.inventory import InventoryReport, parse_inventory_upload
 from dashboard.plans.reference import load_reference
-from dashboard.store.database import Database
 from dashboard.store.models import InventorySystem, Plan, ProgressSnapshot, System, Task
 
 
@@ -75,23 +74,21 @@ def record_progress_snapshot(session: Session, today: date) -> int:
     return len(plans)
 
 
-def preview_upload(db: Database, filename: str, contents: str) -> ImportReport:
+def preview_upload(session: Session, filename: str, contents: str) -> ImportReport:
     """Validate an uploaded plan file against the current catalog; nothing is written."""
-    with db.session() as session:
-        return parse_upload(filename, contents, load_reference(session))
+    return parse_upload(filename, contents, load_reference(session))
 
 
-def import_upload(db: Database, filename: str, contents: str, today: date) -> tuple[ImportReport, dict[str, int] | None]:
+def import_upload(session: Session, filename: str, contents: str, today: date) -> tuple[ImportReport, dict[str, int] | None]:
     """Validate the file again (the catalog may have changed since the preview) and, if it has
     no problem, apply it and audit it in one transaction. Returns the report and the counts
     (None when nothing was imported)."""
-    with db.session() as session:
-        report = parse_upload(filename, contents, load_reference(session))
-        if not report.ok:
-            return report, None
-        counts = apply_import(session, report, today)
-        audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
-        return report, counts
+    report = parse_upload(filename, contents, load_reference(session))
+    if not report.ok:
+        return report, None
+    counts = apply_import(session, report, today)
+    audit.record(session, None, "plan.import", filename, {k: v for k, v in counts.items() if isinstance(v, (int, str))})
+    return report, counts
 
 
 def apply_inventory(session: Session, report: InventoryReport, source: str = "import") -> dict[str, int]:
@@ -120,21 +117,19 @@ def apply_inventory(session: Session, report: InventoryReport, source: str = "im
     return {"agencies": len(agencies), "systems": len(report.rows)}
 
 
-def preview_inventory_upload(db: Database, filename: str, contents: str) -> InventoryReport:
-    with db.session() as session:
-        return parse_inventory_upload(filename, contents, load_reference(session))
+def preview_inventory_upload(session: Session, filename: str, contents: str) -> InventoryReport:
+    return parse_inventory_upload(filename, contents, load_reference(session))
 
 
-def import_inventory_upload(db: Database, filename: str, contents: str) -> tuple[InventoryReport, dict[str, int] | None, str | None]:
+def import_inventory_upload(session: Session, filename: str, contents: str) -> tuple[InventoryReport, dict[str, int] | None, str | None]:
     """Validate again and apply in one transaction. Returns (report, counts or None, refusal)."""
-    with db.session() as session:
-        report = parse_inventory_upload(filename, contents, load_reference(session))
-        if not report.ok:
-            return report, None, None
-        try:
-            counts = apply_inventory(session, report)
-        except NotImportable as exc:
-            session.rollback()
-            return report, None, str(exc)
-        audit.record(session, None, "inventory.import", filename, dict(counts))
-        return report, counts, None
+    report = parse_inventory_upload(filename, contents, load_reference(session))
+    if not report.ok:
+        return report, None, None
+    try:
+        counts = apply_inventory(session, report)
+    except NotImportable as exc:
+        session.rollback()
+        return report, None, str(exc)
+    audit.record(session, None, "inventory.import", filename, dict(counts))
+    return report, counts, None

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.plans import availability as av
-from dashboard.store.database import Database
 from dashboard.store.models import Incident, MaintenanceWindow, System
 
 
@@ -59,9 +58,8 @@ def availability_between(session: Session, start: datetime, end: datetime, label
     }
 
 
-def availability_page(db: Database, month: str, now: datetime | None = None) -> dict:
-    with db.session() as session:
-        return availability_view(session, month, now)
+def availability_page(session: Session, month: str, now: datetime | None = None) -> dict:
+    return availability_view(session, month, now)
 
 
 def current_month(now: datetime | None = None) -> str:

@@ -14,7 +14,19 @@ from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
 from dashboard.plans.reference import load_reference
 from dashboard.store.database import Database
-from dashboard.store.models import Agency, CheckResult, CoverageSnapshot, InventorySystem, Link, NationalPlatform, Plan, ProgressSnapshot, Rollup, System, Task
+from dashboard.store.models import (
+    Agency,
+    CheckResult,
+    CoverageSnapshot,
+    InventorySystem,
+    Link,
+    NationalPlatform,
+    Plan,
+    ProgressSnapshot,
+    Rollup,
+    System,
+    Task,
+)
 
 TREND_WEEKS = 12
 TREND_DAYS = 90
@@ -357,21 +369,18 @@ def code_lists(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str,
 # Pages never open database sessions: they call these, which read in a session of their own.
 
 
-def coverage_page(db: Database, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> tuple[dict, bool]:
-    with db.session() as session:
-        return coverage_view(session, now, verified_days), has_demo_plans(session)
+def coverage_page(session: Session, now: datetime | None = None, verified_days: float = cov.VERIFIED_DAYS) -> tuple[dict, bool]:
+    return coverage_view(session, now, verified_days), has_demo_plans(session)
 
 
-def progress_page(db: Database, today: date | None = None) -> dict:
-    with db.session() as session:
-        return progress_view(session, today)
+def progress_page(session: Session, today: date | None = None) -> dict:
+    return progress_view(session, today)
 
 
-def template_data(db: Database, filled: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[dict] | None]:
+def template_data(session: Session, filled: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[dict] | None]:
     """The code lists of the plan template and, when `filled`, every task for the export."""
-    with db.session() as session:
-        agencies, systems = code_lists(session)
-        return agencies, systems, (export_rows(session) if filled else None)
+    agencies, systems = code_lists(session)
+    return agencies, systems, (export_rows(session) if filled else None)
 
 
 def reference_for(db: Database) -> Reference:
@@ -379,19 +388,18 @@ def reference_for(db: Database) -> Reference:
         return reference(session)
 
 
-def inventory_template_data(db: Database, filled: bool) -> dict:
+def inventory_template_data(session: Session, filled: bool) -> dict:
     """The inventory template's code lists and, when `filled`, every inventory row."""
-    with db.session() as session:
-        agencies, systems = code_lists(session)
-        platforms = [(p.id, p.name_vi) for p in session.scalars(select(NationalPlatform).order_by(NationalPlatform.id))]
-        rows = None
-        if filled:
-            codes = {a.id: a.official_code or a.id for a in session.scalars(select(Agency))}
-            rows = [
-                {"code": r.code, "name": r.name, "agency": codes.get(r.agency_id, r.agency_id), "kind": r.kind,
-                 "platforms": [p for p in r.platforms.split(";") if p], "hosting": r.hosting, "partner": r.partner,
-                 "security_level": r.security_level, "dossier": r.dossier_approved, "system": r.system_id,
-                 "integrated_on": r.integrated_on, "evidence": r.evidence}
-                for r in session.scalars(select(InventorySystem).order_by(InventorySystem.agency_id, InventorySystem.code))
-            ]
-        return {"agencies": agencies, "platforms": platforms, "systems": systems, "rows": rows}
+    agencies, systems = code_lists(session)
+    platforms = [(p.id, p.name_vi) for p in session.scalars(select(NationalPlatform).order_by(NationalPlatform.id))]
+    rows = None
+    if filled:
+        codes = {a.id: a.official_code or a.id for a in session.scalars(select(Agency))}
+        rows = [
+            {"code": r.code, "name": r.name, "agency": codes.get(r.agency_id, r.agency_id), "kind": r.kind,
+             "platforms": [p for p in r.platforms.split(";") if p], "hosting": r.hosting, "partner": r.partner,
+             "security_level": r.security_level, "dossier": r.dossier_approved, "system": r.system_id,
+             "integrated_on": r.integrated_on, "evidence": r.evidence}
+            for r in session.scalars(select(InventorySystem).order_by(InventorySystem.agency_id, InventorySystem.code))
+        ]
+    return {"agencies": agencies, "platforms": platforms, "systems": systems, "rows": rows}

@@ -124,11 +124,10 @@ def last_month(now: datetime | None = None) -> str:
     return f"{first.year}-{first.month:02d}"
 
 
-def report_file(db, kind: str, label: str, fmt: str, verified_days: float = VERIFIED_DAYS) -> tuple[bytes, str]:
-    """The report as bytes and a file name, read in a session of its own (for the page)."""
+def report_file(session: Session, kind: str, label: str, fmt: str, verified_days: float = VERIFIED_DAYS) -> tuple[bytes, str]:
+    """The report as bytes and a file name (for the page)."""
     period = parse_period(kind, label)
-    with db.session() as session:
-        data = report_data(session, period, verified_days=verified_days)
+    data = report_data(session, period, verified_days=verified_days)
     body = build_docx(data) if fmt == "docx" else build_xlsx(data)
     return body, f"bao-cao-{kind}-{period.label}.{fmt}"
 

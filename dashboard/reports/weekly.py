@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
-from dashboard.plans.export_safety import protect_workbook
 from dashboard.plans.coverage import VERIFIED_DAYS
+from dashboard.plans.export_safety import protect_workbook
 from dashboard.plans.progress import week_start
 from dashboard.plans.template import CATEGORIES, format_date
 from dashboard.readmodels import plans as views
@@ -34,10 +35,9 @@ def weekly_report(session, now: datetime | None = None, verified_days: float = V
     }
 
 
-def weekly_report_for(db, now: datetime | None = None, verified_days: float = VERIFIED_DAYS) -> dict:
-    """The weekly report, read in a session of its own (pages never open sessions)."""
-    with db.session() as session:
-        return weekly_report(session, now, verified_days)
+def weekly_report_for(session: Session, now: datetime | None = None, verified_days: float = VERIFIED_DAYS) -> dict:
+    """The weekly report (pages reach it through the page facade)."""
+    return weekly_report(session, now, verified_days)
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:
