@@ -53,7 +53,7 @@ def _demo_env(missing: list[str]):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("user", "token"):  # access control (issue 8)
+    if argv and argv[0] in ("user", "token"):  # access control
         from dashboard.auth import cli
 
         return cli.main(argv)
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"demo login: {name} / {password}  (one-time password, new at each start)", flush=True)
                 print(f"wall kiosk link (no login): {base}/wall?kiosk={kiosk}", flush=True)
                 print("demo systems: " + ", ".join(f"{k}={v}" for k, v in runtime.demo.urls().items()), flush=True)
-                # The simulated commune server pushes heartbeats to this web server (issue 3A).
+                # The simulated commune server pushes heartbeats to this web server.
                 local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
                 runtime.demo.start_heartbeats(f"http://{local}:{settings.port}")
             print(f"IOC dashboard on http://{settings.host}:{settings.port}/", flush=True)

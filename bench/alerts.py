@@ -1,4 +1,4 @@
-"""Benchmark of the security alerts (issue 7): ingest throughput and the read models behind
+"""Benchmark of the security alerts: ingest throughput and the read models behind
 /security, the wall's feed and the map, with a large alert history.
 
 Fills a temporary SQLite database (or --database-url) with the 96 commune-level units, the

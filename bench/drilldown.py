@@ -1,4 +1,4 @@
-"""Drill-down benchmark (issue 5): page callback times with a year of history in the DB.
+"""Drill-down benchmark: page callback times with a year of history in the DB.
 
 Fills a database with `--systems` systems of `--endpoints` endpoints each (plus one national
 link per system) and the history a year of running leaves behind under the default retention:

@@ -1,4 +1,4 @@
-"""Benchmark of the operator wall's refresh callbacks (issue 4).
+"""Benchmark of the operator wall's refresh callbacks.
 
 Fills a temporary SQLite database (or the --database-url given) with --endpoints endpoints
 (default 2,000: the shared systems' own plus commune-level ones), the 96 commune-level units, a
@@ -223,7 +223,7 @@ class Runtime:
 
 
 def build_app(db, settings):
-    # Access control (issue 8) is installed by create_app: the bench is a kiosk on loopback.
+    # Access control is installed by create_app: the bench is a kiosk on loopback.
     os.environ.setdefault("IOC_SECRET_KEY", secrets.token_urlsafe(48))
     os.environ.setdefault("IOC_KIOSK_ALLOW", "127.0.0.1/32")
     from dashboard.web.app import create_app

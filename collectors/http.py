@@ -30,7 +30,7 @@ from collectors.timeutil import utcnow
 DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_REDIRECTS = 5
 EXCERPT_CHARS = 2_000
-_SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "content-security-policy", "x-frame-options")  # issue 7
+_SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "content-security-policy", "x-frame-options")
 READ_CHUNK = 65_536
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 
@@ -197,7 +197,7 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
             "failed_conditions": [o.condition.text for o in outcomes if not o.ok],
             **({"certificate_hours_left": certificate_hours} if certificate_hours is not None else {}),
             **({"certificate_error": certificate_error} if certificate_error else {}),
-            # issue 7: public portals' security headers, read by dashboard.alerts.probe_alerts
+            # public portals' security headers, read by dashboard.alerts.probe_alerts
             **({"security_headers": {k: v[:200] for k, v in headers.items() if k.lower() in _SECURITY_HEADERS}}
                if target.options.get("public_portal") else {}),
         },

@@ -66,14 +66,14 @@ class Settings:
     stale_after_s: float = 180.0
     refresh_ms: int = 5_000
     log_level: str = "INFO"
-    # wall display (issue 4): pages shown in turn (none: no rotation), dwell per page, beep on down
+    # wall display: pages shown in turn (none: no rotation), dwell per page, beep on down
     wall_pages: tuple[str, ...] = ()
     wall_dwell_s: float = 60.0
     wall_sound: bool = False
     # optional map background: raster tile URL template ({z}/{x}/{y}) and a boundary GeoJSON file
     map_tiles_url: str | None = None
     map_boundary_geojson: Path | None = None
-    # history (issue 3): raw results, hourly and daily rollups are kept this many days
+    # history: raw results, hourly and daily rollups are kept this many days
     raw_retention_days: float = 14.0
     hourly_retention_days: float = 90.0
     daily_retention_days: float = 1100.0

@@ -73,7 +73,7 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             from collectors.heartbeat import use_source
             from dashboard.monitoring.heartbeats import PingReader
 
-            use_source(PingReader(db))  # the heartbeat probe reads received pings through this (issue 3A)
+            use_source(PingReader(db))  # the heartbeat probe reads received pings through this
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
                 settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days),
                 flap=FlapSettings(settings.flap_changes, settings.flap_window_s, settings.flap_quiet_s),

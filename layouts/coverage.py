@@ -1,5 +1,5 @@
 """Leadership: integration coverage — which agency and shared system is integrated,
-connected and sharing data with the national platforms, against the 100 % target (issue 6)."""
+connected and sharing data with the national platforms, against the 100 % target."""
 from __future__ import annotations
 
 import dash

@@ -1,5 +1,5 @@
 """Leadership: plan progress per agency, partner and category; overdue and at-risk tasks;
-the weekly trend; the commune map; import / export of the plan template (issue 6)."""
+the weekly trend; the commune map; import / export of the plan template."""
 from __future__ import annotations
 
 import dash

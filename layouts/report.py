@@ -1,5 +1,5 @@
 """The weekly leadership report: a print-styled page (A4, assets/theme/report.css) and an
-XLSX export, in Vietnamese (issue 6)."""
+XLSX export, in Vietnamese."""
 from __future__ import annotations
 
 import dash

@@ -126,7 +126,7 @@ def demo_network():
 
 
 class RunningApp:
-    """A running app. get/post are signed in as an admin by default (access control, issue 8);
+    """A running app. get/post are signed in as an admin by default (access control);
     use `anonymous` for a client without a session, or `login(name, password)` for another one."""
 
     def __init__(self, url: str, process: subprocess.Popen, log_path: Path,

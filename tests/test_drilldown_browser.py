@@ -1,4 +1,4 @@
-"""The real app in headless Chromium (issue 5): from the overview, a failing system is followed
+"""The real app in headless Chromium: from the overview, a failing system is followed
 to its cause in two clicks — the tile, then the page shows the failed condition and the failing
 national link; the systems grid opens a row's page; check now answers."""
 from __future__ import annotations

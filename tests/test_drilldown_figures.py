@@ -1,4 +1,4 @@
-"""Pure pieces of the drill-down (issue 5): figure builders, bucketing, CSV text, grid
+"""Pure pieces of the drill-down: figure builders, bucketing, CSV text, grid
 filters, page sections. No database, no server."""
 from __future__ import annotations
 

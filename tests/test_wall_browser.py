@@ -1,4 +1,4 @@
-"""The operator wall in headless Chromium at 1920×1080, against the real app (issue 4)."""
+"""The operator wall in headless Chromium at 1920×1080, against the real app."""
 from __future__ import annotations
 
 import os

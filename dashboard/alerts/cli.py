@@ -1,4 +1,4 @@
-"""Command line for alert senders and file imports (issue 7).
+"""Command line for alert senders and file imports.
 
     python -m dashboard.alerts.cli create NAME [--description TEXT]   prints the token once
     python -m dashboard.alerts.cli list
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 except ValueError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 2
-                audit.record(session, actor, "alert_source.create", args.name)  # issue 8
+                audit.record(session, actor, "alert_source.create", args.name)
                 print(f"source {args.name!r} ready; its token (shown once, only its hash is stored):\n{token}")
                 print(f"send with: curl -X POST -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
                       f"-d '{{\"severity\": \"high\", \"title\": \"...\"}}' http://HOST:PORT/api/alerts/ingest/{args.name}")
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not alert_ingest.revoke_source(session, args.name):
                     print(f"error: no source {args.name!r}", file=sys.stderr)
                     return 2
-                audit.record(session, actor, "alert_source.revoke", args.name)  # issue 8
+                audit.record(session, actor, "alert_source.revoke", args.name)
                 print(f"source {args.name!r} revoked")
             elif args.command == "import":
                 try:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                     for detail in exc.details or []:
                         print("  " + json.dumps(detail, ensure_ascii=False), file=sys.stderr)
                     return 2
-                audit.record(session, actor, "alerts.import", args.file.name, {"via": "cli"})  # issue 8
+                audit.record(session, actor, "alerts.import", args.file.name, {"via": "cli"})
                 print(json.dumps(report.as_dict()))
     finally:
         db.dispose()

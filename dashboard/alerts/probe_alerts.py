@@ -1,4 +1,4 @@
-"""Alerts derived from what the probes stored (issue 7): certificate expiring or expired, TLS
+"""Alerts derived from what the probes stored: certificate expiring or expired, TLS
 verification failure, an outdated TLS protocol, a system down beyond a threshold, and basic
 security headers missing on public portals.
 

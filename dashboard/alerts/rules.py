@@ -177,7 +177,7 @@ def _set_status(session: Session, alert: Alert, status: str, user: str, comment:
         raise AlertError(str(exc)) from None
     alert.status, alert.status_at, alert.status_by, alert.status_comment = status, now, user, comment
     session.add(AlertEvent(alert=alert, at=now, kind=status, actor=user, comment=comment))
-    from dashboard.auth import audit  # issue 8
+    from dashboard.auth import audit
 
     audit.record(session, user, f"alert.{status}", f"alert:{alert.id}", {"comment": comment})
     return alert

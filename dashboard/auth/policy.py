@@ -58,10 +58,10 @@ API_WRITES = (
 ACTION_CALLBACKS: dict[str, str] = {
     # overview (foundation): the demo's fault switch
     "demo-result": "operator",
-    # drill-down (issue 5): check now, acknowledge, maintenance windows
+    # drill-down: check now, acknowledge, maintenance windows
     "detail-action-result": "operator",
     "detail-bump": "operator",
-    # progress (issue 6): plan import (preview of an uploaded file, then confirm)
+    # progress: plan import (preview of an uploaded file, then confirm)
     "plan-preview": "admin",
     "plan-import-result": "admin",
     "progress-version": "admin",

@@ -1,4 +1,4 @@
-"""A simulated Wazuh indexer for the demo (issue 7): a real HTTP server on loopback answering
+"""A simulated Wazuh indexer for the demo: a real HTTP server on loopback answering
 `POST /wazuh-alerts-*/_search` (basic auth, rule.level filter, sort, search_after, size) with
 Wazuh-shaped alert documents that appear over time, so the demo exercises the same SIEM pull
 (dashboard.alerts.siem) a real deployment uses."""

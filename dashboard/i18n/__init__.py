@@ -70,7 +70,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "status.down": ("Gián đoạn", "Down"),
     "status.unknown": ("Chưa rõ", "Unknown"),
     "status.maintenance": ("Bảo trì", "Maintenance"),
-    # --- drill-down (issue 5)
+    # --- drill-down
     "nav.systems": ("Hệ thống", "Systems"),
     "grid.heading": ("Danh mục hệ thống, điểm kiểm tra và kết nối", "Systems, endpoints and links"),
     "grid.search": ("Tìm kiếm…", "Search…"),
@@ -157,7 +157,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "mw.saved": ("Đã lưu lịch bảo trì.", "Maintenance window saved."),
     "mw.active": ("đang diễn ra", "in progress"),
     "mw.need_time": ("Nhập thời điểm bắt đầu và số giờ.", "Enter a start time and a number of hours."),
-    # --- end of drill-down (issue 5)
+    # --- end of drill-down
     "demo.heading": ("Chế độ trình diễn: giả lập sự cố", "Demo mode: simulate a fault"),
     "demo.help": (
         "Các hệ thống trình diễn là máy chủ HTTP thật trên máy này. Chọn một hệ thống và một chế độ để xem bảng theo dõi phản ứng.",
@@ -176,7 +176,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "time.minutes_ago": ("{n} phút trước", "{n} min ago"),
     "time.hours_ago": ("{n} giờ trước", "{n} h ago"),
     "time.days_ago": ("{n} ngày trước", "{n} d ago"),
-    # --- leadership: plans, progress, coverage, weekly report (issue 6)
+    # --- leadership: plans, progress, coverage, weekly report
     "nav.progress": ("Tiến độ kế hoạch", "Plan progress"),
     "nav.coverage": ("Mức độ tích hợp", "Integration coverage"),
     "nav.report": ("Báo cáo tuần", "Weekly report"),
@@ -340,7 +340,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Tiến độ chung {progress}% (tuần trước {previous}). Chia sẻ dữ liệu với nền tảng quốc gia đạt {coverage}% so với mục tiêu 100%. {overdue} nhiệm vụ quá hạn, {at_risk} nhiệm vụ có nguy cơ chậm.",
         "Overall progress {progress}% (last week {previous}). Data sharing with national platforms at {coverage}% against the 100% target. {overdue} overdue tasks, {at_risk} at risk.",
     ),
-    # --- wall display, province map, unit pages (issue 4)
+    # --- wall display, province map, unit pages
     "nav.wall": ("Màn hình vận hành", "Operations wall"),
     "wall.title.glance": ("Giám sát hệ thống dùng chung — IOC Quảng Ngãi", "Shared systems — Quảng Ngãi IOC"),
     "wall.title.map": ("Bản đồ trạng thái xã, phường, đặc khu", "Live province map"),
@@ -410,7 +410,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.checked": ("Kiểm tra lúc", "Checked"),
     "col.latency": ("Độ trễ", "Latency"),
     "col.reason": ("Chi tiết", "Detail"),
-    # --- security alerts (issue 7)
+    # --- security alerts
     "nav.security": ("An toàn thông tin", "Security"),
     "sec.heading": ("Cảnh báo an toàn thông tin", "Security alerts"),
     "sec.open": ("Cảnh báo đang mở", "Open alerts"),
@@ -471,7 +471,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "alert.event.acknowledged": ("Tiếp nhận", "Acknowledged"),
     "alert.event.resolved": ("Đóng", "Resolved"),
     "alert.event.auto_resolved": ("Tự đóng (điều kiện đã hết)", "Closed automatically (condition cleared)"),
-    # --- access control and audit trail (issue 8)
+    # --- access control and audit trail
     "auth.logout": ("Đăng xuất", "Sign out"),
     "auth.role.viewer": ("Xem", "Viewer"),
     "auth.role.operator": ("Vận hành", "Operator"),
@@ -493,7 +493,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.search": ("Tìm theo người hoặc đối tượng…", "Search who or target…"),
     "audit.empty": ("Chưa có mục nào khớp bộ lọc.", "No entry matches the filter."),
     "audit.count": ("{n} mục (tối đa 500 mục mới nhất)", "{n} entries (the newest 500 at most)"),
-    # --- commune heartbeats (issue 3/4 follow-up)
+    # --- commune heartbeats
     "tile.communes": ("{n}/{total} xã đang gửi tín hiệu", "{n}/{total} communes reporting"),
 }
 

@@ -1,4 +1,4 @@
-"""What a technician can do from a drill-down page (issue 5): check now, acknowledge an
+"""What a technician can do from a drill-down page: check now, acknowledge an
 incident, schedule maintenance. Each action passes `permissions.require` first, and each is
 one small adapter so that wiring it to the collector / maintenance modules is a one-line change.
 """
@@ -25,7 +25,7 @@ class ActionError(ValueError):
 
 
 def _who(user: str | None) -> str | None:
-    # issue 8: the signed-in principal when the caller names nobody
+    # the signed-in principal when the caller names nobody
     from dashboard.auth.permissions import current_user_name
 
     return user or current_user_name()
@@ -73,7 +73,7 @@ def acknowledge(session: Session, incident_id: int, comment: str, user: str | No
     incident.acknowledged_by = user
     incident.ack_comment = comment
     session.flush()
-    audit.record(session, user, "incident.acknowledge", f"incident:{incident_id}",  # issue 8
+    audit.record(session, user, "incident.acknowledge", f"incident:{incident_id}",
                  {"subject": f"{incident.subject_type}:{incident.subject_id}", "comment": comment})
     return incident
 
@@ -92,7 +92,7 @@ def schedule_maintenance(session: Session, *, reason: str, starts_at: datetime, 
                                system_id=system_id, endpoint_id=endpoint_id, created_by=user, now=now)
     except MaintenanceError as exc:
         raise ActionError(str(exc)) from None
-    audit.record(session, user, "maintenance.create", system_id or endpoint_id,  # issue 8
+    audit.record(session, user, "maintenance.create", system_id or endpoint_id,
                  {"starts_at": starts_at.isoformat(), "hours": duration.total_seconds() / 3600, "reason": reason})
     return window
 

@@ -1,2 +1,2 @@
-"""Agency plans (issue 6): the import/export template, progress and coverage rules, read
+"""Agency plans: the import/export template, progress and coverage rules, read
 models, demo data and the weekly report. Pure rules live in `progress` and `coverage`."""

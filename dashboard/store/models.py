@@ -161,7 +161,7 @@ class CheckResult(Base):
     http_code: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # issue 3: a check that could not start on time (verdict 'unknown'), and a check made
+    # a check that could not start on time (verdict 'unknown'), and a check made
     # inside a maintenance window; neither counts against uptime.
     missed: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -272,7 +272,7 @@ class Rollup(Base):
     latency_max_ms: Mapped[float | None] = mapped_column(Float)
 
 
-# --- issue 6: plans, tasks, weekly progress snapshots, daily coverage snapshots
+# --- plans, tasks, weekly progress snapshots, daily coverage snapshots
 
 from datetime import date  # noqa: E402
 
@@ -375,7 +375,7 @@ class InventorySystem(Base):
     updated_at: Mapped[datetime]
 
 
-# --- collectors and status engine (issue 3)
+# --- collectors and status engine
 
 
 class CheckRequest(Base):
@@ -390,7 +390,7 @@ class CheckRequest(Base):
     picked_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-# --- heartbeat (push) checks (issue 3, part A: probe kinds)
+# --- heartbeat (push) checks
 
 
 class HeartbeatPing(Base):
@@ -408,7 +408,7 @@ class HeartbeatPing(Base):
     source: Mapped[str | None] = mapped_column(String(64))  # the sender's address
 
 
-# --- security alerts (issue 7): alerts, their history, webhook sources, notification outbox
+# --- security alerts: alerts, their history, webhook sources, notification outbox
 
 
 class Alert(Base):
@@ -497,7 +497,7 @@ class NotificationLog(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-# --- access control and audit trail (issue 8)
+# --- access control and audit trail
 
 
 class User(Base):
@@ -580,7 +580,7 @@ class AuditEntry(Base):
     address: Mapped[str | None] = mapped_column(String(64))
 
 
-# --- drill-down (issue 5): dependencies between provincial systems
+# --- drill-down: dependencies between provincial systems
 
 
 class SystemDependency(Base):

@@ -1,4 +1,4 @@
-"""JSON API of the security alerts (issue 7); documented in docs/alerts.md.
+"""JSON API of the security alerts; documented in docs/alerts.md.
 
     POST /api/alerts/ingest/<source>   a sender posts alerts (Authorization: Bearer <token>)
     GET  /api/alerts                   list, filters status, severity, system, agency, source, q; paging

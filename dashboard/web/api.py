@@ -65,14 +65,14 @@ def demo_mode(system_id: str):
         demo.set_mode(system_id, payload["mode"])
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
-    from dashboard.auth import audit  # issue 8
+    from dashboard.auth import audit
 
     with runtime().db.session() as session:
         audit.record(session, None, "demo.set_mode", system_id, {"mode": payload["mode"], "via": "api"})
     return jsonify({"system": system_id, "mode": demo.mode(system_id)})
 
 
-# --- leadership (issue 6): plan progress and integration coverage; see docs/api-leadership.md
+# --- leadership: plan progress and integration coverage; see docs/api-leadership.md
 
 
 @api.get("/progress")
@@ -106,7 +106,7 @@ def availability():
     return jsonify({"generated_at": iso(utcnow()), **body})
 
 
-# --- status engine (issue 3): check now, incidents; see docs/status-engine.md
+# --- status engine: check now, incidents; see docs/status-engine.md
 
 
 @api.get("/units")
@@ -148,7 +148,7 @@ def incidents():
     return jsonify({"generated_at": iso(utcnow()), "incidents": rows})
 
 
-# --- heartbeats (issue 3A): push checks; see docs/probes.md
+# --- heartbeats: push checks; see docs/probes.md
 
 
 @api.record_once
@@ -179,7 +179,7 @@ def heartbeat(token: str):
     return jsonify(answer), 200
 
 
-# --- wall display (issue 4): the optional province boundary drawn under the map's markers
+# --- wall display: the optional province boundary drawn under the map's markers
 
 
 @api.get("/map/boundary.geojson")

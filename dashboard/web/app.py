@@ -35,7 +35,7 @@ def create_app(runtime) -> dash.Dash:
     app.server.extensions["ioc"] = runtime
     install_facade(app.server, runtime)  # what pages read and do, without touching the database
     app.server.register_blueprint(api)
-    from dashboard.web.alerts_api import alerts_api  # security alerts (issue 7)
+    from dashboard.web.alerts_api import alerts_api  # security alerts
 
     app.server.register_blueprint(alerts_api)
     app.server.register_blueprint(metrics)
@@ -47,7 +47,7 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.maintenance_api import maintenance_api  # maintenance planning
 
     app.server.register_blueprint(maintenance_api)
-    # Access control (issue 8): every request is checked before Dash sees it; see docs/security.md
+    # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
 
@@ -56,7 +56,7 @@ def create_app(runtime) -> dash.Dash:
     _register_shell_callbacks(app)
     # Everything loaded so far (Dash, Plotly's validators, the pages) lives as long as the
     # process: keep it out of the cyclic GC, whose full passes over it cost 100-150 ms and were
-    # the wall refresh's slowest calls (bench/wall.py, issue 4).
+    # the wall refresh's slowest calls (bench/wall.py).
     gc.freeze()
     return app
 
@@ -91,7 +91,7 @@ def _shell():
                             ],
                             className="me-auto",
                         ),
-                        html.Div(id="shell-user", className="small text-white-50 me-3"),  # issue 8
+                        html.Div(id="shell-user", className="small text-white-50 me-3"),
                         dbc.RadioItems(
                             id="lang-toggle",
                             options=[{"label": "Tiếng Việt", "value": "vi"}, {"label": "English", "value": "en"}],
@@ -137,7 +137,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         return (t("app.title", lang), t("app.subtitle", lang), *[t(f"nav.{key}", lang) for key, _, _ in NAV_ITEMS])
 
     @app.callback(Output("shell-user", "children"), Input("lang-toggle", "value"))
-    def show_user(lang):  # issue 8: who is signed in, and the way out
+    def show_user(lang):  # who is signed in, and the way out
         from dashboard.auth.sessions import current_principal
 
         principal = current_principal()

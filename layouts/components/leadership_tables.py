@@ -1,4 +1,4 @@
-"""Tables shared by the leadership pages and the weekly report (issue 6). Pages import from
+"""Tables shared by the leadership pages and the weekly report. Pages import from
 here, never from each other (Dash registers page modules under their own names)."""
 from __future__ import annotations
 

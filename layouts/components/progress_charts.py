@@ -1,4 +1,4 @@
-"""Pure figure builders for the leadership pages (issue 6)."""
+"""Pure figure builders for the leadership pages."""
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,4 @@
-"""The commune map coloured by plan progress: pure figure builder (issue 6).
+"""The commune map coloured by plan progress: pure figure builder.
 
 Tile-less MapLibre (`white-bg`) with markers only: no network needed (see DESIGN.md)."""
 from __future__ import annotations
