@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from dashboard.catalog.loader import MAX_ALIASES, MAX_CATALOG_BYTES, CatalogError, parse_catalog
+from dashboard.catalog.loader import MAX_ALIASES, MAX_CATALOG_BYTES, MAX_NODES, CatalogError, parse_catalog
 from tests.catalogs import minimal_catalog
 
 
@@ -40,7 +40,7 @@ def refused(text: str) -> tuple[list[str], float, int]:
 def test_nested_alias_bomb_within_the_alias_budget_is_refused_by_its_expanded_size():
     # 9 levels x 10 aliases = 90 aliases (under the alias budget) standing for 10^10 nodes
     problems, elapsed, peak = refused(alias_bomb(levels=9, fan_out=10))
-    assert problems == [problems[0]] and "expands to more than 200,000 YAML nodes" in problems[0], problems
+    assert problems == [problems[0]] and f"expands to more than {MAX_NODES:,} YAML nodes" in problems[0], problems
     assert problems[0].startswith("bomb.yaml:")
     assert elapsed < 1.0 and peak < 100_000_000, (elapsed, peak)
 
@@ -81,3 +81,28 @@ def test_a_few_aliases_in_a_normal_catalog_still_work():
     text = text.replace("    partner: VNPT\n", "    partner: *partner\n")
     spec = parse_catalog(text, "ok.yaml", {}).spec
     assert spec.agencies[0].partner == spec.systems[0].partner == "VNPT"
+
+
+def test_a_catalog_of_ten_thousand_endpoints_is_not_mistaken_for_a_bomb():
+    endpoints = "".join(f"""      - id: e{i}
+        name: Endpoint {i}
+        url: http://127.0.0.1:{20000 + i % 1000}/health
+        interval: 30s
+        timeout: 10s
+        conditions: ["[STATUS] == 200", "[RESPONSE_TIME] < 2000"]
+""" for i in range(10_000))
+    text = f"""version: 1
+agencies:
+  - id: skhcn
+    name_vi: Sở Khoa học và Công nghệ
+    name_en: Department of Science and Technology
+    kind: department
+systems:
+  - id: big
+    name_vi: Hệ thống lớn
+    name_en: A big system
+    owner: skhcn
+    endpoints:
+{endpoints}"""
+    catalog = parse_catalog(text, "big.yaml", {})
+    assert len(catalog.spec.systems[0].endpoints) == 10_000

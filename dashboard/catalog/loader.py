@@ -355,7 +355,9 @@ class Catalog:
 # has no alias and under 700 nodes.
 MAX_CATALOG_BYTES = 5_000_000
 MAX_ALIASES = 100
-MAX_NODES = 200_000
+# A generated catalog of 10,000 endpoints is ~300,000 nodes: room for province-size catalogs,
+# far below what nested aliases can reach (a 600-byte bomb stands for 10^10).
+MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 # libyaml's parser when installed: PyYAML's own scans flow collections ([[[…) in quadratic time.
 _EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
