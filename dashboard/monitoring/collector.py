@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult, Target
@@ -369,6 +370,10 @@ class Collector:
         try:
             with self.db.session() as session:
                 changes = apply_edges(session)
+        except SQLAlchemyError as exc:
+            # an unreachable database is already said once by the lease loop; the next minute tries again
+            log.debug("maintenance edges not applied: %s", type(exc).__name__)
+            return
         except Exception:  # noqa: BLE001 - the next minute tries again
             log.exception("could not apply maintenance window edges")
             return
