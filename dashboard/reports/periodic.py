@@ -22,8 +22,9 @@ from dashboard.domain.alerts import OPEN_STATUSES, SEVERITIES
 from dashboard.plans.availability import VN_TZ, BadPeriod
 from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import availability as availability_views
+from dashboard.readmodels import certificates as certificate_views
 from dashboard.readmodels import plans as views
-from dashboard.reports.numbers import format_number, format_percent
+from dashboard.reports.numbers import format_day, format_number, format_percent
 from dashboard.store.models import Alert
 
 KINDS = ("monthly", "quarterly", "weekly")
@@ -114,7 +115,8 @@ def report_data(session: Session, period: Period, now: datetime | None = None, v
         "period": period, "generated_at": now, "availability": availability, "coverage": coverage, "progress": progress,
         "security": {"by_severity": by_severity, "by_source": dict(sorted(by_source.items(), key=lambda kv: -kv[1])),
                      "total": sum(r["total"] for r in by_severity.values()), "open": sum(r["open"] for r in by_severity.values()),
-                     "inventory": coverage["inventory"]},
+                     "inventory": coverage["inventory"],
+                     "certificates": certificate_views.expiring_certificates(session, now)},
     }
 
 
@@ -290,6 +292,15 @@ def build_docx(data: dict) -> bytes:
           [[severity, row["total"], row["total"] - row["open"], row["open"]] for severity, row in security["by_severity"].items()])
     if security["by_source"]:
         para("Theo nguồn: " + "; ".join(f"{source}: {n}" for source, n in security["by_source"].items()) + ".")
+    certificates = security["certificates"]
+    within = format_number(certificate_views.EXPIRING_WITHIN_DAYS, digits=0)
+    if certificates:
+        para(f"Chứng chỉ số (TLS) đã hết hạn hoặc hết hạn trong {within} ngày tới: {len(certificates)}.")
+        table(["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
+              [[c["system_vi"], c["endpoint"], format_day(c["not_after"]) if c["not_after"] else "—", _days_left(c["days_left"])]
+               for c in certificates])
+    else:
+        para(f"Không có chứng chỉ số (TLS) nào hết hạn hoặc hết hạn trong {within} ngày tới.")
 
     heading(SECTIONS[4])
     laggards = progress["laggards"][:5]
@@ -312,6 +323,12 @@ def build_docx(data: dict) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _days_left(days: float) -> str:
+    if days < 0:
+        return f"đã hết hạn {format_number(-days, digits=0)} ngày"
+    return format_number(days, digits=0)
 
 
 # ------------------------------------------------------------------------------ XLSX annex
@@ -360,6 +377,8 @@ def build_xlsx(data: dict) -> bytes:
           [[g.key, g.agencies, g.percent, g.overdue] for g in progress["partners"]])
     sheet("An toàn thông tin", ["Mức độ", "Tổng", "Còn mở"],
           [[severity, row["total"], row["open"]] for severity, row in security["by_severity"].items()])
+    sheet("Chứng chỉ sắp hết hạn", ["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
+          [[c["system_vi"], c["endpoint"], c["not_after"], round(c["days_left"], 1)] for c in security["certificates"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
