@@ -279,7 +279,7 @@ def build_docx(data: dict) -> bytes:
     para(f"Tiến độ chung toàn tỉnh: {format_percent(progress['province_percent'])}; {len(progress['overdue'])} nhiệm vụ quá hạn, "
          f"{len(progress['at_risk'])} nhiệm vụ có nguy cơ chậm.")
     picture("partners")
-    table(["Doanh nghiệp", "Số đơn vị", "Hoàn thành", "Nhiệm vụ quá hạn"],
+    table(["Doanh nghiệp", "Số đơn vị", "Tiến độ bình quân", "Nhiệm vụ quá hạn"],
           [[g.key, g.agencies, format_percent(g.percent), g.overdue] for g in progress["partners"]])
 
     security = data["security"]
@@ -371,9 +371,9 @@ def build_xlsx(data: dict) -> bytes:
             s["mttr_minutes"], s["mtbf_hours"], "có" if s["behind"] else "không"] for s in data["availability"]["systems"]])
     sheet("Tích hợp theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Phải có", "Đã khai báo", "Đã xác minh", "Đang hoạt động", "Tỷ lệ tích hợp (%)"],
           [[a["name_vi"], a["partner"], a["required"], a["declared"], a["verified"], a["live_up"], a["verified_percent"]] for a in coverage["agencies"]])
-    sheet("Tiến độ theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Hoàn thành (%)", "Nhiệm vụ", "Đã xong", "Quá hạn"],
+    sheet("Tiến độ theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Tiến độ bình quân (%)", "Nhiệm vụ", "Đã xong", "Quá hạn"],
           [[r.name_vi, r.partner, r.percent if r.has_plan else None, r.tasks, r.done, r.overdue] for r in progress["agencies"]])
-    sheet("Doanh nghiệp", ["Doanh nghiệp", "Số đơn vị", "Hoàn thành (%)", "Nhiệm vụ quá hạn"],
+    sheet("Doanh nghiệp", ["Doanh nghiệp", "Số đơn vị", "Tiến độ bình quân (%)", "Nhiệm vụ quá hạn"],
           [[g.key, g.agencies, g.percent, g.overdue] for g in progress["partners"]])
     sheet("An toàn thông tin", ["Mức độ", "Tổng", "Còn mở"],
           [[severity, row["total"], row["open"]] for severity, row in security["by_severity"].items()])
