@@ -54,8 +54,8 @@ def test_bars_answer_at_a_glance():
 
 def test_the_agency_table_says_its_percent_is_an_average_beside_the_finished_count():
     """58 % beside 0/9 reads as a contradiction unless the headers say which is which."""
-    from layouts.components.leadership_tables import agency_table
     from dashboard.plans.progress import AgencyProgress
+    from layouts.components.leadership_tables import agency_table
 
     row = AgencyProgress("unit-1", "Xã A", "Commune A", "commune", "VNPT", True, 58.0, 9, 0, 1, 2)
     for lang, average, finished in (("vi", "Tiến độ bình quân", "Nhiệm vụ đã xong / tổng số"), ("en", "Average progress", "Tasks finished / total")):

@@ -2,7 +2,6 @@
 real database with the demo data, opened with python-docx and openpyxl."""
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from datetime import date
