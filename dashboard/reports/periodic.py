@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.domain.alerts import OPEN_STATUSES, SEVERITIES
+from dashboard.i18n import t
 from dashboard.plans.availability import VN_TZ, BadPeriod
 from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import availability as availability_views
@@ -194,7 +195,7 @@ def build_docx(data: dict) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     period: Period = data["period"]
     today = data["generated_at"].astimezone(VN_TZ).date()
@@ -235,19 +236,31 @@ def build_docx(data: dict) -> bytes:
     images = charts(data)
 
     def heading(text: str) -> None:
-        document.add_heading(text, level=2)
+        # Section headings in the document's own type (Times New Roman, black, bold), not Word's
+        # blue sans-serif heading theme, as an administrative document is set.
+        run = document.add_heading("", level=2).add_run(text)
+        run.bold, run.font.size, run.font.name = True, Pt(13), "Times New Roman"
+        run.font.color.rgb = RGBColor(0, 0, 0)
 
-    def table(header: list[str], rows: list[list]) -> None:
+    text_width_cm = 16.0  # A4 less the 3 cm and 2 cm margins
+
+    def table(header: list[str], rows: list[list], first_share: float = 0.34) -> None:
+        """A grid whose first column (names) takes `first_share` of the width, the rest shared."""
         grid = document.add_table(rows=1, cols=len(header))
         grid.style = "Table Grid"
-        for cell, text in zip(grid.rows[0].cells, header):
-            cell.text = ""
+        grid.autofit = False
+        rest = (1 - first_share) / max(len(header) - 1, 1)
+        widths = [Cm(text_width_cm * (first_share if i == 0 else rest)) for i in range(len(header))]
+        for column, width in zip(grid.columns, widths):
+            column.width = width  # the grid (LibreOffice reads it); Word reads the cells' widths
+        for cell, text, width in zip(grid.rows[0].cells, header, widths):
+            cell.text, cell.width = "", width
             run = cell.paragraphs[0].add_run(text)
             run.bold, run.font.size = True, Pt(11)
         for values in rows:
             cells = grid.add_row().cells
-            for cell, value in zip(cells, values):
-                cell.text = ""
+            for cell, value, width in zip(cells, values, widths):
+                cell.text, cell.width = "", width
                 cell.paragraphs[0].add_run(str(value)).font.size = Pt(11)
 
     def picture(key: str) -> None:
@@ -289,7 +302,8 @@ def build_docx(data: dict) -> bytes:
          f"Hệ thống có hồ sơ cấp độ được phê duyệt: {inventory['dossier_approved']}/{inventory['systems']} "
          f"({format_percent(inventory['dossier_approved_percent'])}).")
     table(["Mức độ", "Tổng", "Đã xử lý", "Còn mở"],
-          [[severity, row["total"], row["total"] - row["open"], row["open"]] for severity, row in security["by_severity"].items()])
+          [[t(f"severity.{severity}"), row["total"], row["total"] - row["open"], row["open"]] for severity, row in security["by_severity"].items()],
+          first_share=0.25)
     if security["by_source"]:
         para("Theo nguồn: " + "; ".join(f"{source}: {n}" for source, n in security["by_source"].items()) + ".")
     certificates = security["certificates"]
@@ -376,7 +390,7 @@ def build_xlsx(data: dict) -> bytes:
     sheet("Doanh nghiệp", ["Doanh nghiệp", "Số đơn vị", "Tiến độ bình quân (%)", "Nhiệm vụ quá hạn"],
           [[g.key, g.agencies, g.percent, g.overdue] for g in progress["partners"]])
     sheet("An toàn thông tin", ["Mức độ", "Tổng", "Còn mở"],
-          [[severity, row["total"], row["open"]] for severity, row in security["by_severity"].items()])
+          [[t(f"severity.{severity}"), row["total"], row["open"]] for severity, row in security["by_severity"].items()])
     sheet("Chứng chỉ sắp hết hạn", ["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
           [[c["system_vi"], c["endpoint"], c["not_after"], round(c["days_left"], 1)] for c in security["certificates"]])
     out = io.BytesIO()
