@@ -57,17 +57,17 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             counts = apply_catalog(session, catalog)
         log.info("catalog %s applied: %s", catalog.source, counts)
         if settings.demo:
+            # The inventory first: the plans' past coverage points count its connections too.
+            from dashboard.demo.inventory import load_demo_inventory
             from dashboard.demo.plans import load_demo_plans
             from dashboard.readmodels.plans import local_today
 
             with db.session() as session:
-                if load_demo_plans(session, local_today()):
-                    log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
-            from dashboard.demo.inventory import load_demo_inventory
-
-            with db.session() as session:
                 if load_demo_inventory(session, local_today()):
                     log.info("demo inventory loaded (Dữ liệu trình diễn / demo data)")
+            with db.session() as session:
+                if load_demo_plans(session, local_today()):
+                    log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source

@@ -313,3 +313,33 @@ def test_snapshot_job_is_on_the_collector_scheduler_and_writes_only_as_leader(db
     collector._leader = True
     daily.func()
     assert province_points() == 1
+
+
+def test_the_demo_coverage_trend_runs_into_todays_figure(db):
+    """The seeded past points use today's definition (verified over shared systems and the
+    inventory), so the line does not jump at today's point once the links have been checked."""
+    from datetime import datetime, time
+
+    from collectors.base import CheckResult as Result
+    from collectors.base import Status
+    from dashboard.demo.inventory import load_demo_inventory
+    from dashboard.i18n import VN_TZ
+    from dashboard.monitoring.results import record_results
+
+    with db.session() as session:
+        load_demo_inventory(session, TODAY)
+    with db.session() as session:
+        assert load_demo_plans(session, TODAY)
+    now = datetime.combine(TODAY, time(12), VN_TZ)
+    with db.session() as session:
+        link_endpoints = session.scalars(select(Link.endpoint_id).where(Link.endpoint_id.is_not(None))).all()
+        assert link_endpoints
+        for minutes in (2, 1):
+            record_results(session, [Result(e, Status.UP, "ok", checked_at=now - timedelta(minutes=minutes)) for e in link_endpoints])
+    with db.session() as session:
+        today = views.coverage_view(session, now)["province_percent"]
+        trend = views.coverage_trend(session, TODAY)
+    yesterday = trend[-1]
+    assert yesterday[0] == TODAY - timedelta(days=1)
+    assert today > 0
+    assert abs(today - yesterday[1]) <= 5.0, (yesterday, today)

@@ -236,6 +236,37 @@ def test_inventory_import_previews_refuses_bad_rows_then_imports(browser, app, t
     assert browser.errors() == []
 
 
+PLOT_FITS_ITS_COLUMN = """() => Array.from(document.querySelectorAll('.weekly-report .js-plotly-plot')).map(plot => ({
+    svg: plot.querySelector('.main-svg').getBoundingClientRect().width,
+    column: plot.parentElement.getBoundingClientRect().width}))"""
+A4_TEXT_WIDTH_PX = 186 / 25.4 * 96  # 210 mm less the 12 mm margins, at the CSS 96 px per inch
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 2560])
+def test_the_report_charts_print_at_the_a4_width_whatever_the_window(browser, app, width):
+    """Before printing (the button or Ctrl+P) every chart is redrawn to its column on A4: not
+    squeezed from a phone-wide window, not cut from a wall-wide one; after printing, back."""
+    page = browser.open(app, "/report", viewport=(width, 1000))
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.locator(".weekly-report .js-plotly-plot .main-svg").first.wait_for(state="attached")
+
+    def fitted(sizes):
+        return bool(sizes) and all(abs(s["svg"] - s["column"]) <= 2 and s["svg"] <= A4_TEXT_WIDTH_PX + 1 for s in sizes)
+
+    page.emulate_media(media="print")
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    wait_for(lambda: fitted(page.evaluate(PLOT_FITS_ITS_COLUMN)), 10, message="charts at the A4 column widths")
+    widths = [s["svg"] for s in page.evaluate(PLOT_FITS_ITS_COLUMN)]
+    assert max(widths) > A4_TEXT_WIDTH_PX * 0.9  # the full-width charts use the page, not the phone's width
+
+    page.emulate_media(media="screen")
+    page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    wait_for(lambda: all(abs(s["svg"] - s["column"]) <= 2 for s in page.evaluate(PLOT_FITS_ITS_COLUMN)), 10,
+             message="charts back at the window's widths")
+    assert browser.errors() == []
+
+
 def test_monthly_docx_from_the_report_page(app):
     """The report page's button runs the same builder as the command line (the callback as the
     browser calls it, signed in)."""

@@ -50,3 +50,19 @@ def test_bars_answer_at_a_glance():
     assert list(bar.text) == ["84,5%", "0%", "100%"] and bar.textposition == "outside"  # a number on every bar, decimal comma
     assert list(bar.marker.color) == ["#c1121f", "#c1121f", "#198754"]  # red = behind the target
     assert list(percent_bars(["A"], [12.5], lang="en").data[0].text) == ["12.5%"]
+
+
+def test_the_agency_table_says_its_percent_is_an_average_beside_the_finished_count():
+    """58 % beside 0/9 reads as a contradiction unless the headers say which is which."""
+    from dashboard.plans.progress import AgencyProgress
+    from layouts.components.leadership_tables import agency_table
+
+    row = AgencyProgress("unit-1", "Xã A", "Commune A", "commune", "VNPT", True, 58.0, 9, 0, 1, 2)
+    for lang, average, finished in (("vi", "Tiến độ bình quân", "Nhiệm vụ đã xong / tổng số"), ("en", "Average progress", "Tasks finished / total")):
+        table = agency_table([row], lang)
+        headers = table.children[0].children.children
+        texts = [h.children for h in headers]
+        assert texts[2] == average and texts[3] == finished
+        assert "100%" in headers[2].title  # the tooltip says when a task counts as finished
+        cells = table.children[1].children[0].children
+        assert cells[3].children == "0/9"

@@ -2,7 +2,6 @@
 real database with the demo data, opened with python-docx and openpyxl."""
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from datetime import date
@@ -103,7 +102,8 @@ def test_quarterly_xlsx_annex(demo_data_dir, tmp_path):
     done = run_report("--kind", "quarterly", "--period", "2026-Q4", "--format", "xlsx", "--out", str(out), "--data-dir", str(demo_data_dir))
     assert done.returncode == 0, done.stderr[-2000:]
     book = load_workbook(out)
-    assert book.sheetnames == ["Tổng hợp", "Sẵn sàng", "Tích hợp theo đơn vị", "Tiến độ theo đơn vị", "Doanh nghiệp", "An toàn thông tin"]
+    assert book.sheetnames == ["Tổng hợp", "Sẵn sàng", "Tích hợp theo đơn vị", "Tiến độ theo đơn vị", "Doanh nghiệp", "An toàn thông tin",
+                               "Chứng chỉ sắp hết hạn"]
     assert book["Tích hợp theo đơn vị"].max_row == 108  # header + 107 agencies
 
 
@@ -116,3 +116,63 @@ def test_a_bad_period_exits_2_and_writes_nothing(demo_data_dir, tmp_path, args, 
     done = run_report(*args, "--format", "docx", "--out", str(out), "--data-dir", str(demo_data_dir))
     assert done.returncode == 2 and message in done.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("days, listed", [(-3.0, True), (0.0, True), (6.5, True), (30.0, True), (30.1, False), (200.0, False), (None, False)])
+def test_which_certificates_the_report_lists(days, listed):
+    from dashboard.readmodels.certificates import expiring_rows
+
+    row = {"system_vi": "Cổng DVC", "endpoint": "https", "days_left": days}
+    assert (expiring_rows([row]) == [row]) is listed
+
+
+def test_expired_first_then_soonest():
+    from dashboard.readmodels.certificates import expiring_rows
+
+    rows = [{"system_vi": s, "endpoint": "e", "days_left": d} for s, d in (("B", 12.0), ("A", -2.0), ("C", 3.0))]
+    assert [r["system_vi"] for r in expiring_rows(rows)] == ["A", "C", "B"]
+
+
+def test_the_security_section_lists_expiring_certificates(demo_data_dir, tmp_path):
+    """A certificate that expires in 10 days is in the DOCX and the XLSX; one with 90 days is not."""
+    import shutil
+    from datetime import datetime, timedelta, timezone
+
+    from docx import Document
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from dashboard.store.database import Database
+    from dashboard.store.models import Endpoint
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copy(demo_data_dir / "ioc.db", data_dir / "ioc.db")
+    db = Database(f"sqlite:///{data_dir / 'ioc.db'}")
+    now = datetime.now(timezone.utc)
+    with db.session() as session:
+        soon, later = session.scalars(select(Endpoint).order_by(Endpoint.id).limit(2)).all()
+        soon.last_detail = {"certificate": {"subject": "CN=soon", "not_after": (now + timedelta(days=10)).isoformat()}}
+        later.last_detail = {"certificate": {"subject": "CN=later", "not_after": (now + timedelta(days=90)).isoformat()}}
+        soon_name, later_name = soon.name, later.name
+        expiry = (now + timedelta(days=10)).astimezone(periodic.VN_TZ).strftime("%d/%m/%Y")
+    db.dispose()
+
+    out = tmp_path / "r.docx"
+    done = run_report("--kind", "monthly", "--period", "2026-11", "--format", "docx", "--out", str(out), "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr[-2000:]
+    document = Document(str(out))
+    header = ["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"]
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    (certificates,) = [t for t in tables if t[0] == header]
+    assert len(certificates) == 2  # the header and the one that expires within 30 days
+    assert certificates[1][1:3] == [soon_name, expiry] and certificates[1][3] in ("9", "10")
+    assert later_name != soon_name
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Chứng chỉ số (TLS) đã hết hạn hoặc hết hạn trong 30 ngày tới: 1." in text
+
+    annex = tmp_path / "r.xlsx"
+    done = run_report("--kind", "monthly", "--period", "2026-11", "--format", "xlsx", "--out", str(annex), "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr[-2000:]
+    sheet = load_workbook(annex)["Chứng chỉ sắp hết hạn"]
+    assert [c.value for c in sheet[2]][1] == soon_name and sheet.max_row == 2

@@ -4,16 +4,19 @@ pages are alive in the demo. Deterministic (seeded); loaded only when no plan ex
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from statistics import fmean
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import utcnow
+from dashboard.i18n import VN_TZ
 from dashboard.plans import coverage as cov
 from dashboard.plans import progress as prog
 from dashboard.plans.template import DONE
+from dashboard.readmodels.plans import inventory_facts
 from dashboard.store.models import Agency, CoverageSnapshot, Plan, ProgressSnapshot, System, Task
 
 DEMO_SOURCE = "demo"
@@ -87,15 +90,24 @@ def load_demo_plans(session: Session, today: date, seed: int = 2025) -> bool:
                 done=sum(v >= 100 for v in values), overdue=sum(prog.is_overdue(f, at) for f in facts),
             ))
     session.flush()
-    # Past coverage: links as declared in the catalog, integrations as the demo plans had them.
-    connections = {
-        s.id: cov.system_connection(s.id, [cov.LinkFacts(l.id, s.id, l.platform_id, l.declared_state, False, "unknown", None) for l in s.links if l.active], utcnow())
-        for s in linked
-    }
+    # Past coverage by today's definition (verified ÷ required, over the shared systems and the
+    # inventory when it is loaded first), so that the trend does not jump at today's point: a
+    # link the demo monitors is taken as verified on every past day (the simulated systems were
+    # reachable), one it does not monitor never is.
+    inventory = inventory_facts(session)
     ids = [a.id for a in agencies]
     for day in history_days:
-        pairs = cov.coverage_pairs(ids, connections, integrated_on[day])
-        session.add(CoverageSnapshot(day=day, subject_type="province", subject_id="", percent=cov.percent(pairs)))
+        at = datetime.combine(day, time(12), VN_TZ)
+        facts = {
+            (s.id, l.platform_id): cov.LinkFacts(l.id, s.id, l.platform_id, l.declared_state, l.endpoint_id is not None,
+                                                 "up", at, at if l.endpoint_id is not None else None)
+            for s in linked for l in s.links if l.active
+        }
+        connections = {s.id: cov.system_connection(s.id, [f for (system_id, _), f in facts.items() if system_id == s.id], at) for s in linked}
+        integrated_inventory = [r if r.integrated_on is not None and r.integrated_on <= day else replace(r, integrated_on=None)
+                                for r in inventory]
+        pairs = cov.coverage_pairs(ids, connections, integrated_on[day]) + cov.inventory_pairs(integrated_inventory, facts, at)
+        session.add(CoverageSnapshot(day=day, subject_type="province", subject_id="", percent=cov.percent(pairs, "verified")))
     session.flush()
     from dashboard.plans.store import record_progress_snapshot
 

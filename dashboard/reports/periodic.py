@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
 from dashboard.domain.alerts import OPEN_STATUSES, SEVERITIES
+from dashboard.i18n import t
 from dashboard.plans.availability import VN_TZ, BadPeriod
 from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import availability as availability_views
+from dashboard.readmodels import certificates as certificate_views
 from dashboard.readmodels import plans as views
-from dashboard.reports.numbers import format_number, format_percent
+from dashboard.reports.numbers import format_day, format_number, format_percent
 from dashboard.store.models import Alert
 
 KINDS = ("monthly", "quarterly", "weekly")
@@ -114,7 +116,8 @@ def report_data(session: Session, period: Period, now: datetime | None = None, v
         "period": period, "generated_at": now, "availability": availability, "coverage": coverage, "progress": progress,
         "security": {"by_severity": by_severity, "by_source": dict(sorted(by_source.items(), key=lambda kv: -kv[1])),
                      "total": sum(r["total"] for r in by_severity.values()), "open": sum(r["open"] for r in by_severity.values()),
-                     "inventory": coverage["inventory"]},
+                     "inventory": coverage["inventory"],
+                     "certificates": certificate_views.expiring_certificates(session, now)},
     }
 
 
@@ -192,7 +195,7 @@ def build_docx(data: dict) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, RGBColor
 
     period: Period = data["period"]
     today = data["generated_at"].astimezone(VN_TZ).date()
@@ -233,19 +236,31 @@ def build_docx(data: dict) -> bytes:
     images = charts(data)
 
     def heading(text: str) -> None:
-        document.add_heading(text, level=2)
+        # Section headings in the document's own type (Times New Roman, black, bold), not Word's
+        # blue sans-serif heading theme, as an administrative document is set.
+        run = document.add_heading("", level=2).add_run(text)
+        run.bold, run.font.size, run.font.name = True, Pt(13), "Times New Roman"
+        run.font.color.rgb = RGBColor(0, 0, 0)
 
-    def table(header: list[str], rows: list[list]) -> None:
+    text_width_cm = 16.0  # A4 less the 3 cm and 2 cm margins
+
+    def table(header: list[str], rows: list[list], first_share: float = 0.34) -> None:
+        """A grid whose first column (names) takes `first_share` of the width, the rest shared."""
         grid = document.add_table(rows=1, cols=len(header))
         grid.style = "Table Grid"
-        for cell, text in zip(grid.rows[0].cells, header):
-            cell.text = ""
+        grid.autofit = False
+        rest = (1 - first_share) / max(len(header) - 1, 1)
+        widths = [Cm(text_width_cm * (first_share if i == 0 else rest)) for i in range(len(header))]
+        for column, width in zip(grid.columns, widths):
+            column.width = width  # the grid (LibreOffice reads it); Word reads the cells' widths
+        for cell, text, width in zip(grid.rows[0].cells, header, widths):
+            cell.text, cell.width = "", width
             run = cell.paragraphs[0].add_run(text)
             run.bold, run.font.size = True, Pt(11)
         for values in rows:
             cells = grid.add_row().cells
-            for cell, value in zip(cells, values):
-                cell.text = ""
+            for cell, value, width in zip(cells, values, widths):
+                cell.text, cell.width = "", width
                 cell.paragraphs[0].add_run(str(value)).font.size = Pt(11)
 
     def picture(key: str) -> None:
@@ -277,7 +292,7 @@ def build_docx(data: dict) -> bytes:
     para(f"Tiến độ chung toàn tỉnh: {format_percent(progress['province_percent'])}; {len(progress['overdue'])} nhiệm vụ quá hạn, "
          f"{len(progress['at_risk'])} nhiệm vụ có nguy cơ chậm.")
     picture("partners")
-    table(["Doanh nghiệp", "Số đơn vị", "Hoàn thành", "Nhiệm vụ quá hạn"],
+    table(["Doanh nghiệp", "Số đơn vị", "Tiến độ bình quân", "Nhiệm vụ quá hạn"],
           [[g.key, g.agencies, format_percent(g.percent), g.overdue] for g in progress["partners"]])
 
     security = data["security"]
@@ -287,9 +302,19 @@ def build_docx(data: dict) -> bytes:
          f"Hệ thống có hồ sơ cấp độ được phê duyệt: {inventory['dossier_approved']}/{inventory['systems']} "
          f"({format_percent(inventory['dossier_approved_percent'])}).")
     table(["Mức độ", "Tổng", "Đã xử lý", "Còn mở"],
-          [[severity, row["total"], row["total"] - row["open"], row["open"]] for severity, row in security["by_severity"].items()])
+          [[t(f"severity.{severity}"), row["total"], row["total"] - row["open"], row["open"]] for severity, row in security["by_severity"].items()],
+          first_share=0.25)
     if security["by_source"]:
         para("Theo nguồn: " + "; ".join(f"{source}: {n}" for source, n in security["by_source"].items()) + ".")
+    certificates = security["certificates"]
+    within = format_number(certificate_views.EXPIRING_WITHIN_DAYS, digits=0)
+    if certificates:
+        para(f"Chứng chỉ số (TLS) đã hết hạn hoặc hết hạn trong {within} ngày tới: {len(certificates)}.")
+        table(["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
+              [[c["system_vi"], c["endpoint"], format_day(c["not_after"]) if c["not_after"] else "—", _days_left(c["days_left"])]
+               for c in certificates])
+    else:
+        para(f"Không có chứng chỉ số (TLS) nào hết hạn hoặc hết hạn trong {within} ngày tới.")
 
     heading(SECTIONS[4])
     laggards = progress["laggards"][:5]
@@ -312,6 +337,12 @@ def build_docx(data: dict) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _days_left(days: float) -> str:
+    if days < 0:
+        return f"đã hết hạn {format_number(-days, digits=0)} ngày"
+    return format_number(days, digits=0)
 
 
 # ------------------------------------------------------------------------------ XLSX annex
@@ -354,12 +385,14 @@ def build_xlsx(data: dict) -> bytes:
             s["mttr_minutes"], s["mtbf_hours"], "có" if s["behind"] else "không"] for s in data["availability"]["systems"]])
     sheet("Tích hợp theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Phải có", "Đã khai báo", "Đã xác minh", "Đang hoạt động", "Tỷ lệ tích hợp (%)"],
           [[a["name_vi"], a["partner"], a["required"], a["declared"], a["verified"], a["live_up"], a["verified_percent"]] for a in coverage["agencies"]])
-    sheet("Tiến độ theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Hoàn thành (%)", "Nhiệm vụ", "Đã xong", "Quá hạn"],
+    sheet("Tiến độ theo đơn vị", ["Đơn vị", "Doanh nghiệp", "Tiến độ bình quân (%)", "Nhiệm vụ", "Đã xong", "Quá hạn"],
           [[r.name_vi, r.partner, r.percent if r.has_plan else None, r.tasks, r.done, r.overdue] for r in progress["agencies"]])
-    sheet("Doanh nghiệp", ["Doanh nghiệp", "Số đơn vị", "Hoàn thành (%)", "Nhiệm vụ quá hạn"],
+    sheet("Doanh nghiệp", ["Doanh nghiệp", "Số đơn vị", "Tiến độ bình quân (%)", "Nhiệm vụ quá hạn"],
           [[g.key, g.agencies, g.percent, g.overdue] for g in progress["partners"]])
     sheet("An toàn thông tin", ["Mức độ", "Tổng", "Còn mở"],
-          [[severity, row["total"], row["open"]] for severity, row in security["by_severity"].items()])
+          [[t(f"severity.{severity}"), row["total"], row["open"]] for severity, row in security["by_severity"].items()])
+    sheet("Chứng chỉ sắp hết hạn", ["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
+          [[c["system_vi"], c["endpoint"], c["not_after"], round(c["days_left"], 1)] for c in security["certificates"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

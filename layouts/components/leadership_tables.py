@@ -15,13 +15,21 @@ def _name(row, lang: str) -> str:
     return row.name_en if lang == "en" else row.name_vi
 
 
+def _header(key: str, lang: str) -> html.Th:
+    """A column header; the averaged progress says what it averages (it sits beside a count of
+    finished tasks, which is often lower)."""
+    if key == "col.progress_avg":
+        return html.Th(t(key, lang), title=t("col.progress_avg_help", lang))
+    return html.Th(t(key, lang))
+
+
 def progress_bar(percent: float) -> dbc.Progress:
     color = "success" if percent >= 80 else ("warning" if percent >= 50 else "danger")
     return dbc.Progress(value=percent, label=f"{percent:.0f}%", color=color, className="progress-cell")
 
 
 def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.partner", "col.percent", "col.done_of_tasks", "col.overdue", "col.at_risk")]))
+    head = html.Thead(html.Tr([_header(k, lang) for k in ("col.agency", "col.partner", "col.progress_avg", "col.done_of_tasks", "col.overdue", "col.at_risk")]))
     body = html.Tbody([
         html.Tr([
             html.Td(_name(r, lang)),
@@ -37,7 +45,7 @@ def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
 
 
 def partner_table(partners, lang: str) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.rank", "col.partner", "col.agencies", "col.percent", "col.overdue", "col.behind")]))
+    head = html.Thead(html.Tr([_header(k, lang) for k in ("col.rank", "col.partner", "col.agencies", "col.progress_avg", "col.overdue", "col.behind")]))
     body = html.Tbody([
         html.Tr([
             html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent)),
