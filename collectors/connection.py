@@ -27,9 +27,9 @@ from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate
 from collectors.conditions import cause as conditions_cause
 from collectors.http import first_bytes
-from collectors.tls import classify_verification
 from collectors.options import DEFAULT_MAX_BYTES, HttpRequestOptions, NetworkOptions, Url, duration
 from collectors.timeutil import iso, parse_iso, utcnow
+from collectors.tls import classify_verification
 
 DEFAULT_CONNECTED_VALUE = "connected"
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"

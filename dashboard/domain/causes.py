@@ -493,6 +493,8 @@ CAUSES: dict[str, tuple[Render, Render]] = {
                  _bilingual("Dao động ({n} lần/{minutes} phút)", "Flapping ({n} in {minutes} min)")),
     "maintenance": (_bilingual("Bảo trì: {reason}", "Maintenance: {reason}"),
                     lambda p, lang: clip(("Maintenance: " if lang == "en" else "Bảo trì: ") + str(p.get("reason") or ""))),
+    "maintenance_over": (_bilingual("Hết bảo trì, chờ lượt kiểm tra tiếp theo", "Maintenance over: waiting for the next check"),
+                         _bilingual("Hết bảo trì, chờ kiểm tra", "Maintenance over")),
     "pending": (_pending_full, lambda p, lang: clip(_pending_short(p, lang))),
     "stale": (_bilingual("Không có kết quả từ {since_text} (bộ thu thập đã dừng hoặc quá tải?)",
                          "No result since {since_text} (collector stopped or overloaded?)"),

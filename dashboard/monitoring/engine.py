@@ -23,6 +23,7 @@ import asyncio
 import hashlib
 import heapq
 import logging
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -168,7 +169,9 @@ class ProbeEngine:
         await self._session.close()
 
     def _utc(self, loop_time: float) -> datetime:
-        return datetime.fromtimestamp(loop_time + self._offset, timezone.utc)
+        # whole milliseconds: what the database keeps (store.models.EpochMillis), so a result
+        # reads back with the very time it was handed over with
+        return datetime.fromtimestamp(math.floor((loop_time + self._offset) * 1000) / 1000, timezone.utc)
 
     def _set_targets(self, targets: list[tuple[Target, float]], last_checks: dict[str, datetime]) -> None:
         now = self._loop.time()

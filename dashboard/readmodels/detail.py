@@ -28,6 +28,7 @@ from dashboard.store.models import (
     Status,
     System,
     SystemDependency,
+    key_of,
 )
 
 EXCERPT_MAX_CHARS = 500  # what a page shows of a response body; Dash escapes it as text
@@ -123,7 +124,7 @@ def history(session: Session, endpoint_id: str, range_key: str, now: datetime | 
     if spec.source == "raw":
         rows = session.execute(
             select(CheckResult.checked_at, CheckResult.verdict, CheckResult.latency_ms, CheckResult.missed, CheckResult.maintenance)
-            .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
+            .where(CheckResult.endpoint_key == key_of(endpoint_id), CheckResult.checked_at >= start)
             .order_by(CheckResult.checked_at)
         ).all()
         return bucket_raw([tuple(r) for r in rows], start, spec.bucket_s)
@@ -147,7 +148,7 @@ def history_rows(session: Session, endpoint_id: str, range_key: str, now: dateti
         columns = ("checked_at", "verdict", "latency_ms", "http_code", "reason", "missed", "maintenance")
         results = session.execute(
             select(*(getattr(CheckResult, c) for c in columns))
-            .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
+            .where(CheckResult.endpoint_key == key_of(endpoint_id), CheckResult.checked_at >= start)
             .order_by(CheckResult.checked_at)
         ).all()
         return "raw", [{"endpoint_id": endpoint_id, **dict(zip(columns, row))} for row in results]

@@ -20,7 +20,7 @@ from dashboard.domain.status import (
 )
 from dashboard.domain.uptime import WINDOWS
 from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
-from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
+from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System, key_of
 from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY, STATS_KEY
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
@@ -175,7 +175,8 @@ def _collector_stats(session: Session) -> dict:
 
 def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[CheckResult]:
     return session.scalars(
-        select(CheckResult).where(CheckResult.endpoint_id == endpoint_id).order_by(CheckResult.checked_at.desc()).limit(limit)
+        select(CheckResult).where(CheckResult.endpoint_key == key_of(endpoint_id))
+        .order_by(CheckResult.checked_at.desc()).limit(limit)
     ).all()
 
 

@@ -469,7 +469,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
                     func.sum(CheckResult.latency_ms), func.count(CheckResult.latency_ms),
                 )
                 .select_from(CheckResult)
-                .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+                .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
                 .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
                        CheckResult.id <= last, _CRITICAL)
                 .group_by(Endpoint.system_id)
@@ -485,7 +485,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
         select(CheckResult.id, Endpoint.system_id, Endpoint.critical, Endpoint.active, CheckResult.checked_at,
                CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
         .select_from(CheckResult)
-        .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+        .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
         .where(CheckResult.id > figures.last_id)
     ).all()
     for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
