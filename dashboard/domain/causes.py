@@ -218,6 +218,35 @@ def _condition_short(params: dict, lang: str) -> str:
     return f"{subject}: {observed}"
 
 
+# codes whose check got an answer the conditions could judge (the others never reached them)
+ANSWERED = frozenset({"ok", "condition_failed", "smtp_ok", "link_ok"})
+
+
+def condition_rows(conditions: list[dict], last: dict | None, lang: str = "vi") -> list[dict]:
+    """Each configured condition ({"condition", "severity"}) as the last check left it:
+    state "failed" (with what was observed), "met", or "not_evaluated" when the check got no
+    answer to judge (refused, timed out, ...): never a green tick for a condition not judged.
+    `label` and `observed` are in words, in `lang`."""
+    code = (last or {}).get("code")
+    params = (last or {}).get("params") or {}
+    failed = {}
+    if code == "condition_failed":
+        for item in [params, *(params.get("others") or [])]:
+            failed[item.get("condition")] = item
+    rows = []
+    for item in conditions:
+        text = item["condition"]
+        if text in failed:
+            state, observed = "failed", observed_words(text, failed[text], lang)
+        elif code in ANSWERED:
+            state, observed = "met", None
+        else:
+            state, observed = "not_evaluated", ("not evaluated" if lang == "en" else "không đánh giá được")
+        rows.append({"condition": text, "severity": item.get("severity", "down"), "label": condition_label(text, lang),
+                     "state": state, "observed": observed})
+    return rows
+
+
 # ---------------------------------------------------------------------------- the table
 
 def _timeout_full(p: dict, lang: str) -> str:
@@ -283,14 +312,14 @@ def _several_full(p: dict, lang: str) -> str:
 
 
 def _several_short(p: dict, lang: str) -> str:
-    items = p.get("items") or []
-    if not items:
+    # the same line once: three endpoints refusing is still "Không kết nối được"
+    shorts = list(dict.fromkeys(short_cause(i.get("code"), i.get("params") or {}, lang) for i in p.get("items") or []))
+    if not shorts:
         return ""
-    first = short_cause(items[0].get("code"), items[0].get("params") or {}, lang)
-    if len(items) == 1:
-        return first
-    more = f" (+{len(items) - 1})"
-    return clip(first, SHORT_MAX - len(more)) + more
+    if len(shorts) == 1:
+        return shorts[0]
+    more = f" (+{len(shorts) - 1})"
+    return clip(shorts[0], SHORT_MAX - len(more)) + more
 
 
 def _pending_full(p: dict, lang: str) -> str:
