@@ -541,22 +541,22 @@ CODES = frozenset(CAUSES)
 # ---------------------------------------------------------------------------- the two entry points
 
 
+def _unknown(code: str | None, lang: str) -> str:
+    return f"Unknown cause ({code})" if lang == "en" else f"Nguyên nhân chưa rõ ({code})"
+
+
 def full_cause(code: str | None, params: dict | None, lang: str = "vi") -> str:
     """The whole sentence, in `lang` ("vi" or "en")."""
-    params = params or {}
     entry = CAUSES.get(code or "")
-    if entry is None:
-        return (f"Unknown cause ({code})" if lang == "en" else f"Nguyên nhân chưa rõ ({code})")
-    return entry[0](params, lang)
+    text = entry[0](params or {}, lang) if entry is not None else ""
+    return text or _unknown(code, lang)  # (a code with the parameters it needs missing)
 
 
 def short_cause(code: str | None, params: dict | None, lang: str = "vi") -> str:
     """One line of at most 60 characters, in `lang`."""
-    params = params or {}
     entry = CAUSES.get(code or "")
-    if entry is None:
-        return clip(f"Unknown cause ({code})" if lang == "en" else f"Nguyên nhân chưa rõ ({code})")
-    return clip(entry[1](params, lang))
+    text = entry[1](params or {}, lang) if entry is not None else ""
+    return clip(text or _unknown(code, lang))
 
 
 def cause_of(stored: dict | None, legacy_text: str | None = None) -> dict | None:

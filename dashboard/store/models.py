@@ -230,9 +230,10 @@ class CheckResult(Base):
     latency_ms: Mapped[float | None] = mapped_column(TenthsMs)
     http_code: Mapped[int | None] = mapped_column(Integer)
     cause: Mapped[str | None] = mapped_column(String(32))
-    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # none_as_null: an absent value is SQL NULL (no bytes), not the JSON text 'null'
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     reason: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # a check that could not start on time (verdict 'unknown'), and a check made
     # inside a maintenance window; neither counts against uptime.
     missed: Mapped[bool] = mapped_column(Boolean, default=False)

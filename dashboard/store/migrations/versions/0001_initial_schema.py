@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 07:38:19.038389
+Create Date: 2026-12-02 08:25:19.979166
 """
 import sqlalchemy as sa
 from alembic import op
@@ -394,9 +394,9 @@ def upgrade() -> None:
     sa.Column('latency_ms', dashboard.store.models.TenthsMs(), nullable=True),
     sa.Column('http_code', sa.Integer(), nullable=True),
     sa.Column('cause', sa.String(length=32), nullable=True),
-    sa.Column('params', sa.JSON(), nullable=True),
+    sa.Column('params', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('detail', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('missed', sa.Boolean(), nullable=False),
     sa.Column('maintenance', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['endpoint_key'], ['endpoints.key'], ondelete='CASCADE'),
