@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from plotly.io.json import to_json_plotly  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from collectors.timeutil import iso, utcnow  # noqa: E402
 from dashboard.monitoring import rollups  # noqa: E402
@@ -78,6 +78,8 @@ def fill(db: Database, systems: int, per_system: int, raw_interval: float, now) 
         for key, value in ((rollups.DONE_KEYS["hour"], rollups.floor_hour(now)), (rollups.DONE_KEYS["day"], rollups.floor_day(now))):
             session.add(RuntimeState(key=key, value=iso(value), updated_at=now))
     endpoint_ids = [f"sys{s}.ep{e}" for s in range(systems) for e in range(per_system)]
+    with db.session() as session:
+        keys = dict(session.execute(select(Endpoint.id, Endpoint.key)).all())
 
     def bulk(model, rows):
         with db.session() as session:
@@ -89,10 +91,11 @@ def fill(db: Database, systems: int, per_system: int, raw_interval: float, now) 
         raw = []
         for i in range(per_day):
             down = rng.random() < 0.01
-            raw.append({"endpoint_id": endpoint_id, "checked_at": now - timedelta(seconds=i * raw_interval + rng.random()),
+            raw.append({"endpoint_key": keys[endpoint_id], "checked_at": now - timedelta(seconds=i * raw_interval + rng.random()),
                         "verdict": "down" if down else "up", "latency_ms": None if down else rng.uniform(10, 300),
-                        "http_code": 503 if down else 200, "reason": "[STATUS] == 200 — observed 503" if down else "HTTP 200, all conditions met",
-                        "detail": {"excerpt": '{"status": "UP"}'}, "missed": False, "maintenance": False})
+                        "http_code": 503 if down else 200, "cause": "condition_failed" if down else "ok",
+                        "params": {"condition": "[STATUS] == 200", "observed": 503, "status": 503} if down else None,
+                        "detail": {"excerpt": '{"status": "UP"}'} if down else None, "missed": False, "maintenance": False})
         bulk(CheckResult, raw)
         hour0 = rollups.floor_hour(now)
         hourly = [{"endpoint_id": endpoint_id, "period": "hour", "bucket_start": hour0 - timedelta(hours=h + 1),

@@ -99,7 +99,7 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
         for position, (eid, sid, agency) in enumerate(endpoint_rows):
             status = status_mix(rng)
             endpoint_dicts.append({
-                "id": eid, "system_id": sid, "name": eid, "kind": "http", "target": f"https://{eid}.example.vn/health",
+                "id": eid, "key": position + 1, "system_id": sid, "name": eid, "kind": "http", "target": f"https://{eid}.example.vn/health",
                 "interval_s": 60.0, "timeout_s": 10.0, "critical": agency is None or rng.random() < 0.5,
                 "failures_before_down": 2, "successes_before_up": 2, "position": position, "active": True,
                 "options": {"method": "GET", "conditions": ["[STATUS] == 200"], **({"agency": agency} if agency else {})},
@@ -121,6 +121,7 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
         ])
     counts["endpoints"] = len(endpoint_dicts)
     ids = [e["id"] for e in endpoint_dicts]
+    keys = [e["key"] for e in endpoint_dicts]
 
     raw = db.engine.raw_connection()
     try:
@@ -166,11 +167,13 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
             start = current_hour - timedelta(hours=1)  # the hour not rolled up yet, and this one
             minutes = int((now - start).total_seconds() // 60)
             for m in range(minutes):
-                at = naive(start + timedelta(minutes=m, seconds=rng.uniform(0, 59)))
-                for eid in ids:
-                    verdict = "down" if rng.random() < 0.02 else "up"
-                    yield (eid, at, verdict, rng.uniform(20, 400), 200, "ok", False, False)
-        counts["raw_results"] = bulk("check_results", "endpoint_id, checked_at, verdict, latency_ms, http_code, reason, missed, maintenance", results())
+                # the raw row's lean encoding (store.models.CheckResult): ms, verdict codes, tenths of ms
+                at = round((start + timedelta(minutes=m, seconds=rng.uniform(0, 59))).timestamp() * 1000)
+                for key in keys:
+                    down = rng.random() < 0.02
+                    yield (key, at, 1 if down else 0, round(rng.uniform(20, 400) * 10), 503 if down else 200,
+                           "condition_failed" if down else "ok", False, False)
+        counts["raw_results"] = bulk("check_results", "endpoint_key, checked_at, verdict, latency_ms, http_code, cause, missed, maintenance", results())
 
         system_ids = [s[0] for s in systems]
 

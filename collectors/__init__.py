@@ -62,7 +62,8 @@ def run_probe(target: Target) -> CheckResult:
     try:
         return get_probe(target.kind)(target)
     except Exception as exc:  # noqa: BLE001 - the scheduler must outlive any probe
-        return CheckResult(target.endpoint_id, Status.DOWN, f"probe error: {type(exc).__name__}: {exc}")
+        return CheckResult(target.endpoint_id, Status.DOWN, f"probe error: {type(exc).__name__}: {exc}",
+                           cause="probe_error", params={"error": type(exc).__name__})
 
 
 __all__ = ["CheckResult", "ProbeOptions", "Target", "register", "get_probe", "kinds", "options_model", "run_probe"]

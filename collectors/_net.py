@@ -23,7 +23,13 @@ _contexts: dict[tuple, ssl.SSLContext] = {}
 
 
 class ProbeFailure(Exception):
-    """A failure to report as it is: the message is the reason in plain words."""
+    """A failure to report as it is: the message is the reason in plain English words (for the
+    technician), `cause` and `params` the same as a code that pages render in the reader's language."""
+
+    def __init__(self, message: str, cause: str | None = None, **params: Any):
+        super().__init__(message)
+        self.cause = cause
+        self.params = params
 
 
 @dataclass
@@ -68,16 +74,16 @@ async def resolve(host: str, port: int | None = None) -> list[str]:
     try:
         infos = await loop.run_in_executor(_RESOLVER, lookup)
     except socket.gaierror as exc:
-        raise ProbeFailure(f"name does not resolve: {host} ({exc.strerror or exc})") from None
+        raise ProbeFailure(f"name does not resolve: {host} ({exc.strerror or exc})", "dns_nxdomain", name=host) from None
     except UnicodeError:
-        raise ProbeFailure(f"name is not valid: {host!r}") from None
+        raise ProbeFailure(f"name is not valid: {host!r}", "dns_nxdomain", name=host) from None
     addresses: list[str] = []
     for info in infos:
         address = info[4][0].split("%", 1)[0]  # drop an IPv6 scope id
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise ProbeFailure(f"name does not resolve: {host} (no address returned)")
+        raise ProbeFailure(f"name does not resolve: {host} (no address returned)", "dns_nxdomain", name=host)
     return addresses
 
 
@@ -87,20 +93,20 @@ async def connect(host: str, port: int, progress: Progress) -> tuple[asyncio.Str
     progress.phase = "resolving the name"
     addresses = await resolve(host, port)
     progress.phase = "connecting"
-    failure = ""
+    failure, cause = "", "conn_failed"
     for address in addresses:
         started = time.monotonic()
         try:
             reader, writer = await asyncio.open_connection(address, port)
         except ConnectionRefusedError:
-            failure = f"connection refused by {hostport(address, port)} (nothing listening on that port)"
+            failure, cause = f"connection refused by {hostport(address, port)} (nothing listening on that port)", "conn_refused"
         except OSError as exc:
-            failure = f"cannot connect to {hostport(address, port)}: {exc.strerror or exc}"
+            failure, cause = f"cannot connect to {hostport(address, port)}: {exc.strerror or exc}", "conn_failed"
         else:
             return reader, writer, address, (time.monotonic() - started) * 1000
     if len(addresses) > 1:
         failure += f" (tried {len(addresses)} addresses)"
-    raise ProbeFailure(failure)
+    raise ProbeFailure(failure, cause, host=addresses[-1], port=port, tried=len(addresses))
 
 
 def abort(writer: asyncio.StreamWriter | None) -> None:
@@ -120,7 +126,7 @@ def client_context(ca_bundle: str | None = None, verify: bool = True) -> ssl.SSL
         try:
             key = ("bundle", ca_bundle, os.stat(ca_bundle).st_mtime_ns)
         except OSError as exc:
-            raise ProbeFailure(f"CA bundle {ca_bundle} cannot be read: {exc.strerror or exc}") from None
+            raise ProbeFailure(f"CA bundle {ca_bundle} cannot be read: {exc.strerror or exc}", "ca_bundle", path=ca_bundle) from None
     else:
         key = ("system",)
     context = _contexts.get(key)
@@ -133,7 +139,7 @@ def client_context(ca_bundle: str | None = None, verify: bool = True) -> ssl.SSL
             try:
                 context = ssl.create_default_context(cafile=ca_bundle or None)
             except (OSError, ssl.SSLError) as exc:
-                raise ProbeFailure(f"CA bundle {ca_bundle} cannot be used: {exc}") from None
+                raise ProbeFailure(f"CA bundle {ca_bundle} cannot be used: {exc}", "ca_bundle", path=ca_bundle) from None
         _contexts[key] = context
     return context
 

@@ -33,7 +33,9 @@ class Target:
 
 @dataclass
 class CheckResult:
-    """One probe outcome. `verdict` is up / degraded / down; `reason` says why in words."""
+    """One probe outcome. `verdict` is up / degraded / down; `cause` says why as a code with its
+    parameters (rendered in the reader's language by dashboard.domain.causes, never stored as
+    text); `reason` is the same in English for the technician's log and raw details."""
 
     endpoint_id: str
     verdict: Status
@@ -44,10 +46,18 @@ class CheckResult:
     detail: dict[str, Any] = field(default_factory=dict)
     # Set by the scheduler, never by a probe: the check could not start on time (verdict unknown).
     missed: bool = False
+    cause: str | None = None  # a code from dashboard.domain.causes.CODES, e.g. "conn_refused"
+    params: dict[str, Any] = field(default_factory=dict)  # e.g. {"host": "10.0.0.5", "port": 443}
 
     @property
     def ok(self) -> bool:
         return self.verdict == Status.UP
+
+    def cause_value(self) -> dict[str, Any]:
+        """{"code", "params"}: what is stored; a result without a code keeps its text."""
+        if self.cause:
+            return {"code": self.cause, "params": dict(self.params)}
+        return {"code": "text", "params": {"text": self.reason}}
 
 
 class Probe(Protocol):

@@ -57,6 +57,18 @@ class Outcome:
             observed = _show(self.observed)
         return f"{self.condition.text} — observed {observed}"
 
+    def to_params(self) -> dict[str, Any]:
+        """The outcome as plain data for a stored cause: the condition's text and what was seen
+        ("state" says when nothing was: missing, or a body that is not JSON)."""
+        params: dict[str, Any] = {"condition": self.condition.text}
+        if self.observed is _MISSING:
+            params["state"] = "missing"
+        elif self.observed is _NOT_JSON:
+            params["state"] = "not_json"
+        else:
+            params["observed"] = _plain(self.observed)
+        return params
+
 
 def parse(text: str, severity: str | Status = Status.DOWN) -> Condition:
     if not isinstance(text, str) or not text.strip():
@@ -203,6 +215,29 @@ def _equal(observed: Any, expected: Any) -> bool:
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= 120 else text[:117] + "…"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able observed value, cut to a size a stored cause may keep."""
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def cause(outcomes: list[Outcome], http_status: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The cause code and parameters of judged conditions: "ok" (with the HTTP status, if any),
+    or "condition_failed" naming the first failed condition and what was observed, the others
+    in "others" (the worst severity first)."""
+    failed = [o for o in outcomes if not o.ok]
+    status = {"status": http_status} if http_status is not None else {}
+    if not failed:
+        return "ok", {**status, "conditions": len(outcomes)}
+    failed.sort(key=lambda o: o.condition.severity != Status.DOWN)
+    params = {**failed[0].to_params(), **status}
+    if len(failed) > 1:
+        params["others"] = [o.to_params() for o in failed[1:]]
+    return "condition_failed", params
 
 
 def verdict(outcomes: list[Outcome]) -> tuple[Status, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import time
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,8 +25,11 @@ from collectors import get_probe, register
 from collectors._net import ProbeFailure, client_context, hostport, run_sync, short
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate
+from collectors.conditions import cause as conditions_cause
+from collectors.http import first_bytes
 from collectors.options import DEFAULT_MAX_BYTES, HttpRequestOptions, NetworkOptions, Url, duration
 from collectors.timeutil import iso, parse_iso, utcnow
+from collectors.tls import classify_verification
 
 DEFAULT_CONNECTED_VALUE = "connected"
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
@@ -109,6 +113,10 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (bool, int, float)) or value is None else str(value)[:120]
+
+
 def _age(seconds: float) -> str:
     seconds = round(seconds)
     if seconds < 120:
@@ -125,21 +133,24 @@ def judge_report(endpoint_id: str, status: int, body: str, options: dict, now: d
     expected = options.get("connected_value", DEFAULT_CONNECTED_VALUE)
     detail: dict[str, Any] = {"url": options.get("url"), "state_path": state_path}
 
-    def result(verdict: Status, reason: str) -> CheckResult:
+    def result(verdict: Status, reason: str, cause: str, **params: Any) -> CheckResult:
         return CheckResult(endpoint_id, verdict, reason, checked_at=now, latency_ms=round(latency_ms, 1),
-                           http_code=status, detail=detail)
+                           http_code=status, detail=detail, cause=cause, params=params)
 
     if status != 200:
         detail["excerpt"] = body[:500]
-        return result(Status.DOWN, f"cannot read the link state: the status endpoint answered HTTP {status}")
+        return result(Status.DOWN, f"cannot read the link state: the status endpoint answered HTTP {status}",
+                      "link_report_http", status=status)
     try:
         document = json.loads(body)
     except ValueError:
         detail["excerpt"] = body[:500]
-        return result(Status.DOWN, f"cannot read the link state: the answer is not valid JSON ({_show(body[:60])})")
+        return result(Status.DOWN, f"cannot read the link state: the answer is not valid JSON ({_show(body[:60])})",
+                      "link_report_not_json")
     state = lookup(document, state_path)
     if state is _MISSING:
-        return result(Status.DOWN, f"cannot read the link state: {state_path} is missing from the answer")
+        return result(Status.DOWN, f"cannot read the link state: {state_path} is missing from the answer",
+                      "link_state_missing", path=state_path)
     detail["state"] = state
     error_path = options.get("error_path") or sibling(state_path, "error")
     error = lookup(document, error_path)
@@ -157,30 +168,36 @@ def judge_report(endpoint_id: str, status: int, body: str, options: dict, now: d
     if error is not _MISSING and error not in (None, ""):
         detail["error"] = str(error)[:500]
 
+    age = {"age": round(detail["age_s"])} if last_exchange is not None else {}
     if not _same(state, expected):
         reason = f"link reported {_show(state)} (connected means {_show(expected)})"
         if "error" in detail:
             reason += f": {detail['error']}"
         if last_exchange is not None:
             reason += f"; last exchange {_age(detail['age_s'])} ago"
-        return result(Status.DOWN, reason)
+        error = {"error": detail["error"][:200]} if "error" in detail else {}
+        return result(Status.DOWN, reason, "link_down", state=_plain(state), expected=_plain(expected), **error, **age)
 
     max_age = options.get("max_age_s")
     if max_age:
         if exchange is _MISSING or exchange is None:
-            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is missing (freshness unknown)")
+            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is missing (freshness unknown)",
+                          "link_no_exchange", path=exchange_path)
         if last_exchange is None:
-            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is not a timestamp ({_show(exchange)})")
+            return result(Status.DEGRADED, f"link reported connected, but {exchange_path} is not a timestamp ({_show(exchange)})",
+                          "link_no_exchange", path=exchange_path)
         if detail["age_s"] > max_age:
             return result(Status.DEGRADED, f"link reported connected, but the last exchange was {_age(detail['age_s'])} ago "
-                                           f"(at {detail['last_exchange']}; more than {_age(max_age)} allowed)")
-    failed = [o for o in evaluate(conditions, Observation(status=status, response_time_ms=latency_ms, body=body, headers=headers))
-              if not o.ok]
+                                           f"(at {detail['last_exchange']}; more than {_age(max_age)} allowed)",
+                          "link_stale", age=round(detail["age_s"]), max_age=max_age)
+    outcomes = evaluate(conditions, Observation(status=status, response_time_ms=latency_ms, body=body, headers=headers))
+    failed = [o for o in outcomes if not o.ok]
     if failed:
         worst = Status.DOWN if any(o.condition.severity == Status.DOWN for o in failed) else Status.DEGRADED
-        return result(worst, "link connected, but " + "; ".join(o.describe() for o in failed))
+        _, params = conditions_cause(outcomes, status)
+        return result(worst, "link connected, but " + "; ".join(o.describe() for o in failed), "condition_failed", **params)
     fresh = f", last exchange {_age(detail['age_s'])} ago" if last_exchange is not None else ""
-    return result(Status.UP, f"link connected{fresh}")
+    return result(Status.UP, f"link connected{fresh}", "link_ok", **age)
 
 
 async def _fetch(target: Target, session: aiohttp.ClientSession, progress: list[str]) -> tuple[int, str, dict]:
@@ -198,7 +215,8 @@ async def _fetch(target: Target, session: aiohttp.ClientSession, progress: list[
                 break
             size += len(chunk)
             if size > max_bytes:
-                raise ProbeFailure(f"cannot read the link state: answer larger than the {max_bytes:,}-byte cap")
+                raise ProbeFailure(f"cannot read the link state: answer larger than the {max_bytes:,}-byte cap",
+                                   "body_cap", bytes=None, cap=max_bytes)
             chunks.append(chunk)
         body = b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
         return response.status, body, dict(response.headers)
@@ -213,34 +231,47 @@ async def _reported(target: Target, session) -> CheckResult:
             connector=aiohttp.TCPConnector(force_close=True), cookie_jar=aiohttp.DummyCookieJar(),
             headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=None), trust_env=False)
 
-    def failed(reason: str) -> CheckResult:
+    def failed(reason: str, cause: str | None, **params: Any) -> CheckResult:
         return CheckResult(target.endpoint_id, Status.DOWN, reason,
-                           latency_ms=round((time.monotonic() - started) * 1000, 1), detail={"url": target.target})
+                           latency_ms=round((time.monotonic() - started) * 1000, 1), detail={"url": target.target},
+                           cause=cause, params=params)
 
     try:
         async with asyncio.timeout(target.timeout_s):
             status, body, headers = await _fetch(target, session, progress)
     except TimeoutError:
         return failed(f"cannot read the link state: no complete answer within {target.timeout_s:g} s "
-                      f"(timeout while {progress[0]})")
+                      f"(timeout while {progress[0]})", "timeout",
+                      phase="body" if progress[0] == "reading the answer" else "answer", seconds=target.timeout_s)
     except ProbeFailure as exc:
-        return failed(str(exc))
+        return failed(str(exc), exc.cause, **exc.params)
     except aiohttp.ClientConnectorCertificateError as exc:
-        return failed(f"cannot read the link state: TLS certificate not accepted: {short(exc.certificate_error)}")
+        error = exc.certificate_error
+        if isinstance(error, ssl.SSLCertVerificationError):
+            cause, params = classify_verification(error.verify_code, None, exc.host)
+        else:
+            cause, params = "tls_other", {"verify_code": None}
+        return failed(f"cannot read the link state: TLS certificate not accepted: {short(exc.certificate_error)}",
+                      cause, **params)
     except aiohttp.ClientSSLError as exc:
-        return failed(f"cannot read the link state: TLS error: {short(exc)}")
+        return failed(f"cannot read the link state: TLS error: {short(exc)}", "tls_handshake",
+                      host=getattr(exc, "host", None), port=getattr(exc, "port", None))
     except aiohttp.ClientConnectorDNSError as exc:
-        return failed(f"cannot read the link state: name does not resolve: {exc.host}")
+        return failed(f"cannot read the link state: name does not resolve: {exc.host}", "dns_nxdomain", name=exc.host)
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, ConnectionRefusedError):
-            return failed(f"cannot read the link state: connection refused ({exc.host}:{exc.port})")
-        return failed(f"cannot read the link state: connection failed: {short(exc.os_error)}")
+            return failed(f"cannot read the link state: connection refused ({exc.host}:{exc.port})", "conn_refused",
+                          host=exc.host, port=exc.port)
+        return failed(f"cannot read the link state: connection failed: {short(exc.os_error)}", "conn_failed",
+                      host=exc.host, port=exc.port)
     except aiohttp.ServerDisconnectedError:
-        return failed("cannot read the link state: the server closed the connection without an answer")
+        return failed("cannot read the link state: the server closed the connection without an answer", "disconnected")
     except aiohttp.ClientResponseError as exc:
-        return failed(f"cannot read the link state: not an HTTP answer ({short(exc.message)})")
+        return failed(f"cannot read the link state: not an HTTP answer ({short(exc.message)})", "not_http",
+                      first_bytes=first_bytes(exc.message))
     except (aiohttp.ClientError, OSError, ValueError) as exc:
-        return failed(f"cannot read the link state: {type(exc).__name__}: {short(exc)}")
+        return failed(f"cannot read the link state: {type(exc).__name__}: {short(exc)}", "request_failed",
+                      error=type(exc).__name__)
     finally:
         if own:
             await session.close()

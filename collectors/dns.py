@@ -59,26 +59,29 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     expected = [_normal(a) for a in target.options.get("expected_addresses") or []]
     started = time.monotonic()
 
-    def result(verdict: Status, reason: str, **detail) -> CheckResult:
+    def result(verdict: Status, reason: str, cause: str, params: dict, **detail) -> CheckResult:
         latency = (time.monotonic() - started) * 1000
         return CheckResult(target.endpoint_id, verdict, reason, latency_ms=round(latency, 1),
-                           detail={"name": name, "expected_addresses": expected, **detail})
+                           detail={"name": name, "expected_addresses": expected, **detail}, cause=cause, params=params)
 
     try:
         async with asyncio.timeout(target.timeout_s):
             addresses = [_normal(a) for a in await resolve(name)]
     except TimeoutError:
-        return result(Status.DOWN, f"no DNS answer for {name} within {target.timeout_s:g} s")
+        return result(Status.DOWN, f"no DNS answer for {name} within {target.timeout_s:g} s",
+                      "timeout", {"phase": "dns", "seconds": target.timeout_s, "host": name})
     except ProbeFailure as exc:
-        return result(Status.DOWN, str(exc))
+        return result(Status.DOWN, str(exc), exc.cause, exc.params)
     took = (time.monotonic() - started) * 1000
     shown = ", ".join(addresses)
     missing = [a for a in expected if a not in addresses]
     if missing:
         return result(Status.DOWN, f"{name} resolves to {shown}, not to expected {', '.join(missing)}",
+                      "dns_mismatch", {"name": name, "addresses": addresses[:5], "missing": missing[:5]},
                       addresses=addresses, missing=missing)
     matched = " (all expected addresses present)" if expected else ""
-    return result(Status.UP, f"{name} resolves to {shown}{matched} in {took:.1f} ms", addresses=addresses)
+    return result(Status.UP, f"{name} resolves to {shown}{matched} in {took:.1f} ms",
+                  "dns_ok", {"name": name, "addresses": addresses[:5], "ms": round(took, 1)}, addresses=addresses)
 
 
 @register("dns", options=DnsOptions)

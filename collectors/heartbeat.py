@@ -113,25 +113,30 @@ def judge(endpoint_id: str, last: Ping | None, now: datetime, period_s: float, g
             due = watching_since + timedelta(seconds=allowed)
             return CheckResult(endpoint_id, Status.UNKNOWN,
                                f"waiting for the first heartbeat (due by {iso(due)}; {expected})",
-                               checked_at=now, detail=detail)
+                               checked_at=now, detail=detail, cause="heartbeat_waiting",
+                               params={"due": iso(due), "expected": allowed})
         return CheckResult(endpoint_id, Status.DOWN,
                            f"no heartbeat received since monitoring started at {iso(watching_since)} ({expected})",
-                           checked_at=now, detail=detail)
+                           checked_at=now, detail=detail, cause="heartbeat_never",
+                           params={"since": iso(watching_since), "expected": allowed})
     age = max(0.0, (now - last.received_at).total_seconds())
     detail.update(last_ping_at=iso(last.received_at), age_s=round(age, 1), reported_status=last.status,
                   message=last.message, source=last.source)
     if age > allowed:
         return CheckResult(endpoint_id, Status.DOWN,
                            f"no heartbeat since {iso(last.received_at)} ({_duration(age)} ago; {expected})",
-                           checked_at=now, detail=detail)
+                           checked_at=now, detail=detail, cause="heartbeat_late",
+                           params={"age": round(age), "expected": allowed, "last": iso(last.received_at)})
     said = f": {last.message}" if last.message else ""
+    message = {"message": last.message[:200]} if last.message else {}
     if last.status == "down":
-        return CheckResult(endpoint_id, Status.DOWN, f"the sender reports a failure{said}", checked_at=now, detail=detail)
+        return CheckResult(endpoint_id, Status.DOWN, f"the sender reports a failure{said}", checked_at=now, detail=detail,
+                           cause="heartbeat_reported", params={"status": "down", **message})
     if last.status == "degraded":
         return CheckResult(endpoint_id, Status.DEGRADED, f"the sender reports degraded service{said}",
-                           checked_at=now, detail=detail)
+                           checked_at=now, detail=detail, cause="heartbeat_reported", params={"status": "degraded", **message})
     return CheckResult(endpoint_id, Status.UP, f"last heartbeat {_duration(age)} ago ({expected}){said}",
-                       checked_at=now, detail=detail)
+                       checked_at=now, detail=detail, cause="heartbeat_ok", params={"age": round(age), "expected": allowed})
 
 
 def _duration(seconds: float) -> str:
@@ -151,7 +156,8 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     source = _source
     if source is None:
         return CheckResult(target.endpoint_id, Status.DOWN,
-                           "heartbeats cannot be read: this process has no heartbeat store (collector not wired to the database)")
+                           "heartbeats cannot be read: this process has no heartbeat store (collector not wired to the database)",
+                           cause="heartbeat_unreadable")
     watching_since = _watching_since.setdefault(target.endpoint_id, utcnow())
     loop = asyncio.get_running_loop()
     try:
@@ -159,9 +165,11 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
             last = await loop.run_in_executor(_reader_pool, source, target.endpoint_id)
     except TimeoutError:
         return CheckResult(target.endpoint_id, Status.DOWN,
-                           f"heartbeats could not be read within {target.timeout_s:g} s (database slow or unreachable)")
+                           f"heartbeats could not be read within {target.timeout_s:g} s (database slow or unreachable)",
+                           cause="heartbeat_unreadable")
     except Exception as exc:  # noqa: BLE001 - a database error becomes a plain reason
-        return CheckResult(target.endpoint_id, Status.DOWN, f"heartbeats could not be read: {short(exc)}")
+        return CheckResult(target.endpoint_id, Status.DOWN, f"heartbeats could not be read: {short(exc)}",
+                           cause="heartbeat_unreadable")
     if isinstance(last, NoPing):
         watching_since, last = min(watching_since, last.watching_since), None
     return judge(target.endpoint_id, last, utcnow(), period, grace, watching_since)

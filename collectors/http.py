@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import ssl
 import time
 from typing import Any, Literal
@@ -24,8 +25,10 @@ from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, client_context, connect, is_ip
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate, parse, verdict
+from collectors.conditions import cause as conditions_cause
 from collectors.options import DEFAULT_MAX_BYTES, HttpRequestOptions, Url
 from collectors.timeutil import utcnow
+from collectors.tls import classify_ssl_error, explain_verify_error
 
 DEFAULT_CONDITIONS = (parse("[STATUS] < 400"),)
 DEFAULT_MAX_REDIRECTS = 5
@@ -35,6 +38,18 @@ READ_CHUNK = 65_536
 USER_AGENT = "QuangNgai-IOC-monitor/1.0"
 
 _ssl_contexts: dict[str, ssl.SSLContext] = {}
+_TIMEOUT_PHASES = {"connecting": "answer", "reading the body": "body", "reading the certificate": "certificate"}
+_FIRST_BYTES = re.compile(r"b(['\"])(.*?)\1", re.S)
+
+
+def first_bytes(parser_message: str | None, limit: int = 40) -> str | None:
+    """The first bytes a non-HTTP service sent, out of the HTTP parser's error message (which
+    quotes them as a bytes literal), in printable form: "SSH-2.0-OpenSSH_9.2p1"."""
+    match = _FIRST_BYTES.search(parser_message or "")
+    if not match:
+        return None
+    text = match.group(2).replace("\\r", "").replace("\\n", " ").strip()
+    return text[:limit] or None
 
 
 class HttpOptions(HttpRequestOptions):
@@ -67,11 +82,16 @@ class HttpOptions(HttpRequestOptions):
 
 
 class _BodyTooLarge(Exception):
-    pass
+    def __init__(self, message: str, size: int | None, cap: int):
+        super().__init__(message)
+        self.size = size
+        self.cap = cap
 
 
 class _CABundleError(Exception):
-    pass
+    def __init__(self, message: str, path: str):
+        super().__init__(message)
+        self.path = path
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -95,7 +115,7 @@ def _ssl_for(options: dict[str, Any]) -> ssl.SSLContext | bool:
             try:
                 context = ssl.create_default_context(cafile=bundle)
             except (OSError, ssl.SSLError) as exc:
-                raise _CABundleError(f"CA bundle {bundle} cannot be used: {exc}") from None
+                raise _CABundleError(f"CA bundle {bundle} cannot be used: {exc}", bundle) from None
             _ssl_contexts[bundle] = context
         return context
     return True if options.get("verify_tls", True) else False
@@ -122,13 +142,16 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
     needs_certificate = any(c.placeholder == "CERTIFICATE_EXPIRATION" for c in conditions)
     certificate_hours = certificate_error = None
 
-    def failed(reason: str) -> CheckResult:
+    def failed(reason: str, cause: str, **params: Any) -> CheckResult:
         latency = (time.monotonic() - started) * 1000
         return CheckResult(target.endpoint_id, Status.DOWN, reason, latency_ms=round(latency, 1),
-                           detail={"url": target.target, "phase": phase[0]})
+                           detail={"url": target.target, "phase": phase[0], **extra}, cause=cause, params=params)
 
+    extra: dict[str, Any] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + target.timeout_s
     try:
-        async with asyncio.timeout(target.timeout_s):
+        async with asyncio.timeout_at(deadline):
             async with session.request(
                 options.get("method", "GET"),
                 target.target,
@@ -144,36 +167,53 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
                 certificate_hours, certificate_error = await _certificate_hours(response.url.host, response.url.port)
     except TimeoutError:
         waiting = "waiting for the answer" if phase[0] == "connecting" else phase[0]
-        return failed(f"no complete answer within {target.timeout_s:g} s (timeout while {waiting})")
-    except aiohttp.TooManyRedirects:
-        return failed(f"more than {max_redirects} redirects (redirect loop?)")
+        return failed(f"no complete answer within {target.timeout_s:g} s (timeout while {waiting})", "timeout",
+                      phase=_TIMEOUT_PHASES.get(phase[0], "answer"), seconds=target.timeout_s)
+    except aiohttp.TooManyRedirects as exc:
+        history = getattr(exc, "history", ()) or ()
+        last = str(history[-1].headers.get("Location") or history[-1].url) if history else str(exc.request_info.real_url)
+        return failed(f"more than {max_redirects} redirects (redirect loop?)", "redirects",
+                      count=len(history) or max_redirects, last_url=last[:300])
     except _BodyTooLarge as exc:
-        return failed(str(exc))
+        return failed(str(exc), "body_cap", bytes=exc.size, cap=exc.cap)
     except _CABundleError as exc:
-        return failed(str(exc))
+        return failed(str(exc), "ca_bundle", path=exc.path)
     except aiohttp.ClientConnectorCertificateError as exc:
-        return failed(f"TLS certificate not accepted: {_short(exc.certificate_error)}")
+        error = exc.certificate_error
+        if isinstance(error, ssl.SSLCertVerificationError):
+            server_name = None if is_ip(exc.host) else exc.host
+            cause, params, certificate = await explain_verify_error(error, exc.host, exc.port, server_name,
+                                                                    max(deadline, loop.time() + 1.0))
+            extra.update(certificate=certificate, verify_error=error.verify_message or error.reason)
+            return failed(f"TLS certificate not accepted: {_short(error)}", cause, **params)
+        return failed(f"TLS certificate not accepted: {_short(error)}", "tls_other", verify_code=None)
     except (aiohttp.ClientConnectorSSLError, aiohttp.ClientSSLError) as exc:
-        return failed(f"TLS error: {_short(getattr(exc, 'os_error', exc))}")
+        os_error = getattr(exc, "os_error", exc)
+        if isinstance(os_error, ssl.SSLError):
+            cause, params = classify_ssl_error(os_error, getattr(exc, "host", None), getattr(exc, "port", None))
+        else:
+            cause, params = "tls_handshake", {"host": getattr(exc, "host", None), "port": getattr(exc, "port", None)}
+        return failed(f"TLS error: {_short(os_error)}", cause, **params)
     except aiohttp.ClientConnectorDNSError as exc:
-        return failed(f"name does not resolve: {exc.host} ({_short(exc.os_error)})")
+        return failed(f"name does not resolve: {exc.host} ({_short(exc.os_error)})", "dns_nxdomain", name=exc.host)
     except aiohttp.ClientConnectorError as exc:
         if exc.os_error.errno == errno.ECONNREFUSED or isinstance(exc.os_error, ConnectionRefusedError):
-            return failed(f"connection refused (nothing listening on {exc.host}:{exc.port})")
-        return failed(f"connection failed: {_short(exc.os_error)}")
+            return failed(f"connection refused (nothing listening on {exc.host}:{exc.port})", "conn_refused",
+                          host=exc.host, port=exc.port)
+        return failed(f"connection failed: {_short(exc.os_error)}", "conn_failed", host=exc.host, port=exc.port)
     except aiohttp.ServerDisconnectedError:
-        return failed("connection closed by the server without a complete answer")
+        return failed("connection closed by the server without a complete answer", "disconnected")
     except aiohttp.ClientResponseError as exc:
         # aiohttp raises this for what its parser cannot read: the service does not speak HTTP.
-        return failed(f"not an HTTP answer ({_short(exc.message)})")
+        return failed(f"not an HTTP answer ({_short(exc.message)})", "not_http", first_bytes=first_bytes(exc.message))
     except aiohttp.ClientPayloadError as exc:
-        return failed(f"body cut off or malformed: {_short(exc)}")
+        return failed(f"body cut off or malformed: {_short(exc)}", "body_broken")
     except (aiohttp.InvalidURL, ValueError) as exc:
-        return failed(f"invalid URL or request: {_short(exc)}")
+        return failed(f"invalid URL or request: {_short(exc)}", "bad_request")
     except aiohttp.ClientError as exc:
-        return failed(f"request failed: {type(exc).__name__}: {_short(exc)}")
+        return failed(f"request failed: {type(exc).__name__}: {_short(exc)}", "request_failed", error=type(exc).__name__)
     except OSError as exc:
-        return failed(f"connection failed: {_short(exc)}")
+        return failed(f"connection failed: {_short(exc)}", "conn_failed", host=target.target, port=None)
 
     elapsed_ms = (time.monotonic() - started) * 1000
     headers = {k: v for k, v in response.headers.items()}
@@ -183,12 +223,15 @@ async def _probe(target: Target, session: aiohttp.ClientSession) -> CheckResult:
     status, reason = verdict(outcomes)
     if status == Status.UP:
         reason = f"HTTP {response.status}, {reason}"
+    cause, params = conditions_cause(outcomes, response.status)
     return CheckResult(
         target.endpoint_id,
         status,
         reason,
         latency_ms=round(elapsed_ms, 1),
         http_code=response.status,
+        cause=cause,
+        params=params,
         detail={
             "url": str(response.url),
             "redirects": len(response.history),
@@ -229,7 +272,8 @@ async def _certificate_hours(host: str, port: int) -> tuple[float | None, str | 
 async def _read_body(response: aiohttp.ClientResponse, max_bytes: int) -> str:
     declared = response.content_length
     if declared is not None and declared > max_bytes:
-        raise _BodyTooLarge(f"response body of {declared:,} bytes is larger than the {max_bytes:,}-byte cap")
+        raise _BodyTooLarge(f"response body of {declared:,} bytes is larger than the {max_bytes:,}-byte cap",
+                            declared, max_bytes)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -238,7 +282,7 @@ async def _read_body(response: aiohttp.ClientResponse, max_bytes: int) -> str:
             break
         size += len(chunk)
         if size > max_bytes:
-            raise _BodyTooLarge(f"response body larger than the {max_bytes:,}-byte cap (stopped reading)")
+            raise _BodyTooLarge(f"response body larger than the {max_bytes:,}-byte cap (stopped reading)", None, max_bytes)
         chunks.append(chunk)
     return b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
 

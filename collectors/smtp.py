@@ -19,14 +19,18 @@ from collectors import register
 from collectors._net import ProbeFailure, Progress, abort, client_context, connect, hostport, run_sync, short
 from collectors.base import CheckResult, Status, Target
 from collectors.conditions import Observation, evaluate, parse, verdict
+from collectors.conditions import cause as conditions_cause
 from collectors.options import CaBundle, ConditionItem, Host, Port, ProbeOptions
 from collectors.timeutil import utcnow
-from collectors.tls import certificate_details
+from collectors.tls import certificate_details, classify_ssl_error, classify_verification
 
 DEFAULT_PORT = 25
 DEFAULT_EHLO_NAME = "ioc-monitor.localdomain"
 MAX_LINE = 1_000  # RFC 5321 allows 512 octets per reply line; anything far longer is not SMTP
 MAX_LINES = 100
+_TIMEOUT_PHASES = {"resolving the name": "dns", "connecting": "connect", "waiting for the greeting": "greeting",
+                   "waiting for the EHLO answer": "answer", "waiting for the STARTTLS answer": "answer",
+                   "TLS handshake": "tls"}
 _ALLOWED_PLACEHOLDERS = ("STATUS", "RESPONSE_TIME", "BODY", "CERTIFICATE_EXPIRATION")
 
 
@@ -93,21 +97,24 @@ async def _read_reply(reader: asyncio.StreamReader, what: str) -> _Reply:
             raw = b"x" * (MAX_LINE + 1)
         except asyncio.IncompleteReadError as exc:
             if not exc.partial and not lines:
-                raise ProbeFailure(f"{what}: the server closed the connection without answering") from None
-            raise ProbeFailure(f"{what}: the server closed the connection in the middle of a reply") from None
+                raise ProbeFailure(f"{what}: the server closed the connection without answering", "disconnected") from None
+            raise ProbeFailure(f"{what}: the server closed the connection in the middle of a reply", "disconnected") from None
         if len(raw) > MAX_LINE:
-            raise ProbeFailure(f"{what}: a reply line longer than {MAX_LINE} bytes (not an SMTP server?)")
+            raise ProbeFailure(f"{what}: a reply line longer than {MAX_LINE} bytes (not an SMTP server?)", "not_smtp",
+                               first_bytes=None)
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
-            raise ProbeFailure(f"{what}: not an SMTP reply: {short(line, 120)!r}")
+            raise ProbeFailure(f"{what}: not an SMTP reply: {short(line, 120)!r}", "not_smtp", first_bytes=line[:40])
         if code is not None and int(line[:3]) != code:
-            raise ProbeFailure(f"{what}: reply codes change inside one reply ({code}, then {line[:3]})")
+            raise ProbeFailure(f"{what}: reply codes change inside one reply ({code}, then {line[:3]})", "not_smtp",
+                               first_bytes=None)
         code = int(line[:3])
         lines.append(line[4:])
         if len(line) == 3 or line[3] == " ":
             return _Reply(code, lines)
         if len(lines) >= MAX_LINES:
-            raise ProbeFailure(f"{what}: more than {MAX_LINES} reply lines (not an SMTP server?)")
+            raise ProbeFailure(f"{what}: more than {MAX_LINES} reply lines (not an SMTP server?)", "not_smtp",
+                               first_bytes=None)
 
 
 async def _say(writer: asyncio.StreamWriter, command: str) -> None:
@@ -125,9 +132,10 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     progress = Progress()
     facts: dict[str, Any] = {"host": host, "port": port}
 
-    def result(status: Status, reason: str, **detail: Any) -> CheckResult:
+    def result(status: Status, reason: str, cause: str | None, params: dict | None = None, **detail: Any) -> CheckResult:
         latency = (time.monotonic() - started) * 1000
-        return CheckResult(target.endpoint_id, status, reason, latency_ms=round(latency, 1), detail={**facts, **detail})
+        return CheckResult(target.endpoint_id, status, reason, latency_ms=round(latency, 1), detail={**facts, **detail},
+                           cause=cause, params=params or {})
 
     writer = None
     certificate = None
@@ -140,26 +148,29 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
             facts.update(code=greeting.code, banner=short(greeting.text, 300))
             if greeting.code != 220:
                 return result(Status.DOWN, f"{where} greeted with {greeting.code} instead of 220: "
-                                           f"{short(greeting.text, 200)} (the server refuses mail service)")
+                                           f"{short(greeting.text, 200)} (the server refuses mail service)",
+                              "smtp_refused", {"step": "greeting", "code": greeting.code})
             body = [greeting.text]
             if options.ehlo:
                 progress.phase = "waiting for the EHLO answer"
                 await _say(writer, f"EHLO {options.ehlo_name}")
                 answer = await _read_reply(reader, f"{where}, EHLO")
                 if answer.code != 250:
-                    return result(Status.DOWN, f"{where} refused EHLO with {answer.code}: {short(answer.text, 200)}")
+                    return result(Status.DOWN, f"{where} refused EHLO with {answer.code}: {short(answer.text, 200)}",
+                                  "smtp_refused", {"step": "ehlo", "code": answer.code})
                 extensions = [line.split(" ", 1)[0].upper() for line in answer.lines[1:]]
                 facts["extensions"] = extensions
                 body.extend(answer.lines)
                 if options.starttls:
                     if "STARTTLS" not in extensions:
                         return result(Status.DOWN, f"{where} does not offer STARTTLS (it offers: "
-                                                   f"{', '.join(extensions) or 'no extension'})")
+                                                   f"{', '.join(extensions) or 'no extension'})", "smtp_no_starttls")
                     progress.phase = "waiting for the STARTTLS answer"
                     await _say(writer, "STARTTLS")
                     ready = await _read_reply(reader, f"{where}, STARTTLS")
                     if ready.code != 220:
-                        return result(Status.DOWN, f"{where} refused STARTTLS with {ready.code}: {short(ready.text, 200)}")
+                        return result(Status.DOWN, f"{where} refused STARTTLS with {ready.code}: {short(ready.text, 200)}",
+                                      "smtp_refused", {"step": "starttls", "code": ready.code})
                     progress.phase = "TLS handshake"
                     context = client_context(options.ca_bundle, verify=options.verify_tls)
                     await writer.start_tls(context, server_hostname=server_name)
@@ -173,21 +184,30 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
             except OSError:
                 pass
     except TimeoutError:
+        phase = _TIMEOUT_PHASES.get(progress.phase, "answer")
+        timing = {"phase": phase, "seconds": target.timeout_s, "host": host, "port": port}
         if progress.phase in ("resolving the name", "connecting"):
-            return result(Status.DOWN, f"no connection to {where} within {target.timeout_s:g} s (timeout while {progress.phase})")
+            return result(Status.DOWN, f"no connection to {where} within {target.timeout_s:g} s (timeout while {progress.phase})",
+                          "timeout", timing)
         return result(Status.DOWN, f"no complete answer from {where} within {target.timeout_s:g} s "
-                                   f"(timeout while {progress.phase})")
+                                   f"(timeout while {progress.phase})", "timeout", timing)
     except ProbeFailure as exc:
-        return result(Status.DOWN, str(exc))
+        return result(Status.DOWN, str(exc), exc.cause, exc.params)
     except ssl.SSLCertVerificationError as exc:
+        # the certificate is not read again here (the mail server is mid-conversation): the
+        # verify code alone classifies it
+        cause, params = classify_verification(exc.verify_code, None, server_name)
         return result(Status.DOWN, f"STARTTLS certificate of {where} not accepted: "
-                                   f"{exc.verify_message or exc.reason or short(exc)}")
+                                   f"{exc.verify_message or exc.reason or short(exc)}", cause, params)
     except ssl.SSLError as exc:
-        return result(Status.DOWN, f"STARTTLS handshake with {where} failed: {exc.reason or short(exc)}")
+        cause, params = classify_ssl_error(exc, host, port)
+        return result(Status.DOWN, f"STARTTLS handshake with {where} failed: {exc.reason or short(exc)}", cause, params)
     except (ConnectionError, EOFError) as exc:
-        return result(Status.DOWN, f"{where} closed the connection while {progress.phase}: {short(exc) or type(exc).__name__}")
+        return result(Status.DOWN, f"{where} closed the connection while {progress.phase}: {short(exc) or type(exc).__name__}",
+                      "disconnected")
     except OSError as exc:
-        return result(Status.DOWN, f"SMTP check of {where} failed: {exc.strerror or short(exc)}")
+        return result(Status.DOWN, f"SMTP check of {where} failed: {exc.strerror or short(exc)}", "conn_failed",
+                      {"host": host, "port": port})
     finally:
         abort(writer)
 
@@ -202,7 +222,10 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
         steps += f", certificate valid {certificate['days_left']:.0f} more days"
     if status == Status.UP:
         reason = steps + ("" if not outcomes else "; all conditions met")
-    return result(status, reason, failed_conditions=[o.condition.text for o in outcomes if not o.ok])
+        cause, params = "smtp_ok", {"starttls": bool(certificate), **({"days": round(certificate["days_left"])} if certificate else {})}
+    else:
+        cause, params = conditions_cause(outcomes, greeting.code)
+    return result(status, reason, cause, params, failed_conditions=[o.condition.text for o in outcomes if not o.ok])
 
 
 @register("smtp", options=SmtpOptions)

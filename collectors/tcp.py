@@ -35,28 +35,32 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     started = time.monotonic()
     progress = Progress()
 
-    def result(verdict: Status, reason: str, latency_ms: float | None = None, **detail) -> CheckResult:
+    def result(verdict: Status, reason: str, latency_ms: float | None = None, cause: str | None = None,
+               params: dict | None = None, **detail) -> CheckResult:
         latency = latency_ms if latency_ms is not None else (time.monotonic() - started) * 1000
         return CheckResult(target.endpoint_id, verdict, reason, latency_ms=round(latency, 1),
-                           detail={"host": host, "port": port, **detail})
+                           detail={"host": host, "port": port, **detail}, cause=cause, params=params or {})
 
     if not port:
-        return result(Status.DOWN, f"no port given for {host}")
+        return result(Status.DOWN, f"no port given for {host}", cause="bad_request")
     writer = None
     try:
         async with asyncio.timeout(target.timeout_s):
             _, writer, address, connect_ms = await connect(host, port, progress)
     except TimeoutError:
         if progress.phase == "resolving the name":
-            return result(Status.DOWN, f"no DNS answer for {host} within {target.timeout_s:g} s")
+            return result(Status.DOWN, f"no DNS answer for {host} within {target.timeout_s:g} s",
+                          cause="timeout", params={"phase": "dns", "seconds": target.timeout_s, "host": host})
         return result(Status.DOWN, f"no connection to {hostport(host, port)} within {target.timeout_s:g} s "
-                                   "(timeout: packets dropped or the service is overloaded)")
+                                   "(timeout: packets dropped or the service is overloaded)",
+                      cause="timeout", params={"phase": "connect", "seconds": target.timeout_s, "host": host, "port": port})
     except ProbeFailure as exc:
-        return result(Status.DOWN, str(exc))
+        return result(Status.DOWN, str(exc), cause=exc.cause, params=exc.params)
     finally:
         abort(writer)
     return result(Status.UP, f"connected to {hostport(address, port)} in {connect_ms:.1f} ms",
-                  latency_ms=connect_ms, address=address)
+                  latency_ms=connect_ms, cause="tcp_ok", params={"host": address, "port": port, "ms": round(connect_ms, 1)},
+                  address=address)
 
 
 @register("tcp", options=TcpOptions)

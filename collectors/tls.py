@@ -101,37 +101,46 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     deadline = loop.time() + target.timeout_s
     progress = Progress()
 
-    def result(verdict: Status, reason: str, latency_ms: float | None = None, **detail: Any) -> CheckResult:
+    def result(verdict: Status, reason: str, latency_ms: float | None = None, cause: str | None = None,
+               params: dict | None = None, **detail: Any) -> CheckResult:
         latency = latency_ms if latency_ms is not None else (time.monotonic() - started) * 1000
         return CheckResult(target.endpoint_id, verdict, reason, latency_ms=round(latency, 1),
-                           detail={"host": host, "port": port, "server_name": server_name, **detail})
+                           detail={"host": host, "port": port, "server_name": server_name, **detail},
+                           cause=cause, params=params or {})
 
     try:
         context = client_context(options.get("ca_bundle"))
         async with asyncio.timeout_at(deadline):
             session_facts = await _handshake(host, port, server_name, context, progress)
     except TimeoutError:
+        seconds = {"seconds": target.timeout_s, "host": host, "port": port}
         if progress.phase == "resolving the name":
-            return result(Status.DOWN, f"no DNS answer for {host} within {target.timeout_s:g} s")
+            return result(Status.DOWN, f"no DNS answer for {host} within {target.timeout_s:g} s",
+                          cause="timeout", params={"phase": "dns", **seconds})
         if progress.phase == "connecting":
-            return result(Status.DOWN, f"no connection to {where} within {target.timeout_s:g} s (timeout)")
+            return result(Status.DOWN, f"no connection to {where} within {target.timeout_s:g} s (timeout)",
+                          cause="timeout", params={"phase": "connect", **seconds})
         return result(Status.DOWN, f"no TLS handshake with {where} within {target.timeout_s:g} s "
-                                   "(the service accepted the connection but never answered TLS)")
+                                   "(the service accepted the connection but never answered TLS)",
+                      cause="timeout", params={"phase": "tls", **seconds})
     except ProbeFailure as exc:
-        return result(Status.DOWN, str(exc))
+        return result(Status.DOWN, str(exc), cause=exc.cause, params=exc.params)
     except ssl.SSLCertVerificationError as exc:
         return await _unverified(target, exc, host, port, server_name, deadline, result)
     except ssl.SSLError as exc:
         reason = getattr(exc, "reason", None) or ""
-        if reason in _NOT_TLS or isinstance(exc, ssl.SSLEOFError):
+        cause, params = classify_ssl_error(exc, host, port)
+        if cause == "tls_not_tls":
             return result(Status.DOWN, f"{where} does not speak TLS ({reason or short(exc)}): "
-                                       "is it plain HTTP or another protocol?")
-        return result(Status.DOWN, f"TLS handshake with {where} failed: {reason or short(exc)}")
+                                       "is it plain HTTP or another protocol?", cause=cause, params=params)
+        return result(Status.DOWN, f"TLS handshake with {where} failed: {reason or short(exc)}", cause=cause, params=params)
     except (ConnectionError, asyncio.IncompleteReadError, EOFError) as exc:
         return result(Status.DOWN, f"{where} closed the connection during the TLS handshake "
-                                   f"(not a TLS service?): {short(exc) or type(exc).__name__}")
+                                   f"(not a TLS service?): {short(exc) or type(exc).__name__}",
+                      cause="tls_not_tls", params={"host": host, "port": port})
     except OSError as exc:
-        return result(Status.DOWN, f"TLS check of {where} failed: {exc.strerror or short(exc)}")
+        return result(Status.DOWN, f"TLS check of {where} failed: {exc.strerror or short(exc)}",
+                      cause="conn_failed", params={"host": host, "port": port})
 
     now = utcnow()
     cert = certificate_details(session_facts["der"], now)
@@ -140,33 +149,37 @@ async def probe_async(target: Target, session=None) -> CheckResult:  # noqa: ARG
     latency = session_facts["connect_ms"] + session_facts["handshake_ms"]
     days = cert["days_left"]
     until = cert["not_after"][:10]
+    params = {"date": until, "days": round(days, 1)}
     if days <= critical_days:
         verdict, reason = Status.DOWN, (f"certificate expires in {_days(days)} (on {until}): "
                                         f"at or under the critical threshold of {critical_days:g} days")
+        cause, params = "tls_expiring", {**params, "threshold": critical_days}
     elif days <= warning_days:
         verdict, reason = Status.DEGRADED, (f"certificate expires in {_days(days)} (on {until}): "
                                             f"under the warning threshold of {warning_days:g} days")
+        cause, params = "tls_expiring", {**params, "threshold": warning_days}
     else:
         verdict, reason = Status.UP, (f"certificate valid {_days(days)} more (until {until}), trusted, "
                                       f"matches {server_name}; {session_facts['protocol']}")
-    return result(verdict, reason, latency_ms=latency, address=session_facts["address"], certificate=cert)
+        cause, params = "tls_ok", {**params, "name": server_name, "protocol": session_facts["protocol"]}
+    return result(verdict, reason, latency_ms=latency, cause=cause, params=params, address=session_facts["address"],
+                  certificate=cert)
+
+
+def classify_ssl_error(exc: ssl.SSLError, host: str, port: int | None) -> tuple[str, dict[str, Any]]:
+    """A TLS failure other than verification: the other side does not speak TLS, or the
+    handshake failed (OpenSSL's reason kept as a code, e.g. for the technician)."""
+    reason = getattr(exc, "reason", None) or ""
+    if reason in _NOT_TLS or isinstance(exc, ssl.SSLEOFError):
+        return "tls_not_tls", {"host": host, "port": port}
+    return "tls_handshake", {"host": host, "port": port, "reason_code": reason or None}
 
 
 async def _unverified(target, error: ssl.SSLCertVerificationError, host, port, server_name, deadline, result) -> CheckResult:
     """Verification failed: say why, and fetch the certificate unverified for its details."""
-    cert = None
-    facts = None
-    try:
-        async with asyncio.timeout_at(deadline):
-            facts = await _handshake(host, port, server_name, client_context(verify=False), Progress())
-        cert = certificate_details(facts["der"], utcnow())
-    except Exception:  # noqa: BLE001 - the details are a bonus; the verdict stands without them
-        pass
+    cause, params, cert = await explain_verify_error(error, host, port, server_name, deadline)
     message = error.verify_message or error.reason or str(error)
     code = error.verify_code
-    if cert is not None:
-        cert.update(protocol=facts["protocol"], cipher=facts["cipher"], verified=False, verify_error=message,
-                    hostname_match=hostname_matches(server_name, cert))
     problems = []
     if code == _EXPIRED:
         problems.append(_expired(cert) if cert else f"certificate expired ({message})")
@@ -186,8 +199,57 @@ async def _unverified(target, error: ssl.SSLCertVerificationError, host, port, s
             problems.append(_expired(cert))
         if code not in (_HOSTNAME_MISMATCH, _IP_MISMATCH) and not cert["hostname_match"]:
             problems.append(f"certificate is for {', '.join(cert['sans'] or [cert['subject']])}, not {server_name}")
-    detail = {"certificate": cert} if cert else {"certificate": None, "verify_error": message}
-    return result(Status.DOWN, "; also ".join(problems), **detail)
+    detail = {"certificate": cert, "verify_error": message}
+    return result(Status.DOWN, "; also ".join(problems), cause=cause, params=params, **detail)
+
+
+async def explain_verify_error(error: ssl.SSLCertVerificationError, host: str, port: int, server_name: str | None,
+                               deadline: float | None = None) -> tuple[str, dict[str, Any], dict | None]:
+    """(cause, params, certificate details or None) of a failed verification, classified from the
+    verify code and the certificate itself (fetched once more without verification, within
+    `deadline` of the running loop): never OpenSSL's own words."""
+    cert = facts = None
+    try:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout_at(deadline if deadline is not None else loop.time() + 5.0):
+            facts = await _handshake(host, port, server_name, client_context(verify=False), Progress())
+        cert = certificate_details(facts["der"], utcnow())
+    except Exception:  # noqa: BLE001 - the details are a bonus; the verdict stands without them
+        pass
+    wanted = server_name or host
+    if cert is not None:
+        cert.update(protocol=facts["protocol"], cipher=facts["cipher"], verified=False,
+                    verify_error=error.verify_message or error.reason or str(error),
+                    hostname_match=hostname_matches(wanted, cert))
+    cause, params = classify_verification(error.verify_code, cert, wanted)
+    return cause, params, cert
+
+
+def classify_verification(verify_code: int | None, cert: dict | None, server_name: str) -> tuple[str, dict[str, Any]]:
+    """The cause of a failed certificate verification (pure: tests call it directly). The
+    certificate's own dates and names come first: an expired certificate is called expired
+    even when OpenSSL stopped at an untrusted issuer."""
+    if verify_code == _EXPIRED or (cert is not None and cert["days_left"] < 0):
+        if cert is None:
+            return "tls_expired", {"date": None, "days": None}
+        return "tls_expired", {"date": cert["not_after"][:10], "days": max(0, int(-cert["days_left"]))}
+    if verify_code == _NOT_YET_VALID:
+        return "tls_not_yet_valid", {"date": cert["not_before"][:10] if cert else None}
+    if verify_code in (_HOSTNAME_MISMATCH, _IP_MISMATCH) or (cert is not None and cert.get("hostname_match") is False):
+        names = (cert["sans"] or [cert.get("common_name") or cert["subject"]]) if cert else []
+        return "tls_hostname", {"expected": server_name, "names": names[:5]}
+    if verify_code in _UNTRUSTED:
+        issuer = (_issuer_name(cert) if cert else None)
+        return "tls_untrusted", {"issuer": issuer, "self_signed": bool(cert and cert["self_signed"])}
+    return "tls_other", {"verify_code": verify_code}
+
+
+def _issuer_name(cert: dict) -> str:
+    """The issuer's common name when it has one (what people call a CA), else its full name."""
+    for part in cert["issuer"].split(","):
+        if part.startswith("CN="):
+            return part[3:]
+    return cert["issuer"]
 
 
 def _expired(cert: dict) -> str:

@@ -127,15 +127,15 @@ def build_body(data: dict | None, subject: dict, lang: str, now: datetime):
             ]), "deps-card"),
         ]
     elif kind == "endpoint":
-        failed = checks[0]["failed_conditions"] if checks else []
         system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
         upper = [
             sections.header(view["name"], f"{view['kind']} · {view['target']}", view["status"], view["status_since"], view["reason"], lang, now,
                             [list_crumb, (system_name, f"/systems/{view['system_id']}"), (view["name"], None)]),
             dbc.Row([
-                dbc.Col(sections.card(t("detail.conditions", lang), sections.conditions_list(view["conditions"], failed, lang)), lg=6),
+                dbc.Col(sections.card(t("detail.conditions", lang), sections.conditions_list(view["condition_rows"], lang)), lg=6),
                 dbc.Col(sections.certificate_panel(view["certificate"], lang), lg=6),
             ]),
+            sections.technical_details(view.get("technical"), lang),
             sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
             sections.card(t("detail.last_results", lang), sections.results_table(checks, lang)),
         ]
@@ -173,7 +173,7 @@ def refresh_body(_n, _bump, lang, subject):
     lang = lang or "vi"
     now = utcnow()
     try:
-        data = facade().read(detail_queries.drilldown, subject["type"], subject["id"], now)
+        data = facade().read(detail_queries.drilldown, subject["type"], subject["id"], now, lang)
     except DataUnavailable:
         return unavailable(lang), no_update, no_update
     upper, lower, ackable = build_body(data, subject, lang, now)

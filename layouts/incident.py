@@ -147,7 +147,7 @@ def translate(lang):
 def render(incident_id, _version, lang):
     lang = lang or "vi"
     hidden = {"display": "none"}
-    view = facade().read(views.incident_detail, int(incident_id)) if incident_id else None
+    view = facade().read(views.incident_detail, int(incident_id), None, lang) if incident_id else None
     if view is None:
         return dbc.Alert(t("inc.not_found", lang, id=incident_id or "?"), color="warning"), None, hidden, hidden, True
     state = view["state"]

@@ -92,7 +92,7 @@ def render_list(lang, system, states, period):
     span = PERIODS.get(period or "30d")
     since = utcnow() - span if span else None
     states = [s for s in (states or []) if s in rules.STATES]
-    rows = facade().read(views.list_incidents, system_id=system or None, states=states or None, since=since)
+    rows = facade().read(views.list_incidents, system_id=system or None, states=states or None, since=since, lang=lang)
     return (
         t("inc.heading", lang), t("inc.help", lang),
         facade().read(views.system_options, lang), t("inc.any_system", lang),

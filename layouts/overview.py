@@ -68,7 +68,7 @@ def refresh(_n, lang):
     lang = lang or "vi"
     now = utcnow()
     try:
-        view = facade().read(queries.overview, now)
+        view = facade().read(queries.overview, now, lang)
     except DataUnavailable:
         return t("overview.heading", lang), dash.no_update, unavailable(lang), dash.no_update, dash.no_update
     systems, health = view["systems"], view["health"]

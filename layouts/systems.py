@@ -77,7 +77,7 @@ def layout(**_query):
 def refresh(_n, statuses, owners, partners, kinds, types, lang):
     lang = lang or "vi"
     try:
-        rows = facade().read(detail_queries.catalog_rows, utcnow())
+        rows = facade().read(detail_queries.catalog_rows, utcnow(), lang)
     except DataUnavailable:
         raise dash.exceptions.PreventUpdate from None  # keep the last grid rather than an empty one
     name_key = "owner_en" if lang == "en" else "owner_vi"
@@ -95,7 +95,7 @@ def refresh(_n, statuses, owners, partners, kinds, types, lang):
         {"field": "partner", "headerName": t("tile.partner", lang), "width": 110},
         {"field": "kind", "headerName": t("grid.col.kind", lang), "width": 90},
         {"field": "last_check", "headerName": t("tile.last_check", lang), "width": 160},
-        {"field": "reason", "headerName": t("detail.reason", lang), "minWidth": 220, "tooltipField": "reason"},
+        {"field": "reason", "headerName": t("detail.reason", lang), "minWidth": 220, "tooltipField": "reason_full"},
     ]
     kinds_all = sorted({r["kind"] for r in rows})
     partners_all = sorted({r["partner"] for r in rows if r["partner"]})

@@ -24,7 +24,7 @@ def render(lang, key):
     lang = lang or "vi"
     back = html.A(t("unit.back", lang), href="/wall/map", className="btn btn-outline-secondary btn-sm mb-3")
     try:
-        unit = facade().read(wq.unit_detail, key or "")
+        unit = facade().read(wq.unit_detail, key or "", None, lang)
     except DataUnavailable:
         return [back, unavailable(lang)]
     if unit is None:

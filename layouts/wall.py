@@ -178,7 +178,7 @@ def refresh_status(_n, lang, view):
     pages = facade()
     root = f"wall-root wall-view-{view}"
     try:
-        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s)
+        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang)
     except DataUnavailable as exc:
         # Never crash and never leave the last picture looking current: grey it and say why.
         log.error("wall refresh: database unreachable: %s", exc)
@@ -222,7 +222,7 @@ def refresh_map(_n, lang, view, previous_sig, viewport_scale, config):
     if view not in ("glance", "map"):
         return no_update, no_update, no_update
     try:
-        data = facade().read(wq.map_view, utcnow())
+        data = facade().read(wq.map_view, utcnow(), lang)
     except DataUnavailable as exc:
         log.error("wall map: database unreachable: %s", exc)
         return no_update, no_update, no_update
@@ -269,7 +269,7 @@ def refresh_charts(_n, lang, viewport_scale, view):
     if (view or {}).get("view") != "charts":
         return no_update, no_update, no_update
     try:
-        data = facade().read(wq.charts_view, utcnow())
+        data = facade().read(wq.charts_view, utcnow(), lang)
     except DataUnavailable as exc:
         log.error("wall charts: database unreachable: %s", exc)
         return no_update, no_update, no_update

@@ -52,8 +52,42 @@ def test_a_failing_demo_system_is_reported_down_with_its_reason(app):
     system = wait_for(down, 30, message="hop-khong-giay down")
     health = system["endpoints"][0]
     assert health["http_code"] == 503
-    assert "[STATUS] == 200" in health["reason"] and "503" in health["reason"]
+    # the cause as a code, and in words in the language asked for (Vietnamese by default)
+    assert health["cause"]["code"] == "condition_failed"
+    assert health["cause"]["params"]["condition"] == "[STATUS] == 200" and health["cause"]["params"]["observed"] == 503
+    assert health["reason"].startswith("Mã trạng thái HTTP phải là 200 — nhận được 503"), health["reason"]
+    assert health["short_reason"] == "HTTP 503"
+    assert system["short_reason"] == "HTTP 503" and "nhận được 503" in system["reason"]
+    english = {s["id"]: s for s in app.get("/api/systems?lang=en").json()["systems"]}["hop-khong-giay"]
+    assert english["endpoints"][0]["reason"].startswith("HTTP status code must be 200 — got 503")
+    assert english["endpoints"][0]["cause"] == health["cause"]
+    incidents = app.get("/api/incidents?open=1&lang=en").json()["incidents"]
+    opened = next(i for i in incidents if i["subject_id"] == health["id"])
+    assert opened["cause_data"]["code"] == "condition_failed" and "got 503" in opened["cause"]
     app.post("/api/demo/systems/hop-khong-giay/mode", json={"mode": "ok"})
+
+
+def test_down_demo_system_says_which_address_refused(app):
+    assert app.post("/api/demo/systems/lgsp/mode", json={"mode": "down"}).status_code == 200
+
+    def down():
+        systems = {s["id"]: s for s in app.get("/api/systems").json()["systems"]}
+        return systems["lgsp"] if systems["lgsp"]["status"] == "down" else None
+
+    try:
+        system = wait_for(down, 30, message="lgsp down")
+        assert system["short_reason"] == "Không kết nối được"
+        refused = next(e for e in system["endpoints"] if e["status"] == "down")
+        assert refused["cause"]["code"] == "conn_refused"
+        params = refused["cause"]["params"]
+        assert f"{params['host']}:{params['port']}" in refused["reason"] and "từ chối kết nối" in refused["reason"]
+    finally:
+        app.post("/api/demo/systems/lgsp/mode", json={"mode": "ok"})
+
+
+def test_an_unknown_language_is_refused(app):
+    response = app.get("/api/systems?lang=fr")
+    assert response.status_code == 400 and "lang" in response.json()["error"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,8 @@ from dashboard.catalog.commune_tokens import commune_token
 from dashboard.catalog.loader import TOKEN_PATTERN, CatalogError, apply_catalog, parse_catalog
 from dashboard.demo.network import commune_roles
 from dashboard.domain.communes import province_units
-from dashboard.domain.status import system_reason
+from dashboard.domain.causes import full_cause, short_cause
+from dashboard.domain.status import system_cause, system_reason
 from dashboard.monitoring.collector import target_for
 from dashboard.monitoring.heartbeats import PingReader, receive, token_digest
 from dashboard.monitoring.results import record_results
@@ -204,6 +205,32 @@ def test_system_reason_counts_silent_communes_instead_of_listing_them():
     assert system_reason([("A", "up", None, False), ("Máy chủ Xã X", "up", None, True)]) is None
 
 
+def test_system_cause_counts_silent_communes_as_codes():
+    """The same summary as a cause (rendered per language by dashboard.domain.causes)."""
+    silent = {"code": "heartbeat_late", "params": {"age": 600}}
+    endpoints = [(f"Máy chủ Xã {i}", "up", None, True) for i in range(90)]
+    endpoints += [(f"Máy chủ Xã S{i}", "down", silent, True) for i in range(5)]
+    endpoints += [("Máy chủ Phường D", "degraded", {"code": "heartbeat_reported", "params": {"status": "degraded"}}, True)]
+    endpoints += [("Cổng", "down", {"code": "condition_failed", "params": {"condition": "[STATUS] == 200", "observed": 503}}, False)]
+    cause = system_cause(endpoints)
+    assert [item["code"] for item in cause["params"]["items"]] == ["condition_failed", "communes_silent", "communes_degraded"]
+    assert cause["params"]["items"][1]["params"] == {"n": 5, "total": 96, "names": ["Xã S0", "Xã S1", "Xã S2"]}
+    assert full_cause(cause["code"], cause["params"], "vi") == (
+        "Cổng: Mã trạng thái HTTP phải là 200 — nhận được 503; 5/96 xã mất tín hiệu: Xã S0, Xã S1, Xã S2 và 2 nơi khác; "
+        "1/96 xã báo dịch vụ suy giảm: Phường D")
+    assert full_cause(cause["code"], cause["params"], "en") == (
+        "Cổng: HTTP status code must be 200 — got 503; 5 of 96 communes silent: Xã S0, Xã S1, Xã S2 and 2 more; "
+        "1 of 96 communes reporting degraded service: Phường D")
+    assert short_cause(cause["code"], cause["params"], "vi") == "HTTP 503 (+2)"
+    only_communes = system_cause(endpoints[:95] + [("Máy chủ Phường D", "up", None, True)])
+    assert only_communes["code"] == "communes_silent" and short_cause(**_args(only_communes), lang="vi") == "5/96 xã mất tín hiệu"
+    assert system_cause([("A", "up", None, False), ("Máy chủ Xã X", "up", None, True)]) is None
+
+
+def _args(cause: dict) -> dict:
+    return {"code": cause["code"], "params": cause["params"]}
+
+
 def test_tile_summary_counts_reporting_communes():
     endpoints = [{"status": s, "commune": True} for s in ["up"] * 93 + ["degraded", "down", "unknown"]]
     assert commune_summary(endpoints + [{"status": "up", "commune": False}]) == (94, 96)
@@ -246,8 +273,12 @@ def test_demo_commune_servers_report_through_the_running_app(tmp_path):
         wait_for(settled, 40, interval=1, message="commune heartbeats settled")
         system = network()
         assert system["status"] == "degraded"  # not down: the commune endpoints are not critical
-        assert system["reason"].startswith(f"{len(silent)} of 96 communes silent: ")
+        assert system["reason"].startswith(f"{len(silent)}/96 xã mất tín hiệu: ")
+        assert system["short_reason"] == f"{len(silent)}/96 xã mất tín hiệu (+1)"  # and the degraded ones
+        assert system["cause"]["params"]["items"][0]["code"] == "communes_silent"
         assert len(system["reason"]) < 300
+        english = next(s for s in app.get("/api/systems?lang=en").json()["systems"] if s["id"] == "commune-network")
+        assert english["reason"].startswith(f"{len(silent)} of 96 communes silent: ")
     finally:
         stop_app(app)
 
@@ -270,7 +301,11 @@ def test_wall_tile_counts_troubled_communes(any_db):
         system.status, system.last_check_at = Status.DEGRADED, now
     with any_db.session() as session:
         tile = next(t for t in wall_queries.system_tiles(session, utcnow()) if t["id"] == "commune-network")
-    assert tile["reason"] == "5 of 96 communes silent"
+    assert tile["reason"] == tile["short_reason"] == "5/96 xã mất tín hiệu"
+    assert tile["cause"] == {"code": "communes_silent", "params": {"n": 5, "total": 96, "names": []}}
+    with any_db.session() as session:
+        tile = next(t for t in wall_queries.system_tiles(session, utcnow(), lang="en") if t["id"] == "commune-network")
+    assert tile["reason"] == "5 of 96 communes silent" and tile["short_reason"] == "5/96 communes silent"
     assert tile["endpoints_down"] == 5
 
 

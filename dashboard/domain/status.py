@@ -112,6 +112,12 @@ def flap_reason(state: FlapState, settings: FlapSettings = FlapSettings()) -> st
             f"flapping: {n} state changes in {minutes} minutes")
 
 
+def flap_cause(state: FlapState, settings: FlapSettings = FlapSettings()) -> dict:
+    """The flapping reason as a cause (dashboard.domain.causes renders it per language)."""
+    return {"code": "flapping", "params": {"n": len(state.changes) or settings.changes,
+                                           "minutes": round(settings.window_s / 60, 1)}}
+
+
 def apply_flapping(streak: Streak, flap: FlapState) -> Streak:
     """While flapping the endpoint is degraded (the service answers some of the time): neither
     green nor a down alarm that depends on which answer came first."""
@@ -139,6 +145,11 @@ def pending_reason(failures: int, failures_before_down: int, cause: str | None) 
     text = (f"lỗi lần {failures}/{failures_before_down}, chờ xác nhận / "
             f"failure {failures} of {failures_before_down}, awaiting confirmation")
     return f"{text}: {cause}" if cause else text
+
+
+def pending_cause(failures: int, failures_before_down: int, cause: dict | None) -> dict:
+    """pending_reason as a cause: the failure awaiting confirmation, with the failure's own cause."""
+    return {"code": "pending", "params": {"failures": failures, "of": failures_before_down, "cause": cause}}
 
 
 # ---------------------------------------------------------------------------- health
@@ -203,6 +214,26 @@ def system_reason(endpoints: list[tuple[str, str, str | None, bool]]) -> str | N
             # without names (the wall's narrow read model has none) only the count
             parts.append(f"{len(names)} of {len(communes)} communes {verb}" + (f": {shown}" if any(names) else ""))
     return "; ".join(parts) or None
+
+
+def system_cause(endpoints: list[tuple[str | None, str, dict | None, bool]], names: bool = True) -> dict | None:
+    """system_reason as a cause, from the endpoints' (name or None, status, cause, is_commune_heartbeat):
+    each troubled endpoint's cause with its name, and the per-commune heartbeats counted
+    (communes_silent{n, total, names}) instead of listed. One commune count alone is the cause
+    itself; anything else is "several" (its short form is the first one's, with "+N")."""
+    items = [{"name": name, "code": cause["code"], "params": cause.get("params") or {}}
+             for name, status, cause, commune in endpoints if not commune and status in TROUBLE and cause]
+    communes = [(name, status) for name, status, _, commune in endpoints if commune]
+    for status, code in ((Status.DOWN, "communes_silent"), (Status.DEGRADED, "communes_degraded")):
+        hit = [(name or "").removeprefix("Máy chủ ") for name, s in communes if s == status]
+        if hit:
+            shown = [n for n in hit if n][:COMMUNE_NAMES_SHOWN] if names else []
+            items.append({"name": None, "code": code, "params": {"n": len(hit), "total": len(communes), "names": shown}})
+    if not items:
+        return None
+    if len(items) == 1 and items[0]["name"] is None:
+        return {"code": items[0]["code"], "params": items[0]["params"]}
+    return {"code": "several", "params": {"items": items}}
 
 
 def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, grace_factor: float = 3.0) -> bool:

@@ -23,6 +23,7 @@ import asyncio
 import hashlib
 import heapq
 import logging
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -168,7 +169,9 @@ class ProbeEngine:
         await self._session.close()
 
     def _utc(self, loop_time: float) -> datetime:
-        return datetime.fromtimestamp(loop_time + self._offset, timezone.utc)
+        # whole milliseconds: what the database keeps (store.models.EpochMillis), so a result
+        # reads back with the very time it was handed over with
+        return datetime.fromtimestamp(math.floor((loop_time + self._offset) * 1000) / 1000, timezone.utc)
 
     def _set_targets(self, targets: list[tuple[Target, float]], last_checks: dict[str, datetime]) -> None:
         now = self._loop.time()
@@ -250,7 +253,7 @@ class ProbeEngine:
         self.stats.missed += 1
         self.stats.missed_by_reason[kind] = self.stats.missed_by_reason.get(kind, 0) + 1
         self.on_result(CheckResult(entry.target.endpoint_id, Status.UNKNOWN, reason, checked_at=self._utc(due),
-                                   detail={"missed": True}, missed=True))
+                                   detail={"missed": True}, missed=True, cause="missed", params={"why": kind}))
 
     async def _check(self, entry: _Entry, target: Target, due: float) -> None:
         try:
@@ -272,7 +275,8 @@ class ProbeEngine:
             raise
         except Exception as exc:  # noqa: BLE001 - the engine must outlive any probe
             log.exception("probe of %s failed", target.endpoint_id)
-            self.on_result(CheckResult(target.endpoint_id, Status.DOWN, f"probe error: {type(exc).__name__}: {exc}"))
+            self.on_result(CheckResult(target.endpoint_id, Status.DOWN, f"probe error: {type(exc).__name__}: {exc}",
+                                       cause="probe_error", params={"error": type(exc).__name__}))
         finally:
             entry.running = False
 
@@ -283,7 +287,8 @@ class ProbeEngine:
             try:
                 probe = self._probes[target.kind] = get_probe(target.kind)
             except KeyError as exc:
-                return CheckResult(target.endpoint_id, Status.DOWN, str(exc), checked_at=started)
+                return CheckResult(target.endpoint_id, Status.DOWN, str(exc), checked_at=started,
+                                   cause="probe_error", params={"error": "unknown kind"})
         run_async = getattr(probe, "run_async", None)
         try:
             async with asyncio.timeout(target.timeout_s + GUARD_S):
@@ -293,7 +298,8 @@ class ProbeEngine:
                     result = await self._loop.run_in_executor(self._sync_pool, run_probe, target)
         except TimeoutError:
             result = CheckResult(target.endpoint_id, Status.DOWN,
-                                 f"no answer within {target.timeout_s:g} s (the probe overran its deadline)")
+                                 f"no answer within {target.timeout_s:g} s (the probe overran its deadline)",
+                                 cause="timeout", params={"phase": "answer", "seconds": target.timeout_s})
         # Stamp the result with the moment the check started: results sort by when they were asked.
         result.checked_at = started
         return result

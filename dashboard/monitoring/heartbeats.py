@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from collectors.heartbeat import NoPing, Ping
 from collectors.timeutil import utcnow
 from dashboard.catalog.commune_tokens import token_digest
-from dashboard.store.models import CheckResult, Endpoint, HeartbeatPing
+from dashboard.store.models import CheckResult, Endpoint, HeartbeatPing, key_of
 
 log = logging.getLogger(__name__)
 
@@ -146,5 +146,5 @@ class PingReader:
             last = latest_ping(session, endpoint_id)
             if last is not None:
                 return last
-            first = session.scalar(select(func.min(CheckResult.checked_at)).where(CheckResult.endpoint_id == endpoint_id))
+            first = session.scalar(select(func.min(CheckResult.checked_at)).where(CheckResult.endpoint_key == key_of(endpoint_id)))
             return NoPing(first) if first is not None else None

@@ -168,10 +168,11 @@ def apply_edges(session: Session, now: datetime | None = None) -> list:
         window = index.window_for(endpoint.id, endpoint.system_id, now) if index else None
         if window is not None and endpoint.status != Status.MAINTENANCE:
             events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, f"maintenance: {window.reason}",
-                                  now, endpoint.system_id))
+                                  now, endpoint.system_id, {"code": "maintenance", "params": {"reason": window.reason}}))
         elif window is None and endpoint.status == Status.MAINTENANCE:
             events.append(_change(session, "endpoint", endpoint, Status.UNKNOWN,
-                                  "maintenance over: waiting for the next check", now, endpoint.system_id))
+                                  "maintenance over: waiting for the next check", now, endpoint.system_id,
+                                  {"code": "maintenance_over", "params": {}}))
         else:
             continue
         endpoint.consecutive_failures = endpoint.consecutive_successes = 0

@@ -16,11 +16,13 @@ from dashboard.domain.status import (
     FlapSettings,
     FlapState,
     apply_flapping,
+    flap_cause,
     flap_reason,
     incident_action,
     is_commune_heartbeat,
     next_endpoint_state,
     next_flap_state,
+    system_cause,
     system_reason,
     system_status,
 )
@@ -59,29 +61,32 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         if endpoint is None:
             continue  # removed from the catalog while the probe ran
         window = maintenance.window_for(endpoint.id, endpoint.system_id, result.checked_at) if maintenance else None
-        rows.append({
-            "endpoint_id": endpoint.id, "checked_at": result.checked_at, "verdict": str(result.verdict),
-            "latency_ms": result.latency_ms, "http_code": result.http_code, "reason": result.reason,
-            "detail": _raw_detail(result), "missed": result.missed, "maintenance": window is not None,
-        })
+        row = raw_row(endpoint.key, result, window is not None)
+        rows.append(row)
         if result.missed:
             continue
+        cause = result.cause_value()
         previous = Status(endpoint.last_verdict) if endpoint.last_verdict else None
         endpoint.last_check_at = result.checked_at
         endpoint.last_verdict = str(result.verdict)
         endpoint.last_latency_ms = result.latency_ms
         endpoint.last_http_code = result.http_code
         endpoint.last_reason = result.reason
+        endpoint.last_cause = cause
         if result.detail:
             endpoint.last_detail = result.detail
         touched_systems.add(endpoint.system_id)
         if window is not None:
             endpoint.consecutive_failures = endpoint.consecutive_successes = 0
             reason = f"maintenance: {window.reason}"
+            in_words = {"code": "maintenance", "params": {"reason": window.reason}}
             if endpoint.status != Status.MAINTENANCE:
-                events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, reason, result.checked_at, endpoint.system_id))
+                events.append(_change(session, "endpoint", endpoint, Status.MAINTENANCE, reason, result.checked_at,
+                                      endpoint.system_id, in_words))
                 changed_systems.add(endpoint.system_id)
+                _keep_params(row, result)
             endpoint.status_reason = reason
+            endpoint.status_cause = in_words
             continue
         old_flap = FlapState.from_json(endpoint.flap_state)
         flapping = next_flap_state(old_flap, previous, Status(result.verdict), result.checked_at.timestamp(), flap)
@@ -94,18 +99,23 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
         endpoint.consecutive_failures = streak.failures
         endpoint.consecutive_successes = streak.successes
         reason = flap_reason(flapping, flap) if flapping.flapping else result.reason
+        in_words = flap_cause(flapping, flap) if flapping.flapping else cause
         if streak.status != endpoint.status:
-            events.append(_change(session, "endpoint", endpoint, streak.status, reason, result.checked_at, endpoint.system_id))
+            events.append(_change(session, "endpoint", endpoint, streak.status, reason, result.checked_at,
+                                  endpoint.system_id, in_words))
             changed_systems.add(endpoint.system_id)
+            _keep_params(row, result)
         elif flapping.flapping:
-            if endpoint.status_reason != reason:
+            if endpoint.status_cause != in_words:
                 endpoint.status_reason = reason
-                _touch_incident(session, "endpoint", endpoint.id, reason)
-        elif streak.status != Status.UP and result.verdict != Status.UP and endpoint.status_reason != result.reason:
+                endpoint.status_cause = in_words
+                _touch_incident(session, "endpoint", endpoint.id, reason, in_words)
+        elif streak.status != Status.UP and result.verdict != Status.UP and endpoint.status_cause != cause:
             # (a success while still damped 'down' keeps the failure as the reason)
             endpoint.status_reason = result.reason
+            endpoint.status_cause = cause
             if streak.status in TROUBLE:
-                _touch_incident(session, "endpoint", endpoint.id, result.reason)
+                _touch_incident(session, "endpoint", endpoint.id, result.reason, cause)
     if rows:
         session.execute(insert(CheckRow.__table__), rows)  # Core executemany: no ORM objects per row
     if changed_systems:
@@ -130,19 +140,48 @@ def _touch_links_and_systems(session: Session, endpoints: list[Endpoint]) -> Non
     for link in session.scalars(select(Link).where(Link.endpoint_id.in_(by_id), Link.active.is_(True))):
         source = by_id[link.endpoint_id]
         link.last_check_at = source.last_check_at
-        link.last_reason = source.status_reason if source.status != Status.UP else source.last_reason
+        _follow(link, source)
+
+
+def _follow(link: Link, source: Endpoint) -> None:
+    """A link's latest reason is its endpoint's: the state's cause while in trouble, else the last check's."""
+    troubled = source.status != Status.UP
+    link.last_reason = source.status_reason if troubled else source.last_reason
+    link.last_cause = source.status_cause if troubled else source.last_cause
+
+
+def raw_row(endpoint_key: int, result: CheckResult, maintenance: bool = False) -> dict:
+    """The raw row of one result, lean (see store.models.CheckResult): the cause code always,
+    its parameters only for a result that is not a plain 'up' (a state change adds them back,
+    `_keep_params`), the detail only for a failure. A result without a code keeps its text."""
+    up = result.verdict == Status.UP and not result.missed
+    return {
+        "endpoint_key": endpoint_key, "checked_at": result.checked_at, "verdict": str(result.verdict),
+        "latency_ms": result.latency_ms, "http_code": result.http_code,
+        "cause": result.cause, "params": None if up or not result.params else dict(result.params),
+        "reason": None if result.cause else result.reason,
+        "detail": _raw_detail(result), "missed": result.missed, "maintenance": maintenance,
+    }
+
+
+def _keep_params(row: dict, result: CheckResult) -> None:
+    if result.params and row["params"] is None:
+        row["params"] = dict(result.params)
 
 
 def _raw_detail(result: CheckResult) -> dict | None:
     """What a raw row keeps of the probe's detail: nothing for a plain 'up' (the DB stays small:
-    the latest detail is on the endpoint), a short excerpt of what a failing target answered."""
-    if not result.detail or result.verdict == Status.UP:
+    the latest detail is on the endpoint); for a failure, the probe's own English words (the
+    technician's raw error) and a short excerpt of what the target answered."""
+    if result.verdict == Status.UP or result.missed:
         return None
-    detail = dict(result.detail)
+    detail = dict(result.detail or {})
     excerpt = detail.get("excerpt")
     if isinstance(excerpt, str) and len(excerpt) > RAW_EXCERPT_CHARS:
         detail["excerpt"] = excerpt[:RAW_EXCERPT_CHARS] + "…"
-    return detail
+    if result.cause and result.reason:
+        detail["error"] = result.reason
+    return detail or None
 
 
 def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
@@ -158,9 +197,10 @@ def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
         if source is None:
             continue
         link.last_check_at = source.last_check_at
-        link.last_reason = source.status_reason if source.status != Status.UP else source.last_reason
+        _follow(link, source)
         if source.status != link.status:
-            events.append(_change(session, "link", link, Status(source.status), link.last_reason, source.last_check_at, link.system_id))
+            events.append(_change(session, "link", link, Status(source.status), link.last_reason, source.last_check_at,
+                                  link.system_id, link.last_cause))
     for system_id, system in systems.items():
         group = endpoints.get(system_id, [])
         new_status = system_status([(Status(e.status), e.critical) for e in group])
@@ -169,38 +209,53 @@ def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
         if new_status != system.status:
             reason = system_reason([(e.name, e.status, e.status_reason, is_commune_heartbeat(e.options))
                                     for e in group])
+            in_words = system_cause([(e.name, e.status, e.status_cause or _text(e.status_reason),
+                                      is_commune_heartbeat(e.options)) for e in group])
             if new_status == Status.MAINTENANCE:
                 reason = next((e.status_reason for e in group if e.status_reason), None)
-            events.append(_change(session, "system", system, new_status, reason, last, system.id))
+                in_words = next((e.status_cause for e in group if e.status_cause), None)
+            events.append(_change(session, "system", system, new_status, reason, last, system.id, in_words))
     return events
 
 
+def _text(reason: str | None) -> dict | None:
+    """An endpoint stored before causes had codes: its text, as a cause."""
+    return {"code": "text", "params": {"text": reason}} if reason else None
+
+
 def _change(session: Session, subject_type: str, row, new_status: Status, reason: str | None,
-            at: datetime | None, system_id: str) -> StateEvent:
+            at: datetime | None, system_id: str, cause: dict | None = None) -> StateEvent:
+    """Record a state change. `reason` is the English text (logs, old readers); `cause` the
+    same as a code, which pages render in the reader's language."""
     at = at or utcnow()
     old = Status(row.status)
+    cause = cause or _text(reason)
     event = StateEvent(subject_type=subject_type, subject_id=row.id, at=at,
-                       old_status=old, new_status=new_status, reason=reason)
+                       old_status=old, new_status=new_status, reason=reason, cause=cause)
     session.add(event)
     row.status = new_status
     row.status_since = at
     if hasattr(row, "status_reason"):
         row.status_reason = reason if new_status != Status.UP else None
+        row.status_cause = cause if new_status != Status.UP else None
     action = incident_action(old, new_status)
     if action == "open":
         session.add(Incident(subject_type=subject_type, subject_id=row.id, system_id=system_id,
-                             severity=str(new_status), started_at=at, cause=reason, last_reason=reason))
+                             severity=str(new_status), started_at=at, cause=reason, last_reason=reason,
+                             cause_data=cause, last_cause=cause))
     elif action is not None:
         incident = open_incident(session, subject_type, row.id)
         if incident is not None:
-            incident.last_reason = reason if action != "close" else incident.last_reason
+            if action != "close":
+                incident.last_reason, incident.last_cause = reason, cause
             if action == "escalate":
                 incident.severity = str(Status.DOWN)
             elif action == "close":
                 incident.ended_at = at
         elif action in ("escalate", "update"):  # no open incident (e.g. history pruned): start one
             session.add(Incident(subject_type=subject_type, subject_id=row.id, system_id=system_id,
-                                 severity=str(new_status), started_at=at, cause=reason, last_reason=reason))
+                                 severity=str(new_status), started_at=at, cause=reason, last_reason=reason,
+                                 cause_data=cause, last_cause=cause))
     return event
 
 
@@ -214,8 +269,9 @@ def open_incident(session: Session, subject_type: str, subject_id: str) -> Incid
     ).first()
 
 
-def _touch_incident(session: Session, subject_type: str, subject_id: str, reason: str) -> None:
+def _touch_incident(session: Session, subject_type: str, subject_id: str, reason: str, cause: dict | None = None) -> None:
     """Keep the open incident's latest reason current, cheaply: only when it changed."""
     incident = open_incident(session, subject_type, subject_id)
-    if incident is not None and incident.last_reason != reason:
+    if incident is not None and (incident.last_reason != reason or incident.last_cause != cause):
         incident.last_reason = reason
+        incident.last_cause = cause

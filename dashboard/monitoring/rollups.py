@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.uptime import DAY, HOUR, combine, floor_day, floor_hour, summarize
 from dashboard.readmodels.uptime import DONE_KEYS, done_until
-from dashboard.store.models import CheckRequest, CheckResult, Incident, Rollup, RuntimeState, StateEvent
+from dashboard.store.models import CheckRequest, CheckResult, Endpoint, Incident, Rollup, RuntimeState, StateEvent
 
 SETTLE = timedelta(minutes=2)  # results of a closed hour may still be in the writer's queue
 
@@ -21,7 +21,8 @@ def rollup_hour(session: Session, bucket_start: datetime) -> int:
     """(Re)compute every endpoint's hourly rollup for the hour starting at bucket_start."""
     end = bucket_start + HOUR
     rows = session.execute(
-        select(CheckResult.endpoint_id, CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
+        select(Endpoint.id, CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
+        .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
         .where(CheckResult.checked_at >= bucket_start, CheckResult.checked_at < end)
     ).all()
     grouped: dict[str, list] = {}

@@ -39,13 +39,15 @@ def to_json(result: CheckResult) -> str:
     return json.dumps({
         "e": result.endpoint_id, "v": str(result.verdict), "r": result.reason, "t": result.checked_at.isoformat(),
         "l": result.latency_ms, "c": result.http_code, "d": result.detail or None, "m": result.missed,
+        "k": result.cause, "p": result.params or None,
     }, default=str, ensure_ascii=False)
 
 
 def from_json(text: str) -> CheckResult:
     data = json.loads(text)
     return CheckResult(data["e"], Status(data["v"]), data["r"], checked_at=datetime.fromisoformat(data["t"]),
-                       latency_ms=data["l"], http_code=data["c"], detail=data["d"] or {}, missed=data["m"])
+                       latency_ms=data["l"], http_code=data["c"], detail=data["d"] or {}, missed=data["m"],
+                       cause=data.get("k"), params=data.get("p") or {})  # (a spool written before causes has none)
 
 
 class Spool:

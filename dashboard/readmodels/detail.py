@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, parse_iso, utcnow
 from dashboard.domain import uptime as rollups
+from dashboard.domain.causes import cause_of, condition_rows, localized, render
 from dashboard.readmodels import systems as queries
 from dashboard.readmodels.maintenance import windows_for
 from dashboard.readmodels.uptime import counts_between
@@ -28,6 +29,7 @@ from dashboard.store.models import (
     Status,
     System,
     SystemDependency,
+    key_of,
 )
 
 EXCERPT_MAX_CHARS = 500  # what a page shows of a response body; Dash escapes it as text
@@ -123,7 +125,7 @@ def history(session: Session, endpoint_id: str, range_key: str, now: datetime | 
     if spec.source == "raw":
         rows = session.execute(
             select(CheckResult.checked_at, CheckResult.verdict, CheckResult.latency_ms, CheckResult.missed, CheckResult.maintenance)
-            .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
+            .where(CheckResult.endpoint_key == key_of(endpoint_id), CheckResult.checked_at >= start)
             .order_by(CheckResult.checked_at)
         ).all()
         return bucket_raw([tuple(r) for r in rows], start, spec.bucket_s)
@@ -144,13 +146,20 @@ def history_rows(session: Session, endpoint_id: str, range_key: str, now: dateti
     spec = RANGES[range_key]
     start = now - timedelta(seconds=spec.seconds)
     if spec.source == "raw":
-        columns = ("checked_at", "verdict", "latency_ms", "http_code", "reason", "missed", "maintenance")
+        columns = ("checked_at", "verdict", "latency_ms", "http_code", "cause", "params", "reason", "missed", "maintenance")
         results = session.execute(
             select(*(getattr(CheckResult, c) for c in columns))
-            .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= start)
+            .where(CheckResult.endpoint_key == key_of(endpoint_id), CheckResult.checked_at >= start)
             .order_by(CheckResult.checked_at)
         ).all()
-        return "raw", [{"endpoint_id": endpoint_id, **dict(zip(columns, row))} for row in results]
+        rows = []
+        for row in results:
+            values = dict(zip(columns, row))
+            code, params = values.pop("cause"), values.pop("params")
+            if code:  # the reason in words (Vietnamese, as the export's other labels)
+                values["reason"] = render(raw_cause(code, params, values["http_code"], None))
+            rows.append({"endpoint_id": endpoint_id, **values})
+        return "raw", rows
     points = history(session, endpoint_id, range_key, now)
     return spec.source, [
         {**p, "endpoint_id": endpoint_id, "bucket_start": p["t"], "uptime_percent": p["uptime"]}
@@ -191,15 +200,28 @@ def uptime_by_range(session: Session, endpoint_ids: list[str], now: datetime | N
 # ------------------------------------------------------------------------------ recent checks
 
 
-def recent_checks(session: Session, endpoint_id: str, limit: int = RECENT_LIMIT) -> list[dict]:
-    """The newest results first, with a bounded excerpt of what the system answered."""
+def raw_cause(code: str | None, params: dict | None, http_code: int | None, reason: str | None) -> dict | None:
+    """A raw row's cause: its code (an "ok" row keeps no parameters: its HTTP code is a column),
+    or the text of a row stored before causes had codes."""
+    if code:
+        params = dict(params or {})
+        if code == "ok" and not params and http_code is not None:
+            params["status"] = http_code
+        return {"code": code, "params": params}
+    return cause_of(None, reason)
+
+
+def recent_checks(session: Session, endpoint_id: str, limit: int = RECENT_LIMIT, lang: str = "vi") -> list[dict]:
+    """The newest results first, with a bounded excerpt of what the system answered, the cause
+    in `lang` and the probe's own words (`error`, for the technician)."""
     return [
         {
             "checked_at": iso(r.checked_at),
             "verdict": r.verdict,
             "latency_ms": r.latency_ms,
             "http_code": r.http_code,
-            "reason": r.reason,
+            **localized(raw_cause(r.cause, r.params, r.http_code, r.reason), lang),
+            "error": (r.detail or {}).get("error") if isinstance(r.detail, dict) else None,
             "excerpt": bounded_excerpt((r.detail or {}).get("excerpt") if isinstance(r.detail, dict) else None),
             "failed_conditions": list((r.detail or {}).get("failed_conditions") or []) if isinstance(r.detail, dict) else [],
             "missed": r.missed,
@@ -221,9 +243,9 @@ def maintenance_windows(session: Session, system_id: str, now: datetime | None =
 # ------------------------------------------------------------------------------ pages
 
 
-def system_page(session: Session, system_id: str, now: datetime | None = None) -> dict | None:
+def system_page(session: Session, system_id: str, now: datetime | None = None, lang: str = "vi") -> dict | None:
     now = now or utcnow()
-    systems = queries.systems_overview(session, now)
+    systems = queries.systems_overview(session, now, lang=lang)
     view = next((s for s in systems if s["id"] == system_id), None)
     if view is None:
         return None
@@ -236,15 +258,15 @@ def system_page(session: Session, system_id: str, now: datetime | None = None) -
     return view
 
 
-def endpoint_page(session: Session, endpoint_id: str, now: datetime | None = None) -> dict | None:
+def endpoint_page(session: Session, endpoint_id: str, now: datetime | None = None, lang: str = "vi") -> dict | None:
     now = now or utcnow()
     endpoint = session.get(Endpoint, endpoint_id)
     if endpoint is None:
         return None
-    system = next((s for s in queries.systems_overview(session, now) if s["id"] == endpoint.system_id), None)
+    system = next((s for s in queries.systems_overview(session, now, lang=lang) if s["id"] == endpoint.system_id), None)
     view = next((e for e in (system or {}).get("endpoints", []) if e["id"] == endpoint_id), None)
     if view is None:  # inactive endpoint: still show its history
-        view = queries._endpoint_view(endpoint, now)  # noqa: SLF001 - the same view the overview uses
+        view = queries._endpoint_view(endpoint, now, lang)  # noqa: SLF001 - the same view the overview uses
     detail = latest_detail(session, endpoint)
     conditions = [c if isinstance(c, dict) else {"condition": c, "severity": "down"} for c in (endpoint.options or {}).get("conditions", [])]
     view.update(
@@ -254,6 +276,12 @@ def endpoint_page(session: Session, endpoint_id: str, now: datetime | None = Non
         critical=endpoint.critical,
         timeout_s=endpoint.timeout_s,
         conditions=conditions,
+        # each condition in words, as the last check left it (met, failed, or not evaluated)
+        condition_rows=condition_rows(conditions, cause_of(endpoint.last_cause, None) if endpoint.last_check_at else None, lang),
+        # the technician's block: the probe's own words and facts, never shown as the reason
+        technical={"error": endpoint.last_reason, "verify_error": (detail or {}).get("verify_error") if isinstance(detail, dict) else None,
+                   "phase": (detail or {}).get("phase") if isinstance(detail, dict) else None,
+                   "cause": cause_of(endpoint.last_cause, None)},
         certificate=certificate_view(detail, now),
         links=list(session.scalars(select(Link.id).where(Link.endpoint_id == endpoint_id, Link.active.is_(True)))),
     )
@@ -268,12 +296,12 @@ def latest_detail(session: Session, endpoint: Endpoint) -> dict | None:
     return latest[0].detail if latest else None
 
 
-def link_page(session: Session, link_id: str, now: datetime | None = None) -> dict | None:
+def link_page(session: Session, link_id: str, now: datetime | None = None, lang: str = "vi") -> dict | None:
     now = now or utcnow()
     link = session.get(Link, link_id)
     if link is None:
         return None
-    system = next((s for s in queries.systems_overview(session, now) if s["id"] == link.system_id), None)
+    system = next((s for s in queries.systems_overview(session, now, lang=lang) if s["id"] == link.system_id), None)
     view = next((v for v in (system or {}).get("links", []) if v["id"] == link_id), None) or {}
     return {
         "id": link.id,
@@ -288,7 +316,7 @@ def link_page(session: Session, link_id: str, now: datetime | None = None) -> di
         "status": view.get("status", Status.UNKNOWN if link.endpoint_id else "unmonitored"),
         "monitored": link.endpoint_id is not None,
         "status_since": iso(link.status_since),
-        "reason": view.get("reason") or link.last_reason,
+        **(localized(view["cause"], lang) if view.get("cause") else localized(cause_of(link.last_cause, link.last_reason), lang)),
         "last_check_at": iso(link.last_check_at),
     }
 
@@ -336,27 +364,31 @@ def provincial_dependencies(session: Session, view: dict, systems: list[dict]) -
 # ------------------------------------------------------------------------------ the list
 
 
-def catalog_rows(session: Session, now: datetime | None = None) -> list[dict]:
-    """Every active system, endpoint and link as one flat row for the searchable grid."""
+def catalog_rows(session: Session, now: datetime | None = None, lang: str = "vi") -> list[dict]:
+    """Every active system, endpoint and link as one flat row for the searchable grid (the
+    reason is the short line, in `lang`; `reason_full` the sentence)."""
     now = now or utcnow()
     rows = []
-    for system in queries.systems_overview(session, now):
+    for system in queries.systems_overview(session, now, lang=lang):
         owner = system["owner"] or {}
         common = {"owner_id": owner.get("id"), "owner_vi": owner.get("name_vi"), "owner_en": owner.get("name_en"), "partner": system["partner"],
                   "system_id": system["id"], "system_vi": system["name_vi"], "system_en": system["name_en"]}
         rows.append({**common, "key": f"system:{system['id']}", "type": "system", "id": system["id"],
                      "name_vi": system["name_vi"], "name_en": system["name_en"], "kind": "system",
-                     "status": system["status"], "reason": system["reason"], "last_check_at": system["last_check_at"],
+                     "status": system["status"], "reason": system["short_reason"], "reason_full": system["reason"],
+                     "last_check_at": system["last_check_at"],
                      "latency_ms": None, "href": f"/systems/{system['id']}"})
         for e in system["endpoints"]:
             rows.append({**common, "key": f"endpoint:{e['id']}", "type": "endpoint", "id": e["id"],
                          "name_vi": e["name"], "name_en": e["name"], "kind": e["kind"], "status": e["status"],
-                         "reason": e["reason"], "last_check_at": e["checked_at"], "latency_ms": e["latency_ms"],
+                         "reason": e["short_reason"], "reason_full": e["reason"],
+                         "last_check_at": e["checked_at"], "latency_ms": e["latency_ms"],
                          "href": f"/endpoints/{e['id']}"})
         for link in system["links"]:
             rows.append({**common, "key": f"link:{link['id']}", "type": "link", "id": link["id"],
                          "name_vi": link["platform_name_vi"], "name_en": link["platform_name_en"], "kind": "link",
-                         "status": link_status(link), "reason": link["reason"], "last_check_at": link["last_check_at"],
+                         "status": link_status(link), "reason": link["short_reason"], "reason_full": link["reason"],
+                         "last_check_at": link["last_check_at"],
                          "latency_ms": None, "href": f"/links/{link['id']}"})
     return rows
 
@@ -380,30 +412,30 @@ def subject_endpoint_ids(session: Session, kind: str, subject_id: str) -> list[s
     raise ValueError(f"unknown page kind {kind!r}; expected one of: {', '.join(SUBJECT_KINDS)}")
 
 
-def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None = None) -> dict | None:
+def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None = None, lang: str = "vi") -> dict | None:
     """Everything the upper and lower parts of a drill-down page show, or None when the subject
-    does not exist: {"view", "checks" (newest first), "incidents", "windows"}."""
+    does not exist: {"view", "checks" (newest first), "incidents", "windows"}; causes in `lang`."""
     now = now or utcnow()
     checks: list[dict] = []
     if kind == "system":
-        view = system_page(session, subject_id, now)
+        view = system_page(session, subject_id, now, lang)
         if view is None:
             return None
-        found = queries.incidents(session, system_id=subject_id, limit=INCIDENT_LIMIT, now=now)
+        found = queries.incidents(session, system_id=subject_id, limit=INCIDENT_LIMIT, now=now, lang=lang)
         windows = maintenance_windows(session, subject_id, now)
     elif kind == "endpoint":
-        view = endpoint_page(session, subject_id, now)
+        view = endpoint_page(session, subject_id, now, lang)
         if view is None:
             return None
-        checks = recent_checks(session, subject_id)
-        found = queries.incidents(session, subject=("endpoint", subject_id), limit=INCIDENT_LIMIT, now=now)
+        checks = recent_checks(session, subject_id, lang=lang)
+        found = queries.incidents(session, subject=("endpoint", subject_id), limit=INCIDENT_LIMIT, now=now, lang=lang)
         windows = [w for w in maintenance_windows(session, view["system_id"], now) if w["endpoint_id"] in (None, subject_id)]
     elif kind == "link":
-        view = link_page(session, subject_id, now)
+        view = link_page(session, subject_id, now, lang)
         if view is None:
             return None
-        checks = recent_checks(session, view["endpoint_id"]) if view["endpoint_id"] else []
-        found = queries.incidents(session, subject=("link", subject_id), limit=INCIDENT_LIMIT, now=now)
+        checks = recent_checks(session, view["endpoint_id"], lang=lang) if view["endpoint_id"] else []
+        found = queries.incidents(session, subject=("link", subject_id), limit=INCIDENT_LIMIT, now=now, lang=lang)
         windows = []
     else:
         return None

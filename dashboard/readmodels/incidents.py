@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import as_utc, iso, utcnow
 from dashboard.domain import incidents as rules
+from dashboard.domain.causes import cause_of, render
+from dashboard.readmodels.systems import incident_causes
 from dashboard.store.models import Incident, IncidentComment, StateEvent, System
 
 MAX_LIST = 500
@@ -26,7 +28,7 @@ def _state_filter(state: str):
     }[state]
 
 
-def _summary(row: Incident, names: tuple[str, str] | None, now: datetime) -> dict:
+def _summary(row: Incident, names: tuple[str, str] | None, now: datetime, lang: str = "vi") -> dict:
     times = rules.IncidentTimes.of(row)
     return {
         "id": row.id, "subject_type": row.subject_type, "subject_id": row.subject_id, "system_id": row.system_id,
@@ -34,7 +36,7 @@ def _summary(row: Incident, names: tuple[str, str] | None, now: datetime) -> dic
         "severity": row.severity, "state": rules.state(times),
         "started_at": iso(times.started_at), "ended_at": iso(times.ended_at),
         "duration_s": round(((times.ended_at or now) - times.started_at).total_seconds(), 1),
-        "cause": row.cause, "last_reason": row.last_reason,
+        **incident_causes(row, lang),
         "acknowledged_at": iso(times.acknowledged_at), "acknowledged_by": row.acknowledged_by,
         "closed_at": iso(times.closed_at), "closed_by": row.closed_by,
         "mtta_s": rules.mtta_s(times), "mttr_s": rules.mttr_s(times),
@@ -43,8 +45,9 @@ def _summary(row: Incident, names: tuple[str, str] | None, now: datetime) -> dic
 
 def list_incidents(session: Session, *, system_id: str | None = None, states: list[str] | None = None,
                    since: datetime | None = None, until: datetime | None = None, limit: int = 200,
-                   now: datetime | None = None) -> list[dict]:
-    """Incidents newest first, filtered by system, state(s) and a period (those that overlap it)."""
+                   now: datetime | None = None, lang: str = "vi") -> list[dict]:
+    """Incidents newest first, filtered by system, state(s) and a period (those that overlap it);
+    causes in `lang`."""
     now = now or utcnow()
     unknown = [s for s in states or () if s not in rules.STATES]
     if unknown:
@@ -59,10 +62,10 @@ def list_incidents(session: Session, *, system_id: str | None = None, states: li
         query = query.where(or_(Incident.ended_at.is_(None), Incident.ended_at >= since))
     if until is not None:
         query = query.where(Incident.started_at < until)
-    return [_summary(row, (vi, en), now) for row, vi, en in session.execute(query)]
+    return [_summary(row, (vi, en), now, lang) for row, vi, en in session.execute(query)]
 
 
-def incident_detail(session: Session, incident_id: int, now: datetime | None = None) -> dict | None:
+def incident_detail(session: Session, incident_id: int, now: datetime | None = None, lang: str = "vi") -> dict | None:
     """One incident: its summary, the post-incident note, the thread (oldest first) and the
     timeline (state changes, the subject's status changes during it, comments)."""
     now = now or utcnow()
@@ -82,12 +85,13 @@ def incident_detail(session: Session, incident_id: int, now: datetime | None = N
                      .order_by(StateEvent.at, StateEvent.id).limit(200))
     if times.ended_at is not None:
         changes_query = changes_query.where(StateEvent.at <= times.ended_at)
-    changes = [{"at": as_utc(e.at), "old_status": e.old_status, "new_status": e.new_status, "reason": e.reason}
+    changes = [{"at": as_utc(e.at), "old_status": e.old_status, "new_status": e.new_status,
+                "reason": render(cause_of(e.cause, e.reason), lang)}
                for e in session.scalars(changes_query)]
     items = rules.timeline(times, acknowledged_by=row.acknowledged_by, ack_comment=row.ack_comment,
                            closed_by=row.closed_by, state_changes=changes, comments=comments)
     return {
-        **_summary(row, (vi, en), now),
+        **_summary(row, (vi, en), now, lang),
         "ack_comment": row.ack_comment,
         "postmortem": row.postmortem,
         "comments": [{**c, "at": iso(c["at"])} for c in comments],

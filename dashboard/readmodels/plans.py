@@ -18,6 +18,7 @@ from dashboard.store.models import (
     Agency,
     CheckResult,
     CoverageSnapshot,
+    Endpoint,
     InventorySystem,
     Link,
     NationalPlatform,
@@ -162,10 +163,11 @@ def last_successes(session: Session, endpoint_ids: list[str], since: datetime) -
         return {}
     found: dict[str, datetime] = {}
     raw = session.execute(
-        select(CheckResult.endpoint_id, func.max(CheckResult.checked_at))
-        .where(CheckResult.endpoint_id.in_(endpoint_ids), CheckResult.checked_at >= since,
+        select(Endpoint.id, func.max(CheckResult.checked_at))
+        .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
+        .where(Endpoint.id.in_(endpoint_ids), CheckResult.checked_at >= since,
                CheckResult.verdict.in_(cov.LIVE_UP))
-        .group_by(CheckResult.endpoint_id)
+        .group_by(Endpoint.id)
     ).all()
     for endpoint_id, at in raw:
         found[endpoint_id] = _aware(at)

@@ -9,26 +9,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.causes import cause_of, localized
 from dashboard.domain.status import (
     FlapState,
     effective_status,
     is_commune_heartbeat,
-    pending_reason,
+    pending_cause,
     pending_status,
     shown_system_status,
-    system_reason,
+    system_cause,
 )
 from dashboard.domain.uptime import WINDOWS
 from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
-from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
+from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System, key_of
 from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY, STATS_KEY
 
 STATUS_ORDER = [Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.UP]
 
 
-def systems_overview(session: Session, now: datetime | None = None, with_uptime: bool = False) -> list[dict]:
+def systems_overview(session: Session, now: datetime | None = None, with_uptime: bool = False,
+                     lang: str = "vi") -> list[dict]:
     """Every active system with its endpoints and links. `with_uptime` adds "uptime"
-    ({"24h", "7d", "30d"} in percent, None without data) to systems, endpoints and links."""
+    ({"24h", "7d", "30d"} in percent, None without data) to systems, endpoints and links.
+    Causes come as `cause` ({code, params}), `reason` (the sentence) and `short_reason` (the
+    tile's line), in `lang`."""
     now = now or utcnow()
     systems = session.scalars(
         select(System)
@@ -36,7 +40,7 @@ def systems_overview(session: Session, now: datetime | None = None, with_uptime:
         .options(selectinload(System.endpoints), selectinload(System.links).selectinload(Link.platform), selectinload(System.owner))
         .order_by(System.position)
     ).all()
-    views = [_system_view(system, now) for system in systems]
+    views = [_system_view(system, now, lang) for system in systems]
     if with_uptime:
         _add_uptime(session, views, now)
     return views
@@ -58,9 +62,9 @@ def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
             link["uptime"] = by_link.get(link["id"], empty)
 
 
-def _system_view(system: System, now: datetime) -> dict:
+def _system_view(system: System, now: datetime, lang: str = "vi") -> dict:
     endpoints = [e for e in system.endpoints if e.active]
-    endpoint_views = [_endpoint_view(e, now) for e in endpoints]
+    endpoint_views = [_endpoint_view(e, now, lang) for e in endpoints]
     longest_interval = max((e.interval_s for e in endpoints), default=60.0)
     status, stale = shown_system_status(system.status, system.last_check_at, longest_interval,
                                         any(v["stale"] for v in endpoint_views), now)
@@ -75,7 +79,7 @@ def _system_view(system: System, now: datetime) -> dict:
         "stale": stale,
         "status_since": iso(system.status_since),
         "last_check_at": iso(system.last_check_at),
-        "reason": _system_reason(endpoint_views),
+        **localized(_system_cause(endpoint_views), lang),
         "endpoints": endpoint_views,
         "links": [
             {
@@ -86,7 +90,7 @@ def _system_view(system: System, now: datetime) -> dict:
                 "declared": link.declared_state,
                 "status": by_endpoint[link.endpoint_id]["status"] if link.endpoint_id in by_endpoint else "unknown",
                 "monitored": link.endpoint_id is not None,
-                "reason": link.last_reason,
+                **localized(cause_of(link.last_cause, link.last_reason), lang),
                 "last_check_at": iso(link.last_check_at),
             }
             for link in system.links
@@ -95,21 +99,30 @@ def _system_view(system: System, now: datetime) -> dict:
     }
 
 
-def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
-    status, stale = effective_status(endpoint.status, endpoint.last_check_at, endpoint.interval_s, now)
-    reason = endpoint.last_reason
+def endpoint_cause(endpoint: Endpoint, status: str, stale: bool, pending: str | None, flapping: bool) -> dict | None:
+    """What an endpoint's reason is, as a cause: the state's cause while in trouble, the last
+    check's otherwise; "stale" when results stopped; a failure awaiting confirmation says so."""
+    last = cause_of(endpoint.last_cause, endpoint.last_reason)
     if stale:
-        reason = f"no result since {iso(endpoint.last_check_at)} (collector stopped or overloaded?)"
-    elif status in (Status.DOWN, Status.DEGRADED, Status.MAINTENANCE) and endpoint.status_reason:
-        reason = endpoint.status_reason
+        return {"code": "stale", "params": {"since": iso(endpoint.last_check_at)}}
+    if status in (Status.DOWN, Status.DEGRADED, Status.MAINTENANCE) and (endpoint.status_cause or endpoint.status_reason):
+        cause = cause_of(endpoint.status_cause, endpoint.status_reason)
     elif status == Status.UNKNOWN:
-        reason = "not checked yet"
+        cause = last if endpoint.last_check_at is not None and last else {"code": "not_checked", "params": {}}
+    else:
+        cause = last
+    if pending == Status.DOWN and not flapping:
+        # not a green (or degraded) state with a bare red cause: say the failure awaits confirmation
+        return pending_cause(endpoint.consecutive_failures, endpoint.failures_before_down, last)
+    return cause
+
+
+def _endpoint_view(endpoint: Endpoint, now: datetime, lang: str = "vi") -> dict:
+    status, stale = effective_status(endpoint.status, endpoint.last_check_at, endpoint.interval_s, now)
     pending = None if stale else pending_status(status, endpoint.consecutive_failures, endpoint.consecutive_successes,
                                                 endpoint.failures_before_down, endpoint.successes_before_up)
     flapping = not stale and status == Status.DEGRADED and FlapState.from_json(endpoint.flap_state).flapping
-    if pending == Status.DOWN and not flapping:
-        # not a green (or degraded) state with a bare red cause: say the failure awaits confirmation
-        reason = pending_reason(endpoint.consecutive_failures, endpoint.failures_before_down, endpoint.last_reason)
+    cause = endpoint_cause(endpoint, status, stale, pending, flapping)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -120,7 +133,7 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         "status_since": iso(endpoint.status_since),
         "latency_ms": endpoint.last_latency_ms,
         "http_code": endpoint.last_http_code,
-        "reason": reason,
+        **localized(cause, lang),
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
@@ -129,8 +142,8 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
     }
 
 
-def _system_reason(endpoint_views: list[dict]) -> str | None:
-    return system_reason([(v["name"], v["status"], v["reason"], v["commune"]) for v in endpoint_views])
+def _system_cause(endpoint_views: list[dict]) -> dict | None:
+    return system_cause([(v["name"], v["status"], v["cause"], v["commune"]) for v in endpoint_views])
 
 
 def status_counts(systems: list[dict]) -> dict[str, int]:
@@ -157,10 +170,10 @@ def health(session: Session, now: datetime | None = None) -> dict:
     }
 
 
-def overview(session: Session, now: datetime | None = None) -> dict:
+def overview(session: Session, now: datetime | None = None, lang: str = "vi") -> dict:
     """The overview page in one session: every system's view and the collector's health."""
     now = now or utcnow()
-    return {"systems": systems_overview(session, now), "health": health(session, now)}
+    return {"systems": systems_overview(session, now, lang=lang), "health": health(session, now)}
 
 
 def _collector_stats(session: Session) -> dict:
@@ -175,7 +188,8 @@ def _collector_stats(session: Session) -> dict:
 
 def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[CheckResult]:
     return session.scalars(
-        select(CheckResult).where(CheckResult.endpoint_id == endpoint_id).order_by(CheckResult.checked_at.desc()).limit(limit)
+        select(CheckResult).where(CheckResult.endpoint_key == key_of(endpoint_id))
+        .order_by(CheckResult.checked_at.desc()).limit(limit)
     ).all()
 
 
@@ -183,10 +197,12 @@ def recent_results(session: Session, endpoint_id: str, limit: int = 50) -> list[
 
 
 def incidents(session: Session, system_id: str | None = None, subject: tuple[str, str] | None = None,
-              open_only: bool = False, limit: int = 100, now: datetime | None = None) -> list[dict]:
+              open_only: bool = False, limit: int = 100, now: datetime | None = None, lang: str = "vi") -> list[dict]:
     """Incidents, newest first, of a system (its own and its endpoints' and links'), of one
     subject (type, id), or of everything: subject, severity, start, end, duration (open ones: so
-    far), cause (the first failed condition) and last reason, acknowledgement."""
+    far), cause (the first failed condition) and last reason in `lang` (their codes in
+    `cause_data` and `last_cause`, their tile lines in `short_cause` and `short_reason`),
+    acknowledgement."""
     now = now or utcnow()
     query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc()).limit(limit)
     if system_id is not None:
@@ -202,12 +218,23 @@ def incidents(session: Session, system_id: str | None = None, subject: tuple[str
             "open": row.ended_at is None,
             # never negative, should a clock have stepped back between start and end
             "duration_s": max(0.0, round(((row.ended_at or now) - row.started_at).total_seconds(), 1)),
-            "cause": row.cause, "last_reason": row.last_reason,
+            **incident_causes(row, lang),
             "acknowledged_at": iso(row.acknowledged_at), "acknowledged_by": row.acknowledged_by,
             "ack_comment": row.ack_comment,
         }
         for row in session.scalars(query)
     ]
+
+
+def incident_causes(row: Incident, lang: str = "vi") -> dict:
+    """An incident's first cause and latest reason in `lang` (`cause`, `last_reason`: the keys
+    it always had), their short lines, and the codes (`cause_data`, `last_cause`)."""
+    first = cause_of(row.cause_data, row.cause)
+    latest = cause_of(row.last_cause, row.last_reason)
+    first_text, latest_text = localized(first, lang), localized(latest, lang)
+    return {"cause": first_text["reason"], "last_reason": latest_text["reason"],
+            "short_cause": first_text["short_reason"], "short_reason": latest_text["short_reason"],
+            "cause_data": first, "last_cause": latest}
 
 
 def units(session: Session) -> list[dict]:

@@ -17,7 +17,7 @@ from dashboard.domain.uptime import (
     time_uptime_percent,
     uptime_percent,
 )
-from dashboard.store.models import CheckResult, Rollup, RuntimeState, StateEvent, Status
+from dashboard.store.models import CheckResult, Endpoint, Rollup, RuntimeState, StateEvent, Status
 
 DONE_KEYS = {"hour": "rollup.hour.done_until", "day": "rollup.day.done_until"}
 
@@ -51,18 +51,19 @@ def _raw_counts(session: Session, start: datetime, end: datetime, endpoint_ids) 
     outside = made & CheckResult.maintenance.is_(False)
     query = (
         select(
-            CheckResult.endpoint_id,
+            Endpoint.id,
             func.sum(case((made, 1), else_=0)),
             func.sum(case((outside & (CheckResult.verdict == str(Status.DOWN)), 1), else_=0)),
             func.sum(case((outside & (CheckResult.verdict == str(Status.DEGRADED)), 1), else_=0)),
             func.sum(case((CheckResult.missed.is_(True), 1), else_=0)),
             func.sum(case((made & CheckResult.maintenance.is_(True), 1), else_=0)),
         )
+        .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
         .where(CheckResult.checked_at >= start, CheckResult.checked_at < end)
-        .group_by(CheckResult.endpoint_id)
+        .group_by(Endpoint.id)
     )
     if endpoint_ids is not None:
-        query = query.where(CheckResult.endpoint_id.in_(endpoint_ids))
+        query = query.where(Endpoint.id.in_(endpoint_ids))
     return {row[0]: Counts(*(int(v or 0) for v in row[1:])) for row in session.execute(query)}
 
 

@@ -14,13 +14,14 @@ from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
     TROUBLE,
     effective_status,
     is_commune_heartbeat,
     shown_system_status,
-    system_reason,
+    system_cause,
     system_status,
 )
 from dashboard.domain.uptime import floor_hour
@@ -66,7 +67,7 @@ class EndpointState:
     status_since: datetime | None
     last_check_at: datetime | None
     latency_ms: float | None
-    reason: str | None
+    reason: dict | None  # the state's cause, {code, params} (dashboard.domain.causes)
     agency_id: str | None  # from the catalog's endpoint `options: {agency: <agency id>}`
 
 
@@ -79,12 +80,13 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
         select(
             Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
             type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
-            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason,
+            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason, Endpoint.status_cause,
         ).where(Endpoint.active.is_(True))
     ).all()
     agencies = endpoint_agencies(session) if with_agency else {}
     states = []
-    for eid, system_id, status, critical, since, checked, interval, latency, reason in rows:
+    for eid, system_id, status, critical, since, checked, interval, latency, text, cause in rows:
+        reason = cause_of(cause, text) if (cause or text) else None
         since = since.replace(tzinfo=timezone.utc) if since is not None else None
         checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
         status, stale = effective_status(status, checked, interval, now)
@@ -127,9 +129,10 @@ def commune_heartbeats(session: Session, max_age_s: float = AGENCY_MAP_TTL_S) ->
     return _endpoint_options(session, max_age_s)[1]
 
 
-def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState] | None = None) -> list[dict]:
+def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState] | None = None, lang: str = "vi") -> list[dict]:
     """One entry per active shared system, in catalog order, with its effective state.
-    Same rules as the overview page (dashboard.readmodels.systems): a stale system reads 'unknown'."""
+    Same rules as the overview page (dashboard.readmodels.systems): a stale system reads 'unknown'.
+    The cause: `cause`, `reason` (the sentence), `short_reason` (the tile's line), in `lang`."""
     endpoints = endpoints if endpoints is not None else endpoint_states(session, now)
     by_system: dict[str, list[EndpointState]] = {}
     for e in endpoints:
@@ -149,7 +152,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         communes = {e.id for e in eps if e.id in commune_ids}
         if len(communes) > COMMUNE_NAMES_SHOWN and any(e.status in TROUBLE for e in eps if e.id in communes):
             # a system holding the per-commune heartbeats: count them, do not show one at random
-            reason = system_reason([(None, e.status, e.reason, e.id in communes) for e in eps])
+            reason = system_cause([(None, e.status, e.reason, e.id in communes) for e in eps], names=False)
         latencies = [e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN]
         tiles.append({
             "id": row.id, "name_vi": row.name_vi, "name_en": row.name_en,
@@ -157,7 +160,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
             "status_since": row.status_since, "last_check_at": row.last_check_at,
             "recent": row.status_since is not None and (now - row.status_since).total_seconds() < RECENT_CHANGE_S,
             "latency_ms": max(latencies) if latencies else None,
-            "reason": reason,
+            **localized(reason, lang),
             "endpoints": len(eps),
             "endpoints_down": sum(1 for e in eps if e.status == Status.DOWN),
         })
@@ -234,7 +237,7 @@ def freshness(session: Session, now: datetime, tiles: list[dict], stale_after_s:
 # ---------------------------------------------------------------------------- incidents and alerts
 
 
-def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
+def latest_incidents(session: Session, limit: int = FEED_LIMIT, lang: str = "vi") -> list[dict]:
     """Newest incidents first (indexed on started_at). Systems' and national links' incidents
     only: an endpoint's incident repeats its system's (or its link's) on a wall."""
     rows = session.execute(
@@ -258,7 +261,8 @@ def latest_incidents(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
             "title_vi": f"{name_vi} ↔ {platform_vi}" if platform_vi else name_vi,
             "title_en": f"{name_en} ↔ {platform_en}" if platform_en else name_en,
             "subject": incident.subject_id,
-            "text": incident.last_reason or incident.cause or "",
+            "text": render(cause_of(incident.last_cause, incident.last_reason) or cause_of(incident.cause_data, incident.cause),
+                           lang, short=True) or "",
             "acknowledged": incident.acknowledged_at is not None,
         }
         for incident, name_vi, name_en, platform_vi, platform_en in rows
@@ -271,8 +275,8 @@ def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
     return open_security_alerts(session, limit)
 
 
-def feed(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
-    items = latest_incidents(session, limit) + latest_alerts(session, limit)
+def feed(session: Session, limit: int = FEED_LIMIT, lang: str = "vi") -> list[dict]:
+    items = latest_incidents(session, limit, lang) + latest_alerts(session, limit)
     items.sort(key=lambda item: item["at"], reverse=True)
     return items[:limit]
 
@@ -336,7 +340,7 @@ def unit_path(agency_id: str, official_code: str | None) -> str:
     return f"/units/{official_code or agency_id}"
 
 
-def unit_detail(session: Session, key: str, now: datetime | None = None) -> dict | None:
+def unit_detail(session: Session, key: str, now: datetime | None = None, lang: str = "vi") -> dict | None:
     """One place for /units/<code>: the agency, its state, the systems it owns and every
     endpoint associated with it. `key` is an official code or an agency id."""
     now = now or utcnow()
@@ -358,7 +362,8 @@ def unit_detail(session: Session, key: str, now: datetime | None = None) -> dict
         "systems": [{"id": s.id, "name_vi": s.name_vi, "name_en": s.name_en} for s in owned],
         "endpoints": [
             {"id": e.id, "name": names.get(e.id, e.id), "system_id": e.system_id, "status": e.status, "stale": e.stale,
-             "since": e.status_since, "checked_at": e.last_check_at, "latency_ms": e.latency_ms, "reason": e.reason}
+             "since": e.status_since, "checked_at": e.last_check_at, "latency_ms": e.latency_ms,
+             "reason": render(e.reason, lang), "short_reason": render(e.reason, lang, short=True)}
             for e in sorted(endpoints, key=lambda e: (SEVERITY_RANK.get(e.status, 9), e.id))
         ],
     }
@@ -469,7 +474,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
                     func.sum(CheckResult.latency_ms), func.count(CheckResult.latency_ms),
                 )
                 .select_from(CheckResult)
-                .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+                .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
                 .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
                        CheckResult.id <= last, _CRITICAL)
                 .group_by(Endpoint.system_id)
@@ -485,7 +490,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
         select(CheckResult.id, Endpoint.system_id, Endpoint.critical, Endpoint.active, CheckResult.checked_at,
                CheckResult.verdict, CheckResult.missed, CheckResult.maintenance, CheckResult.latency_ms)
         .select_from(CheckResult)
-        .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
+        .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
         .where(CheckResult.id > figures.last_id)
     ).all()
     for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
@@ -497,7 +502,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
              int(ordinary and verdict == Status.DOWN), latency, int(latency is not None))
 
 
-def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dict]:
+def state_timeline(session: Session, now: datetime, hours: int = 24, lang: str = "vi") -> list[dict]:
     """Systems' state changes over the window (StateEvent, indexed on `at`) as segments
     [start, end) per system; a system with no change in the window is one segment in its
     current state."""
@@ -507,7 +512,8 @@ def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dic
         .where(System.active.is_(True)).order_by(System.position)
     ).all()
     events = session.execute(
-        select(StateEvent.subject_id, StateEvent.at, StateEvent.old_status, StateEvent.new_status, StateEvent.reason)
+        select(StateEvent.subject_id, StateEvent.at, StateEvent.old_status, StateEvent.new_status, StateEvent.reason,
+               StateEvent.cause)
         .where(StateEvent.subject_type == "system", StateEvent.at >= start)
         .order_by(StateEvent.at)
     ).all()
@@ -527,7 +533,8 @@ def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dic
         segments.append({"status": state, "start": cursor, "end": now})
         result.append({
             "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en, "segments": segments,
-            "changes": [{"at": e.at, "old": e.old_status, "new": e.new_status, "reason": e.reason} for e in evs],
+            "changes": [{"at": e.at, "old": e.old_status, "new": e.new_status,
+                         "reason": render(cause_of(e.cause, e.reason), lang)} for e in evs],
         })
     return result
 
@@ -535,36 +542,36 @@ def state_timeline(session: Session, now: datetime, hours: int = 24) -> list[dic
 # ---------------------------------------------------------------------------- one call per refresh
 
 
-def wall_status(session: Session, now: datetime | None = None, stale_after_s: float = 180.0) -> dict:
-    """Everything the wall's fast refresh shows, from one session."""
+def wall_status(session: Session, now: datetime | None = None, stale_after_s: float = 180.0, lang: str = "vi") -> dict:
+    """Everything the wall's fast refresh shows, from one session (causes in `lang`)."""
     started = time.perf_counter()
     now = now or utcnow()
     endpoints = endpoint_states(session, now)
-    tiles = system_tiles(session, now, endpoints)
+    tiles = system_tiles(session, now, endpoints, lang)
     result = {
         "now": now,
         "tiles": tiles,
         "counts": counts(tiles),
         "coverage": coverage(session, tiles, endpoints),
         "freshness": freshness(session, now, tiles, stale_after_s),
-        "feed": feed(session),
+        "feed": feed(session, lang=lang),
         "generated_at": iso(now),
     }
     result["query_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
 
-def map_view(session: Session, now: datetime) -> dict:
+def map_view(session: Session, now: datetime, lang: str = "vi") -> dict:
     """What the wall's map reads in one session: endpoint states, places, system tiles and the
     open security alerts per place."""
     endpoints = endpoint_states(session, now, with_agency=True)
     return {
         "places": map_places(session, now, endpoints),
-        "tiles": system_tiles(session, now, endpoints),
+        "tiles": system_tiles(session, now, endpoints, lang),
         "alert_places": alerts_by_agency(session),
     }
 
 
-def charts_view(session: Session, now: datetime) -> dict:
+def charts_view(session: Session, now: datetime, lang: str = "vi") -> dict:
     """What the wall's charts view reads in one session."""
-    return {"tiles": systems_list(session), "availability": availability_24h(session, now), "timeline": state_timeline(session, now)}
+    return {"tiles": systems_list(session), "availability": availability_24h(session, now), "timeline": state_timeline(session, now, lang=lang)}

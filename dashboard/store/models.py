@@ -6,12 +6,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -36,6 +38,64 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class EpochMillis(TypeDecorator):
+    """A moment stored as whole milliseconds since 1970 (UTC): 6 bytes in an SQLite record and
+    in each index holding it, where a DATETIME text takes 26. Hands back aware UTC datetimes, and
+    comparisons with datetimes work as with UTCDateTime (the bound value is converted too)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | int | None, dialect) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database: use collectors.timeutil.utcnow()")
+        # floored: a stored time is never later than the moment itself
+        return round(value.replace(microsecond=value.microsecond // 1000 * 1000).timestamp() * 1000)
+
+    def process_result_value(self, value: int | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        seconds, millis = divmod(value, 1000)
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=millis * 1000)
+
+
+class VerdictCode(TypeDecorator):
+    """A verdict as a small integer (0 up, 1 down, ...): SQLite stores 0 and 1 in the record
+    header alone. Reads and comparisons use the words ("up", "down") as everywhere else."""
+
+    impl = SmallInteger
+    cache_ok = True
+    CODES = {"up": 0, "down": 1, "degraded": 2, "unknown": 3, "maintenance": 4}
+    WORDS = {v: k for k, v in CODES.items()}
+
+    def process_bind_param(self, value, dialect) -> int | None:
+        if value is None:
+            return None
+        try:
+            return self.CODES[str(value)]
+        except KeyError:
+            raise ValueError(f"not a verdict: {value!r}") from None
+
+    def process_result_value(self, value, dialect) -> str | None:
+        return None if value is None else self.WORDS.get(value, "unknown")
+
+
+class TenthsMs(TypeDecorator):
+    """A latency in milliseconds kept to a tenth, stored as an integer count of tenths (1–3
+    bytes where a float takes 8). Sums come back in milliseconds too (the type follows sum())."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect) -> int | None:
+        return None if value is None else round(float(value) * 10)
+
+    def process_result_value(self, value, dialect) -> float | None:
+        return None if value is None else value / 10
 
 
 class Base(DeclarativeBase):
@@ -96,6 +156,9 @@ class Endpoint(Base):
     __tablename__ = "endpoints"
 
     id: Mapped[str] = mapped_column(String(130), primary_key=True)  # "<system>.<endpoint>"
+    # A small integer naming the endpoint in raw results (a few bytes per row and index entry
+    # instead of the text id); given when the endpoint is first stored (assign_endpoint_keys).
+    key: Mapped[int | None] = mapped_column(Integer, unique=True)
     system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(32))
@@ -111,14 +174,16 @@ class Endpoint(Base):
 
     status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
     status_since: Mapped[datetime | None]
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)  # in English, for logs; pages render status_cause
+    status_cause: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"code", "params"} (dashboard.domain.causes)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     consecutive_successes: Mapped[int] = mapped_column(Integer, default=0)
     last_check_at: Mapped[datetime | None]
     last_verdict: Mapped[str | None] = mapped_column(String(16))
     last_latency_ms: Mapped[float | None] = mapped_column(Float)
     last_http_code: Mapped[int | None] = mapped_column(Integer)
-    last_reason: Mapped[str | None] = mapped_column(Text)
+    last_reason: Mapped[str | None] = mapped_column(Text)  # the probe's own English words (technical details)
+    last_cause: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. certificate details
     # Flap detection's memory (dashboard.domain.status.FlapState): recent verdict flips and
     # since when the endpoint is flapping; null while it never flipped.
@@ -142,29 +207,43 @@ class Link(Base):
     status_since: Mapped[datetime | None]
     last_check_at: Mapped[datetime | None]
     last_reason: Mapped[str | None] = mapped_column(Text)
+    last_cause: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     system: Mapped[System] = relationship(back_populates="links")
     platform: Mapped[NationalPlatform] = relationship()
 
 
 class CheckResult(Base):
-    """One probe outcome, kept raw for a bounded time."""
+    """One probe outcome, kept raw for a bounded time (IOC_RAW_RETENTION_DAYS), so kept lean:
+    the endpoint by its integer key, the time in milliseconds, the verdict as a small integer,
+    the cause as a code. Parameters only when they say something (a failure, a state change),
+    the probe's detail (its English words, an excerpt of the answer) only on failures. Rows
+    stored before causes had codes keep their `reason` text (and no cause)."""
 
     __tablename__ = "check_results"
-    __table_args__ = (Index("ix_check_results_endpoint_time", "endpoint_id", "checked_at"),)
+    __table_args__ = (Index("ix_check_results_endpoint_time", "endpoint_key", "checked_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    endpoint_id: Mapped[str] = mapped_column(ForeignKey("endpoints.id", ondelete="CASCADE"))
-    checked_at: Mapped[datetime] = mapped_column(index=True)
-    verdict: Mapped[str] = mapped_column(String(16))
-    latency_ms: Mapped[float | None] = mapped_column(Float)
+    endpoint_key: Mapped[int] = mapped_column(ForeignKey("endpoints.key", ondelete="CASCADE"))
+    checked_at: Mapped[datetime] = mapped_column(EpochMillis, index=True)
+    verdict: Mapped[str] = mapped_column(VerdictCode)
+    latency_ms: Mapped[float | None] = mapped_column(TenthsMs)
     http_code: Mapped[int | None] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cause: Mapped[str | None] = mapped_column(String(32))
+    # none_as_null: an absent value is SQL NULL (no bytes), not the JSON text 'null'
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     # a check that could not start on time (verdict 'unknown'), and a check made
     # inside a maintenance window; neither counts against uptime.
     missed: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __init__(self, endpoint_id: str | None = None, **values: Any):  # noqa: D107
+        """`endpoint_id` may name the endpoint instead of its key (looked up in the INSERT)."""
+        if endpoint_id is not None and "endpoint_key" not in values:
+            values["endpoint_key"] = key_of(endpoint_id)
+        super().__init__(**values)
 
 
 class StateEvent(Base):
@@ -180,6 +259,7 @@ class StateEvent(Base):
     old_status: Mapped[str] = mapped_column(String(16))
     new_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class RuntimeState(Base):
@@ -211,6 +291,9 @@ class Incident(Base):
     ended_at: Mapped[datetime | None]
     cause: Mapped[str | None] = mapped_column(Text)
     last_reason: Mapped[str | None] = mapped_column(Text)
+    # the same as codes ({"code", "params"}), rendered in the reader's language
+    cause_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_cause: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     ack_comment: Mapped[str | None] = mapped_column(Text)
@@ -591,3 +674,33 @@ class SystemDependency(Base):
 
     system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True)
     depends_on_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True, index=True)
+
+
+# --- integer keys of endpoints
+
+from sqlalchemy import event, func, select  # noqa: E402
+from sqlalchemy.orm import Session, column_property  # noqa: E402
+
+
+def key_of(endpoint_id: str):
+    """An endpoint's integer key, as a scalar subquery (raw results name endpoints by it)."""
+    return select(Endpoint.key).where(Endpoint.id == endpoint_id).scalar_subquery()
+
+
+@event.listens_for(Session, "before_flush")
+def assign_endpoint_keys(session: Session, flush_context, instances) -> None:
+    """Give each new endpoint the next free integer key (raw results name endpoints by it). One
+    query per flush that adds endpoints; the unique constraint stops two writers that raced."""
+    new = [obj for obj in session.new if isinstance(obj, Endpoint) and obj.key is None]
+    if not new:
+        return
+    with session.no_autoflush:
+        top = session.execute(select(func.max(Endpoint.key))).scalar() or 0
+    for offset, endpoint in enumerate(sorted(new, key=lambda e: e.id), start=1):
+        endpoint.key = top + offset
+
+
+# a raw row's endpoint id, looked up by its unique key when whole rows are loaded (few: the latest checks)
+CheckResult.endpoint_id = column_property(
+    select(Endpoint.id).where(Endpoint.key == CheckResult.endpoint_key).correlate_except(Endpoint).scalar_subquery()
+)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.status import health_verdict
+from dashboard.i18n import LANGUAGES
 from dashboard.monitoring import actions
 from dashboard.readmodels import systems as queries
 
@@ -18,6 +19,23 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def runtime():
     return current_app.extensions["ioc"]
+
+
+class BadLanguage(ValueError):
+    pass
+
+
+def reader_language() -> str:
+    """`?lang=vi|en` (default vi): the language causes and reasons are rendered in."""
+    lang = request.args.get("lang", "vi")
+    if lang not in LANGUAGES:
+        raise BadLanguage(f"lang must be one of {', '.join(LANGUAGES)}, not {lang[:20]!r}")
+    return lang
+
+
+@api.errorhandler(BadLanguage)
+def _bad_language(exc: BadLanguage):
+    return jsonify({"error": str(exc)}), 400
 
 
 @api.get("/health")
@@ -49,7 +67,7 @@ def health():
 @api.get("/systems")
 def systems():
     with runtime().db.session() as session:
-        views = queries.systems_overview(session, with_uptime=True)
+        views = queries.systems_overview(session, with_uptime=True, lang=reader_language())
     return jsonify({"generated_at": iso(utcnow()), "counts": queries.status_counts(views), "systems": views})
 
 
@@ -144,7 +162,7 @@ def public_note(incident_id: int):
 def incidents():
     open_only = request.args.get("open", "").lower() in ("1", "true", "yes")
     with runtime().db.session() as session:
-        rows = queries.incidents(session, system_id=request.args.get("system"), open_only=open_only)
+        rows = queries.incidents(session, system_id=request.args.get("system"), open_only=open_only, lang=reader_language())
     return jsonify({"generated_at": iso(utcnow()), "incidents": rows})
 
 

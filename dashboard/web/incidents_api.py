@@ -21,6 +21,7 @@ from dashboard.domain.incidents import IncidentError, month_of
 from dashboard.monitoring import actions
 from dashboard.monitoring import incidents as incident_actions
 from dashboard.readmodels import incidents as views
+from dashboard.web.api import BadLanguage, reader_language
 
 log = logging.getLogger(__name__)
 incidents_api = Blueprint("incidents_api", __name__, url_prefix="/api")
@@ -48,8 +49,12 @@ def _payload(field: str):
 
 @incidents_api.get("/incidents/<int:incident_id>")
 def one_incident(incident_id: int):
+    try:
+        lang = reader_language()
+    except BadLanguage as exc:
+        return _error(str(exc), 400)
     with _db().session() as session:
-        view = views.incident_detail(session, incident_id)
+        view = views.incident_detail(session, incident_id, lang=lang)
     if view is None:
         return _error(f"no incident {incident_id}", 404)
     return jsonify(view)

@@ -17,6 +17,12 @@ TIME = {"type": ["string", "null"], "format": "date-time"}
 STATUS = {"type": "string", "enum": ["up", "degraded", "down", "unknown", "maintenance"]}
 UPTIME = {"type": "object", "properties": {k: {"type": ["number", "null"]} for k in ("24h", "7d", "30d")}}
 NAMES = {"name_vi": {"type": "string"}, "name_en": {"type": "string"}}
+# A cause as stored: a code and its parameters (docs/api.md lists the codes); `reason` and
+# `short_reason` are the same in words, in the language asked with ?lang=vi|en (default vi).
+CAUSE = {"type": ["object", "null"], "required": ["code", "params"],
+         "properties": {"code": {"type": "string"}, "params": {"type": "object"}}}
+CAUSE_FIELDS = {"cause": CAUSE, "reason": {"type": ["string", "null"]}, "short_reason": {"type": ["string", "null"]}}
+LANG = {"lang": "vi (default) or en: the language of reasons and causes"}
 
 
 def obj(required: dict, optional: dict | None = None) -> dict:
@@ -39,18 +45,18 @@ SCHEMAS: dict[str, dict] = {
     "Endpoint": obj({"id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
                      "status": STATUS, "stale": {"type": "boolean"}, "interval_s": {"type": "number"}},
                     {"target": {"type": "string"}, "latency_ms": {"type": ["number", "null"]},
-                     "http_code": {"type": ["integer", "null"]}, "reason": {"type": ["string", "null"]},
+                     "http_code": {"type": ["integer", "null"]}, **CAUSE_FIELDS,
                      "checked_at": TIME, "status_since": TIME, "uptime": UPTIME,
                      "missed_24h": {"type": "integer"}, "commune": {"type": "boolean"}}),
     "Link": obj({"id": {"type": "string"}, "platform": {"type": "string"}, "status": STATUS,
                  "monitored": {"type": "boolean"}},
                 {"platform_name_vi": {"type": "string"}, "platform_name_en": {"type": "string"},
-                 "declared": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
+                 "declared": {"type": ["string", "null"]}, **CAUSE_FIELDS,
                  "last_check_at": TIME, "uptime": UPTIME}),
     "System": obj({"id": {"type": "string"}, **NAMES, "status": STATUS, "stale": {"type": "boolean"},
                    "endpoints": array(ref("Endpoint")), "links": array(ref("Link"))},
                   {"owner": {"type": ["object", "null"]}, "partner": {"type": ["string", "null"]},
-                   "reason": {"type": ["string", "null"]}, "status_since": TIME, "last_check_at": TIME,
+                   **CAUSE_FIELDS, "status_since": TIME, "last_check_at": TIME,
                    "uptime": UPTIME}),
     "Systems": obj({"generated_at": TIME,
                     "counts": obj({s: {"type": "integer"} for s in STATUS["enum"]}),
@@ -59,7 +65,9 @@ SCHEMAS: dict[str, dict] = {
                      "subject_id": {"type": "string"}, "system_id": {"type": "string"},
                      "severity": {"type": "string"}, "started_at": TIME, "open": {"type": "boolean"}},
                     {"ended_at": TIME, "duration_s": {"type": ["number", "null"]}, "cause": {"type": ["string", "null"]},
-                     "last_reason": {"type": ["string", "null"]}, "acknowledged_at": TIME,
+                     "last_reason": {"type": ["string", "null"]}, "short_cause": {"type": ["string", "null"]},
+                     "short_reason": {"type": ["string", "null"]}, "cause_data": CAUSE, "last_cause": CAUSE,
+                     "acknowledged_at": TIME,
                      "acknowledged_by": {"type": ["string", "null"]}}),
     "Incidents": obj({"generated_at": TIME, "incidents": array(ref("Incident"))}),
     "CheckRequested": obj({"endpoint": {"type": "string"}, "requested_at": TIME, "request_id": {"type": "integer"}}),
@@ -99,9 +107,10 @@ JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type
 OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/api/health"): {"summary": "Liveness of the app, the collector and the database", "security": "public",
                              "responses": {200: "Health", 503: "Health"}},
-    ("GET", "/api/systems"): {"summary": "Every system with its endpoints, links and uptime", "responses": {200: "Systems"}},
-    ("GET", "/api/incidents"): {"summary": "Incidents, newest first", "responses": {200: "Incidents"},
-                                "query": {"open": "1 for open incidents only", "system": "a system id"}},
+    ("GET", "/api/systems"): {"summary": "Every system with its endpoints, links and uptime", "query": LANG,
+                              "responses": {200: "Systems", 400: "Error"}},
+    ("GET", "/api/incidents"): {"summary": "Incidents, newest first", "responses": {200: "Incidents", 400: "Error"},
+                                "query": {"open": "1 for open incidents only", "system": "a system id", **LANG}},
     ("POST", "/api/endpoints/<endpoint_id>/check"): {"summary": "Ask the collector to check an endpoint now",
                                                      "security": "operator", "responses": {202: "CheckRequested", 404: "Error"}},
     ("POST", "/api/incidents/<int:incident_id>/public-note"): {
@@ -135,7 +144,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                                    "query": {"month": "YYYY-MM (default: this month)"},
                                    "responses": {200: "Availability", 400: "Error"}},
     ("GET", "/api/incidents/<int:incident_id>"): {"summary": "One incident with its comment thread and timeline",
-                                                   "responses": {200: "IncidentDetail", 404: "Error"}},
+                                                   "query": LANG, "responses": {200: "IncidentDetail", 400: "Error", 404: "Error"}},
     ("GET", "/api/incidents/stats"): {"summary": "MTTA and MTTR per system for a month",
                                       "query": {"system": "a system id", "month": "YYYY-MM"},
                                       "responses": {200: "IncidentStats", 400: "Error"}},

@@ -74,7 +74,7 @@ def check_strip(checks: list[dict], lang: str) -> html.Div:
     cells = []
     for check in reversed(checks):
         verdict = "maintenance" if check.get("maintenance") else check["verdict"]
-        tip = f"{local_time(parse_iso(check['checked_at']), with_date=True)} — {status_label(verdict, lang)} — {format_ms(check['latency_ms'])} — {check['reason']}"
+        tip = f"{local_time(parse_iso(check['checked_at']), with_date=True)} — {status_label(verdict, lang)} — {format_ms(check['latency_ms'])} — {check.get('short_reason') or check['reason']}"
         cells.append(html.Span(STATUS_GLYPH.get(verdict, "?"), className=f"check-cell status-{verdict}", title=tip,
                                **{"data-verdict": verdict}))
     if not cells:
@@ -91,6 +91,9 @@ def results_table(checks: list[dict], lang: str, limit: int = 15) -> html.Div:
     for check in checks[:limit]:
         verdict = "maintenance" if check.get("maintenance") else check["verdict"]
         reason = [html.Div(check["reason"], className="result-reason")]
+        if check.get("error"):
+            reason.append(html.Details([html.Summary(t("detail.tech", lang), className="small"),
+                                        html.Code(check["error"], className="small text-break")]))
         if check.get("excerpt"):
             reason.append(html.Details([html.Summary(t("detail.excerpt", lang), className="small"),
                                         html.Pre(check["excerpt"], className="result-excerpt")]))
@@ -112,9 +115,6 @@ def endpoints_table(endpoints: list[dict], lang: str, now: datetime) -> html.Div
     for e in endpoints:
         checked = parse_iso(e["checked_at"])
         reason = [html.Div(e["reason"] or "—")]
-        for condition in e.get("failed_conditions") or []:
-            reason.append(html.Div([html.Span(t("detail.failed_condition", lang) + ": ", className="text-muted"),
-                                    html.Code(condition, className="failed-condition")]))
         rows.append(html.Tr([
             html.Td([dcc.Link(e["name"], href=f"/endpoints/{e['id']}", className="endpoint-link"),
                      html.Div(f"{e['kind']} · {e['target']}", className="small text-muted text-break")]),
@@ -221,19 +221,46 @@ def certificate_panel(cert: dict | None, lang: str) -> html.Div | None:
     return card(t("cert.heading", lang), html.Dl(items, className=f"row mb-0 cert-{state}"), "certificate-card")
 
 
-def conditions_list(conditions: list[dict], failed: list[str], lang: str) -> html.Ul | html.Div:
-    if not conditions:
+CONDITION_MARKS = {"met": ("✔", "status-text-up"), "failed": ("✖", "status-text-down"),
+                   "not_evaluated": ("–", "text-muted")}
+
+
+def conditions_list(rows: list[dict], lang: str) -> html.Ul | html.Div:
+    """Each condition in words with what the last check saw: ✔ met, ✖ failed (with the value
+    observed), or "không đánh giá được" in grey when the check got no answer to judge."""
+    if not rows:
         return html.Div(t("detail.no_conditions", lang), className="text-muted small")
     items = []
-    for c in conditions:
-        broken = c["condition"] in failed
+    for c in rows:
+        glyph, colour = CONDITION_MARKS[c["state"]]
+        grey = c["state"] == "not_evaluated"
         items.append(html.Li(
-            [html.Span("✖ " if broken else "✔ ", className="status-text-down" if broken else "status-text-up"),
-             html.Code(c["condition"], className="failed-condition" if broken else ""),
-             html.Span(f" ({t('detail.severity.' + c.get('severity', 'down'), lang)})", className="text-muted small")],
-            className="condition" + (" condition-failed" if broken else ""),
+            [html.Span(glyph + " ", className=colour, **{"aria-hidden": "true"}),
+             html.Span(c["label"], className="condition-words" + (" text-muted" if grey else "")),
+             html.Span(f" — {c['observed']}", className="text-muted condition-observed" if grey else "condition-observed")
+             if c["observed"] else None,
+             html.Span(f" ({t('detail.severity.' + c.get('severity', 'down'), lang)})", className="text-muted small"),
+             html.Div(html.Code(c["condition"], className="small text-muted"), className="condition-source")],
+            className=f"condition condition-{c['state'].replace('_', '-')}" + (" condition-failed" if c["state"] == "failed" else ""),
+            **{"data-state": c["state"]},
         ))
     return html.Ul(items, className="list-unstyled mb-0 conditions")
+
+
+def technical_details(facts: dict | None, lang: str) -> html.Details | None:
+    """The technician's block, folded: the probe's own words (e.g. the TLS library's error), the
+    phase it failed in and the cause's code: never shown as the reason, kept for whoever fixes it."""
+    if not facts or not any(facts.get(k) for k in ("error", "verify_error", "phase", "cause")):
+        return None
+    rows = []
+    cause = facts.get("cause") or {}
+    for label, value in ((t("detail.tech.error", lang), facts.get("error")), (t("detail.tech.verify", lang), facts.get("verify_error")),
+                         (t("detail.tech.phase", lang), facts.get("phase")),
+                         (t("detail.tech.code", lang), f"{cause.get('code')} {cause.get('params') or ''}".strip() if cause else None)):
+        if value:
+            rows += [html.Dt(label, className="col-sm-3"), html.Dd(html.Code(str(value)[:2000]), className="col-sm-9 text-break")]
+    return html.Details([html.Summary(t("detail.tech", lang), className="small"), html.Dl(rows, className="row mb-0 small mt-2")],
+                        className="technical-details mb-3")
 
 
 def range_selector(value: str) -> dbc.RadioItems:

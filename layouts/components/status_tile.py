@@ -60,7 +60,7 @@ def status_tile(system: dict, lang: str, now: datetime) -> html.Div:
                     html.Span(
                         [STATUS_GLYPH.get(link["status"], "?"), " ", link["platform_name_vi"] if lang != "en" else link["platform_name_en"]],
                         className=f"tile-link status-text-{link['status']}",
-                        title=link["reason"] or "",
+                        title=link.get("short_reason") or link["reason"] or "",
                     )
                     for link in links
                 ],
@@ -71,7 +71,8 @@ def status_tile(system: dict, lang: str, now: datetime) -> html.Div:
     if communes is not None:
         body.append(html.Div(t("tile.communes", lang, n=communes[0], total=communes[1]), className="tile-communes"))
     if system["status"] in ("down", "degraded") and system["reason"]:
-        body.append(html.Div(system["reason"], className="tile-reason", title=system["reason"]))
+        # one line on the tile; the whole sentence on hover and on the system's page
+        body.append(html.Div(system.get("short_reason") or system["reason"], className="tile-reason", title=system["reason"]))
     # A plain Div with Bootstrap's card classes: dbc.Card does not take data-* attributes,
     # which tests and the wall's pulse animation read.
     return html.Div(

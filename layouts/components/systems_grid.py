@@ -37,6 +37,7 @@ def grid_rows(rows: list[dict], lang: str) -> list[dict]:
             "partner": row["partner"] or "",
             "kind": row["kind"],
             "reason": row["reason"] or "",
+            "reason_full": row.get("reason_full") or row["reason"] or "",
             "last_check": local_time(parse_iso(row["last_check_at"]), with_date=True),
             "href": row["href"],
         }

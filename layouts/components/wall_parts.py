@@ -35,7 +35,7 @@ def tile(item: dict, lang: str, now) -> html.Div:
     if item["stale"]:
         children.append(html.Div(t("wall.stale.no_results", lang, time=local_time(item["last_check_at"], with_date=True)), className="wall-tile-reason"))
     elif status in ("down", "degraded") and item["reason"]:
-        children.append(html.Div(item["reason"], className="wall-tile-reason", title=item["reason"]))
+        children.append(html.Div(item.get("short_reason") or item["reason"], className="wall-tile-reason", title=item["reason"]))
     classes = f"wall-tile tile-{status}" + (" is-recent" if item["recent"] else "")
     return html.Div(children, className=classes, **{"data-system": item["id"], "data-status": status})
 

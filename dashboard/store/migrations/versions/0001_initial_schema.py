@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 06:04:24.167963
+Create Date: 2026-12-02 08:25:19.979166
 """
 import sqlalchemy as sa
 from alembic import op
@@ -137,6 +137,7 @@ def upgrade() -> None:
     sa.Column('old_status', sa.String(length=16), nullable=False),
     sa.Column('new_status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('cause', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('state_events', schema=None) as batch_op:
@@ -247,6 +248,7 @@ def upgrade() -> None:
 
     op.create_table('endpoints',
     sa.Column('id', sa.String(length=130), nullable=False),
+    sa.Column('key', sa.Integer(), nullable=True),
     sa.Column('system_id', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -262,6 +264,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_since', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('status_cause', sa.JSON(), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('consecutive_successes', sa.Integer(), nullable=False),
     sa.Column('last_check_at', dashboard.store.models.UTCDateTime(), nullable=True),
@@ -269,10 +272,12 @@ def upgrade() -> None:
     sa.Column('last_latency_ms', sa.Float(), nullable=True),
     sa.Column('last_http_code', sa.Integer(), nullable=True),
     sa.Column('last_reason', sa.Text(), nullable=True),
+    sa.Column('last_cause', sa.JSON(), nullable=True),
     sa.Column('last_detail', sa.JSON(), nullable=True),
     sa.Column('flap_state', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('endpoints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_endpoints_system_id'), ['system_id'], unique=False)
@@ -287,6 +292,8 @@ def upgrade() -> None:
     sa.Column('ended_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('cause', sa.Text(), nullable=True),
     sa.Column('last_reason', sa.Text(), nullable=True),
+    sa.Column('cause_data', sa.JSON(), nullable=True),
+    sa.Column('last_cause', sa.JSON(), nullable=True),
     sa.Column('acknowledged_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=128), nullable=True),
     sa.Column('ack_comment', sa.Text(), nullable=True),
@@ -381,21 +388,23 @@ def upgrade() -> None:
 
     op.create_table('check_results',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('endpoint_id', sa.String(length=130), nullable=False),
-    sa.Column('checked_at', dashboard.store.models.UTCDateTime(), nullable=False),
-    sa.Column('verdict', sa.String(length=16), nullable=False),
-    sa.Column('latency_ms', sa.Float(), nullable=True),
+    sa.Column('endpoint_key', sa.Integer(), nullable=False),
+    sa.Column('checked_at', dashboard.store.models.EpochMillis(), nullable=False),
+    sa.Column('verdict', dashboard.store.models.VerdictCode(), nullable=False),
+    sa.Column('latency_ms', dashboard.store.models.TenthsMs(), nullable=True),
     sa.Column('http_code', sa.Integer(), nullable=True),
-    sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('cause', sa.String(length=32), nullable=True),
+    sa.Column('params', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('detail', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('missed', sa.Boolean(), nullable=False),
     sa.Column('maintenance', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['endpoint_key'], ['endpoints.key'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('check_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_results_checked_at'), ['checked_at'], unique=False)
-        batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_id', 'checked_at'], unique=False)
+        batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_key', 'checked_at'], unique=False)
 
     op.create_table('heartbeat_pings',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -433,6 +442,7 @@ def upgrade() -> None:
     sa.Column('status_since', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_check_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_reason', sa.Text(), nullable=True),
+    sa.Column('last_cause', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['endpoint_id'], ['endpoints.id'], ),
     sa.ForeignKeyConstraint(['platform_id'], ['national_platforms.id'], ),
     sa.ForeignKeyConstraint(['system_id'], ['systems.id'], ),
