@@ -181,3 +181,41 @@ def test_pages_say_the_database_is_unreachable_instead_of_failing():
     assert all(part is dash.no_update for part in history)
     assert notice in json.dumps(outcome[0].to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False)
     assert outcome[1] is dash.no_update  # nothing changed: the page is not told to re-read
+
+
+def test_the_wall_banner_says_since_when_the_database_is_unreachable(db):
+    import json
+
+    from dashboard.i18n import local_time
+    from dashboard.web.facade import EXTENSION_KEY, database_down_since
+    from layouts.components.wall_parts import banner
+
+    def shown(component) -> str:
+        return json.dumps(component.to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False)
+
+    dead = Database(f"postgresql+psycopg://ioc@127.0.0.1:{free_port()}/ioc?connect_timeout=2", migrate=False)
+    runtime = SimpleNamespace(db=dead, settings=Settings(), demo=None)
+    pages = Facade(runtime)
+    app = flask.Flask(__name__)
+    app.extensions[EXTENSION_KEY] = pages
+    try:
+        with app.app_context():
+            assert database_down_since() is None
+            with pytest.raises(DataUnavailable):
+                pages.read(detail_queries.catalog_rows, NOW)
+            first = database_down_since()
+            assert first is not None
+            with pytest.raises(DataUnavailable):
+                pages.read(detail_queries.catalog_rows, NOW)
+            assert database_down_since() == first  # since the first failed read, not the latest
+            assert f"Cơ sở dữ liệu không truy cập được từ {local_time(first)[:5]}." in shown(banner({}, "vi", database_down=True))
+            runtime.db = db  # the database answers again
+            pages.read(detail_queries.catalog_rows, NOW)
+            assert database_down_since() is None
+            assert t("wall.stale.database", "vi") in shown(banner({}, "vi", database_down=True))
+    finally:
+        dead.dispose()
+    # outside an app (a pure call) the banner still builds, without a time
+    assert "The database is unreachable." in shown(banner({}, "en", database_down=True))
+    older = banner({}, "en", database_down=NOW - timedelta(days=2))
+    assert f"The database has been unreachable since {local_time(NOW - timedelta(days=2), with_date=True)[:16]}." in shown(older)

@@ -362,6 +362,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.stale.no_results_ever": ("Chưa có kết quả kiểm tra nào.", "No check result yet."),
     "wall.stale.systems_stale": ("Một số hệ thống không còn gửi kết quả: hiển thị “Chưa rõ”.", "Some systems stopped reporting: shown as unknown."),
     "wall.stale.database": ("Không kết nối được cơ sở dữ liệu.", "The database is unreachable."),
+    "wall.stale.database_since": ("Cơ sở dữ liệu không truy cập được từ {time}.", "The database has been unreachable since {time}."),
     "wall.stale.server": ("MẤT KẾT NỐI TỚI MÁY CHỦ GIÁM SÁT — trạng thái trên màn hình có thể đã cũ.", "LOST CONTACT WITH THE MONITORING SERVER — what is shown may be out of date."),
     "wall.stale.footer": ("Trạng thái trên màn hình có thể đã cũ.", "What is shown may be out of date."),
     "wall.coverage.heading": ("Kết nối, hoạt động so với mục tiêu 100%", "Connected and healthy vs the 100 % target"),

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
 
+from collectors.timeutil import utcnow
 from dashboard.alerts import ingest as alert_ingest
 from dashboard.alerts import rules as alert_rules
 from dashboard.auth import audit
@@ -62,6 +63,10 @@ class Facade:
 
     def __init__(self, runtime) -> None:
         self._runtime = runtime
+        # When this process's reads began to fail, None while they work: the wall says since when
+        # the database is away. The web cannot learn it from the collector (that would need the
+        # database), and its own first failed read comes within one refresh of the outage.
+        self.database_down_since: datetime | None = None
 
     @property
     def settings(self):
@@ -79,7 +84,10 @@ class Facade:
             with self._runtime.db.session() as session:
                 yield session
         except SQLAlchemyError as exc:
+            if self.database_down_since is None:
+                self.database_down_since = utcnow()
             raise DataUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        self.database_down_since = None
 
     def read(self, query: Callable[..., T], /, *args, **kwargs) -> T:
         """`query(session, *args, **kwargs)` in a session of its own; DataUnavailable when the
@@ -211,3 +219,11 @@ def install(server, runtime) -> Facade:
 def facade() -> Facade:
     """The facade of the app serving the current request."""
     return current_app.extensions[EXTENSION_KEY]
+
+
+def database_down_since() -> datetime | None:
+    """Since when the current app's reads fail (None while they work, or outside an app)."""
+    if not has_app_context():
+        return None
+    pages = current_app.extensions.get(EXTENSION_KEY)
+    return pages.database_down_since if pages is not None else None

@@ -1,10 +1,13 @@
 """Pieces of the operator wall as pure functions (tests call them without an app)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from dash import html
 
 from dashboard.i18n import ago, format_ms, local_time, status_label, t
 from dashboard.readmodels import wall as wq
+from dashboard.web.facade import database_down_since
 from layouts.components.province_map import COLOURS, state_label
 from layouts.components.status_tile import STATUS_GLYPH
 
@@ -88,9 +91,12 @@ def feed_items(items: list[dict], lang: str, now) -> list:
     return rows
 
 
-def banner(freshness: dict, lang: str, database_down: bool = False):
+def banner(freshness: dict, lang: str, database_down: bool | datetime = False):
+    """`database_down`: True (since when is asked of the facade: when its reads began to fail)
+    or the moment the database went away."""
     if database_down:
-        reasons = [t("wall.stale.database", lang)]
+        since = database_down if isinstance(database_down, datetime) else database_down_since()
+        reasons = [t("wall.stale.database_since", lang, time=_clock(since)) if since else t("wall.stale.database", lang)]
     elif not freshness["stale"]:
         return None
     else:
@@ -103,6 +109,13 @@ def banner(freshness: dict, lang: str, database_down: bool = False):
         [html.Div(f"⚠ {t('wall.stale.heading', lang)}"), html.Div(" ".join(reasons) + " " + t("wall.stale.footer", lang), className="wall-banner-reasons")],
         className="wall-banner", id="wall-stale-banner",
     )
+
+
+def _clock(moment: datetime) -> str:
+    """HH:MM today, the date as well for an older moment (local time)."""
+    today = local_time(datetime.now(moment.tzinfo), with_date=True)[:10]
+    shown = local_time(moment, with_date=True)
+    return shown[11:16] if shown[:10] == today else shown[:16]
 
 
 def places_panel(places: list[dict], lang: str) -> list:
