@@ -62,7 +62,7 @@ class Receiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.received.append({"path": self.path, "headers": dict(self.headers), "raw": raw,
-                                       "body": json.loads(raw)})
+                                       "body": json.loads(raw), "at": datetime.now(UTC)})
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
