@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError
+from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError, form_input
 from dashboard.i18n import t
 from dashboard.readmodels import maintenance as views
 from dashboard.web.facade import facade
@@ -112,34 +112,6 @@ def form_shape(repeat, editing, lang):
             t("maint.save", lang))
 
 
-def window_input(subject, reason, repeat, weekdays, monthday, date, start, end) -> dict:
-    """The form's fields in the API's input shape (times are Vietnam time)."""
-    data: dict = {"reason": reason or ""}
-    kind, _, ident = (subject or "").partition(":")
-    if kind in ("system", "endpoint") and ident:
-        data[kind] = ident
-    if repeat == "once":
-        from datetime import date as date_type
-        from datetime import datetime, timedelta
-
-        try:
-            day = date_type.fromisoformat(date or "")
-            begin = datetime.fromisoformat(f"{day.isoformat()}T{start}:00+07:00")
-            finish = datetime.fromisoformat(f"{day.isoformat()}T{end}:00+07:00")
-        except (ValueError, TypeError):
-            raise MaintenanceError("choose a date and a start and end time") from None
-        if finish <= begin:
-            finish += timedelta(days=1)  # 22:00–02:00 ends the next day
-        data.update({"starts_at": begin.isoformat(), "ends_at": finish.isoformat()})
-    else:
-        data.update({"repeat": repeat, "start_time": start or "", "end_time": end or ""})
-        if repeat == "weekly":
-            data["weekdays"] = list(weekdays or [])
-        else:
-            data["monthday"] = int(monthday) if isinstance(monthday, (int, float)) else None
-    return data
-
-
 def windows_table(rows: list[dict], lang: str, may_act: bool):
     if not rows:
         return dbc.Alert(t("maint.empty", lang), color="light")
@@ -217,7 +189,7 @@ def save(_save, cancels, editing, subject, reason, repeat, weekdays, monthday, d
         outcome = facade().maintenance_change("cancel", int(trigger["index"]), None, lang)
     else:
         try:
-            data = window_input(subject, reason, repeat, weekdays, monthday, date, start, end)
+            data = form_input(subject, reason, repeat, weekdays, monthday, date, start, end)
         except (MaintenanceError, LookupError) as exc:
             return dbc.Alert(str(exc).strip("'\""), color="warning", className="py-2 mb-0 maint-error"), version
         outcome = (facade().maintenance_change("edit", int(editing), data, lang) if editing
