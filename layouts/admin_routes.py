@@ -21,11 +21,13 @@ dash.register_page(__name__, path="/admin/routes", title="IOC Quảng Ngãi — 
 
 STATE_COLORS = {"sent": "success", "failed": "danger", "pending": "info", "suppressed": "secondary",
                 "suppressed_quiet": "secondary", "deduplicated": "light"}
-# the form's inputs that can be marked invalid, by the route field they carry
-FIELD_INPUTS = {"id": "admin-route-id", "name": "admin-route-name", "urls": "admin-route-urls",
-                "escalate_after": "admin-route-escalate", "escalation_urls": "admin-route-escalation-urls",
-                "secret": "admin-route-secret", "quiet_start": "admin-route-quiet-start",
-                "quiet_end": "admin-route-quiet-end"}
+# the form's inputs that can be marked invalid, by the route field they carry. The inputs that
+# hold a target URL or the secret carry the `admin-` prefix: a callback that fills them needs an
+# admin (the URLs may carry tokens); the others are plain, so operators' pages may label them.
+FIELD_INPUTS = {"id": "routes-f-id", "name": "routes-f-name", "urls": "admin-route-urls",
+                "escalate_after": "routes-f-escalate", "escalation_urls": "admin-route-escalation-urls",
+                "secret": "admin-route-secret", "quiet_start": "routes-f-quiet-start",
+                "quiet_end": "routes-f-quiet-end"}
 
 
 def _may_edit() -> bool:
@@ -47,31 +49,31 @@ def layout(**_query):
         html.H2(id="routes-form-title", className="h6"),
         dcc.Store(id="routes-editing", data=None),
         dbc.Row([
-            _field("routes-l-id", dbc.Input(id="admin-route-id", maxLength=63, placeholder="vnpt-truc"), 3),
-            _field("routes-l-name", dbc.Input(id="admin-route-name", maxLength=255), 5),
-            _field("routes-l-language", dbc.RadioItems(id="admin-route-language", value="vi", inline=True,
+            _field("routes-l-id", dbc.Input(id="routes-f-id", maxLength=63, placeholder="vnpt-truc"), 3),
+            _field("routes-l-name", dbc.Input(id="routes-f-name", maxLength=255), 5),
+            _field("routes-l-language", dbc.RadioItems(id="routes-f-language", value="vi", inline=True,
                                                         options=[{"label": "Tiếng Việt", "value": "vi"},
                                                                  {"label": "English", "value": "en"}]), 4),
         ], className="g-2 mb-2"),
         dbc.Row([
-            _field("routes-l-systems", dcc.Dropdown(id="admin-route-systems", multi=True), 6),
-            _field("routes-l-agencies", dcc.Dropdown(id="admin-route-agencies", multi=True), 6),
+            _field("routes-l-systems", dcc.Dropdown(id="routes-f-systems", multi=True), 6),
+            _field("routes-l-agencies", dcc.Dropdown(id="routes-f-agencies", multi=True), 6),
         ], className="g-2 mb-2"),
         dbc.Row([
-            _field("routes-l-partners", dbc.Checklist(id="admin-route-partners", inline=True, value=[]), 4),
-            _field("routes-l-kinds", dbc.Checklist(id="admin-route-kinds", inline=True, value=[]), 8),
+            _field("routes-l-partners", dbc.Checklist(id="routes-f-partners", inline=True, value=[]), 4),
+            _field("routes-l-kinds", dbc.Checklist(id="routes-f-kinds", inline=True, value=[]), 8),
         ], className="g-2 mb-2"),
         dbc.Row([
-            _field("routes-l-severity", dcc.Dropdown(id="admin-route-severity", value="info", clearable=False), 3),
-            _field("routes-l-quiet-start", dbc.Input(id="admin-route-quiet-start", type="time"), 2),
-            _field("routes-l-quiet-end", dbc.Input(id="admin-route-quiet-end", type="time"), 2),
-            _field("routes-l-active", dbc.Checkbox(id="admin-route-active", value=True), 2),
+            _field("routes-l-severity", dcc.Dropdown(id="routes-f-severity", value="info", clearable=False), 3),
+            _field("routes-l-quiet-start", dbc.Input(id="routes-f-quiet-start", type="time"), 2),
+            _field("routes-l-quiet-end", dbc.Input(id="routes-f-quiet-end", type="time"), 2),
+            _field("routes-l-active", dbc.Checkbox(id="routes-f-active", value=True), 2),
         ], className="g-2 mb-2"),
         dbc.Row([
             _field("routes-l-urls", dbc.Textarea(id="admin-route-urls", rows=2, placeholder="json://…  mailto://…"), 12),
         ], className="g-2 mb-2"),
         dbc.Row([
-            _field("routes-l-escalate", dbc.Input(id="admin-route-escalate", type="number", min=0, step="any"), 3),
+            _field("routes-l-escalate", dbc.Input(id="routes-f-escalate", type="number", min=0, step="any"), 3),
             _field("routes-l-escalation-urls", dbc.Textarea(id="admin-route-escalation-urls", rows=1), 5),
             _field("routes-l-secret", dbc.Input(id="admin-route-secret", type="password", autoComplete="new-password"), 4),
         ], className="g-2 mb-2"),
@@ -110,9 +112,9 @@ def layout(**_query):
     Output("routes-l-escalate", "children"), Output("routes-l-escalation-urls", "children"),
     Output("routes-l-secret", "children"), Output("routes-form-help", "children"), Output("routes-new", "children"),
     Output("routes-save", "children"),
-    Output("admin-route-systems", "options"), Output("admin-route-agencies", "options"),
-    Output("admin-route-partners", "options"), Output("admin-route-kinds", "options"),
-    Output("admin-route-severity", "options"), Output("routes-log-state", "options"),
+    Output("routes-f-systems", "options"), Output("routes-f-agencies", "options"),
+    Output("routes-f-partners", "options"), Output("routes-f-kinds", "options"),
+    Output("routes-f-severity", "options"), Output("routes-log-state", "options"),
     Output("routes-log-state", "placeholder"), Output("routes-log-route", "placeholder"),
     Input("lang-toggle", "value"),
 )
@@ -235,13 +237,13 @@ def render(_version, _tick, route_id, states, lang):
     return routes_table(rows, lang, _may_edit()), deliveries_table(log, lang), options
 
 
-FORM_OUTPUTS = [Output("routes-editing", "data"), Output("admin-route-id", "value"), Output("admin-route-id", "disabled"),
-                Output("admin-route-name", "value"), Output("admin-route-language", "value"),
-                Output("admin-route-systems", "value"), Output("admin-route-agencies", "value"),
-                Output("admin-route-partners", "value"), Output("admin-route-kinds", "value"),
-                Output("admin-route-severity", "value"), Output("admin-route-quiet-start", "value"),
-                Output("admin-route-quiet-end", "value"), Output("admin-route-active", "value"),
-                Output("admin-route-urls", "value"), Output("admin-route-escalate", "value"),
+FORM_OUTPUTS = [Output("routes-editing", "data"), Output("routes-f-id", "value"), Output("routes-f-id", "disabled"),
+                Output("routes-f-name", "value"), Output("routes-f-language", "value"),
+                Output("routes-f-systems", "value"), Output("routes-f-agencies", "value"),
+                Output("routes-f-partners", "value"), Output("routes-f-kinds", "value"),
+                Output("routes-f-severity", "value"), Output("routes-f-quiet-start", "value"),
+                Output("routes-f-quiet-end", "value"), Output("routes-f-active", "value"),
+                Output("admin-route-urls", "value"), Output("routes-f-escalate", "value"),
                 Output("admin-route-escalation-urls", "value"), Output("admin-route-secret", "value")]
 EMPTY_FORM = (None, "", False, "", "vi", [], [], [], [], "info", None, None, True, "", None, "", "")
 
@@ -295,12 +297,12 @@ def route_input(route_id, name, language, systems, agencies, partners, kinds, se
     *[Output(component, "invalid") for component in FIELD_INPUTS.values()],
     Input("routes-save", "n_clicks"), Input({"type": "routes-test", "index": ALL}, "n_clicks"),
     Input({"type": "routes-delete", "index": ALL}, "n_clicks"),
-    State("routes-editing", "data"), State("admin-route-id", "value"), State("admin-route-name", "value"),
-    State("admin-route-language", "value"), State("admin-route-systems", "value"),
-    State("admin-route-agencies", "value"), State("admin-route-partners", "value"), State("admin-route-kinds", "value"),
-    State("admin-route-severity", "value"), State("admin-route-quiet-start", "value"),
-    State("admin-route-quiet-end", "value"), State("admin-route-active", "value"), State("admin-route-urls", "value"),
-    State("admin-route-escalate", "value"), State("admin-route-escalation-urls", "value"),
+    State("routes-editing", "data"), State("routes-f-id", "value"), State("routes-f-name", "value"),
+    State("routes-f-language", "value"), State("routes-f-systems", "value"),
+    State("routes-f-agencies", "value"), State("routes-f-partners", "value"), State("routes-f-kinds", "value"),
+    State("routes-f-severity", "value"), State("routes-f-quiet-start", "value"),
+    State("routes-f-quiet-end", "value"), State("routes-f-active", "value"), State("admin-route-urls", "value"),
+    State("routes-f-escalate", "value"), State("admin-route-escalation-urls", "value"),
     State("admin-route-secret", "value"), State("admin-routes-version", "data"), State("lang-toggle", "value"),
     prevent_initial_call=True,
 )

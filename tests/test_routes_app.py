@@ -114,3 +114,57 @@ def test_outage_escalation_acknowledgement_and_recovery_reach_the_listener(app, 
     log = app.get("/api/routes/deliveries?route=truc-hop").json()["deliveries"]
     assert sorted((d["event"], d["level"], d["state"]) for d in log) == [
         ("outage", 0, "sent"), ("outage", 1, "sent"), ("recovery", 0, "sent")]
+
+
+PAGE = """() => {
+const q = (s) => document.querySelector(s);
+return {
+  mayEdit: (q('.routes-page') || {dataset: {}}).dataset.mayEdit,
+  formShown: !!q('.routes-form') && q('.routes-form').style.display !== 'none',
+  routes: Array.from(document.querySelectorAll('.route-row')).map(r => ({
+    id: r.dataset.id, source: r.dataset.source, warnings: r.dataset.warnings,
+    buttons: r.querySelectorAll('button').length})),
+  deliveries: Array.from(document.querySelectorAll('.delivery-row')).map(r => ({
+    route: r.dataset.route, state: r.dataset.state, text: r.textContent})),
+  done: (q('.routes-done') || {}).textContent || '',
+  error: (q('.routes-error') || {}).textContent || '',
+  urlsInvalid: (q('#admin-route-urls') || {classList: []}).classList.contains('is-invalid'),
+};
+}"""
+
+
+@pytest.mark.browser
+def test_an_admin_makes_a_route_from_the_page_and_sends_a_test(browser, app, receiver):
+    page = browser.open(app, "/admin/routes", viewport=(1400, 1200))
+    wait_for(lambda: page.evaluate(PAGE)["mayEdit"] == "1" and page.locator("#routes-save").inner_text(), 30,
+             message="the routes page")
+    page.locator("#routes-f-id").fill("vnpt-truc")
+    page.locator("#routes-f-name").fill("VNPT trực hệ thống")
+    page.locator("#admin-route-urls").fill("tgram://not-a-real-token")  # Apprise cannot read it
+    page.locator("#routes-f-quiet-start").fill("22:00")
+    page.locator("#routes-f-quiet-end").fill("06:00")
+    page.evaluate("() => document.querySelector('#routes-save').click()")
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["error"] and s, 20, message="the field error")
+    assert state["error"].startswith("Địa chỉ nhận (Apprise, mỗi dòng một địa chỉ): Apprise cannot read this URL")
+    assert state["urlsInvalid"] and "not-a-real-token" not in state["error"]
+    assert state["routes"] == []  # nothing saved
+
+    page.locator("#admin-route-urls").fill(f"json://127.0.0.1:{receiver.port}/trang")
+    page.evaluate("() => document.querySelector('#routes-save').click()")
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["done"] and s["routes"] and s, 20, message="route saved")
+    assert state["done"] == "Đã thêm tuyến vnpt-truc." and not state["urlsInvalid"]
+    assert [(r["id"], r["source"]) for r in state["routes"]] == [("vnpt-truc", "admin")]
+
+    page.locator("button.routes-test").first.click()
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["done"].startswith("Đã gửi thử")
+                     and any(d["route"] == "vnpt-truc" for d in s["deliveries"]) and s, 20, message="test sent")
+    assert [d["state"] for d in state["deliveries"] if d["route"] == "vnpt-truc"] == ["sent"]
+    assert receiver.at("/trang")[0]["body"]["title"] == "[Gửi thử] VNPT trực hệ thống"
+    assert browser.errors() == []
+
+    # operators read the page: no form, no buttons
+    page = browser.open(app, "/admin/routes", viewport=(1400, 1000), client=app.operator)
+    state = wait_for(lambda: (s := page.evaluate(PAGE))["routes"] and s, 30, message="the page as an operator")
+    assert state["mayEdit"] == "0" and not state["formShown"]
+    assert all(r["buttons"] == 0 for r in state["routes"])
+    assert browser.errors() == []
