@@ -320,3 +320,28 @@ def test_the_month_carries_mtta_and_mttr(db):
         other = availability_views.system_month(session, "lgsp", "2026-10", now=datetime(2026, 12, 2, tzinfo=UTC))
     assert (month["incidents"], month["acknowledged"], month["mtta_minutes"], month["mttr_minutes"]) == (1, 1, 4.0, 12.0)
     assert (other["incidents"], other["mtta_minutes"], other["mttr_minutes"]) == (0, None, None)
+
+
+def test_the_system_page_shows_the_month_as_the_api_has_it(db):
+    from dashboard.readmodels.detail import drilldown
+    from layouts.components.detail_sections import month_card
+
+    start = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
+    feed(db, start, "down")
+    with db.session() as session:
+        actions.acknowledge(session, _open_incident(session), "Đã nhận", user="kythuat", now=start + 90 * S)
+    feed(db, start + 3900 * S, "up")
+    with db.session() as session:
+        data = drilldown(session, "system", "lgsp", now=datetime(2026, 11, 20, tzinfo=UTC))
+    assert (data["month"]["month"], data["month"]["mtta_minutes"], data["month"]["mttr_minutes"]) == ("2026-11", 1.5, 65.0)
+
+    def facts(card) -> dict:
+        dl = card.children.children[1]
+        return {dt.children: dd.children for dt, dd in zip(dl.children[::2], dl.children[1::2])}
+
+    shown = facts(month_card(data["month"], "vi"))
+    assert shown.pop("Tỷ lệ khả dụng").endswith(" %")
+    assert shown == {"Số lần gián đoạn": "1", "Thời gian xác nhận trung bình (MTTA)": "1 phút 30 giây",
+                     "Thời gian khắc phục trung bình (MTTR)": "1 giờ 5 phút"}
+    assert month_card(data["month"], "en").children.children[0].children == "Month 11/2026: availability, MTTA, MTTR"
+    assert month_card(None, "vi") is None
