@@ -17,6 +17,11 @@ from dashboard.web.facade import DataUnavailable, facade
 from layouts.components.feedback import unavailable
 from layouts.components.incident_parts import when
 
+# A 24-hour clock as text: a browser's time input follows the browser's own locale, and showed
+# "10:00 PM" where a Vietnamese reader expects 22:00.
+CLOCK_INPUT = {"type": "text", "placeholder": "22:00", "maxLength": 5,
+               "pattern": r"([01]?[0-9]|2[0-3]):[0-5][0-9]"}
+
 dash.register_page(__name__, path="/admin/routes", title="IOC Quảng Ngãi — Tuyến thông báo", name="Tuyến thông báo")
 
 STATE_COLORS = {"sent": "success", "failed": "danger", "pending": "info", "suppressed": "secondary",
@@ -65,8 +70,8 @@ def layout(**_query):
         ], className="g-2 mb-2"),
         dbc.Row([
             _field("routes-l-severity", dcc.Dropdown(id="routes-f-severity", value="info", clearable=False), 3),
-            _field("routes-l-quiet-start", dbc.Input(id="routes-f-quiet-start", type="time"), 2),
-            _field("routes-l-quiet-end", dbc.Input(id="routes-f-quiet-end", type="time"), 2),
+            _field("routes-l-quiet-start", dbc.Input(id="routes-f-quiet-start", **CLOCK_INPUT), 2),
+            _field("routes-l-quiet-end", dbc.Input(id="routes-f-quiet-end", **CLOCK_INPUT), 2),
             _field("routes-l-active", dbc.Checkbox(id="routes-f-active", value=True), 2),
         ], className="g-2 mb-2"),
         dbc.Row([
@@ -88,14 +93,14 @@ def layout(**_query):
             html.Div(id="admin-routes-result", className="small mb-2", role="status"),
             dcc.Store(id="admin-routes-version", data=0),
             html.Div(id="routes-table", className="mb-3"),
-            form,
             html.H2(id="routes-log-heading", className="h5 mt-3"),
             dbc.Row([
                 dbc.Col(dcc.Dropdown(id="routes-log-route", clearable=True), md=4),
                 dbc.Col(dcc.Dropdown(id="routes-log-state", multi=True, clearable=True), md=5),
             ], className="g-2 mb-2"),
             dcc.Interval(id="routes-refresh", interval=max(facade().settings.refresh_ms, 5000)),
-            html.Div(id="routes-log"),
+            html.Div(id="routes-log", className="routes-log mb-3"),
+            form,
         ],
         className="routes-page",
         **{"data-may-edit": "1" if may_edit else "0"},
@@ -197,6 +202,23 @@ def routes_table(rows: list[dict], lang: str, may_edit: bool):
     return dbc.Table([head, html.Tbody(body)], hover=True, size="sm", responsive=True, className="routes-table")
 
 
+# the reasons the notifier itself writes, in the reader's language (a service's own error
+# message is shown as it came)
+REASONS = {"no notification URL configured": "routes.reason.no_channel",
+           "same transition within the cooldown": "routes.reason.cooldown",
+           "the route was removed or turned off": "routes.reason.route_gone"}
+
+
+def reason_text(error: str | None, lang: str) -> str:
+    if not error:
+        return ""
+    if error in REASONS:
+        return t(REASONS[error], lang)
+    if error.startswith("quiet hours ") and error.endswith(" (Vietnam time)"):
+        return t("routes.reason.quiet", lang, span=error.removeprefix("quiet hours ").removesuffix(" (Vietnam time)"))
+    return error
+
+
 def deliveries_table(rows: list[dict], lang: str):
     if not rows:
         return dbc.Alert(t("routes.log.empty", lang), color="light")
@@ -215,7 +237,7 @@ def deliveries_table(rows: list[dict], lang: str):
             html.Td(title, className="small"),
             html.Td(dbc.Badge(t(f"routes.state.{d['state']}", lang), color=STATE_COLORS.get(d["state"], "light"),
                               text_color="dark" if d["state"] in ("deduplicated",) else None)),
-            html.Td(d["error"] or "", className="small text-break"),
+            html.Td(reason_text(d["error"], lang), className="small text-break"),
         ], className="delivery-row", **{"data-state": d["state"], "data-route": d["route"] or "",
                                        "data-level": str(d["level"])}))
     return dbc.Table([head, html.Tbody(body)], size="sm", responsive=True, className="deliveries-table")
@@ -229,7 +251,7 @@ def deliveries_table(rows: list[dict], lang: str):
 def render(_version, _tick, route_id, states, lang):
     lang = lang or "vi"
     try:
-        rows = facade().read(views.routes_view)
+        rows = facade().read(views.routes_view, lang)
         log = facade().read(views.deliveries, route_id or None, states or None, 100)
     except DataUnavailable:
         return unavailable(lang), None, dash.no_update

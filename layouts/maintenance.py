@@ -15,6 +15,11 @@ from dashboard.readmodels import maintenance as views
 from dashboard.web.facade import facade
 from layouts.components.incident_parts import when
 
+# A 24-hour clock as text: a browser's time input follows the browser's own locale, and showed
+# "10:00 PM" where a Vietnamese reader expects 22:00.
+CLOCK_INPUT = {"type": "text", "placeholder": "22:00", "maxLength": 5,
+               "pattern": r"([01]?[0-9]|2[0-3]):[0-5][0-9]"}
+
 dash.register_page(__name__, path="/maintenance", title="IOC Quảng Ngãi — Bảo trì", name="Bảo trì")
 
 STATE_COLORS = {"active": "warning", "planned": "info", "cancelled": "secondary", "over": "light"}
@@ -50,9 +55,9 @@ def layout(**_query):
                 dbc.Col([dbc.Label(id="maint-date-label", html_for="maint-date"),
                          dbc.Input(id="maint-date", type="date")], md=3, id="maint-date-col"),
                 dbc.Col([dbc.Label(id="maint-start-label", html_for="maint-start"),
-                         dbc.Input(id="maint-start", type="time", value="22:00")], md=2),
+                         dbc.Input(id="maint-start", **CLOCK_INPUT, value="22:00")], md=2),
                 dbc.Col([dbc.Label(id="maint-end-label", html_for="maint-end"),
-                         dbc.Input(id="maint-end", type="time", value="02:00")], md=2),
+                         dbc.Input(id="maint-end", **CLOCK_INPUT, value="02:00")], md=2),
             ], className="g-2 mb-2"),
             html.Div(id="maint-form-help", className="small text-secondary mb-2"),
             dbc.Button(id="maint-save", color="primary", className="me-2"),

@@ -53,6 +53,7 @@ class Receiver:
 
     def __init__(self):
         self.received: list[dict] = []
+        self.failing: set[str] = set()  # paths answered with HTTP 500
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,6 +62,11 @@ class Receiver:
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path in outer.failing:
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 outer.received.append({"path": self.path, "headers": dict(self.headers), "raw": raw,
                                        "body": json.loads(raw), "at": datetime.now(UTC)})
                 self.send_response(200)
@@ -197,6 +203,23 @@ def test_a_failing_target_is_logged_with_its_error_and_the_url_is_never_shown(db
     [row] = routed(db)
     assert row.state == "pending" and row.attempts == 1 and row.last_error
     assert row.last_error.startswith("json://127.0.0.1:9/…: A Connection error occurred") and "secret-token" not in row.last_error
+
+
+def test_a_retry_goes_only_to_the_targets_that_failed(db, receiver):
+    base = f"json://127.0.0.1:{receiver.port}"
+    add_route(db, id="two", urls=[f"{base}/ok", f"{base}/flaky"])
+    receiver.failing.add("/flaky")
+    start = datetime.now(UTC).replace(microsecond=0)
+    feed(db, start, "down")
+    assert deliver(db, start + S).failed == 1
+    [row] = routed(db)
+    assert (row.state, row.delivered, len(receiver.at("/ok"))) == ("pending", [0], 1)
+    assert row.last_error.startswith("json://127.0.0.1:" + str(receiver.port) + "/…: ")
+    receiver.failing.clear()
+    assert deliver(db, start + 120 * S).sent == 1  # after the backoff
+    assert (len(receiver.at("/ok")), len(receiver.at("/flaky"))) == (1, 1)  # the first target is not told twice
+    [row] = routed(db)
+    assert row.state == "sent" and row.attempts == 2
 
 
 def test_nobody_acknowledging_escalates_and_acknowledging_stops_it(db, receiver):

@@ -367,12 +367,16 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
                 severity = "up" if row.event_kind == "recovery" or row.title.startswith("[UP]") else "down"
             row.attempts += 1
             link = f"{link_base.rstrip('/')}{row.link}" if row.link and link_base else (row.link or "")
+            meta = {} if row.route_id is None else {"skip": frozenset(row.delivered or ())}
             try:
                 channel.send(row.title, _absolute(row.body, row.link, link_base), severity, kind=row.event_kind or row.kind,
                              link=link, system_id=row.subject if row.event_kind in ("outage", "recovery") else None,
-                             at=row.created_at, language="en" if row.route_id and _is_english(session, row) else "vi")
+                             at=row.created_at, language="en" if row.route_id and _is_english(session, row) else "vi",
+                             **meta)
             except Exception as exc:  # noqa: BLE001 - a channel's failure must never stop the scheduler
                 row.last_error = (str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}")[:2000]
+                if isinstance(exc, DeliveryError) and exc.succeeded:
+                    row.delivered = sorted(exc.succeeded)  # the next attempt skips them
                 if row.attempts >= MAX_ATTEMPTS:
                     row.state, row.next_attempt_at = "failed", None
                     report.given_up += 1

@@ -39,7 +39,12 @@ WEBHOOK_TIMEOUT_S = 10.0
 
 
 class DeliveryError(Exception):
-    """A target did not take the message; the text says which (masked) and why."""
+    """A target did not take the message; the text says which (masked) and why. `succeeded`:
+    the positions of the targets that did take it (not to be sent again)."""
+
+    def __init__(self, message: str, succeeded: frozenset[int] = frozenset()):
+        super().__init__(message)
+        self.succeeded = succeeded
 
 
 def webhook_body(*, event_kind: str, severity: str, title: str, message: str, link: str,
@@ -75,11 +80,15 @@ class RouteSender:
         self.route_id = route_id
 
     def send(self, title: str, body: str, severity: str, *, kind: str = "test", link: str = "",
-             system_id: str | None = None, at: datetime | None = None, language: str = "vi") -> None:
+             system_id: str | None = None, at: datetime | None = None, language: str = "vi",
+             skip: frozenset[int] = frozenset()) -> None:
+        """Send to every target not in `skip` (positions that took it on an earlier attempt)."""
         if not self.urls:
             raise DeliveryError("the route has no target URL")
-        failures = []
-        for url in self.urls:
+        failures, succeeded = [], set(skip)
+        for position, url in enumerate(self.urls):
+            if position in skip:
+                continue
             try:
                 if url.startswith(WEBHOOK_SCHEMES):
                     self._webhook(url, title, body, severity, kind, link, system_id, at or utcnow(), language)
@@ -87,8 +96,10 @@ class RouteSender:
                     self._apprise(url, title, body, severity)
             except DeliveryError as exc:
                 failures.append(f"{mask_url(url)}: {exc}")
+            else:
+                succeeded.add(position)
         if failures:
-            raise DeliveryError("; ".join(failures)[:2000])
+            raise DeliveryError("; ".join(failures)[:2000], frozenset(succeeded))
 
     def _apprise(self, url: str, title: str, body: str, severity: str) -> None:
         import apprise  # heavy: loaded when something is sent

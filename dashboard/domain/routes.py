@@ -120,17 +120,19 @@ def check_choices(field_name: str, values: tuple[str, ...], allowed: tuple[str, 
         raise RouteError(field_name, f"unknown {', '.join(unknown)}; expected {', '.join(allowed)}")
 
 
-def warnings(route: Route, systems: set[str], agencies: set[str], partners: set[str]) -> list[str]:
+def warnings(route: Route, systems: set[str], agencies: set[str], partners: set[str], lang: str = "en") -> list[str]:
     """What is suspicious but allowed: names the catalog does not know, and a route that can
-    therefore match nothing."""
+    therefore match nothing (in English for the API and the catalog, in the page's language
+    there)."""
     found = []
     for label, chosen, known in (("system", route.systems, systems), ("agency", route.agencies, agencies),
                                  ("partner", route.partners, partners)):
         missing = [c for c in chosen if c not in known]
+        what = t(f"route.warn.{label}", lang)
         if missing:
-            found.append(f"{label}: {', '.join(missing)} not in the catalog")
+            found.append(t("route.warn.unknown", lang, what=what, names=", ".join(missing)))
         if chosen and len(missing) == len(chosen):
-            found.append(f"the route matches nothing: no {label} it names is in the catalog")
+            found.append(t("route.warn.nothing", lang, what=what))
     return found
 
 

@@ -634,6 +634,12 @@ TEXT.update({
     "route.msg.link": ("Chi tiết", "Details"),
     "route.msg.escalation.title": ("[Chuyển cấp {level}]", "[Escalation {level}]"),
     "route.msg.escalation.body": ("Chưa ai xác nhận sau {waited}.", "Nobody acknowledged it within {waited}."),
+    "route.warn.system": ("hệ thống", "system"),
+    "route.warn.agency": ("cơ quan", "agency"),
+    "route.warn.partner": ("doanh nghiệp", "partner"),
+    "route.warn.unknown": ("{what}: {names} không có trong danh mục", "{what}: {names} not in the catalog"),
+    "route.warn.nothing": ("tuyến không khớp sự kiện nào: không {what} nào nó nêu có trong danh mục",
+                           "the route matches nothing: no {what} it names is in the catalog"),
     # the notification routes page (/admin/routes)
     "routes.heading": ("Tuyến thông báo", "Notification routes"),
     "routes.help": ("Ai được báo về việc gì: mỗi tuyến chọn hệ thống, cơ quan, doanh nghiệp đối tác, loại sự kiện và mức "
@@ -714,6 +720,11 @@ TEXT.update({
     "routes.done.delete": ("Đã xóa tuyến {id}.", "Route {id} deleted."),
     "routes.done.test_sent": ("Đã gửi thử qua tuyến {id}.", "Test sent through route {id}."),
     "routes.done.test_failed": ("Gửi thử qua tuyến {id} không thành công: {error}", "Test through route {id} failed: {error}"),
+    "routes.reason.no_channel": ("chưa cấu hình địa chỉ nhận chung (IOC_NOTIFY_URLS)",
+                                 "no notification URL configured (IOC_NOTIFY_URLS)"),
+    "routes.reason.cooldown": ("cùng thay đổi trạng thái vừa được báo", "the same change was just notified"),
+    "routes.reason.route_gone": ("tuyến đã bị xóa hoặc tạm tắt", "the route was removed or turned off"),
+    "routes.reason.quiet": ("giờ yên lặng {span} (giờ Việt Nam)", "quiet hours {span} (Vietnam time)"),
     "routes.field_error": ("{field}: {problem}", "{field}: {problem}"),
     "routes.forbidden": ("Chỉ quản trị viên được thay đổi tuyến thông báo.", "Only admins change notification routes."),
     # a system's month on its page (the numbers of /api/availability)

@@ -21,7 +21,7 @@ def _known(session: Session) -> tuple[set[str], set[str], set[str]]:
     return systems, agencies, set(rules.PARTNERS)
 
 
-def _view(row: NotificationRoute, known, counts: dict) -> dict:
+def _view(row: NotificationRoute, known, counts: dict, lang: str) -> dict:
     route = rules.Route(row.id, systems=tuple(row.systems or ()), agencies=tuple(row.agencies or ()),
                         partners=tuple(row.partners or ()))
     return {
@@ -33,12 +33,13 @@ def _view(row: NotificationRoute, known, counts: dict) -> dict:
         "escalation_targets": [rules.mask_url(u) for u in row.escalation_urls or []],
         "signed": bool(row.secret), "source": row.source, "active": row.active,
         "updated_at": iso(row.updated_at), "updated_by": row.updated_by,
-        "warnings": rules.warnings(route, *known), "deliveries": counts.get(row.id, {}),
+        "warnings": rules.warnings(route, *known, lang=lang), "deliveries": counts.get(row.id, {}),
     }
 
 
-def routes_view(session: Session) -> list[dict]:
-    """Every route (active first), with the count of its deliveries per state."""
+def routes_view(session: Session, lang: str = "en") -> list[dict]:
+    """Every route (active first), with the count of its deliveries per state; the warnings in
+    `lang`."""
     known = _known(session)
     counts: dict[str, dict] = {}
     for route_id, state, n in session.execute(
@@ -46,7 +47,7 @@ def routes_view(session: Session) -> list[dict]:
             .where(NotificationLog.route_id.is_not(None)).group_by(NotificationLog.route_id, NotificationLog.state)):
         counts.setdefault(route_id, {})[state] = n
     rows = session.scalars(select(NotificationRoute).order_by(NotificationRoute.active.desc(), NotificationRoute.id))
-    return [_view(row, known, counts) for row in rows]
+    return [_view(row, known, counts, lang) for row in rows]
 
 
 def route_input(session: Session, route_id: str) -> dict | None:

@@ -505,6 +505,9 @@ class NotificationLog(Base):
     event_kind: Mapped[str | None] = mapped_column(String(16))  # outage | recovery | security | certificate | plan_overdue | test
     severity: Mapped[str | None] = mapped_column(String(16))
     link: Mapped[str | None] = mapped_column(String(255))
+    # the targets of the route (their positions) that already took this message: a retry after
+    # one target failed goes only to the others
+    delivered: Mapped[list | None] = mapped_column(JSON)
 
 
 class NotificationRoute(Base):

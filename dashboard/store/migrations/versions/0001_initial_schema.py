@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 07:35:20.230944
+Create Date: 2026-12-02 08:09:45.673653
 """
 import sqlalchemy as sa
 from alembic import op
@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('event_kind', sa.String(length=16), nullable=True),
     sa.Column('severity', sa.String(length=16), nullable=True),
     sa.Column('link', sa.String(length=255), nullable=True),
+    sa.Column('delivered', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
