@@ -368,3 +368,34 @@ def test_the_system_page_shows_the_month_as_the_api_has_it(db):
                      "Thời gian khắc phục trung bình (MTTR)": "1 giờ 5 phút"}
     assert month_card(data["month"], "en").children.children[0].children == "Month 11/2026: availability, MTTA, MTTR"
     assert month_card(None, "vi") is None
+
+
+def test_a_critical_alert_nobody_acknowledges_escalates_until_acknowledged(db, receiver):
+    base = f"json://127.0.0.1:{receiver.port}"
+    add_route(db, id="attt", kinds=["security"], min_severity="high", urls=[f"{base}/attt"],
+              escalate_after="5m", escalation_urls=[f"{base}/lanh-dao"])
+    with db.session() as session:
+        high = alerts.raise_alert(session, AlertInput(source_kind="webhook", source="ncsc", severity="high",
+                                                      category="scan", title="Dò quét cổng dịch vụ")).alert.id
+        critical = alerts.raise_alert(session, AlertInput(source_kind="webhook", source="ncsc", severity="critical",
+                                                          category="botnet", title="IP trong mạng botnet")).alert.id
+    now = datetime.now(UTC)
+    with db.session() as session:
+        assert notify.queue_escalations(session, now=now + 301 * S) == 1  # the critical one only
+        alerts.acknowledge(session, critical, "kythuat", "Đã chặn IP")
+    with db.session() as session:
+        assert notify.queue_escalations(session, now=now + 700 * S) == 0
+        assert [(e.target, e.detail["route"]) for e in entries(session) if e.action == "notify.escalate"] == [
+            (f"alert:{critical}", "attt")]
+    assert high != critical
+
+
+def test_check_catalog_prints_route_warnings(tmp_path):
+    from dashboard.catalog.check import check
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CATALOG + 'notifications:\n  - {id: a, agencies: [nowhere], urls: ["json://x/"]}\n', encoding="utf-8")
+    report = check(path, env={})
+    assert report.ok and report.text.splitlines()[-2:] == [
+        "  warning: notifications 'a': agency: nowhere not in the catalog",
+        "  warning: notifications 'a': the route matches nothing: no agency it names is in the catalog"]
