@@ -262,6 +262,8 @@ def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
     with db.session() as session:
         changes = planning.apply_edges(session, now=start)  # 22:00:00 sharp, no check at that moment
         assert [(c.subject_type, c.new_status) for c in changes] == [("endpoint", "maintenance"), ("system", "maintenance")]
+        # both dated by the edge, not by the last check 30 s before it
+        assert [c.at for c in changes] == [start, start]
         assert planning.apply_edges(session, now=start + 30 * S) == []  # idempotent
     # the outage inside the window: every check down for four hours, nothing raised
     for minute in range(0, 240, 10):
@@ -272,6 +274,7 @@ def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
         assert planning.apply_edges(session, now=end - 1 * S) == []  # 01:59:59: still inside
         changes = planning.apply_edges(session, now=end)  # 02:00:00 sharp
         assert [(c.subject_type, c.new_status) for c in changes][0] == ("endpoint", "unknown")
+        assert {c.at for c in changes} == {end}
     # the same outage outside the window raises an incident
     feed(db, end + 10 * S, "down")
     feed(db, end + 40 * S, "down")
