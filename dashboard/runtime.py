@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dashboard.alerts.jobs import install as install_alert_jobs
 from dashboard.alerts.settings import AlertSettings
-from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog
+from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog, notification_warnings
 from dashboard.config import Settings
 from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.collector import Collector, RetentionPolicy
@@ -56,6 +56,8 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
         with db.session() as session:
             counts = apply_catalog(session, catalog)
         log.info("catalog %s applied: %s", catalog.source, counts)
+        for warning in notification_warnings(catalog.spec):
+            log.warning("catalog %s: %s", catalog.source, warning)
         if settings.demo:
             # The inventory first: the plans' past coverage points count its connections too.
             from dashboard.demo.inventory import load_demo_inventory
@@ -80,6 +82,8 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
                 spool=Spool(settings.data_dir / "spool", settings.spool_max_results))
             runtime.collector.start()
             alert_settings = AlertSettings.from_env()
+            if not alert_settings.public_url:  # messages link to this server's pages
+                alert_settings = replace(alert_settings, public_url=f"http://{settings.host}:{settings.port}")
             if settings.demo:
                 alert_settings = demo_alerts.with_demo_siem(alert_settings)
             jobs = install_alert_jobs(runtime.collector, alert_settings)

@@ -120,6 +120,7 @@ def build_body(data: dict | None, subject: dict, lang: str, now: datetime):
         upper = [
             sections.header(view[name_key], subtitle, view["status"], view["status_since"], view["reason"], lang, now,
                             [list_crumb, (view[name_key], None)]),
+            *[c for c in (sections.month_card(data.get("month"), lang),) if c is not None],
             sections.card(t("detail.endpoints", lang), sections.endpoints_table(view["endpoints"], lang, now)),
             sections.card(t("deps.heading", lang), dbc.Row([
                 dbc.Col(dcc.Graph(id="detail-deps", figure=dependency_figure(view["dependencies"], lang), config={"displayModeBar": False}), lg=7),

@@ -9,11 +9,16 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError
+from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError, form_input
 from dashboard.i18n import t
 from dashboard.readmodels import maintenance as views
 from dashboard.web.facade import facade
 from layouts.components.incident_parts import when
+
+# A 24-hour clock as text: a browser's time input follows the browser's own locale, and showed
+# "10:00 PM" where a Vietnamese reader expects 22:00.
+CLOCK_INPUT = {"type": "text", "placeholder": "22:00", "maxLength": 5,
+               "pattern": r"([01]?[0-9]|2[0-3]):[0-5][0-9]"}
 
 dash.register_page(__name__, path="/maintenance", title="IOC Quảng Ngãi — Bảo trì", name="Bảo trì")
 
@@ -50,9 +55,9 @@ def layout(**_query):
                 dbc.Col([dbc.Label(id="maint-date-label", html_for="maint-date"),
                          dbc.Input(id="maint-date", type="date")], md=3, id="maint-date-col"),
                 dbc.Col([dbc.Label(id="maint-start-label", html_for="maint-start"),
-                         dbc.Input(id="maint-start", type="time", value="22:00")], md=2),
+                         dbc.Input(id="maint-start", **CLOCK_INPUT, value="22:00")], md=2),
                 dbc.Col([dbc.Label(id="maint-end-label", html_for="maint-end"),
-                         dbc.Input(id="maint-end", type="time", value="02:00")], md=2),
+                         dbc.Input(id="maint-end", **CLOCK_INPUT, value="02:00")], md=2),
             ], className="g-2 mb-2"),
             html.Div(id="maint-form-help", className="small text-secondary mb-2"),
             dbc.Button(id="maint-save", color="primary", className="me-2"),
@@ -110,34 +115,6 @@ def form_shape(repeat, editing, lang):
     return (None if repeat == "weekly" else hidden, None if repeat == "monthly" else hidden,
             None if repeat == "once" else hidden, t(f"maint.form.help.{repeat or 'weekly'}", lang), title,
             t("maint.save", lang))
-
-
-def window_input(subject, reason, repeat, weekdays, monthday, date, start, end) -> dict:
-    """The form's fields in the API's input shape (times are Vietnam time)."""
-    data: dict = {"reason": reason or ""}
-    kind, _, ident = (subject or "").partition(":")
-    if kind in ("system", "endpoint") and ident:
-        data[kind] = ident
-    if repeat == "once":
-        from datetime import date as date_type
-        from datetime import datetime, timedelta
-
-        try:
-            day = date_type.fromisoformat(date or "")
-            begin = datetime.fromisoformat(f"{day.isoformat()}T{start}:00+07:00")
-            finish = datetime.fromisoformat(f"{day.isoformat()}T{end}:00+07:00")
-        except (ValueError, TypeError):
-            raise MaintenanceError("choose a date and a start and end time") from None
-        if finish <= begin:
-            finish += timedelta(days=1)  # 22:00–02:00 ends the next day
-        data.update({"starts_at": begin.isoformat(), "ends_at": finish.isoformat()})
-    else:
-        data.update({"repeat": repeat, "start_time": start or "", "end_time": end or ""})
-        if repeat == "weekly":
-            data["weekdays"] = list(weekdays or [])
-        else:
-            data["monthday"] = int(monthday) if isinstance(monthday, (int, float)) else None
-    return data
 
 
 def windows_table(rows: list[dict], lang: str, may_act: bool):
@@ -217,7 +194,7 @@ def save(_save, cancels, editing, subject, reason, repeat, weekdays, monthday, d
         outcome = facade().maintenance_change("cancel", int(trigger["index"]), None, lang)
     else:
         try:
-            data = window_input(subject, reason, repeat, weekdays, monthday, date, start, end)
+            data = form_input(subject, reason, repeat, weekdays, monthday, date, start, end)
         except (MaintenanceError, LookupError) as exc:
             return dbc.Alert(str(exc).strip("'\""), color="warning", className="py-2 mb-0 maint-error"), version
         outcome = (facade().maintenance_change("edit", int(editing), data, lang) if editing

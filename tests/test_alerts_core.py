@@ -105,7 +105,7 @@ def test_system_down_and_back_notified_once_and_flapping_suppressed(db):
         assert notify.queue_state_changes(s, now) == 0  # cursor moved: nothing twice
     with db.session() as s:
         rows = s.scalars(select(NotificationLog).order_by(NotificationLog.id)).all()
-    assert [(r.title.split("]")[0], r.state) for r in rows] == [("[DOWN", "pending"), ("[UP", "pending"), ("[DOWN", "suppressed")]
+    assert [(r.title.split("]")[0], r.state) for r in rows] == [("[DOWN", "pending"), ("[UP", "pending"), ("[DOWN", "deduplicated")]
 
 
 def test_probe_rules_raise_escalate_and_resolve(db):

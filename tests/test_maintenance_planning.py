@@ -226,13 +226,34 @@ def status_and_open_incidents(db) -> tuple[str, str, int]:
                 session.scalar(select(func.count()).select_from(Incident).where(Incident.ended_at.is_(None))))
 
 
+@pytest.mark.parametrize("fields, expected", [
+    # the page's defaults: weekly, Sunday, 22:00–02:00
+    (("system:lgsp", "Sao lưu hằng tuần", "weekly", ["SU"], 1, None, "22:00", "02:00"), WEEKLY),
+    (("endpoint:lgsp.health", "Thay chứng thư", "monthly", ["SU"], -1, None, "23:00", "23:30"),
+     {"endpoint": "lgsp.health", "reason": "Thay chứng thư", "repeat": "monthly", "start_time": "23:00",
+      "end_time": "23:30", "monthday": -1}),
+    (("system:lgsp", "Nâng cấp", "once", [], 1, "2026-12-06", "22:00", "02:00"),  # over midnight: ends the next day
+     {"system": "lgsp", "reason": "Nâng cấp", "starts_at": "2026-12-06T22:00:00+07:00",
+      "ends_at": "2026-12-07T02:00:00+07:00"}),
+])
+def test_the_page_form_gives_the_api_input(fields, expected):
+    assert rules.form_input(*fields) == expected
+
+
+def test_the_page_form_refuses_a_one_off_without_a_date():
+    with pytest.raises(MaintenanceError, match="choose a date"):
+        rules.form_input("system:lgsp", "x", "once", [], 1, "", "22:00", "02:00")
+
+
 def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
-    """Sunday 22:00–02:00 (Vietnam): an outage inside it raises nothing, one outside it does;
-    the endpoint enters maintenance at 22:00:00 and leaves it at 02:00:00, between checks."""
+    """Sunday 22:00–02:00 (Vietnam), planned with the /maintenance form's fields as the page sends
+    them: an outage inside it raises nothing, one outside it does; the endpoint enters
+    maintenance at 22:00:00 and leaves it at 02:00:00, between checks."""
     start = datetime(2026, 12, 6, 22, 0, tzinfo=VN).astimezone(UTC)
     end = start + timedelta(hours=4)
+    from_the_page = rules.form_input("system:lgsp", "Sao lưu hằng tuần", "weekly", ["SU"], 1, None, "22:00", "02:00")
     with db.session() as session:
-        planning.plan(session, WEEKLY, now=NOW)
+        planning.plan(session, from_the_page, now=NOW)
     feed(db, start - 60 * S, "up")
     feed(db, start - 30 * S, "up")
     with db.session() as session:
@@ -241,6 +262,8 @@ def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
     with db.session() as session:
         changes = planning.apply_edges(session, now=start)  # 22:00:00 sharp, no check at that moment
         assert [(c.subject_type, c.new_status) for c in changes] == [("endpoint", "maintenance"), ("system", "maintenance")]
+        # both dated by the edge, not by the last check 30 s before it
+        assert [c.at for c in changes] == [start, start]
         assert planning.apply_edges(session, now=start + 30 * S) == []  # idempotent
     # the outage inside the window: every check down for four hours, nothing raised
     for minute in range(0, 240, 10):
@@ -251,6 +274,7 @@ def test_a_weekly_window_takes_effect_at_its_exact_minute_edges(db):
         assert planning.apply_edges(session, now=end - 1 * S) == []  # 01:59:59: still inside
         changes = planning.apply_edges(session, now=end)  # 02:00:00 sharp
         assert [(c.subject_type, c.new_status) for c in changes][0] == ("endpoint", "unknown")
+        assert {c.at for c in changes} == {end}
     # the same outage outside the window raises an incident
     feed(db, end + 10 * S, "down")
     feed(db, end + 40 * S, "down")

@@ -78,3 +78,30 @@ def test_choices_and_warnings():
     assert rules.warnings(route, {"lgsp"}, set(), {"VNPT"}) == [
         "system: nowhere not in the catalog", "the route matches nothing: no system it names is in the catalog"]
     assert rules.warnings(Route("r", systems=("lgsp",)), {"lgsp"}, set(), set()) == []
+
+
+@pytest.mark.parametrize("role, method, path, decision", [
+    ("operator", "GET", "/admin/routes", "allow"),  # operators read who is told about what
+    ("viewer", "GET", "/admin/routes", "deny"),
+    ("operator", "GET", "/admin/audit", "deny"),  # the other admin pages stay admin-only
+    ("operator", "GET", "/admin/routes/../audit", "deny"),
+    ("operator", "POST", "/api/routes", "deny"),
+    ("operator", "PUT", "/api/routes/vnpt", "deny"),
+    ("operator", "POST", "/api/routes/vnpt/test", "deny"),
+    ("admin", "POST", "/api/routes/vnpt/test", "allow"),
+    ("operator", "GET", "/api/routes/deliveries", "allow"),
+])
+def test_who_reads_and_who_changes_routes(role, method, path, decision):
+    from dashboard.auth import policy
+
+    assert policy.decide_request(role, method, path).value == decision
+
+
+def test_the_routes_page_writes_need_an_admin():
+    from dashboard.auth import policy
+
+    call = policy.CallbackCall(("admin-routes-result", "admin-routes-version"))
+    assert policy.decide_callback("operator", call) is policy.Decision.DENY
+    assert policy.decide_callback("admin", call) is policy.Decision.ALLOW
+    # the form is filled with a route's whole URLs: admins only
+    assert policy.decide_callback("operator", policy.CallbackCall(("routes-editing", "admin-route-urls"))) is policy.Decision.DENY

@@ -14,7 +14,7 @@ from dashboard.alerts.settings import AlertSettings
 log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 60.0
-NOTIFY_EVERY_S = 10.0
+NOTIFY_EVERY_S = 5.0  # a route's first message goes out within a check interval + this
 
 
 def install(collector, alert_settings: AlertSettings | None = None) -> AlertJobs:
@@ -58,12 +58,15 @@ class AlertJobs:
         return self._sender
 
     def notify(self) -> None:
-        from dashboard.alerts.notify import deliver_pending, queue_state_changes
+        from dashboard.alerts.notify import deliver_pending, queue_escalations, queue_state_changes
 
         def run():
             with self.collector.db.session() as session:
                 queue_state_changes(session)
-            deliver_pending(self.collector.db.session, self.sender(), self.settings.notify_max_per_minute)
+            with self.collector.db.session() as session:
+                queue_escalations(session)
+            deliver_pending(self.collector.db.session, self.sender(), self.settings.notify_max_per_minute,
+                            link_base=self.settings.public_url or "")
         self.guarded("notifications", run)
 
     def pull_siem(self) -> None:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from collectors.timeutil import utcnow
 from dashboard.auth.permissions import require
 from dashboard.domain.alerts import (
-    NOTIFY_SEVERITIES,
     OPEN_STATUSES,
     SEVERITIES,
     SEVERITY_RANK,
@@ -124,10 +123,11 @@ def raise_alert(session: Session, item: AlertInput, now: datetime | None = None)
 
 
 def _queue_notification(session: Session, alert: Alert, now: datetime, reopened: bool = False) -> None:
-    if alert.severity in NOTIFY_SEVERITIES:
-        from dashboard.alerts.notify import queue_alert
+    """The global list hears of critical and high alerts (NOTIFY_SEVERITIES); routes take
+    what their minimum severity allows (dashboard.alerts.notify.queue_alert decides both)."""
+    from dashboard.alerts.notify import queue_alert
 
-        queue_alert(session, alert, now, reopened=reopened)
+    queue_alert(session, alert, now, reopened=reopened)
 
 
 def acknowledge(session: Session, alert_id: int, user: str, comment: str | None = None,

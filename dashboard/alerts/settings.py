@@ -10,6 +10,7 @@ from dashboard.config import environment, flag, not_valid, read_env
 
 ENV_VARS = {
     "IOC_NOTIFY_MAX_PER_MINUTE": ("notify_max_per_minute", int),
+    "IOC_PUBLIC_URL": ("public_url", str),
     "IOC_INGEST_RATE_PER_MINUTE": ("ingest_rate_per_minute", float),
     "IOC_INGEST_BURST": ("ingest_burst", int),
     "IOC_ALERT_DOWN_AFTER": ("down_alert_after_s", parse_duration),
@@ -30,6 +31,8 @@ ENV_VARS = {
 class AlertSettings:
     notify_urls: tuple[str, ...] = ()
     notify_max_per_minute: int = 20
+    # the address people open the IOC at: messages link to its pages (default: the web server's own)
+    public_url: str | None = None
     ingest_rate_per_minute: float = 120.0
     ingest_burst: int = 30
     # probe-derived alerts

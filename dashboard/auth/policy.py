@@ -41,6 +41,9 @@ DASH_INTERNALS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash", "/_da
 
 KIOSK_PAGE_PREFIXES = ("/wall",)
 ADMIN_PAGE_PREFIXES = ("/admin",)
+# Admin pages operators may read (their writing callbacks still need an admin): who is told
+# about what is something the people on duty must be able to check.
+OPERATOR_READ_PAGES = ("/admin/routes",)
 
 # API writes: (method, path prefix, role). Any other non-GET API call needs an admin.
 API_WRITES = (
@@ -83,6 +86,7 @@ ACTIONS: dict[str, str] = {
     "manage_users": "admin",
     "manage_catalog": "admin",
     "manage_settings": "admin",
+    "manage_notifications": "admin",
     "read_audit": "admin",
 }
 
@@ -109,6 +113,8 @@ def page_role(pathname: str | None) -> str:
     path = _normalise(pathname or "/")
     if _under(path, KIOSK_PAGE_PREFIXES):
         return "kiosk"
+    if _under(path, OPERATOR_READ_PAGES):
+        return "operator"
     if _under(path, ADMIN_PAGE_PREFIXES):
         return "admin"
     return "viewer"

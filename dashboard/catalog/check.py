@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from dashboard.catalog.loader import Catalog, CatalogError, load_catalog
+from dashboard.catalog.loader import Catalog, CatalogError, load_catalog, notification_warnings
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
 
@@ -79,4 +79,7 @@ def check(path: str | Path, env: dict[str, str] | None = None,
             f"({n['commune_heartbeats']} of them commune heartbeats), {n['agencies']} agencies "
             f"({n['commune_units']} of them commune-level units), {n['national_platforms']} national platforms, "
             f"{n['links']} links{note}")
+    warnings = notification_warnings(catalog.spec)
+    if warnings:
+        text += "\n" + "\n".join(f"  warning: {w}" for w in warnings)
     return Report(True, text)

@@ -279,6 +279,29 @@ class MaintenanceEntrySpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class NotificationRouteSpec(BaseModel):
+    """A notification route (`notifications:`), validated by the same rules as the admin page
+    and POST /api/routes (dashboard.domain.routes.route_fields): a target URL Apprise cannot
+    read is an error at its line."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route(cls, data: Any) -> Any:
+        from dashboard.domain.routes import RouteError, route_fields
+
+        try:
+            route_fields(data)
+        except RouteError as exc:
+            raise ValueError(str(exc)) from None
+        return data
+
+    def route_input(self) -> dict:
+        return {"id": self.id, **(self.model_extra or {})}
+
+
 class CatalogSpec(_Strict):
     version: Literal[1]
     national_platforms: list[PlatformSpec] = Field(default_factory=list)
@@ -286,6 +309,15 @@ class CatalogSpec(_Strict):
     communes: CommunesSpec = CommunesSpec()
     systems: list[SystemSpec] = Field(min_length=1)
     maintenance: list[MaintenanceEntrySpec] = Field(default_factory=list)
+    notifications: list[NotificationRouteSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _notification_ids(self) -> CatalogSpec:
+        ids = [n.id for n in self.notifications]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError("; ".join(f"notification route id {i!r} appears more than once" for i in repeated))
+        return self
 
     @model_validator(mode="after")
     def _maintenance_references(self) -> CatalogSpec:
@@ -629,6 +661,7 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
                 row.active = False
     session.flush()
     counts["maintenance"] = apply_maintenance(session, spec.maintenance)  # planned windows
+    counts["notifications"] = apply_notifications(session, spec.notifications)
     return counts
 
 
@@ -697,3 +730,51 @@ def apply_maintenance(session: Session, entries: list[MaintenanceEntrySpec]) -> 
         row.cancelled_at = now
     session.flush()
     return len(entries)
+
+
+def notification_warnings(spec: CatalogSpec) -> list[str]:
+    """What is allowed but suspicious in `notifications:`: names the catalog does not know, a
+    route that therefore matches nothing (dashboard.domain.routes.warnings)."""
+    from dashboard.domain.routes import Route, route_fields
+    from dashboard.domain.routes import warnings as route_warnings
+
+    systems = {s.id for s in spec.systems}
+    agencies = {a.id for a in spec.agencies}
+    partners = set(PARTNERS)
+    found = []
+    for entry in spec.notifications:
+        fields = route_fields(entry.route_input())
+        route = Route(fields["id"], systems=tuple(fields["systems"]), partners=tuple(fields["partners"]),
+                      agencies=tuple(a for a in fields["agencies"]
+                                     if not (spec.communes.include and re.fullmatch(r"unit-\d{5}", a))))
+        found += [f"notifications {entry.id!r}: {w}" for w in route_warnings(route, systems, agencies, partners)]
+    return found
+
+
+def apply_notifications(session: Session, entries: list[NotificationRouteSpec]) -> int:
+    """Upsert the catalog's routes (source "catalog"; the admin page shows them read-only); a
+    catalog route the file no longer names is turned off, never deleted, so its delivery log
+    keeps its name."""
+    from collectors.timeutil import utcnow
+    from dashboard.domain.routes import route_fields
+    from dashboard.store.models import NotificationRoute
+
+    seen = set()
+    for entry in entries:
+        fields = route_fields(entry.route_input())
+        row = session.get(NotificationRoute, fields["id"])
+        if row is None:
+            row = NotificationRoute(id=fields["id"], updated_at=utcnow())
+            session.add(row)
+        changed = [key for key, value in fields.items() if getattr(row, key) != value]
+        for key in changed:
+            setattr(row, key, fields[key])
+        if changed or row.source != "catalog":
+            row.source, row.updated_at, row.updated_by = "catalog", utcnow(), "catalog"
+        seen.add(fields["id"])
+    for row in session.scalars(select(NotificationRoute).where(NotificationRoute.source == "catalog",
+                                                               NotificationRoute.active.is_(True))):
+        if row.id not in seen:
+            row.active = False
+    session.flush()
+    return len(seen)

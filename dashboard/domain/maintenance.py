@@ -3,6 +3,7 @@ and an index that answers "is this endpoint in maintenance at this time"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date as date_type
 from datetime import datetime, timedelta, timezone
 
 from dateutil.rrule import DAILY, HOURLY, MINUTELY, MONTHLY, SECONDLY, WEEKLY, YEARLY, rrulestr
@@ -309,3 +310,29 @@ def merge_patch(current: dict, patch: object) -> dict:
         merged.pop("system", None)
     merged.update(patch)
     return merged
+
+
+def form_input(subject, reason, repeat, weekdays, monthday, date, start, end) -> dict:
+    """The /maintenance page's form fields in the API's input shape (times are Vietnam time;
+    a one-off 22:00–02:00 ends the next day). `subject` is "system:<id>" or "endpoint:<id>"."""
+    data: dict = {"reason": reason or ""}
+    kind, _, ident = (subject or "").partition(":")
+    if kind in ("system", "endpoint") and ident:
+        data[kind] = ident
+    if repeat == "once":
+        try:
+            day = date_type.fromisoformat(date or "")
+            begin = datetime.fromisoformat(f"{day.isoformat()}T{start}:00+07:00")
+            finish = datetime.fromisoformat(f"{day.isoformat()}T{end}:00+07:00")
+        except (ValueError, TypeError):
+            raise MaintenanceError("choose a date and a start and end time") from None
+        if finish <= begin:
+            finish += timedelta(days=1)  # 22:00–02:00 ends the next day
+        data.update({"starts_at": begin.isoformat(), "ends_at": finish.isoformat()})
+    else:
+        data.update({"repeat": repeat, "start_time": start or "", "end_time": end or ""})
+        if repeat == "weekly":
+            data["weekdays"] = list(weekdays or [])
+        else:
+            data["monthday"] = int(monthday) if isinstance(monthday, (int, float)) else None
+    return data

@@ -178,6 +178,6 @@ def apply_edges(session: Session, now: datetime | None = None) -> list:
         endpoint.consecutive_failures = endpoint.consecutive_successes = 0
         changed.add(endpoint.system_id)
     if changed:
-        events.extend(refresh_systems(session, changed))
+        events.extend(refresh_systems(session, changed, at=now))
     session.flush()
     return events

@@ -184,8 +184,10 @@ def _raw_detail(result: CheckResult) -> dict | None:
     return detail or None
 
 
-def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
-    """Links follow the endpoint that reports them; systems follow their endpoints."""
+def refresh_systems(session: Session, system_ids: set[str], at: datetime | None = None) -> list[StateEvent]:
+    """Links follow the endpoint that reports them; systems follow their endpoints. A system's
+    change is dated by its latest check, or by `at` when something other than a check changed
+    it (a maintenance window's edge, between checks)."""
     events: list[StateEvent] = []
     systems = {s.id: s for s in session.scalars(select(System).where(System.id.in_(system_ids)))}
     endpoints: dict[str, list[Endpoint]] = {}
@@ -214,7 +216,7 @@ def refresh_systems(session: Session, system_ids: set[str]) -> list[StateEvent]:
             if new_status == Status.MAINTENANCE:
                 reason = next((e.status_reason for e in group if e.status_reason), None)
                 in_words = next((e.status_cause for e in group if e.status_cause), None)
-            events.append(_change(session, "system", system, new_status, reason, last, system.id, in_words))
+            events.append(_change(session, "system", system, new_status, reason, at or last, system.id, in_words))
     return events
 
 

@@ -19,6 +19,7 @@ from collectors.timeutil import iso, parse_iso, utcnow
 from dashboard.domain import uptime as rollups
 from dashboard.domain.causes import cause_of, condition_rows, localized, render
 from dashboard.readmodels import systems as queries
+from dashboard.readmodels.availability import system_month
 from dashboard.readmodels.maintenance import windows_for
 from dashboard.readmodels.uptime import counts_between
 from dashboard.store.models import (
@@ -439,7 +440,9 @@ def drilldown(session: Session, kind: str, subject_id: str, now: datetime | None
         windows = []
     else:
         return None
-    return {"view": view, "checks": checks, "incidents": found, "windows": windows}
+    # the system's month as /api/availability has it (MTTA, MTTR): one place computes both
+    month = system_month(session, subject_id, now=now) if kind == "system" else None
+    return {"view": view, "checks": checks, "incidents": found, "windows": windows, "month": month}
 
 
 def drilldown_history(session: Session, kind: str, subject_id: str, range_key: str, now: datetime | None = None) -> dict:

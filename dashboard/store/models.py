@@ -568,16 +568,57 @@ class NotificationLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # alert | state
+    kind: Mapped[str] = mapped_column(String(16))  # alert | state | escalation | test
     subject: Mapped[str] = mapped_column(String(130))  # alert id or system id
     title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed | suppressed
+    # pending | sent | failed | suppressed (no channel) | suppressed_quiet (the route's quiet
+    # hours) | deduplicated (the same news a moment ago)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Routed deliveries: the route whose targets get it (None: the global IOC_NOTIFY_URLS list),
+    # the escalation level (0: the first message, 1, 2…: the next level), what happened and how
+    # severe it is, and the page it links to (a path; the base URL is added when sent).
+    route_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    event_kind: Mapped[str | None] = mapped_column(String(16))  # outage | recovery | security | certificate | plan_overdue | test
+    severity: Mapped[str | None] = mapped_column(String(16))
+    link: Mapped[str | None] = mapped_column(String(255))
+    # the targets of the route (their positions) that already took this message: a retry after
+    # one target failed goes only to the others
+    delivered: Mapped[list | None] = mapped_column(JSON)
+
+
+class NotificationRoute(Base):
+    """Who hears about what: events matching the route (systems, agencies, partners, kinds,
+    a minimum severity; empty lists mean any) go to its Apprise URLs, outside its quiet hours
+    (Vietnam time), in its language; an outage or critical alert nobody acknowledges within
+    `escalate_after_s` goes to the escalation URLs. Rules: dashboard.domain.routes."""
+
+    __tablename__ = "notification_routes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    systems: Mapped[list] = mapped_column(JSON, default=list)
+    agencies: Mapped[list] = mapped_column(JSON, default=list)
+    partners: Mapped[list] = mapped_column(JSON, default=list)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    min_severity: Mapped[str] = mapped_column(String(16), default="info")
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00", Vietnam time
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    language: Mapped[str] = mapped_column(String(2), default="vi")
+    urls: Mapped[list] = mapped_column(JSON, default=list)  # may carry tokens: never shown whole
+    escalate_after_s: Mapped[float | None] = mapped_column(Float)
+    escalation_urls: Mapped[list] = mapped_column(JSON, default=list)
+    secret: Mapped[str | None] = mapped_column(String(255))  # signs ioc-webhook:// bodies (HMAC-SHA256)
+    source: Mapped[str] = mapped_column(String(16), default="admin")  # admin | catalog
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(128))
 
 
 # --- access control and audit trail

@@ -47,6 +47,9 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.maintenance_api import maintenance_api  # maintenance planning
 
     app.server.register_blueprint(maintenance_api)
+    from dashboard.web.routes_api import routes_api  # notification routes and the delivery log
+
+    app.server.register_blueprint(routes_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings

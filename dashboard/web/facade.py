@@ -20,16 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.timeutil import utcnow
 from dashboard.alerts import ingest as alert_ingest
+from dashboard.alerts import routes as route_services
 from dashboard.alerts import rules as alert_rules
 from dashboard.auth import audit
 from dashboard.auth.permissions import Forbidden, current_user_name
 from dashboard.domain.incidents import IncidentError
 from dashboard.domain.maintenance import MaintenanceError
+from dashboard.domain.routes import RouteError
 from dashboard.i18n import t
 from dashboard.monitoring import actions
 from dashboard.monitoring import incidents as incident_services
@@ -198,6 +200,41 @@ class Facade:
 
         keys = {"cancel": "maint.done.cancel", "edit": "maint.done.edit", "create": "maint.done.create"}
         return self._act(lang, work, lambda number: t(keys[which], lang, id=number), forbidden_key="inc.forbidden")
+
+    def route_change(self, which: str, route_id: str | None, data: object, lang: str, link_base: str = "") -> Outcome:
+        """Create, replace, delete or test ("Gửi thử") a notification route (/admin/routes). A
+        field error comes back with the field's name in `value`, for the form to mark it."""
+        def work(session):
+            if which == "delete":
+                return route_services.delete(session, route_id)
+            if which == "test":
+                base = link_base or (request.host_url.rstrip("/") if has_request_context() else "")
+                entry = route_services.send_test(session, route_id, base)
+                return (entry.state, entry.last_error)
+            return route_services.save(session, data, creating=which == "create").id
+
+        def done(value) -> str:
+            if which == "test":
+                state, error = value
+                return t("routes.done.test_sent", lang, id=route_id) if state == "sent" else \
+                    t("routes.done.test_failed", lang, id=route_id, error=error or "")
+            return t(f"routes.done.{which}", lang, id=value)
+
+        try:
+            with self._session() as session:
+                value = work(session)
+        except RouteError as exc:
+            return Outcome(False, t("routes.field_error", lang, field=t(f"routes.field.{exc.field}", lang),
+                                    problem=str(exc).split(": ", 1)[-1]), exc.field)
+        except Forbidden:
+            return Outcome(False, t("routes.forbidden", lang))
+        except LookupError as exc:
+            return Outcome(False, str(exc).strip("'\""))
+        except DataUnavailable as exc:
+            log.error("action refused: database unreachable: %s", exc)
+            return Outcome(False, t("wall.stale.database", lang))
+        ok = not (which == "test" and value[0] != "sent")
+        return Outcome(ok, done(value), value)
 
     def switch_demo_system(self, system_id: str, mode: str, lang: str) -> Outcome:
         demo = self._runtime.demo

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from collectors.timeutil import parse_iso
-from dashboard.i18n import ago, format_ms, local_time, status_label, t
+from dashboard.i18n import ago, duration_text, format_ms, local_time, status_label, t
 from dashboard.readmodels.detail import RANGES
 from layouts.components.status_tile import STATUS_GLYPH, status_badge
 
@@ -269,4 +269,29 @@ def range_selector(value: str) -> dbc.RadioItems:
         options=[{"label": key, "value": key} for key in RANGES],
         className="btn-group range-toggle", inputClassName="btn-check",
         labelClassName="btn btn-outline-secondary btn-sm", labelCheckedClassName="active",
+    )
+
+
+def month_card(month: dict | None, lang: str) -> html.Div | None:
+    """The system's month as /api/availability has it: availability, outages, MTTA, MTTR."""
+    if not month:
+        return None
+    year, number = month["month"].split("-")
+
+    def minutes(value):
+        return duration_text(None if value is None else value * 60, lang)
+
+    facts = [
+        (t("month.uptime", lang), format_percent(month["uptime_percent"])),
+        (t("month.incidents", lang), str(month["incidents"])),
+        (t("month.mtta", lang), minutes(month["mtta_minutes"])),
+        (t("month.mttr", lang), minutes(month["mttr_minutes"])),
+    ]
+    return card(
+        t("month.heading", lang, month=f"{number}/{year}"),
+        html.Dl([item for label, value in facts for item in (
+            html.Dt(label, className="col-7 col-md-3 fw-normal text-secondary"),
+            html.Dd(value, className="col-5 col-md-3 mb-1 month-fact", **{"data-fact": label}))],
+            className="row mb-0 small"),
+        "month-card",
     )

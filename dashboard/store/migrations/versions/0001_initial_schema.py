@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:25:19.979166
+Create Date: 2026-12-02 08:37:35.450567
 """
 import sqlalchemy as sa
 from alembic import op
@@ -114,13 +114,41 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('sent_at', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('route_id', sa.String(length=64), nullable=True),
+    sa.Column('level', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('event_kind', sa.String(length=16), nullable=True),
+    sa.Column('severity', sa.String(length=16), nullable=True),
+    sa.Column('link', sa.String(length=255), nullable=True),
+    sa.Column('delivered', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('notification_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_log_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_notification_log_pending', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_log_route_id'), ['route_id'], unique=False)
 
+    op.create_table('notification_routes',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('systems', sa.JSON(), nullable=False),
+    sa.Column('agencies', sa.JSON(), nullable=False),
+    sa.Column('partners', sa.JSON(), nullable=False),
+    sa.Column('kinds', sa.JSON(), nullable=False),
+    sa.Column('min_severity', sa.String(length=16), nullable=False),
+    sa.Column('quiet_start', sa.String(length=5), nullable=True),
+    sa.Column('quiet_end', sa.String(length=5), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=False),
+    sa.Column('urls', sa.JSON(), nullable=False),
+    sa.Column('escalate_after_s', sa.Float(), nullable=True),
+    sa.Column('escalation_urls', sa.JSON(), nullable=False),
+    sa.Column('secret', sa.String(length=255), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_by', sa.String(length=128), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('runtime_state',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=True),
@@ -578,7 +606,9 @@ def downgrade() -> None:
 
     op.drop_table('state_events')
     op.drop_table('runtime_state')
+    op.drop_table('notification_routes')
     with op.batch_alter_table('notification_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notification_log_route_id'))
         batch_op.drop_index('ix_notification_log_pending')
         batch_op.drop_index(batch_op.f('ix_notification_log_created_at'))
 
