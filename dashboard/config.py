@@ -152,7 +152,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="web port (env IOC_PORT, default 8050)")
     parser.add_argument("--data-dir", type=Path, help="directory for the SQLite database (env IOC_DATA_DIR, default ./data)")
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@host/ioc (env IOC_DATABASE_URL, default SQLite in the data directory)")
-    parser.add_argument("--catalog", type=Path, help="YAML catalog of systems to monitor (env IOC_CATALOG, default the demo catalog); giving one turns the demo off")
+    parser.add_argument("--catalog", type=Path, help="YAML catalog of systems to monitor (env IOC_CATALOG, default the demo catalog); giving one turns the demo off. "
+                        "The file is then authoritative: re-read when it changes or on SIGHUP, the admin pages read-only. "
+                        "Without it and without the demo, the catalog kept in the database is used (python app.py catalog import F)")
     parser.add_argument("--demo", dest="demo", action="store_true", default=None, help="start the built-in simulated systems (env IOC_DEMO; on by default without --catalog)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="do not start the simulated systems")
     parser.add_argument("--demo-port-base", type=int, help="first port of the simulated systems (env IOC_DEMO_PORT_BASE, default: any free ports)")
