@@ -153,6 +153,20 @@ def endpoint_spec(**values: Any) -> EndpointSpec:
     return _ENDPOINT.validate_python(values)
 
 
+def validate_endpoint(values: Any, source: str = "<endpoint>") -> EndpointSpec:
+    """One endpoint as a form or the API sends it, validated like one in a file; CatalogError
+    with each problem's field path (`url`, `conditions[0]`, …) otherwise."""
+    try:
+        return _ENDPOINT.validate_python(values)
+    except ValidationError as exc:
+        problems, details = [], []
+        for err in exc.errors():
+            path, message = _located(err, {}, values)
+            problems.append(f"{source}: {_dotted(path)}: {message}")
+            details.append({"path": _dotted(path) if path else "", "message": message})
+        raise CatalogError(source, problems, details) from None
+
+
 def _kinds_with(key: str) -> list[str]:
     return [kind for kind in collectors.kinds() if key in collectors.options_model(kind).model_fields]
 

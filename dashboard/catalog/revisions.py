@@ -274,19 +274,20 @@ def _merge(base: dict, values: dict) -> dict:
 
 
 def with_system(data: dict, values: dict, system_id: str | None = None, replace: bool = False) -> tuple[dict, int]:
-    """The document with a system added (`system_id` None) or changed; (document, its index).
-    A system's endpoints are edited one by one (`with_endpoint`), never through this."""
+    """The document with a system added (`system_id` None, endpoints may come with it) or changed;
+    (document, its index). A system's endpoints are changed one by one (`with_endpoint`), never
+    through an update of the system."""
     if not isinstance(values, dict):
         raise CatalogError("<edit>", ["send the system as a JSON object"])
     data = copy.deepcopy(data)
     systems = data.setdefault("systems", [])
-    values = {k: v for k, v in values.items() if k != "endpoints"}
     if system_id is None:
         if any(s.get("id") == values.get("id") for s in systems):
             raise CatalogError("<edit>", [f"id: a system {values.get('id')!r} exists already"],
                                [{"path": "id", "message": f"a system {values.get('id')!r} exists already"}])
         systems.append({k: v for k, v in values.items() if v is not None})
         return data, len(systems) - 1
+    values = {k: v for k, v in values.items() if k != "endpoints"}
     index = _find(systems, system_id, "system")
     endpoints = systems[index].get("endpoints")
     base = {"id": system_id} if replace else systems[index]
@@ -341,6 +342,11 @@ def relative(details: list[dict], prefix: str) -> list[dict]:
     out = []
     for item in details:
         path = item.get("path", "")
-        field = path[len(prefix):].lstrip(".") if prefix and (path == prefix or path.startswith((prefix + ".", prefix + "["))) else None
+        if not prefix:
+            field = path
+        elif path == prefix or path.startswith((prefix + ".", prefix + "[")):
+            field = path[len(prefix):].lstrip(".")
+        else:
+            field = None  # elsewhere in the catalog (e.g. a reference the change broke)
         out.append({**item, "field": field})
     return out

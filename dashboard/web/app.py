@@ -47,6 +47,9 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.maintenance_api import maintenance_api  # maintenance planning
 
     app.server.register_blueprint(maintenance_api)
+    from dashboard.web.catalog_api import catalog_api  # the catalog kept in the database (admins)
+
+    app.server.register_blueprint(catalog_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
