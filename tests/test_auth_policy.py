@@ -79,12 +79,12 @@ CALLBACKS = [
 ]
 
 
-@pytest.mark.parametrize("outputs, required", CALLBACKS)
 def test_read_only_api_tokens_read_the_api_but_not_the_catalog():
     assert policy.decide_request("viewer", "GET", "/api/systems", "token") == A
     assert policy.decide_request("viewer", "GET", "/api/catalog/export", "token") == D
 
 
+@pytest.mark.parametrize("outputs, required", CALLBACKS)
 def test_callback_needs_the_highest_role_of_its_outputs(outputs, required):
     assert policy.callback_role(CallbackCall(outputs)) == required
 
