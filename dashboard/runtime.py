@@ -5,9 +5,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from dashboard.alerts import rules as alert_rules
 from dashboard.alerts.jobs import install as install_alert_jobs
 from dashboard.alerts.settings import AlertSettings
-from dashboard.alerts import rules as alert_rules
 from dashboard.catalog import revisions
 from dashboard.catalog.loader import Catalog, CatalogError, apply_catalog, load_catalog, validate_document
 from dashboard.catalog.watch import CatalogFileWatcher

@@ -25,7 +25,7 @@ def catalog_text(web, extra: str = "") -> str:
         .replace("    connections:", extra + "    connections:")
 
 
-SECOND = f"""      - id: second
+SECOND = """      - id: second
         url: URL/ok
         interval: 2s
         timeout: 1s

@@ -72,6 +72,11 @@ class Guard:
         return None
 
 
+def guard_for(settings) -> Guard:
+    """The guard the app's settings ask for (IOC_PROBE_TEST_ALLOW / IOC_PROBE_TEST_DENY, its port)."""
+    return Guard(allow=tuple(settings.probe_test_allow), deny=tuple(settings.probe_test_deny), own_ports=(settings.port,))
+
+
 def _resolve(host: str, port: int | None) -> list[str]:
     try:
         return sorted({info[4][0] for info in socket.getaddrinfo(host, port or 0, proto=socket.IPPROTO_TCP)})

@@ -25,9 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from collectors.timeutil import iso
 from dashboard.auth.permissions import Forbidden
-from dashboard.catalog import revisions
+from dashboard.catalog import edits, revisions
 from dashboard.catalog.loader import MAX_CATALOG_BYTES, CatalogError, parse_catalog
-from dashboard.catalog.trial import Guard, run_trial
+from dashboard.catalog.trial import guard_for, run_trial
 from dashboard.store.models import CatalogRevision
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,8 @@ def _runtime():
     return current_app.extensions["ioc"]
 
 
-def guard() -> Guard:
-    settings = _runtime().settings
-    return Guard(allow=settings.probe_test_allow, deny=settings.probe_test_deny, own_ports=(settings.port,))
+def guard():
+    return guard_for(_runtime().settings)
 
 
 def _error(message: str, status: int, problems: list | None = None):
@@ -70,47 +69,20 @@ def _payload():
     return payload, None
 
 
-def _saved(build, action: str, prefix_of=None, status: int = 200, checked=()):
-    """Apply `build(document) -> (new document, item path prefix)` and store it as one revision.
-    `checked(spec, prefix)` -> the endpoints of the new catalog the network guard must look at."""
+def _edit(work, status: int = 200):
+    """Run one edit service (dashboard.catalog.edits) in a session committed only if it succeeds."""
     try:
         with _runtime().db.session() as session:
-            if path := revisions.read_only_file(session):
-                return _error(f"the catalog is read from the file {path} (the app was started with --catalog): "
-                              "edit that file; it is re-read when it changes", 409)
-            document = revisions.current_document(session)
-            new, prefix = build(document)
-            try:
-                catalog, _ = revisions.validated(new, "<edit>")
-            except CatalogError as exc:
-                return _error("the catalog was not changed", 400, revisions.relative(exc.details, prefix))
-            refused = []
-            for item_prefix, spec in checked(catalog.spec, prefix) if checked else ():
-                refused += [{"path": f"{item_prefix}.{p['path']}", "message": p["message"]} for p in guard().problems(spec)]
-            if refused:
-                return _error("the catalog was not changed", 400, revisions.relative(refused, prefix))
-            row = revisions.save(session, None, catalog=catalog, action=action)
+            row = work(session)
             return jsonify({"revision": revision_view(row)}), status
+    except edits.EditRefused as exc:
+        return _error("the catalog was not changed", 400, exc.problems)
     except Forbidden as exc:
         return _error(str(exc), 403)
     except revisions.CatalogNotFound as exc:
         return _error(str(exc).strip("'\""), 404)
-    except CatalogError as exc:  # refused before validation (a duplicate id)
-        return _error("the catalog was not changed", 400, revisions.relative(exc.details, ""))
     except revisions.CatalogReadOnly as exc:
         return _error(str(exc), 409)
-
-
-def _system_endpoints(spec, prefix: str):
-    index = int(prefix.split("[")[1].rstrip("]"))
-    system = spec.systems[index]
-    return [(f"{prefix}.endpoints[{i}]", e) for i, e in enumerate(system.endpoints)]
-
-
-def _one_endpoint(spec, prefix: str):
-    s_index = int(prefix.split("[")[1].split("]")[0])
-    e_index = int(prefix.rsplit("[", 1)[1].rstrip("]"))
-    return [(prefix, spec.systems[s_index].endpoints[e_index])]
 
 
 @catalog_api.post("/systems")
@@ -118,12 +90,7 @@ def create_system():
     payload, refused = _payload()
     if refused:
         return refused
-
-    def build(document):
-        new, index = revisions.with_system(document, payload)
-        return new, f"systems[{index}]"
-
-    return _saved(build, "system.create", status=201, checked=_system_endpoints)
+    return _edit(lambda session: edits.save_system(session, payload, None, guard()), 201)
 
 
 @catalog_api.patch("/systems/<system_id>")
@@ -131,17 +98,12 @@ def update_system(system_id: str):
     payload, refused = _payload()
     if refused:
         return refused
-
-    def build(document):
-        new, index = revisions.with_system(document, payload, system_id)
-        return new, f"systems[{index}]"
-
-    return _saved(build, "system.update")
+    return _edit(lambda session: edits.save_system(session, payload, system_id, guard()))
 
 
 @catalog_api.delete("/systems/<system_id>")
 def delete_system(system_id: str):
-    return _saved(lambda document: (revisions.without_system(document, system_id), ""), "system.delete")
+    return _edit(lambda session: edits.delete_system(session, system_id))
 
 
 @catalog_api.post("/systems/<system_id>/endpoints")
@@ -149,12 +111,7 @@ def create_endpoint(system_id: str):
     payload, refused = _payload()
     if refused:
         return refused
-
-    def build(document):
-        new, s_index, e_index = revisions.with_endpoint(document, system_id, payload)
-        return new, f"systems[{s_index}].endpoints[{e_index}]"
-
-    return _saved(build, "endpoint.create", status=201, checked=_one_endpoint)
+    return _edit(lambda session: edits.save_endpoint(session, system_id, payload, None, guard()), 201)
 
 
 @catalog_api.patch("/systems/<system_id>/endpoints/<endpoint_id>")
@@ -162,17 +119,12 @@ def update_endpoint(system_id: str, endpoint_id: str):
     payload, refused = _payload()
     if refused:
         return refused
-
-    def build(document):
-        new, s_index, e_index = revisions.with_endpoint(document, system_id, payload, endpoint_id)
-        return new, f"systems[{s_index}].endpoints[{e_index}]"
-
-    return _saved(build, "endpoint.update", checked=_one_endpoint)
+    return _edit(lambda session: edits.save_endpoint(session, system_id, payload, endpoint_id, guard()))
 
 
 @catalog_api.delete("/systems/<system_id>/endpoints/<endpoint_id>")
 def delete_endpoint(system_id: str, endpoint_id: str):
-    return _saved(lambda document: (revisions.without_endpoint(document, system_id, endpoint_id), ""), "endpoint.delete")
+    return _edit(lambda session: edits.delete_endpoint(session, system_id, endpoint_id))
 
 
 @catalog_api.post("/test-probe")
