@@ -74,6 +74,7 @@ NAV_ITEMS = [
     ("progress", "/progress", "exact"),
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),
+    ("catalog", "/catalog", "partial"),
     ("wall", "/wall", "exact"),
 ]
 # Pages for the wall display show no navigation chrome.
