@@ -38,8 +38,14 @@ def label_of(name: str, lang: str) -> str:
     return name if text == key else text
 
 
-def kind_inputs(fields: list[dict], values: dict, lang: str, disabled: bool) -> list:
-    """The inputs of a kind's own keys, generated from its field descriptions."""
+def kind_inputs(fields: list[dict], values: dict, lang: str, disabled: bool):
+    """The inputs of a kind's own keys, generated from its field descriptions: two columns on a
+    wide screen, the conditions across both."""
+    return dbc.Row([dbc.Col(item, md=12 if "cat-conditions" in (getattr(item, "className", "") or "") else 6)
+                    for item in _kind_rows(fields, values, lang, disabled)], className="g-3")
+
+
+def _kind_rows(fields: list[dict], values: dict, lang: str, disabled: bool) -> list:
     rows = []
     for field in fields:
         name, shape = field["name"], field["input"]
@@ -119,8 +125,9 @@ def trial_result(result: dict, lang: str):
     """Verdict, cause, latency, HTTP code, failed conditions and the response excerpt."""
     verdict = result.get("verdict", "unknown")
     rows = [
-        (t("cat.trial.verdict", lang), dbc.Badge(status_label(verdict, lang), color=VERDICT_COLOURS.get(verdict, "secondary"),
-                                                  className="fs-6 cat-trial-verdict", **{"data-verdict": verdict})),
+        (t("cat.trial.verdict", lang), html.Span(dbc.Badge(status_label(verdict, lang), color=VERDICT_COLOURS.get(verdict, "secondary"),
+                                                           className="fs-6"),
+                                                 className="cat-trial-verdict", **{"data-verdict": verdict})),
         (t("cat.trial.cause", lang), result.get("cause") or "—"),
         (t("cat.trial.latency", lang), format_ms(result.get("latency_ms"))),
         (t("cat.trial.target", lang), html.Code(result.get("target") or "—")),
