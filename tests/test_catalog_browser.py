@@ -132,3 +132,36 @@ def test_an_operator_reads_only(browser, app):
     listing.locator(".cat-systems").wait_for(timeout=30_000)
     assert listing.locator("#cat-add-system").count() == 0 and listing.locator(".cat-revision button").count() == 0
     assert browser.errors() == []
+
+
+@pytest.mark.browser
+def test_an_admin_manages_accounts_tokens_and_alert_sources(browser, app):
+    page = browser.open(app, "/admin/access", viewport=(1920, 1080))
+    page.locator("#acc-new-user").wait_for(timeout=30_000)
+    roles = page.evaluate("() => [...document.querySelectorAll('#acc-role option')].map(o => o.value).filter(v => v)")
+    from dashboard.auth.policy import ROLES
+
+    assert roles == list(ROLES)  # the policy's list: a role added there appears here
+    page.fill("#acc-new-user", "nguyen.van.a")
+    page.select_option("#acc-role", "operator")
+    page.click("#acc-create-user")
+    page.locator("#admin-acc-user-result .acc-secret").wait_for(timeout=30_000)
+    password = text_of(page, "#admin-acc-user-result .acc-secret")
+    assert len(password) >= 16
+    login(app.url, "nguyen.van.a", password)  # the one-time password works
+    wait_for(lambda: "nguyen.van.a" in text_of(page, ".acc-users"), 20, message="the account listed")
+
+    page.fill("#acc-token-name", "cong-tinh")
+    page.click("#acc-token-create")
+    page.locator("#admin-acc-token-result .acc-secret").wait_for(timeout=30_000)
+    secret = text_of(page, "#admin-acc-token-result .acc-secret")
+    assert app.anonymous.get(app.url + "/api/systems", headers={"Authorization": f"Bearer {secret}"}, timeout=10).status_code == 200
+
+    page.fill("#acc-source-name", "soc-tinh")
+    page.fill("#acc-source-description", "SOC của tỉnh")
+    page.click("#acc-source-create")
+    page.locator("#admin-acc-source-result .acc-secret").wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "admin-access.png"))
+    audit = app.get("/api/alerts?limit=1").status_code  # the page did not break the API
+    assert audit == 200
+    assert browser.errors() == []

@@ -150,6 +150,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         links = [html.Span(f"{principal.name} · {t('auth.role.' + principal.role, lang)}", className="me-2")]
         if principal.role == "admin":
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
+            links.append(dcc.Link(t("nav.access", lang), href="/admin/access", className="link-light me-2", id="access-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))

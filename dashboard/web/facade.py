@@ -267,6 +267,73 @@ class Facade:
         return Outcome(True, result["cause"], result)
 
 
+    # ---------------------------------------------------------------- accounts, tokens, alert sources (admins)
+
+    def access_action(self, which: str, lang: str, **args) -> Outcome:
+        """One action of the access admin page. A password or a secret made here is in the
+        outcome's value once (`secret`) and never stored in clear; every action is audited."""
+        from dashboard.auth import tokens as token_service
+        from dashboard.auth import users as user_service
+        from dashboard.auth.passwords import WeakPassword
+        from dashboard.auth.permissions import require
+
+        actor = current_user_name() or "admin"
+
+        def work(session):
+            require("manage_users")
+            name = (args.get("name") or "").strip()
+            if which == "user.create":
+                password = one_time_password()
+                user_service.create_user(session, name, args.get("role") or "", password, actor=actor)
+                return {"secret": password, "name": name}
+            if which == "user.role":
+                user_service.set_role(session, name, args.get("role") or "", actor=actor)
+            elif which in ("user.disable", "user.enable"):
+                user_service.set_active(session, name, which == "user.enable", actor=actor)
+            elif which == "user.reset":
+                password = one_time_password()
+                user_service.reset_password(session, name, password, actor=actor)
+                return {"secret": password, "name": name}
+            elif which == "user.logout":
+                return {"count": user_service.logout_all(session, name, actor=actor), "name": name}
+            elif which == "token.create":
+                row, secret = token_service.create_token(session, name, args.get("kind") or "api", created_by=actor)
+                audit.record(session, actor, "token.create", f"{row.kind}:{row.name}", {"id": row.id})
+                return {"secret": secret, "name": name, "kind": row.kind}
+            elif which == "token.revoke":
+                row = token_service.revoke_token(session, int(args.get("id")))
+                audit.record(session, actor, "token.revoke", f"{row.kind}:{row.name}", {"id": row.id})
+            elif which in ("source.create", "source.rotate"):
+                secret = alert_ingest.create_source(session, name, args.get("description") or None)
+                audit.record(session, actor, f"alert_source.{which.split('.')[1]}", name)
+                return {"secret": secret, "name": name}
+            elif which == "source.disable":
+                if not alert_ingest.revoke_source(session, name):
+                    raise LookupError(f"no alert source {name!r}")
+                audit.record(session, actor, "alert_source.disable", name)
+            else:
+                raise ValueError(f"unknown action {which!r}")
+            return {"name": name}
+
+        try:
+            with self._session() as session:
+                value = work(session)
+        except Forbidden:
+            return Outcome(False, t("cat.forbidden_access", lang))
+        except (user_service.AccountError, WeakPassword, LookupError, TypeError, ValueError) as exc:
+            return Outcome(False, str(exc).strip("'\""))
+        except DataUnavailable:
+            return Outcome(False, t("wall.stale.database", lang))
+        return Outcome(True, t(f"acc.done.{which}", lang, **{k: v for k, v in value.items() if k != "secret"}), value)
+
+
+def one_time_password() -> str:
+    """A random password shown once (to be changed by its owner): 16 URL-safe characters."""
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
 def catalog_revisions_file(facade_: Facade) -> str:
     try:
         with facade_._session() as session:
