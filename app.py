@@ -4,6 +4,7 @@
     python app.py serve           web only (production: collector runs as its own process)
     python app.py collect         collector only
     python app.py check-catalog F validate a catalog file and exit
+    python app.py catalog …       the catalog in the database: export --out F, import F [--dry-run], revisions, rollback REV
     python app.py user …          accounts: create, list, set-role, disable, enable, reset-password, logout-all
     python app.py token …         read-only API tokens and wall kiosk tokens: create, list, revoke
     python app.py report …        --kind monthly|quarterly|weekly --period 2026-11|2026-Q4|2026-W48 --format docx|xlsx --out F
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.auth import cli
 
         return cli.main(argv)
+    if argv and argv[0] == "catalog":  # the catalog kept in the database: export, import, revisions
+        from dashboard.catalog import cli as catalog_cli
+
+        return catalog_cli.main(argv[1:])
     if argv and argv[0] == "report":  # monthly / quarterly / weekly reports upward (DOCX, XLSX)
         from dashboard.reports import cli as report_cli
 
@@ -92,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard.store.instance_lock import AlreadyRunning, InstanceLock, restrict_data_dir
 
     os.umask(0o077)  # whatever this process creates (database, WAL, spool, lock) is its user's alone
-    if not settings.demo:
-        # a real catalog is read and validated first (nothing is written): its errors come first
+    if settings.catalog is not None:
+        # a catalog file is read and validated first (nothing is written): its errors come first
         try:
             load_catalog(settings.catalog_path)
         except CatalogError as exc:
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(0)  # unwinds app.run / the wait below, so `finally` stops the runtime
 
     signal.signal(signal.SIGTERM, terminate)
+    if hasattr(signal, "SIGHUP"):
+        # re-read the catalog file now (with --catalog FILE; it is also re-read when it changes)
+        signal.signal(signal.SIGHUP, lambda *_: runtime.reload_catalog())
     try:
         if args.command == "collect":
             print(f"collector running ({runtime.db.engine.url.render_as_string(hide_password=True)}); Ctrl-C to stop", flush=True)

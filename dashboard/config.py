@@ -90,6 +90,10 @@ class Settings:
     spool_max_results: int = 200_000
     # coverage: a required connection counts as verified when a live check succeeded this recently
     verified_days: float = 7.0
+    # the "test probe" button of the catalog editor (and endpoints saved from the pages or the API)
+    # may not reach these networks; with an allow list, only those. The app's own port is refused too.
+    probe_test_allow: tuple = ()
+    probe_test_deny: tuple = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10"))
     extra: dict = field(default_factory=dict)
 
     @property
@@ -128,8 +132,17 @@ ENV_VARS = {
     "IOC_FLAP_WINDOW": ("flap_window_s", parse_duration),
     "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
     "IOC_SPOOL_MAX_RESULTS": ("spool_max_results", int),
+    "IOC_PROBE_TEST_ALLOW": ("probe_test_allow", lambda v: _networks(v)),
+    "IOC_PROBE_TEST_DENY": ("probe_test_deny", lambda v: _networks(v)),
     "IOC_VERIFIED_DAYS": ("verified_days", lambda v: _positive(float(v))),
 }
+
+
+def _networks(value: str) -> tuple:
+    """Comma-separated networks ("10.0.0.0/8, 169.254.0.0/16"); "none" for an empty list."""
+    if value.strip().lower() == "none":
+        return ()
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
 
 
 def _positive(value: float) -> float:
@@ -152,7 +165,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="web port (env IOC_PORT, default 8050)")
     parser.add_argument("--data-dir", type=Path, help="directory for the SQLite database (env IOC_DATA_DIR, default ./data)")
     parser.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@host/ioc (env IOC_DATABASE_URL, default SQLite in the data directory)")
-    parser.add_argument("--catalog", type=Path, help="YAML catalog of systems to monitor (env IOC_CATALOG, default the demo catalog); giving one turns the demo off")
+    parser.add_argument("--catalog", type=Path, help="YAML catalog of systems to monitor (env IOC_CATALOG, default the demo catalog); giving one turns the demo off. "
+                        "The file is then authoritative: re-read when it changes or on SIGHUP, the admin pages read-only. "
+                        "Without it and without the demo, the catalog kept in the database is used (python app.py catalog import F)")
     parser.add_argument("--demo", dest="demo", action="store_true", default=None, help="start the built-in simulated systems (env IOC_DEMO; on by default without --catalog)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="do not start the simulated systems")
     parser.add_argument("--demo-port-base", type=int, help="first port of the simulated systems (env IOC_DEMO_PORT_BASE, default: any free ports)")

@@ -5,9 +5,12 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 
+from dashboard.alerts import rules as alert_rules
 from dashboard.alerts.jobs import install as install_alert_jobs
 from dashboard.alerts.settings import AlertSettings
-from dashboard.catalog.loader import Catalog, apply_catalog, load_catalog, notification_warnings
+from dashboard.catalog import revisions
+from dashboard.catalog.loader import Catalog, CatalogError, apply_catalog, load_catalog, notification_warnings, validate_document
+from dashboard.catalog.watch import CatalogFileWatcher
 from dashboard.config import Settings
 from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.collector import Collector, RetentionPolicy
@@ -26,8 +29,16 @@ class Runtime:
     collector: Collector | None = None
     demo: object | None = None  # dashboard.demo.network.DemoNetwork when the demo runs
     notes: list[str] = field(default_factory=list)
+    watcher: CatalogFileWatcher | None = None  # the authoritative catalog file, re-read on change
+
+    def reload_catalog(self) -> None:
+        """Re-read the catalog file now (SIGHUP); nothing when the database is authoritative."""
+        if self.watcher is not None:
+            self.watcher.reload_now()
 
     def stop(self) -> None:
+        if self.watcher:
+            self.watcher.stop()
         if self.collector:
             self.collector.stop()
         if self.demo:
@@ -49,13 +60,13 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
         demo = DemoNetwork(host="127.0.0.1", base_port=settings.demo_port_base).start()
         env.update(env_for(demo))
     try:
-        catalog = load_catalog(settings.catalog_path, env)
+        from_file = settings.catalog is not None or settings.demo
+        # a catalog file is read and validated before the database is touched
+        catalog = load_catalog(settings.catalog_path, env) if from_file else None
         if settings.database_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.db_url)
-        with db.session() as session:
-            counts = apply_catalog(session, catalog)
-        log.info("catalog %s applied: %s", catalog.source, counts)
+        catalog = _load_into_database(db, settings, catalog)
         for warning in notification_warnings(catalog.spec):
             log.warning("catalog %s: %s", catalog.source, warning)
         if settings.demo:
@@ -71,6 +82,9 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
                 if load_demo_plans(session, local_today()):
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
+        if collect and settings.catalog is not None:
+            runtime.watcher = CatalogFileWatcher(settings.catalog, env, db, on_problem=_catalog_file_invalid,
+                                                 on_good=_catalog_file_good).start()
         if collect:
             from collectors.heartbeat import use_source
             from dashboard.monitoring.heartbeats import PingReader
@@ -95,3 +109,41 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
         if demo:
             demo.stop()
         raise
+
+
+CATALOG_ALERT_KEY = "catalog-file-invalid"
+
+
+def _load_into_database(db: Database, settings: Settings, catalog: Catalog | None) -> Catalog:
+    """The catalog in force, applied to the tables. With a file (`--catalog`, or the demo's own
+    catalog, whose ports change at every start) the file is stored as a revision when it differs
+    from the last one; without, the newest revision in the database is the catalog."""
+    with db.session() as session:
+        if catalog is not None:
+            source = settings.catalog_path
+            revisions.save(session, None, catalog=catalog, from_file=True, apply=False,
+                           action="file" if settings.catalog is not None else "demo", author=f"file:{source.name}")
+            # the file decides when given; the demo's catalog is a starting point to edit
+            revisions.set_mode(session, f"file:{source}" if settings.catalog is not None else "db")
+        else:
+            row = revisions.current(session)
+            if row is None:
+                raise CatalogError("database", ["the database holds no catalog yet: import one with "
+                                                "`python app.py catalog import FILE`, or start with --catalog FILE"])
+            catalog = validate_document(row.document, f"catalog revision {row.id}")
+            revisions.set_mode(session, "db")
+        counts = apply_catalog(session, catalog)
+    log.info("catalog %s applied: %s", catalog.source, counts)
+    return catalog
+
+
+def _catalog_file_invalid(session, problems: list[str], kept: int | None) -> None:
+    """A visible alert on the security page (and its notifications) while the file is bad."""
+    alert_rules.raise_alert(session, alert_rules.AlertInput(
+        source_kind="manual", source="catalog", severity="high", category="catalog",
+        title=f"Tệp danh mục không hợp lệ, giữ phiên bản {kept} / Catalog file invalid, revision {kept} kept",
+        description="\n".join(problems[:50]), fingerprint=CATALOG_ALERT_KEY))
+
+
+def _catalog_file_good(session, revision: int | None) -> None:
+    alert_rules.auto_resolve(session, CATALOG_ALERT_KEY, f"catalog file valid again (revision {revision})")

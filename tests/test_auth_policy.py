@@ -37,6 +37,10 @@ REQUESTS = [
     (("POST", "/api/settings"), (L, D, D, D, A)),  # unknown writes need an admin
     (("DELETE", "/api/systems"), (L, D, D, D, A)),
     (("POST", "/some/form"), (L, D, D, D, A)),
+    (("GET", "/api/catalog/export"), (L, D, D, D, A)),  # the stored catalog holds secrets
+    (("GET", "/api/catalog/revisions"), (L, D, D, D, A)),
+    (("POST", "/api/catalog/test-probe"), (L, D, D, D, A)),
+    (("PATCH", "/api/catalog/systems/lgsp"), (L, D, D, D, A)),
 ]
 ROLES = [(None, "anonymous"), ("kiosk", "kiosk"), ("viewer", "user"), ("operator", "user"), ("admin", "user")]
 
@@ -73,6 +77,11 @@ CALLBACKS = [
     (("wall-counts", "admin-x"), "admin"),  # the highest role of the outputs
     ((), "admin"),  # nothing to judge by: only the highest role
 ]
+
+
+def test_read_only_api_tokens_read_the_api_but_not_the_catalog():
+    assert policy.decide_request("viewer", "GET", "/api/systems", "token") == A
+    assert policy.decide_request("viewer", "GET", "/api/catalog/export", "token") == D
 
 
 @pytest.mark.parametrize("outputs, required", CALLBACKS)

@@ -51,12 +51,15 @@ def test_every_api_route_is_described(spec):
     ("/api/availability", 200), ("/api/availability?month=2026-13", 400), ("/api/incidents/stats?system=lgsp", 200),
     ("/api/maintenance", 200), ("/api/maintenance/upcoming", 200), ("/api/incidents/99999999", 404),
     ("/api/routes", 200), ("/api/routes/deliveries", 200), ("/api/routes/deliveries?state=lost", 400),
+    ("/api/catalog/revisions", 200), ("/api/catalog/export", 200), ("/api/catalog/revisions/1", 200),
+    ("/api/catalog/revisions/99999999", 404),
 ])
 def test_real_answers_match_their_schema(app, spec, path, status):
     wait_for(lambda: app.get("/api/systems").json()["counts"]["up"] > 0, 60, message="a first result")
     answer = app.get(path)
     assert answer.status_code == status, answer.text[:300]
-    template = path.split("?")[0].replace("alerts/99999999", "alerts/{alert_id}").replace("incidents/99999999", "incidents/{incident_id}")
+    template = path.split("?")[0].replace("alerts/99999999", "alerts/{alert_id}").replace("incidents/99999999", "incidents/{incident_id}") \
+        .replace("revisions/99999999", "revisions/{revision_id}").replace("revisions/1", "revisions/{revision_id}")
     errors = sorted(validator(spec, response_schema(spec, "get", template, status)).iter_errors(answer.json()),
                     key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]

@@ -55,6 +55,10 @@ API_WRITES = (
     ("POST", "/api/demo/", "operator"),  # simulate a fault in the demo
 )
 
+# API reads only admins may make: the catalog as stored (it holds tokens and secrets) and its
+# revisions. Read-only API tokens never reach them.
+API_ADMIN_READS = ("/api/catalog/",)
+
 # Callback outputs (component ids) that change something, with the role they need. A callback
 # needs the highest role of its outputs. Add an entry when a page gets a new action, or give
 # the output id an `op-` (operator) or `admin-` (admin) prefix.
@@ -130,7 +134,7 @@ def request_role(method: str, path: str, api_token: bool = False) -> str:
         return "kiosk"
     if path == "/api" or path.startswith("/api/"):
         if method in ("GET", "HEAD", "OPTIONS"):
-            return "viewer"
+            return "admin" if path.startswith(API_ADMIN_READS) else "viewer"
         for write_method, prefix, role in API_WRITES:
             if method == write_method and path.startswith(prefix):
                 return role
@@ -150,7 +154,7 @@ def decide_request(role: str | None, method: str, path: str, kind: str = "user")
     if kind == "token":
         # Machine tokens read the API and nothing else.
         api = _normalise(path).startswith("/api/")
-        return Decision.ALLOW if api and method.upper() in ("GET", "HEAD") else Decision.DENY
+        return Decision.ALLOW if api and method.upper() in ("GET", "HEAD") and required != "admin" else Decision.DENY
     return Decision.ALLOW if has_role(role, required) else Decision.DENY
 
 

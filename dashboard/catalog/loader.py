@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -43,12 +44,20 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Partner = Literal["VNPT", "Viettel", "MobiFone", "FPT"]
 
 
+def _repeated(ids: list[str]) -> list[str]:
+    """The ids that appear more than once, sorted (linear: a system may have 10,000 endpoints)."""
+    return sorted(i for i, n in Counter(ids).items() if n > 1)
+
+
 class CatalogError(Exception):
     """The catalog cannot be used. `problems` lists each one as 'file:line: path: message'."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], details: list[dict] | None = None):
         self.source = source
         self.problems = problems
+        # the same problems as {"path": "systems[0].endpoints[1].timeout", "message": …}, for
+        # forms and the API that show each one next to its field ("" for the whole document)
+        self.details = details if details is not None else [{"path": "", "message": p} for p in problems]
         super().__init__(f"catalog {source} is invalid ({len(problems)} problem(s)):\n  " + "\n  ".join(problems))
 
 
@@ -67,6 +76,7 @@ class EndpointSpec(_Strict):
     interval: float = 60.0
     timeout: float = 10.0
     critical: bool = True
+    enabled: bool = True  # false: kept in the catalog, not checked
     failures_before_down: int = Field(default=2, ge=1, le=20)
     successes_before_up: int = Field(default=2, ge=1, le=20)
     # Free-form settings read by the dashboard, not the probe (agency, public_portal, …).
@@ -143,6 +153,20 @@ def endpoint_spec(**values: Any) -> EndpointSpec:
     return _ENDPOINT.validate_python(values)
 
 
+def validate_endpoint(values: Any, source: str = "<endpoint>") -> EndpointSpec:
+    """One endpoint as a form or the API sends it, validated like one in a file; CatalogError
+    with each problem's field path (`url`, `conditions[0]`, …) otherwise."""
+    try:
+        return _ENDPOINT.validate_python(values)
+    except ValidationError as exc:
+        problems, details = [], []
+        for err in exc.errors():
+            path, message = _located(err, {}, values)
+            problems.append(f"{source}: {_dotted(path)}: {message}")
+            details.append({"path": _dotted(path) if path else "", "message": message})
+        raise CatalogError(source, problems, details) from None
+
+
 def _kinds_with(key: str) -> list[str]:
     return [kind for kind in collectors.kinds() if key in collectors.options_model(kind).model_fields]
 
@@ -157,9 +181,13 @@ class SystemSpec(_Strict):
     id: Slug
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
+    short_name: str | None = Field(default=None, max_length=64)  # e.g. "LGSP", for tiles and tables
     description: str | None = None
     owner: Slug
     partner: Partner | None = None
+    # availability target in percent (monthly uptime); none: the default target of the reports
+    sla: float | None = Field(default=None, ge=50, le=100)
+    enabled: bool = True  # false: kept in the catalog, neither checked nor shown
     endpoints: list[AnyEndpoint] = Field(default_factory=list)
     connections: list[LinkSpec] = Field(default_factory=list)
     depends_on: list[Slug] = Field(default_factory=list)  # other provincial systems this one needs
@@ -168,7 +196,7 @@ class SystemSpec(_Strict):
     @model_validator(mode="after")
     def _references(self) -> SystemSpec:
         ids = [e.id for e in self.endpoints]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = _repeated(ids)
         if duplicates:
             raise ValueError(f"endpoint ids repeated in system {self.id!r}: {', '.join(duplicates)}")
         for link in self.connections:
@@ -183,6 +211,8 @@ class AgencySpec(_Strict):
     name_en: str = Field(min_length=1)
     kind: Literal["department", "police", "office", "other"] = "department"
     partner: Partner | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)  # where the agency sits, for the map
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class PlatformSpec(_Strict):
@@ -324,7 +354,7 @@ class CatalogSpec(_Strict):
         endpoints = {f"{s.id}.{e.id}" for s in self.systems for e in s.endpoints}
         systems = {s.id for s in self.systems}
         ids = [m.id for m in self.maintenance]
-        problems = [f"maintenance id {dup!r} appears more than once" for dup in sorted({i for i in ids if ids.count(i) > 1})]
+        problems = [f"maintenance id {dup!r} appears more than once" for dup in _repeated(ids)]
         for entry in self.maintenance:
             data = entry.window_input()
             if data.get("system") and data["system"] not in systems:
@@ -340,7 +370,7 @@ class CatalogSpec(_Strict):
         problems = []
         for label, items in (("agency", self.agencies), ("system", self.systems), ("national platform", self.national_platforms)):
             ids = [i.id for i in items]
-            for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            for dup in _repeated(ids):
                 problems.append(f"{label} id {dup!r} appears more than once")
         tokens: dict[str, str] = {}
         for system in self.systems:
@@ -350,6 +380,7 @@ class CatalogSpec(_Strict):
                     if first != f"{system.id}.{endpoint.id}":
                         problems.append(f"heartbeat endpoints {first} and {system.id}.{endpoint.id} share one token; each needs its own")
         agencies = {a.id for a in self.agencies}
+        system_ids = {s.id for s in self.systems}
         platforms = {p.id for p in self.national_platforms}
         for system in self.systems:
             if system.owner not in agencies:
@@ -358,7 +389,7 @@ class CatalogSpec(_Strict):
                 if link.platform not in platforms:
                     problems.append(f"system {system.id!r}: connection platform {link.platform!r} is not in national_platforms")
             for other in system.depends_on:
-                if other == system.id or other not in {s.id for s in self.systems}:
+                if other == system.id or other not in system_ids:
                     problems.append(f"system {system.id!r}: depends_on {other!r} is not another system id in the catalog")
         heartbeat = self.communes.heartbeat
         if heartbeat is not None:
@@ -440,10 +471,27 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     data = _interpolate(data, (), env, problems, lines, source)
     if problems:
         raise CatalogError(source, problems)
+    return _validated(data, source, lines)
+
+
+def validate_document(data: Any, source: str = "<catalog>") -> Catalog:
+    """Validate a catalog held as data (a stored revision, an edit from a form or the API) with
+    the same models and the same messages as a file, minus the line numbers."""
+    if not isinstance(data, dict):
+        raise CatalogError(source, [f"{source}: the top level must be a mapping with keys version, agencies, systems, …"])
+    return _validated(data, source, {})
+
+
+def _validated(data: dict, source: str, lines: dict[tuple, int]) -> Catalog:
     try:
         spec = CatalogSpec.model_validate(data)
     except ValidationError as exc:
-        raise CatalogError(source, [_describe(err, lines, source, data) for err in exc.errors()]) from None
+        problems, details = [], []
+        for err in exc.errors():
+            path, message = _located(err, lines, data)
+            problems.append(f"{_where(path, lines, source)}: {message}")
+            details.append({"path": _dotted(path) if path else "", "message": message})
+        raise CatalogError(source, problems, details) from None
     return Catalog(spec, source)
 
 
@@ -548,6 +596,11 @@ def _dotted(path: tuple) -> str:
 
 
 def _describe(error: dict, lines: dict[tuple, int], source: str, data: Any = None) -> str:
+    path, message = _located(error, lines, data)
+    return f"{_where(path, lines, source)}: {message}"
+
+
+def _located(error: dict, lines: dict[tuple, int], data: Any = None) -> tuple[tuple, str]:
     # pydantic adds union-branch names ("str", "ConditionSpec"), the endpoint kind's tag and
     # validator tags to loc; keep only the parts that exist in the document.
     path: list = []
@@ -555,7 +608,8 @@ def _describe(error: dict, lines: dict[tuple, int], source: str, data: Any = Non
         candidate = tuple(path) + (part,)
         if isinstance(part, str) and part.startswith(_TAG):
             continue
-        if candidate in lines or (isinstance(part, str) and not part.startswith(("function-", "function_"))):
+        if candidate in lines or (isinstance(part, str) and not part.startswith(("function-", "function_"))) \
+                or (not lines and isinstance(part, int)):  # data without lines: list positions are real
             path.append(part)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -566,7 +620,7 @@ def _describe(error: dict, lines: dict[tuple, int], source: str, data: Any = Non
         kind = error["input"].get("kind") if isinstance(error["input"], dict) else None
         path.append("kind")
         message = f"unknown kind {kind!r}; known kinds: {', '.join(collectors.kinds())}"
-    return f"{_where(tuple(path), lines, source)}: {message}"
+    return tuple(path), message
 
 
 def _unknown_key(path: list, data: Any) -> str:
@@ -601,7 +655,8 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
     counts = {"agencies": 0, "systems": 0, "endpoints": 0, "links": 0, "national_platforms": 0}
 
     for agency in spec.agencies:
-        _upsert(session, Agency, agency.id, name_vi=agency.name_vi, name_en=agency.name_en, kind=agency.kind, partner=agency.partner)
+        _upsert(session, Agency, agency.id, name_vi=agency.name_vi, name_en=agency.name_en, kind=agency.kind,
+                partner=agency.partner, lat=agency.lat, lon=agency.lon)
         counts["agencies"] += 1
     if spec.communes.include:
         if units is None:
@@ -629,19 +684,27 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
     session.flush()
 
     seen_systems, seen_endpoints, seen_links = set(), set(), set()
+    # one query per table instead of one per row: a catalog may hold 10,000 endpoints
+    for model in (System, Endpoint, Link):
+        session.scalars(select(model)).all()
     for position, system in enumerate(spec.systems):
         _upsert(
             session, System, system.id,
-            name_vi=system.name_vi, name_en=system.name_en, description=system.description,
-            owner_agency_id=system.owner, partner=system.partner, position=position, active=True, public=system.public,
+            name_vi=system.name_vi, name_en=system.name_en, short_name=system.short_name,
+            description=system.description, owner_agency_id=system.owner, partner=system.partner,
+            sla=system.sla, position=position, active=system.enabled, public=system.public,
         )
+        if not system.enabled:
+            continue  # its rows stay (history), deactivated below with its endpoints and links
         seen_systems.add(system.id)
         endpoints = list(system.endpoints)
         heartbeat = spec.communes.heartbeat
         if heartbeat is not None and heartbeat.system == system.id and units:
             endpoints += [heartbeat.endpoint(unit) for unit in units]  # after the system's own
         for index, endpoint in enumerate(endpoints):
-            seen_endpoints.add(_upsert_endpoint(session, system.id, endpoint, index))
+            endpoint_id = _upsert_endpoint(session, system.id, endpoint, index)
+            if endpoint.enabled:
+                seen_endpoints.add(endpoint_id)
         session.flush()
         for link in system.connections:
             link_id = f"{system.id}.{link.platform}"
@@ -673,7 +736,7 @@ def _upsert_endpoint(session: Session, system_id: str, endpoint: EndpointSpec, p
         target=endpoint.target(), interval_s=endpoint.interval, timeout_s=endpoint.timeout,
         critical=endpoint.critical, failures_before_down=endpoint.failures_before_down,
         successes_before_up=endpoint.successes_before_up, options=endpoint.probe_options(),
-        position=position, active=True,
+        position=position, active=endpoint.enabled,
     )
     return endpoint_id
 

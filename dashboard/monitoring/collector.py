@@ -43,7 +43,7 @@ from dashboard.monitoring.results import record_results
 from dashboard.monitoring.spool import Spool
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
 from dashboard.store.database import Database
-from dashboard.store.models import CheckRequest, Endpoint, RuntimeState
+from dashboard.store.models import CatalogRevision, CheckRequest, Endpoint, RuntimeState
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_KEY, LEASE_RENEW_S, LEASE_TTL_S, STANDBY_POLL_S, STATS_KEY
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,7 @@ class Collector:
         self._retry_at = 0.0
         self._memory_dropped = 0
         self._standby_hold_until = 0.0
+        self._catalog_revision: int | None = None  # the catalog revision the schedule was built from
 
     def _results_put(self, result: CheckResult) -> None:
         self._results.put((self._epoch, result))
@@ -313,6 +314,8 @@ class Collector:
             log.info("collector %s holds the lease (epoch %s): checking", self.holder, epoch)
             self._epoch, self._accepted, self._leader_since, self._leader = epoch, {epoch}, utcnow(), True
             try:
+                with self.db.session() as session:
+                    self._catalog_revision = session.scalar(select(func.max(CatalogRevision.id)))
                 self.sync_jobs()
             except Exception:  # noqa: BLE001
                 log.exception("could not load the endpoints to check")
@@ -351,6 +354,12 @@ class Collector:
         try:
             with self.db.session() as session:
                 wanted = take_check_requests(session)
+                # a new catalog revision (an edit, an import, the file re-read): reschedule within a second
+                revision = session.scalar(select(func.max(CatalogRevision.id)))
+            if revision != self._catalog_revision:
+                self._catalog_revision = revision
+                count = self.sync_jobs()
+                log.info("catalog revision %s: %d endpoints scheduled", revision, count)
         except DB_DOWN_ERRORS as exc:
             self._db_unreachable(exc)
             return

@@ -133,9 +133,11 @@ class System(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_vi: Mapped[str] = mapped_column(String(255))
     name_en: Mapped[str] = mapped_column(String(255))
+    short_name: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     owner_agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
     partner: Mapped[str | None] = mapped_column(String(32))
+    sla: Mapped[float | None] = mapped_column(Float)  # availability target in percent; None: the default
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # on /status
@@ -715,6 +717,25 @@ class SystemDependency(Base):
 
     system_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True)
     depends_on_id: Mapped[str] = mapped_column(ForeignKey("systems.id"), primary_key=True, index=True)
+
+
+# --- the catalog as edited in the admin pages, the API or imported from a file
+
+
+class CatalogRevision(Base):
+    """One version of the whole catalog: who made it, when, how (an edit, an import, a rollback,
+    the file re-read), what changed (`diff`) and the full validated document, so that any
+    revision can be restored as it was. The newest row is the catalog in force."""
+
+    __tablename__ = "catalog_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    author: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))  # e.g. system.create, endpoint.update, import, rollback, file
+    summary: Mapped[str] = mapped_column(Text)
+    diff: Mapped[list[Any]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # --- integer keys of endpoints

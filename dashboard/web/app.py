@@ -50,6 +50,10 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.routes_api import routes_api  # notification routes and the delivery log
 
     app.server.register_blueprint(routes_api)
+
+    from dashboard.web.catalog_api import catalog_api  # the catalog kept in the database (admins)
+
+    app.server.register_blueprint(catalog_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
@@ -74,6 +78,7 @@ NAV_ITEMS = [
     ("progress", "/progress", "exact"),
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),
+    ("catalog", "/catalog", "partial"),
     ("wall", "/wall", "exact"),
 ]
 # Pages for the wall display show no navigation chrome.
@@ -149,6 +154,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         links = [html.Span(f"{principal.name} · {t('auth.role.' + principal.role, lang)}", className="me-2")]
         if principal.role == "admin":
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
+            links.append(dcc.Link(t("nav.access", lang), href="/admin/access", className="link-light me-2", id="access-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))

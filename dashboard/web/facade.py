@@ -29,6 +29,11 @@ from dashboard.alerts import routes as route_services
 from dashboard.alerts import rules as alert_rules
 from dashboard.auth import audit
 from dashboard.auth.permissions import Forbidden, current_user_name
+from dashboard.catalog import edits as catalog_edits
+from dashboard.catalog import forms as catalog_forms
+from dashboard.catalog import revisions as catalog_revisions
+from dashboard.catalog.loader import CatalogError
+from dashboard.catalog.trial import guard_for, run_trial
 from dashboard.domain.incidents import IncidentError
 from dashboard.domain.maintenance import MaintenanceError
 from dashboard.domain.routes import RouteError
@@ -246,6 +251,140 @@ class Facade:
             return Outcome(False, str(exc))
         return self._act(lang, lambda session: audit.record(session, None, "demo.set_mode", system_id, {"mode": mode}),
                          lambda _entry: t("demo.done", lang, system=system_id, mode=t(f"demo.mode.{mode}", lang)))
+
+
+    # ---------------------------------------------------------------- the catalog (admins)
+
+    def catalog_change(self, which: str, lang: str, *, system_id: str | None = None, endpoint_id: str | None = None,
+                       values: dict | None = None, kind: str | None = None, own: dict | None = None,
+                       revision: int | None = None) -> Outcome:
+        """Save or delete a system or an endpoint, or roll back, as one catalog revision. A
+        refusal changes nothing; its `value` is {"problems": [{"path", "field", "message"}]}
+        for the form to show next to each input."""
+        guard = guard_for(self.settings)
+
+        def work(session):
+            if which == "system.save":
+                return catalog_edits.save_system(session, values or {}, system_id, guard)
+            if which == "system.delete":
+                return catalog_edits.delete_system(session, system_id)
+            if which == "endpoint.save":
+                endpoint = catalog_forms.endpoint_from_form(kind or "http", values or {}, own or {})
+                return catalog_edits.save_endpoint(session, system_id, endpoint, endpoint_id, guard, replace=True)
+            if which == "endpoint.delete":
+                return catalog_edits.delete_endpoint(session, system_id, endpoint_id)
+            return catalog_revisions.rollback(session, int(revision))
+
+        try:
+            with self._session() as session:
+                row = work(session)
+                number = row.id if row is not None else None
+        except catalog_edits.EditRefused as exc:
+            return Outcome(False, t("cat.refused", lang), {"problems": exc.problems})
+        except CatalogError as exc:  # a past revision that no longer validates
+            return Outcome(False, t("cat.refused", lang), {"problems": catalog_revisions.relative(exc.details, "")})
+        except catalog_revisions.CatalogReadOnly:
+            return Outcome(False, t("cat.read_only", lang, file=catalog_revisions_file(self)))
+        except catalog_revisions.CatalogNotFound as exc:
+            return Outcome(False, str(exc).strip("'\""))
+        except Forbidden:
+            return Outcome(False, t("cat.forbidden", lang))
+        except DataUnavailable as exc:
+            log.error("catalog change refused: database unreachable: %s", exc)
+            return Outcome(False, t("wall.stale.database", lang))
+        if number is None:
+            return Outcome(True, t("cat.no_change", lang), {"revision": None})
+        return Outcome(True, t("cat.saved", lang, n=number), {"revision": number})
+
+    def catalog_trial(self, system_id: str | None, kind: str, values: dict, own: dict, lang: str) -> Outcome:
+        """Run the probe once with the form's unsaved settings (the network guard applies)."""
+        from dashboard.auth.permissions import require
+
+        try:
+            require("manage_catalog")
+            endpoint = catalog_forms.endpoint_from_form(kind or "http", values or {}, own or {})
+            endpoint.setdefault("id", "trial")
+            result = run_trial(system_id or "trial", endpoint, guard_for(self.settings))
+        except Forbidden:
+            return Outcome(False, t("cat.forbidden", lang))
+        except CatalogError as exc:
+            return Outcome(False, t("cat.trial_refused", lang), {"problems": catalog_revisions.relative(exc.details, "")})
+        return Outcome(True, result["cause"], result)
+
+
+    # ---------------------------------------------------------------- accounts, tokens, alert sources (admins)
+
+    def access_action(self, which: str, lang: str, **args) -> Outcome:
+        """One action of the access admin page. A password or a secret made here is in the
+        outcome's value once (`secret`) and never stored in clear; every action is audited."""
+        from dashboard.auth import tokens as token_service
+        from dashboard.auth import users as user_service
+        from dashboard.auth.passwords import WeakPassword
+        from dashboard.auth.permissions import require
+
+        actor = current_user_name() or "admin"
+
+        def work(session):
+            require("manage_users")
+            name = (args.get("name") or "").strip()
+            if which == "user.create":
+                password = one_time_password()
+                user_service.create_user(session, name, args.get("role") or "", password, actor=actor)
+                return {"secret": password, "name": name}
+            if which == "user.role":
+                user_service.set_role(session, name, args.get("role") or "", actor=actor)
+            elif which in ("user.disable", "user.enable"):
+                user_service.set_active(session, name, which == "user.enable", actor=actor)
+            elif which == "user.reset":
+                password = one_time_password()
+                user_service.reset_password(session, name, password, actor=actor)
+                return {"secret": password, "name": name}
+            elif which == "user.logout":
+                return {"count": user_service.logout_all(session, name, actor=actor), "name": name}
+            elif which == "token.create":
+                row, secret = token_service.create_token(session, name, args.get("kind") or "api", created_by=actor)
+                audit.record(session, actor, "token.create", f"{row.kind}:{row.name}", {"id": row.id})
+                return {"secret": secret, "name": name, "kind": row.kind}
+            elif which == "token.revoke":
+                row = token_service.revoke_token(session, int(args.get("id")))
+                audit.record(session, actor, "token.revoke", f"{row.kind}:{row.name}", {"id": row.id})
+            elif which in ("source.create", "source.rotate"):
+                secret = alert_ingest.create_source(session, name, args.get("description") or None)
+                audit.record(session, actor, f"alert_source.{which.split('.')[1]}", name)
+                return {"secret": secret, "name": name}
+            elif which == "source.disable":
+                if not alert_ingest.revoke_source(session, name):
+                    raise LookupError(f"no alert source {name!r}")
+                audit.record(session, actor, "alert_source.disable", name)
+            else:
+                raise ValueError(f"unknown action {which!r}")
+            return {"name": name}
+
+        try:
+            with self._session() as session:
+                value = work(session)
+        except Forbidden:
+            return Outcome(False, t("cat.forbidden_access", lang))
+        except (user_service.AccountError, WeakPassword, LookupError, TypeError, ValueError) as exc:
+            return Outcome(False, str(exc).strip("'\""))
+        except DataUnavailable:
+            return Outcome(False, t("wall.stale.database", lang))
+        return Outcome(True, t(f"acc.done.{which}", lang, **{k: v for k, v in value.items() if k != "secret"}), value)
+
+
+def one_time_password() -> str:
+    """A random password shown once (to be changed by its owner): 16 URL-safe characters."""
+    import secrets
+
+    return secrets.token_urlsafe(12)
+
+
+def catalog_revisions_file(facade_: Facade) -> str:
+    try:
+        with facade_._session() as session:
+            return catalog_revisions.read_only_file(session) or "?"
+    except DataUnavailable:
+        return "?"
 
 
 def install(server, runtime) -> Facade:

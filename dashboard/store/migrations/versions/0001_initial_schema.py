@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:37:35.450567
+Create Date: 2026-12-02 08:39:26.172636
 """
 import sqlalchemy as sa
 from alembic import op
@@ -60,6 +60,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_actor'), ['actor'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+
+    op.create_table('catalog_revisions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('created_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('author', sa.String(length=128), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('diff', sa.JSON(), nullable=False),
+    sa.Column('document', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('catalog_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalog_revisions_created_at'), ['created_at'], unique=False)
 
     op.create_table('coverage_snapshots',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -216,9 +229,11 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name_vi', sa.String(length=255), nullable=False),
     sa.Column('name_en', sa.String(length=255), nullable=False),
+    sa.Column('short_name', sa.String(length=64), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('owner_agency_id', sa.String(length=64), nullable=True),
     sa.Column('partner', sa.String(length=32), nullable=True),
+    sa.Column('sla', sa.Float(), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('public', sa.Boolean(), server_default='0', nullable=False),
@@ -624,6 +639,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_coverage_snapshots_day'))
 
     op.drop_table('coverage_snapshots')
+    with op.batch_alter_table('catalog_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalog_revisions_created_at'))
+
+    op.drop_table('catalog_revisions')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_actor'))
