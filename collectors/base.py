@@ -44,6 +44,9 @@ class CheckResult:
     detail: dict[str, Any] = field(default_factory=dict)
     # Set by the scheduler, never by a probe: the check could not start on time (verdict unknown).
     missed: bool = False
+    # Set by a remote agent, never by a probe: the result's own id (a UUID), so that the server
+    # stores it once however often a batch holding it is sent.
+    result_id: str | None = None
 
     @property
     def ok(self) -> bool:

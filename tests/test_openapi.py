@@ -50,6 +50,7 @@ def test_every_api_route_is_described(spec):
     ("/api/openapi.json", 200), ("/api/alerts/99999999", 404), ("/api/alerts?limit=0", 400),
     ("/api/availability", 200), ("/api/availability?month=2026-13", 400), ("/api/incidents/stats?system=lgsp", 200),
     ("/api/maintenance", 200), ("/api/maintenance/upcoming", 200), ("/api/incidents/99999999", 404),
+    ("/api/agents", 200),
 ])
 def test_real_answers_match_their_schema(app, spec, path, status):
     wait_for(lambda: app.get("/api/systems").json()["counts"]["up"] > 0, 60, message="a first result")

@@ -34,11 +34,11 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult, Target
-from collectors.conditions import parse
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import CENTRAL
 from dashboard.domain.maintenance import MaintenanceIndex
 from dashboard.domain.status import FlapSettings
-from dashboard.monitoring.engine import ProbeEngine
+from dashboard.monitoring.engine import ProbeEngine, target_from
 from dashboard.monitoring.results import record_results
 from dashboard.monitoring.spool import Spool
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
@@ -65,12 +65,7 @@ class RetentionPolicy:
 
 
 def target_for(endpoint: Endpoint) -> Target:
-    options = dict(endpoint.options or {})
-    conditions = tuple(
-        parse(item) if isinstance(item, str) else parse(item["condition"], item.get("severity", "down"))
-        for item in options.pop("conditions", [])
-    )
-    return Target(endpoint.id, endpoint.kind, endpoint.target, endpoint.timeout_s, conditions, options)
+    return target_from(endpoint.id, endpoint.kind, endpoint.target, endpoint.timeout_s, endpoint.options)
 
 
 def try_acquire_lease(session: Session, holder: str, epoch: int | None = None, ttl_s: float = LEASE_TTL_S) -> int | None:
@@ -335,9 +330,12 @@ class Collector:
                            "dropped_stale": self.dropped_stale, "epoch": self._epoch})
 
     def sync_jobs(self) -> int:
-        """Schedule every active endpoint; endpoints gone from the catalog are dropped."""
+        """Schedule every active endpoint of the central vantage; endpoints gone from the catalog
+        are dropped. Endpoints of another vantage are a remote agent's: the central collector
+        never checks them (it may not even reach them)."""
         with self.db.session() as session:
-            endpoints = session.scalars(select(Endpoint).where(Endpoint.active.is_(True))).all()
+            endpoints = session.scalars(select(Endpoint).where(
+                Endpoint.active.is_(True), Endpoint.vantage == CENTRAL)).all()
         self.engine.set_targets([(target_for(e), e.interval_s) for e in endpoints],
                                 {e.id: e.last_check_at for e in endpoints if e.last_check_at is not None})
         return len(endpoints)
@@ -387,11 +385,13 @@ class Collector:
                 run_rollups(session)
 
     def _retention(self) -> None:
+        from dashboard.monitoring.agents import prune_batches
         from dashboard.monitoring.rollups import apply_retention
 
         if self._leader and self.db_down_since is None:
             with self.db.session() as session:
                 deleted = apply_retention(session, self.retention)
+                deleted["agent_batches"] = prune_batches(session)
             if any(deleted.values()):
                 log.info("retention: deleted %s", deleted)
 

@@ -63,6 +63,7 @@ def record_results(session: Session, results: list[CheckResult], maintenance: Ma
             "endpoint_id": endpoint.id, "checked_at": result.checked_at, "verdict": str(result.verdict),
             "latency_ms": result.latency_ms, "http_code": result.http_code, "reason": result.reason,
             "detail": _raw_detail(result), "missed": result.missed, "maintenance": window is not None,
+            "result_uid": result.result_id,
         })
         if result.missed:
             continue

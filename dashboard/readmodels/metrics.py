@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from collectors.timeutil import utcnow
+from dashboard.domain.agents import shown_for_vantage, vantage_silent
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.alerts import open_counts
 from dashboard.readmodels.systems import effective_status, health
 from dashboard.readmodels.uptime import counts_between
@@ -20,16 +22,18 @@ def metric_samples(session, now: datetime | None = None) -> dict:
     now = now or utcnow()
     rows = session.execute(
         select(Endpoint.id, Endpoint.kind, Endpoint.system_id, System.owner_agency_id, Endpoint.status,
-               Endpoint.last_check_at, Endpoint.interval_s, Endpoint.last_latency_ms)
+               Endpoint.last_check_at, Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.vantage)
         .join(System, System.id == Endpoint.system_id)
         .where(Endpoint.active.is_(True), System.active.is_(True))
         .order_by(Endpoint.id)
     ).all()
     missed = counts_between(session, (now - MISSED_SINCE).replace(minute=0, second=0, microsecond=0), now,
                             [r.id for r in rows])
+    live = live_vantages(session, now)
     endpoints = []
     for row in rows:
         status, _stale = effective_status(row.status, row.last_check_at, row.interval_s, now)
+        status, _stale = shown_for_vantage(status, _stale, vantage_silent(row.vantage, live))
         endpoints.append({
             "id": row.id, "kind": row.kind, "system": row.system_id, "agency": row.owner_agency_id or "",
             "status": status,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import shown_for_vantage, vantage_silent
 from dashboard.domain.status import (
     FlapState,
     effective_status,
@@ -19,6 +20,7 @@ from dashboard.domain.status import (
     system_reason,
 )
 from dashboard.domain.uptime import WINDOWS
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
 from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System
 from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY, STATS_KEY
@@ -36,7 +38,8 @@ def systems_overview(session: Session, now: datetime | None = None, with_uptime:
         .options(selectinload(System.endpoints), selectinload(System.links).selectinload(Link.platform), selectinload(System.owner))
         .order_by(System.position)
     ).all()
-    views = [_system_view(system, now) for system in systems]
+    live = live_vantages(session, now)
+    views = [_system_view(system, now, live) for system in systems]
     if with_uptime:
         _add_uptime(session, views, now)
     return views
@@ -58,9 +61,9 @@ def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
             link["uptime"] = by_link.get(link["id"], empty)
 
 
-def _system_view(system: System, now: datetime) -> dict:
+def _system_view(system: System, now: datetime, live: frozenset[str] = frozenset()) -> dict:
     endpoints = [e for e in system.endpoints if e.active]
-    endpoint_views = [_endpoint_view(e, now) for e in endpoints]
+    endpoint_views = [_endpoint_view(e, now, live) for e in endpoints]
     longest_interval = max((e.interval_s for e in endpoints), default=60.0)
     status, stale = shown_system_status(system.status, system.last_check_at, longest_interval,
                                         any(v["stale"] for v in endpoint_views), now)
@@ -95,10 +98,14 @@ def _system_view(system: System, now: datetime) -> dict:
     }
 
 
-def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
+def _endpoint_view(endpoint: Endpoint, now: datetime, live: frozenset[str] = frozenset()) -> dict:
     status, stale = effective_status(endpoint.status, endpoint.last_check_at, endpoint.interval_s, now)
+    silent = vantage_silent(endpoint.vantage, live)
+    status, stale = shown_for_vantage(status, stale, silent)
     reason = endpoint.last_reason
-    if stale:
+    if silent and stale:
+        reason = f"the agent of vantage {endpoint.vantage!r} is silent: last result {iso(endpoint.last_check_at)}"
+    elif stale:
         reason = f"no result since {iso(endpoint.last_check_at)} (collector stopped or overloaded?)"
     elif status in (Status.DOWN, Status.DEGRADED, Status.MAINTENANCE) and endpoint.status_reason:
         reason = endpoint.status_reason
@@ -123,6 +130,7 @@ def _endpoint_view(endpoint: Endpoint, now: datetime) -> dict:
         "reason": reason,
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
+        "vantage": endpoint.vantage,
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
         "pending": str(pending) if pending else None,  # the state damping waits to confirm
         "flapping": flapping,

@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import CENTRAL, shown_for_vantage, vantage_silent
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
     TROUBLE,
@@ -24,6 +25,7 @@ from dashboard.domain.status import (
     system_status,
 )
 from dashboard.domain.uptime import floor_hour
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.alerts import alerts_by_agency
 from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
 from dashboard.readmodels.systems import STATUS_ORDER
@@ -79,15 +81,18 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
         select(
             Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
             type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
-            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason,
+            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason, Endpoint.vantage,
         ).where(Endpoint.active.is_(True))
     ).all()
     agencies = endpoint_agencies(session) if with_agency else {}
+    live = live_vantages(session, now) if any(row[-1] != CENTRAL for row in rows) else frozenset()
     states = []
-    for eid, system_id, status, critical, since, checked, interval, latency, reason in rows:
+    for eid, system_id, status, critical, since, checked, interval, latency, reason, vantage in rows:
         since = since.replace(tzinfo=timezone.utc) if since is not None else None
         checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
         status, stale = effective_status(status, checked, interval, now)
+        if vantage != CENTRAL:  # a silent agent's endpoints read 'unknown', never their old state
+            status, stale = shown_for_vantage(status, stale, vantage_silent(vantage, live))
         states.append(EndpointState(
             eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
         ))
