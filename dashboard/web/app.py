@@ -149,6 +149,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         links = [html.Span(f"{principal.name} · {t('auth.role.' + principal.role, lang)}", className="me-2")]
         if principal.role == "admin":
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
+            links.append(dcc.Link(t("nav.agents", lang), href="/admin/agents", className="link-light me-2", id="agents-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))
