@@ -276,3 +276,27 @@ def test_agent_tokens_are_bound_to_a_real_vantage(sqlite_db, kind, vantage, mess
     with sqlite_db.session() as session, pytest.raises(ValueError) as caught:
         tokens.create_token(session, "x", kind, vantage=vantage)
     assert message in str(caught.value)
+
+
+def test_results_sent_after_their_hour_was_rolled_up_reach_the_rollups(setup):
+    from collectors.timeutil import iso
+    from dashboard.domain.uptime import floor_day, floor_hour
+    from dashboard.readmodels.uptime import DONE_KEYS
+    from dashboard.store.models import Rollup, RuntimeState
+
+    client, db, secrets_ = setup
+    now = utcnow()
+    with db.session() as session:  # hours and days up to now are rolled up already
+        for period, until in (("hour", floor_hour(now)), ("day", floor_day(now))):
+            session.add(RuntimeState(key=DONE_KEYS[period], value=iso(until), updated_at=now))
+    three_hours_ago, two_days_ago = now - timedelta(hours=3), now - timedelta(days=2)
+    late = [result("dvc.commune-a", checked_at=three_hours_ago.isoformat()),
+            result("dvc.commune-a", "up", checked_at=(three_hours_ago + timedelta(seconds=30)).isoformat()),
+            result("dvc.commune-b", checked_at=two_days_ago.isoformat())]
+    assert post(client, secrets_["commune"], body_of(late)).status_code == 200
+    with db.session() as session:
+        rows = {(r.endpoint_id, r.period, r.bucket_start): r for r in session.scalars(select(Rollup))}
+    hour = rows[("dvc.commune-a", "hour", floor_hour(three_hours_ago))]
+    assert (hour.checks, hour.failures) == (2, 1)
+    assert rows[("dvc.commune-b", "day", floor_day(two_days_ago))].checks == 1
+    assert ("dvc.commune-a", "hour", floor_hour(now)) not in rows  # the open hour is the regular job's

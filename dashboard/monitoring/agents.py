@@ -29,6 +29,7 @@ from dashboard.auth import tokens
 from dashboard.domain import agents as rules
 from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.results import record_results
+from dashboard.monitoring.rollups import roll_up_late
 from dashboard.store.models import AccessToken, Agent, AgentBatch, Endpoint
 from dashboard.store.models import CheckResult as CheckRow
 
@@ -141,6 +142,10 @@ def receive_batch(session: Session, token: AccessToken, body: bytes, signature: 
             ack.stored.append(r.id)
     if fresh:
         record_results(session, fresh, flap=flap)
+        late: dict[str, set] = {}
+        for item in fresh:
+            late.setdefault(item.endpoint_id, set()).add(item.checked_at)
+        roll_up_late(session, late)  # hours rolled up while these results waited in the agent's buffer
 
     agent = _agent_row(session, token, now, address)
     agent.last_batch_at = now
