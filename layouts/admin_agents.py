@@ -67,7 +67,9 @@ def agents_table(rows: list[dict], lang: str):
             clock += [" ", html.Span("⚠ " + t("agents.skew_flag", lang), className="badge text-bg-warning")]
         rejected = [number(r["rejected_batches"])]
         if r["last_rejection"]:
-            rejected.append(html.Div(r["last_rejection"], className="small text-muted text-break"))
+            when = local_time(parse_iso(r["last_rejection_at"]))
+            rejected.append(html.Div(f"{when} · {r['last_rejection']}", title=r["last_rejection"],
+                                     className="small text-muted agent-rejection"))
         body.append(html.Tr(
             [
                 html.Td([html.Strong(r["name"]), html.Div(r["last_address"] or "", className="small text-muted")]),

@@ -147,3 +147,21 @@ def test_an_assignment_holds_only_its_own_vantage():
     assert [e["id"] for e in rules.assigned(endpoints, "dmz")] == ["b"]
     assert [e["id"] for e in rules.assigned(endpoints, "central")] == ["c", "d"]
     assert rules.assigned(endpoints, "nowhere") == []
+
+
+@pytest.mark.parametrize("shown, stale, endpoints, expected", [
+    # no silent endpoint: as it was
+    ("down", False, [("down", True, False), ("up", True, False)], ("down", False)),
+    # the only failure came from a silent agent: the rest is up, so degraded (part cannot be seen), never down
+    ("down", False, [("unknown", True, True), ("up", True, False)], ("degraded", False)),
+    # a central endpoint really down still takes the system down
+    ("down", False, [("unknown", True, True), ("down", True, False)], ("down", False)),
+    # a non-critical central failure: degraded
+    ("down", False, [("unknown", True, True), ("down", False, False)], ("degraded", False)),
+    # everything behind silent agents: unknown, stale
+    ("down", False, [("unknown", True, True), ("unknown", False, True)], ("unknown", True)),
+    # a planned window is not overruled
+    ("maintenance", False, [("unknown", True, True)], ("maintenance", False)),
+])
+def test_a_system_with_a_silent_agent_is_judged_on_what_is_still_seen(shown, stale, endpoints, expected):
+    assert rules.system_shown_with_silent(shown, stale, endpoints) == expected

@@ -34,6 +34,7 @@ def catalog_text(extra_endpoint: dict | None = None) -> str:
          "headers": {"Authorization": "Bearer x"}, "conditions": ["[STATUS] == 200"]},
         {"id": "commune-b", "kind": "tcp", "host": "127.0.0.1", "port": 9, "interval": "1m", "vantage": "commune-net"},
         {"id": "dmz-web", "url": "http://127.0.0.1:9/dmz", "interval": "30s", "timeout": "5s", "vantage": "dmz"},
+        {"id": "portal-from-dmz", "url": "http://127.0.0.1:9/portal", "interval": "30s", "timeout": "5s", "vantage": "dmz"},
     ] + ([extra_endpoint] if extra_endpoint else [])
     return yaml.safe_dump({
         "version": 1,
@@ -97,7 +98,7 @@ def test_an_assignment_holds_only_the_tokens_vantage(setup):
     assert (first["kind"], first["interval_s"], first["timeout_s"]) == ("http", 30.0, 5.0)
     assert first["options"]["conditions"] == [{"condition": "[STATUS] == 200", "severity": "down"}] and first["options"]["headers"] == {"Authorization": "Bearer x"}
     dmz = client.get("/api/agent/assignment", headers=bearer(secrets_["dmz"])).get_json()
-    assert [e["id"] for e in dmz["endpoints"]] == ["dvc.dmz-web"]
+    assert [e["id"] for e in dmz["endpoints"]] == ["dvc.dmz-web", "dvc.portal-from-dmz"]
 
 
 @pytest.mark.parametrize("who", ["none", "api", "garbage", "session-less kiosk"])
@@ -230,10 +231,13 @@ def test_a_silent_agents_endpoints_read_unknown_not_down(setup):
         return next(e for e in systems[0]["endpoints"] if e["id"] == eid)
 
     assert endpoint("dvc.commune-a")["status"] == "down" and endpoint("dvc.commune-a")["vantage"] == "commune-net"
+    assert client.get("/api/systems", headers=bearer(secrets_["api"])).get_json()["systems"][0]["status"] == "down"
     with db.session() as session:  # the agent's last contact: 10 batch intervals ago
         session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
     shown = endpoint("dvc.commune-a")
     assert shown["status"] == "unknown" and shown["stale"] is True and "silent" in shown["reason"]
+    system = client.get("/api/systems", headers=bearer(secrets_["api"])).get_json()["systems"][0]
+    assert system["status"] == "unknown"  # its stored 'down' rested on the silent agent's word only
     agents = client.get("/api/agents", headers=bearer(secrets_["api"])).get_json()["agents"]
     assert {a["vantage"]: a["state"] for a in agents} == {"commune-net": "silent", "dmz": "never"}
     health = client.get("/api/health", headers=bearer(secrets_["api"])).get_json()
@@ -300,3 +304,40 @@ def test_results_sent_after_their_hour_was_rolled_up_reach_the_rollups(setup):
     assert (hour.checks, hour.failures) == (2, 1)
     assert rows[("dvc.commune-b", "day", floor_day(two_days_ago))].checks == 1
     assert ("dvc.commune-a", "hour", floor_hour(now)) not in rows  # the open hour is the regular job's
+
+
+def test_the_agent_answers_match_their_openapi_schemas(setup):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    client, _, secrets_ = setup
+    spec = client.get("/api/openapi.json", headers=bearer(secrets_["api"])).get_json()
+    registry = Registry().with_resource("urn:ioc", Resource.from_contents(
+        {**spec, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+
+    def errors(name: str, body) -> list[str]:
+        validator = Draft202012Validator({"$ref": f"urn:ioc#/components/schemas/{name}"}, registry=registry)
+        return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(body)]
+
+    assert errors("AgentAssignment", client.get("/api/agent/assignment", headers=bearer(secrets_["commune"])).get_json()) == []
+    assert errors("AgentAck", post(client, secrets_["commune"], body_of([result("dvc.commune-a")])).get_json()) == []
+    assert errors("Agents", client.get("/api/agents", headers=bearer(secrets_["api"])).get_json()) == []
+    assert errors("Error", client.get("/api/agent/assignment").get_json()) == []
+    # and a body that disagrees is caught
+    assert errors("AgentAck", {"stored": "all"})
+    for method, path in (("get", "/api/agent/assignment"), ("post", "/api/agent/results"), ("get", "/api/agents")):
+        assert not spec["paths"][path][method].get("x-undocumented")
+
+
+def test_the_endpoint_page_shows_one_target_from_each_vantage(setup):
+    from dashboard.readmodels.detail import endpoint_page
+
+    client, db, secrets_ = setup
+    assert post(client, secrets_["dmz"], body_of([result("dvc.portal-from-dmz", "up", reason="ok")])).status_code == 200
+    with db.session() as session:
+        portal = endpoint_page(session, "dvc.portal")
+        alone = endpoint_page(session, "dvc.commune-a")
+    seen = {e["vantage"]: e for e in portal["vantages"]}
+    assert set(seen) == {"central", "dmz"} and seen["dmz"]["id"] == "dvc.portal-from-dmz"
+    assert seen["dmz"]["checked_at"] is not None and seen["central"]["checked_at"] is None
+    assert alone["vantages"] == [] and alone["vantage"] == "commune-net"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from collectors.base import Status
+from dashboard.domain.status import system_status
 
 CENTRAL = "central"  # the vantage of the central collector, every endpoint's default
 VANTAGE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -222,3 +223,21 @@ def vantage_silent(vantage: str | None, live_vantages: frozenset[str] | set[str]
     """Whether whoever checks an endpoint of `vantage` is silent: never the central collector
     (its own staleness rule covers it); an agent's vantage with no agent heard from lately."""
     return bool(vantage) and vantage != CENTRAL and vantage not in live_vantages
+
+
+def system_shown_with_silent(shown: str, stale: bool, endpoints: list[tuple[str, bool, bool]]) -> tuple[str, bool]:
+    """(status shown, stale) of a system some of whose endpoints belong to a silent agent, from
+    its endpoints' (status shown, critical, silent). The system's stored state may rest on what
+    the silent agent last said: it is judged again from the endpoints still vouched for, and
+    reads at best degraded (part of it can no longer be seen); with none left, unknown."""
+    if not any(silent for _, _, silent in endpoints):
+        return shown, stale
+    if shown == Status.MAINTENANCE:
+        return shown, stale
+    vouched = [(Status(status), critical) for status, critical, silent in endpoints if not silent]
+    status = system_status(vouched)
+    if status == Status.UNKNOWN:
+        return str(Status.UNKNOWN), True
+    if status == Status.UP:
+        return str(Status.DEGRADED), False
+    return str(status), False

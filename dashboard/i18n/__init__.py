@@ -635,6 +635,7 @@ TEXT.update({
     "agents.duplicates": ("{n} bản gửi lại đã bỏ qua", "{n} resent, ignored"),
     "agents.every": ("gửi mỗi {s}", "sends every {s}"),
     "detail.vantage": ("điểm đo {v}", "vantage {v}"),
+    "detail.vantages": ("Cùng địa chỉ, nhìn từ từng điểm đo", "The same target, seen from each vantage"),
 })
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.agents import shown_for_vantage, vantage_silent
+from dashboard.domain.agents import shown_for_vantage, system_shown_with_silent, vantage_silent
 from dashboard.domain.status import (
     FlapState,
     effective_status,
@@ -67,6 +67,8 @@ def _system_view(system: System, now: datetime, live: frozenset[str] = frozenset
     longest_interval = max((e.interval_s for e in endpoints), default=60.0)
     status, stale = shown_system_status(system.status, system.last_check_at, longest_interval,
                                         any(v["stale"] for v in endpoint_views), now)
+    status, stale = system_shown_with_silent(status, stale, [(v["status"], e.critical, v["agent_silent"])
+                                                             for e, v in zip(endpoints, endpoint_views)])
     by_endpoint = {v["id"]: v for v in endpoint_views}
     return {
         "id": system.id,
@@ -131,6 +133,7 @@ def _endpoint_view(endpoint: Endpoint, now: datetime, live: frozenset[str] = fro
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
         "vantage": endpoint.vantage,
+        "agent_silent": silent,  # its vantage's agent went silent: shown unknown
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
         "pending": str(pending) if pending else None,  # the state damping waits to confirm
         "flapping": flapping,

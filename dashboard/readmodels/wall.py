@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
-from dashboard.domain.agents import CENTRAL, shown_for_vantage, vantage_silent
+from dashboard.domain.agents import CENTRAL, shown_for_vantage, system_shown_with_silent, vantage_silent
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
     TROUBLE,
@@ -70,6 +70,7 @@ class EndpointState:
     latency_ms: float | None
     reason: str | None
     agency_id: str | None  # from the catalog's endpoint `options: {agency: <agency id>}`
+    agent_silent: bool = False  # checked by a remote agent that went silent (shown unknown)
 
 
 def endpoint_states(session: Session, now: datetime, with_agency: bool = False) -> list[EndpointState]:
@@ -91,10 +92,12 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
         since = since.replace(tzinfo=timezone.utc) if since is not None else None
         checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
         status, stale = effective_status(status, checked, interval, now)
-        if vantage != CENTRAL:  # a silent agent's endpoints read 'unknown', never their old state
-            status, stale = shown_for_vantage(status, stale, vantage_silent(vantage, live))
+        silent = vantage != CENTRAL and vantage_silent(vantage, live)
+        if silent:  # a silent agent's endpoints read 'unknown', never their old state
+            status, stale = shown_for_vantage(status, stale, True)
         states.append(EndpointState(
             eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
+            silent,
         ))
     return states
 
@@ -149,6 +152,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         eps = by_system.get(row.id, [])
         longest = max((e.interval_s for e in eps), default=60.0)
         status, stale = shown_system_status(row.status, row.last_check_at, longest, any(e.stale for e in eps), now)
+        status, stale = system_shown_with_silent(status, stale, [(e.status, e.critical, e.agent_silent) for e in eps])
         troubled = [e for e in eps if e.status in (Status.DOWN, Status.DEGRADED) and e.reason]
         reason = troubled[0].reason if troubled else None
         communes = {e.id for e in eps if e.id in commune_ids}
