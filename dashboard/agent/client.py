@@ -131,6 +131,10 @@ class RemoteAgent:
                         time.monotonic() - self.server_down_since)
             self.server_down_since = None
             self._outage_sent = 0
+            if self.buffer.dropped:
+                log.error("%d result(s) were dropped during the outage: the buffer (--max-buffer %d) was full",
+                          self.buffer.dropped, self.buffer.max_results)
+                self.buffer.dropped = 0  # the next outage says so again
 
     def fetch_assignment(self) -> bool:
         try:
@@ -141,8 +145,14 @@ class RemoteAgent:
         if answer.status_code != 200:
             self._refused(answer, "assignment")
             return False
+        try:
+            body = answer.json()
+            if not isinstance(body, dict) or not isinstance(body.get("endpoints"), list):
+                raise ValueError("no endpoints list")
+        except ValueError as exc:  # e.g. a proxy's HTML page: keep the assignment held
+            log.error("the server's assignment cannot be read (%s): keeping the last one", exc)
+            return False
         self._server_reachable()
-        body = answer.json()
         self.buffer.save("assignment", body)
         self._apply(body)
         return True
