@@ -341,3 +341,31 @@ def test_the_endpoint_page_shows_one_target_from_each_vantage(setup):
     assert set(seen) == {"central", "dmz"} and seen["dmz"]["id"] == "dvc.portal-from-dmz"
     assert seen["dmz"]["checked_at"] is not None and seen["central"]["checked_at"] is None
     assert alone["vantages"] == [] and alone["vantage"] == "commune-net"
+
+
+def test_metrics_say_unknown_for_a_silent_agents_endpoints(setup):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client, db, secrets_ = setup
+    with db.session() as session:
+        _, scrape = tokens.create_token(session, "prometheus", "metrics")
+    assert post(client, secrets_["commune"], body_of([result("dvc.commune-a"), result("dvc.commune-a")])).status_code == 200
+
+    def samples() -> dict:
+        client.application.extensions.pop("ioc_metrics_snapshot", None)  # no 5 s cache between the two reads
+        text = client.get("/metrics", headers=bearer(scrape)).get_data(as_text=True)
+        found = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "ioc_endpoint_status" and sample.value == 1:
+                    found[sample.labels["endpoint"]] = sample.labels["status"]
+                if sample.name == "ioc_system_status":
+                    found[sample.labels["system"]] = sample.value
+        return found
+
+    before = samples()
+    assert before["dvc.commune-a"] == "down" and before["dvc"] == 0
+    with db.session() as session:
+        session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
+    after = samples()
+    assert after["dvc.commune-a"] == "unknown" and after["dvc"] == -1
