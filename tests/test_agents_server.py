@@ -369,3 +369,17 @@ def test_metrics_say_unknown_for_a_silent_agents_endpoints(setup):
         session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
     after = samples()
     assert after["dvc.commune-a"] == "unknown" and after["dvc"] == -1
+
+
+def test_check_now_reaches_the_agent_of_the_endpoints_vantage(setup):
+    from dashboard.monitoring.actions import check_now, take_check_requests
+
+    client, db, secrets_ = setup
+    with db.session() as session:
+        check_now(session, ["dvc.commune-a", "dvc.portal", "dvc.dmz-web"], user="operator-1", via="test")
+    empty = post(client, secrets_["commune"], body_of([]))  # an agent with nothing to send still calls
+    assert empty.status_code == 200 and empty.get_json()["check_now"] == ["dvc.commune-a"]
+    assert post(client, secrets_["commune"], body_of([])).get_json()["check_now"] == []  # handed over once
+    with db.session() as session:
+        assert take_check_requests(session) == ["dvc.portal"]  # the central collector's own, and only those
+    assert post(client, secrets_["dmz"], body_of([])).get_json()["check_now"] == ["dvc.dmz-web"]

@@ -182,10 +182,14 @@ class RemoteAgent:
         """Send the buffered results, oldest first, a batch at a time, until the buffer is empty
         or the server stops answering. Returns how many were acknowledged."""
         acknowledged = 0
+        first = True
         while not self._stop.is_set():
             results = self.buffer.head(self._batch_size)
-            if not results:
+            if not results and not first:
                 break
+            # an empty batch when there is nothing to send: the server hears from the agent every
+            # batch interval (else its endpoints would read unknown), and answers with "check now"
+            first = False
             body = json.dumps({"batch_id": str(uuid.uuid4()), "sent_at": iso(utcnow()),
                                "batch_interval_s": self.settings.batch_interval_s, "version": VERSION,
                                "results": results}, ensure_ascii=False).encode()
@@ -204,11 +208,16 @@ class RemoteAgent:
                 self.buffer.remove(done)
                 acknowledged += len(done)
                 self.sent += len(ack.get("stored", []))
+                for endpoint_id in ack.get("check_now", []):
+                    if not self.engine.check_now(endpoint_id):
+                        log.info("check now of %s ignored: not assigned to this agent", endpoint_id)
                 if ack.get("skew_flagged"):
                     log.warning("the server flags this agent's clock: %+.1f s from the server's; fix NTP",
                                 ack.get("clock_skew_s", 0.0))
                 if ack.get("refused"):
                     log.warning("%d result(s) refused by the server: %s", len(ack["refused"]), ack["refused"][0].get("reason"))
+                if not results:
+                    break
                 if len(done) < len(results):
                     # whatever the server did not mention stays buffered; do not spin on it
                     log.error("the server acknowledged %d of %d results; the rest is kept", len(done), len(results))

@@ -28,6 +28,7 @@ from collectors.timeutil import iso, utcnow
 from dashboard.auth import tokens
 from dashboard.domain import agents as rules
 from dashboard.domain.status import FlapSettings
+from dashboard.monitoring.actions import take_check_requests
 from dashboard.monitoring.results import record_results
 from dashboard.monitoring.rollups import roll_up_late
 from dashboard.store.models import AccessToken, Agent, AgentBatch, Endpoint
@@ -54,10 +55,12 @@ class Ack:
     refused: list[dict] = field(default_factory=list)
     clock_skew_s: float = 0.0
     skew_flagged: bool = False
+    check_now: list[str] = field(default_factory=list)  # "check now" asked on a page or the API
 
     def as_json(self) -> dict:
         return {"stored": self.stored, "duplicates": self.duplicates, "refused": self.refused,
-                "clock_skew_s": round(self.clock_skew_s, 3), "skew_flagged": self.skew_flagged}
+                "clock_skew_s": round(self.clock_skew_s, 3), "skew_flagged": self.skew_flagged,
+                "check_now": self.check_now}
 
 
 def authenticate(session: Session, secret: str | None, address: str | None) -> AccessToken:
@@ -147,6 +150,9 @@ def receive_batch(session: Session, token: AccessToken, body: bytes, signature: 
             late.setdefault(item.endpoint_id, set()).add(item.checked_at)
         roll_up_late(session, late)  # hours rolled up while these results waited in the agent's buffer
 
+    # "check now" on this vantage's endpoints reaches the agent with the answer to its next batch
+    # (an agent sends one every batch interval, empty when it has nothing to say)
+    ack.check_now = take_check_requests(session, token.vantage)
     agent = _agent_row(session, token, now, address)
     agent.last_batch_at = now
     agent.batch_interval_s = batch.batch_interval_s

@@ -38,12 +38,13 @@ from collectors.timeutil import iso, utcnow
 from dashboard.domain.agents import CENTRAL
 from dashboard.domain.maintenance import MaintenanceIndex
 from dashboard.domain.status import FlapSettings
+from dashboard.monitoring.actions import take_check_requests
 from dashboard.monitoring.engine import ProbeEngine, target_from
 from dashboard.monitoring.results import record_results
 from dashboard.monitoring.spool import Spool
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
 from dashboard.store.database import Database
-from dashboard.store.models import CheckRequest, Endpoint, RuntimeState
+from dashboard.store.models import Endpoint, RuntimeState
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_KEY, LEASE_RENEW_S, LEASE_TTL_S, STANDBY_POLL_S, STATS_KEY
 
 log = logging.getLogger(__name__)
@@ -124,15 +125,6 @@ def release_lease(session: Session, holder: str) -> None:
         .where(RuntimeState.key == LEASE_KEY, RuntimeState.value == holder)
         .values(expires_at=utcnow())
     )
-
-
-def take_check_requests(session: Session) -> list[str]:
-    """Claim the pending check-now requests (marks them picked)."""
-    rows = session.scalars(select(CheckRequest).where(CheckRequest.picked_at.is_(None)).order_by(CheckRequest.id)).all()
-    now = utcnow()
-    for row in rows:
-        row.picked_at = now
-    return list(dict.fromkeys(row.endpoint_id for row in rows))
 
 
 DB_DOWN_ERRORS = (OperationalError, InterfaceError)  # unreachable, refused, read-only, full, locked too long
