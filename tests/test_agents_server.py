@@ -383,3 +383,46 @@ def test_check_now_reaches_the_agent_of_the_endpoints_vantage(setup):
     with db.session() as session:
         assert take_check_requests(session) == ["dvc.portal"]  # the central collector's own, and only those
     assert post(client, secrets_["dmz"], body_of([])).get_json()["check_now"] == ["dvc.dmz-web"]
+
+
+def test_the_agent_client_against_the_real_routes(setup, tmp_path):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from collectors.base import CheckResult as Made
+    from collectors.base import Status
+    from dashboard.agent.client import AgentSettings, RemoteAgent
+
+    client, db, secrets_ = setup
+    server = make_server("127.0.0.1", 0, client.application, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    agent = RemoteAgent(AgentSettings(server=f"http://127.0.0.1:{server.server_port}", token=secrets_["commune"],
+                                      data_dir=tmp_path / "agent"))
+
+    def state() -> str:
+        agents = client.get("/api/agents", headers=bearer(secrets_["api"])).get_json()["agents"]
+        return next(a["state"] for a in agents if a["vantage"] == "commune-net")
+
+    try:
+        assert agent.fetch_assignment() and agent.endpoints == 2
+        agent._on_result(Made("dvc.commune-a", Status.DOWN, "connection refused"))
+        agent._drain()
+        assert len(agent.buffer) == 1  # on disk before any attempt to send
+        assert agent.send_batches() == 1 and len(agent.buffer) == 0 and stored(db, "dvc.commune-a") == 1
+        # nothing to send: the agent still calls, so it does not read as silent
+        with db.session() as session:
+            session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
+        assert state() == "silent"
+        agent.send_batches()
+        assert state() == "ok"
+        # revoked: refused, and what it checked stays in its buffer
+        with db.session() as session:
+            tokens.revoke_token(session, session.scalar(select(Agent.token_id).where(Agent.vantage == "commune-net")))
+        agent._on_result(Made("dvc.commune-a", Status.UP, "ok"))
+        agent._drain()
+        assert agent.send_batches() == 0 and len(agent.buffer) == 1 and stored(db, "dvc.commune-a") == 1
+        assert not agent.fetch_assignment()
+    finally:
+        agent.buffer.close()
+        server.shutdown()

@@ -97,6 +97,7 @@ class RemoteAgent:
         self._queue: queue.Queue[CheckResult] = queue.Queue()
         self._stop = threading.Event()
         self._batch_size = settings.batch_size
+        self._skew_flagged = False
         self.server_down_since: float | None = None
         self._outage_sent = 0
         self.sent = 0
@@ -153,17 +154,23 @@ class RemoteAgent:
             log.error("the server's assignment cannot be read (%s): keeping the last one", exc)
             return False
         self._server_reachable()
-        self.buffer.save("assignment", body)
-        self._apply(body)
+        if self._apply(body):
+            self.buffer.save("assignment", body)
         return True
 
-    def _apply(self, body: dict) -> None:
-        targets = [(target_from(e["id"], e["kind"], e["target"], float(e["timeout_s"]), e.get("options")),
-                    float(e["interval_s"])) for e in body.get("endpoints", [])]
+    def _apply(self, body: dict) -> bool:
+        """Check what the assignment says; one that cannot be read keeps the targets held."""
+        try:
+            targets = [(target_from(e["id"], e["kind"], e["target"], float(e["timeout_s"]), e.get("options")),
+                        float(e["interval_s"])) for e in body.get("endpoints", [])]
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("the assignment cannot be used (%s: %s): keeping the last one", type(exc).__name__, exc)
+            return False
         if len(targets) != self.endpoints:
             log.info("vantage %s: %d endpoint(s) to check", body.get("vantage"), len(targets))
         self.endpoints = len(targets)
         self.engine.set_targets(targets)
+        return True
 
     def _refused(self, answer: requests.Response, what: str) -> None:
         try:
@@ -201,8 +208,14 @@ class RemoteAgent:
                 self._server_unreachable(type(exc).__name__)
                 break
             if answer.status_code == 200:
+                try:
+                    ack = answer.json()
+                    if not isinstance(ack, dict):
+                        raise ValueError("not an object")
+                except ValueError:  # not the server answering (a proxy's page): nothing acknowledged
+                    self._server_unreachable("an answer that is not the server's")
+                    break
                 self._server_reachable()
-                ack = answer.json()
                 done = list(ack.get("stored", [])) + list(ack.get("duplicates", [])) + [
                     r.get("id") for r in ack.get("refused", []) if isinstance(r, dict)]
                 self.buffer.remove(done)
@@ -211,9 +224,11 @@ class RemoteAgent:
                 for endpoint_id in ack.get("check_now", []):
                     if not self.engine.check_now(endpoint_id):
                         log.info("check now of %s ignored: not assigned to this agent", endpoint_id)
-                if ack.get("skew_flagged"):
+                flagged = bool(ack.get("skew_flagged"))
+                if flagged and not self._skew_flagged:  # said when it starts, not at every batch
                     log.warning("the server flags this agent's clock: %+.1f s from the server's; fix NTP",
                                 ack.get("clock_skew_s", 0.0))
+                self._skew_flagged = flagged
                 if ack.get("refused"):
                     log.warning("%d result(s) refused by the server: %s", len(ack["refused"]), ack["refused"][0].get("reason"))
                 if not results:

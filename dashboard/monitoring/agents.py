@@ -154,6 +154,7 @@ def receive_batch(session: Session, token: AccessToken, body: bytes, signature: 
     # (an agent sends one every batch interval, empty when it has nothing to say)
     ack.check_now = take_check_requests(session, token.vantage)
     agent = _agent_row(session, token, now, address)
+    was_flagged = agent.clock_skew_s is not None and rules.skew_flagged(agent.clock_skew_s)
     agent.last_batch_at = now
     agent.batch_interval_s = batch.batch_interval_s
     agent.clock_skew_s = skew
@@ -162,8 +163,12 @@ def receive_batch(session: Session, token: AccessToken, body: bytes, signature: 
     agent.duplicates = (agent.duplicates or 0) + len(ack.duplicates)
     if ack.skew_flagged:
         agent.skew_flagged_at = now
-        log.warning("agent %s (%s): clock %+.1f s from the server's (more than %.0f s): its results keep their "
-                    "stamps, flagged", token.name, token.vantage, skew, rules.SKEW_FLAG_S)
+        if not was_flagged:  # said when it starts, not at every batch
+            log.warning("agent %s (%s): clock %+.1f s from the server's (more than %.0f s): its results keep "
+                        "their stamps, flagged", token.name, token.vantage, skew, rules.SKEW_FLAG_S)
+    elif was_flagged:
+        log.warning("agent %s (%s): clock back within %.0f s of the server's (%+.1f s)", token.name, token.vantage,
+                    rules.SKEW_FLAG_S, skew)
     if ack.refused:
         log.info("agent %s (%s): %d result(s) for endpoints not assigned to it refused", token.name,
                  token.vantage, len(ack.refused))
