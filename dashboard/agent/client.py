@@ -191,6 +191,7 @@ class RemoteAgent:
         acknowledged = 0
         first = True
         while not self._stop.is_set():
+            self._drain()  # a long backlog being sent: new results still reach the disk first
             results = self.buffer.head(self._batch_size)
             if not results and not first:
                 break
