@@ -45,16 +45,20 @@ def catalog_text(extra_endpoint: dict | None = None) -> str:
     }, allow_unicode=True, sort_keys=False)
 
 
-@pytest.fixture
-def setup(sqlite_db, tmp_path, monkeypatch):
-    with sqlite_db.session() as session:
+def make_setup(db, tmp_path, monkeypatch):
+    with db.session() as session:
         apply_catalog(session, parse_catalog(catalog_text()))
         _, commune = tokens.create_token(session, "commune-agent", "agent", vantage="commune-net")
         _, dmz = tokens.create_token(session, "dmz-agent", "agent", vantage="dmz")
         _, api = tokens.create_token(session, "portal", "api")
     monkeypatch.setenv("IOC_SECRET_KEY", secrets.token_urlsafe(48))
-    app = create_app(Runtime(Settings(database_url=sqlite_db.url, demo=False, data_dir=tmp_path), sqlite_db, catalog=None))
-    return app.server.test_client(), sqlite_db, {"commune": commune, "dmz": dmz, "api": api}
+    app = create_app(Runtime(Settings(database_url=db.url, demo=False, data_dir=tmp_path), db, catalog=None))
+    return app.server.test_client(), db, {"commune": commune, "dmz": dmz, "api": api}
+
+
+@pytest.fixture
+def setup(sqlite_db, tmp_path, monkeypatch):
+    return make_setup(sqlite_db, tmp_path, monkeypatch)
 
 
 def bearer(secret: str) -> dict:
@@ -426,3 +430,21 @@ def test_the_agent_client_against_the_real_routes(setup, tmp_path):
     finally:
         agent.buffer.close()
         server.shutdown()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_results_are_stored_once_and_replays_refused(postgres_db, tmp_path, monkeypatch):
+    client, db, secrets_ = make_setup(postgres_db, tmp_path, monkeypatch)
+    results = [result("dvc.commune-a"), result("dvc.commune-a"), result("dvc.commune-b", "up", reason="connected")]
+    body = body_of(results)
+    assert post(client, secrets_["commune"], body).status_code == 200
+    assert post(client, secrets_["commune"], body).status_code == 409  # the same request again
+    again = post(client, secrets_["commune"], body_of(results)).get_json()  # the same results, a new batch
+    assert again["stored"] == [] and len(again["duplicates"]) == 3
+    assert stored(db) == 3
+    with db.session() as session:
+        assert session.get(Endpoint, "dvc.commune-a").status == "down"
+        session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
+    systems = client.get("/api/systems", headers=bearer(secrets_["api"])).get_json()["systems"]
+    shown = {e["id"]: e["status"] for e in systems[0]["endpoints"]}
+    assert shown["dvc.commune-a"] == "unknown" and systems[0]["status"] == "unknown"

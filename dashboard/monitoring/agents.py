@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult, Status
@@ -31,8 +31,9 @@ from dashboard.domain.status import FlapSettings
 from dashboard.monitoring.actions import take_check_requests
 from dashboard.monitoring.results import record_results
 from dashboard.monitoring.rollups import roll_up_late
-from dashboard.store.models import AccessToken, Agent, AgentBatch, Endpoint
+from dashboard.store.models import AccessToken, Agent, AgentBatch, Endpoint, RuntimeState
 from dashboard.store.models import CheckResult as CheckRow
+from dashboard.store.runtime_keys import LEASE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,11 @@ def receive_batch(session: Session, token: AccessToken, body: bytes, signature: 
 
     ack = Ack(clock_skew_s=skew, skew_flagged=rules.skew_flagged(skew))
     ids = [r.id for r in batch.results]
+    if ids:
+        # Queue behind the central collector's result writes, which lock the lease row first
+        # (its fence): two writers never recompute the same system at once (PostgreSQL; SQLite
+        # serialises writers anyway). Same lock order as the collector: lease row, then states.
+        session.execute(update(RuntimeState).where(RuntimeState.key == LEASE_KEY).values(epoch=RuntimeState.epoch))
     known = set(session.scalars(select(CheckRow.result_uid).where(CheckRow.result_uid.in_(ids)))) if ids else set()
     mine = set(session.scalars(select(Endpoint.id).where(
         Endpoint.id.in_({r.endpoint_id for r in batch.results}), Endpoint.active.is_(True),
