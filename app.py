@@ -7,6 +7,7 @@
     python app.py catalog …       the catalog in the database: export --out F, import F [--dry-run], revisions, rollback REV
     python app.py user …          accounts: create, list, set-role, disable, enable, reset-password, logout-all
     python app.py token …         read-only API tokens and wall kiosk tokens: create, list, revoke
+    python app.py agent --server URL  a remote collector (token in IOC_AGENT_TOKEN): docs/agents.md
     python app.py report …        --kind monthly|quarterly|weekly --period 2026-11|2026-Q4|2026-W48 --format docx|xlsx --out F
 """
 from __future__ import annotations
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.catalog import cli as catalog_cli
 
         return catalog_cli.main(argv[1:])
+
+    if argv and argv[0] == "agent":  # a remote collector in another network (docs/agents.md)
+        from dashboard.agent import cli as agent_cli
+
+        return agent_cli.main(argv[1:])
     if argv and argv[0] == "report":  # monthly / quarterly / weekly reports upward (DOCX, XLSX)
         from dashboard.reports import cli as report_cli
 

@@ -48,6 +48,9 @@ class CheckResult:
     missed: bool = False
     cause: str | None = None  # a code from dashboard.domain.causes.CODES, e.g. "conn_refused"
     params: dict[str, Any] = field(default_factory=dict)  # e.g. {"host": "10.0.0.5", "port": 443}
+    # Set by a remote agent, never by a probe: the result's own id (a UUID), so that the server
+    # stores it once however often a batch holding it is sent.
+    result_id: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -130,7 +130,9 @@ def build_body(data: dict | None, subject: dict, lang: str, now: datetime):
     elif kind == "endpoint":
         system_name = view["system_name_en" if lang == "en" else "system_name_vi"]
         upper = [
-            sections.header(view["name"], f"{view['kind']} · {view['target']}", view["status"], view["status_since"], view["reason"], lang, now,
+            sections.header(view["name"], f"{view['kind']} · {view['target']}" + (
+                                " · " + t("detail.vantage", lang, v=view["vantage"]) if view.get("vantage", "central") != "central" else ""),
+                            view["status"], view["status_since"], view["reason"], lang, now,
                             [list_crumb, (system_name, f"/systems/{view['system_id']}"), (view["name"], None)]),
             dbc.Row([
                 dbc.Col(sections.card(t("detail.conditions", lang), sections.conditions_list(view["condition_rows"], lang)), lg=6),
@@ -140,6 +142,9 @@ def build_body(data: dict | None, subject: dict, lang: str, now: datetime):
             sections.card(t("detail.strip", lang), sections.check_strip(checks, lang)),
             sections.card(t("detail.last_results", lang), sections.results_table(checks, lang)),
         ]
+        if view.get("vantages"):  # the same target seen from several networks
+            upper.insert(1, sections.card(t("detail.vantages", lang), sections.endpoints_table(view["vantages"], lang, now),
+                                          "vantages-card"))
     else:
         platform = view["platform_name_en" if lang == "en" else "platform_name_vi"]
         system_name = view["system_name_en" if lang == "en" else "system_name_vi"]

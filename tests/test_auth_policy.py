@@ -30,6 +30,10 @@ REQUESTS = [
     (("GET", "/api/health"), (A, A, A, A, A)),
     (("POST", "/api/heartbeat/abc"), (A, A, A, A, A)),
     (("POST", "/api/alerts/ingest/wazuh"), (A, A, A, A, A)),
+    (("POST", "/api/agent/results"), (A, A, A, A, A)),  # checks its own agent token and signature
+    (("GET", "/api/agent/assignment"), (A, A, A, A, A)),
+    (("GET", "/api/agents"), (L, D, A, A, A)),  # not under the agents' own prefix
+    (("GET", "/admin/agents"), (L, D, D, D, A)),
     (("GET", "/api/systems"), (L, D, A, A, A)),
     (("GET", "/api/anything-later"), (L, D, A, A, A)),
     (("POST", "/api/endpoints/lgsp-api/check"), (L, D, D, A, A)),

@@ -53,6 +53,7 @@ def test_every_api_route_is_described(spec):
     ("/api/routes", 200), ("/api/routes/deliveries", 200), ("/api/routes/deliveries?state=lost", 400),
     ("/api/catalog/revisions", 200), ("/api/catalog/export", 200), ("/api/catalog/revisions/1", 200),
     ("/api/catalog/revisions/99999999", 404),
+    ("/api/agents", 200),
 ])
 def test_real_answers_match_their_schema(app, spec, path, status):
     wait_for(lambda: app.get("/api/systems").json()["counts"]["up"] > 0, 60, message="a first result")

@@ -7,6 +7,7 @@
     python app.py user reset-password NAME
     python app.py user logout-all NAME               (sign out on every browser)
     python app.py token create NAME [--kind api|kiosk|metrics] (the secret is shown once)
+    python app.py token create NAME --kind agent --vantage NET  (a remote agent checking NET)
     python app.py token list
     python app.py token revoke ID
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = token.add_parser("create", help="create a token; its secret is printed once", parents=[common])
     token_create.add_argument("name", help="who uses it, e.g. 'tinh-portal' or 'wall-room-1'")
     token_create.add_argument("--kind", choices=tokens.KINDS, default="api")
+    token_create.add_argument("--vantage", help="agent tokens: the vantage (network) whose endpoints the agent checks")
     token.add_parser("list", help="list tokens (never their secrets)", parents=[common])
     token.add_parser("revoke", help="revoke a token", parents=[common]).add_argument("id", type=int)
     return parser
@@ -109,17 +111,22 @@ def _run(session, args, actor: str, stdin, out) -> int:
             print(f"{args.name} signed out everywhere ({count} session(s) ended)", file=out)
         return 0
     if args.action == "create":
-        row, secret = tokens.create_token(session, args.name, args.kind, created_by=actor)
-        audit.record(session, actor, "token.create", f"{row.kind}:{row.name}", {"id": row.id})
+        row, secret = tokens.create_token(session, args.name, args.kind, created_by=actor, vantage=args.vantage)
+        audit.record(session, actor, "token.create", f"{row.kind}:{row.name}",
+                     {"id": row.id, **({"vantage": row.vantage} if row.vantage else {})})
         print(f"token {row.id} ({row.kind}) for {row.name!r} — shown once, keep it now:\n{secret}", file=out)
         if row.kind == "kiosk":
             print(f"wall link: http(s)://<server>/wall?kiosk={secret}", file=out)
+        elif row.kind == "agent":
+            print(f"run the agent in the {row.vantage!r} network:  IOC_AGENT_TOKEN=<token> "
+                  "python app.py agent --server https://<server>", file=out)
         else:
             print("send it as the header  Authorization: Bearer <token>", file=out)
     elif args.action == "list":
         for row in tokens.list_tokens(session):
             state = "revoked" if row.revoked_at else "active"
-            print(f"{row.id:>4} {row.kind:<6} {row.prefix}…  {row.name:<24} {state:<8} "
+            vantage = f" vantage {row.vantage}" if row.vantage else ""
+            print(f"{row.id:>4} {row.kind:<7} {row.prefix}…  {row.name:<24} {state:<8}{vantage} "
                   f"last used {local_time(row.last_used_at, with_date=True)}", file=out)
     elif args.action == "revoke":
         row = tokens.revoke_token(session, args.id)

@@ -30,7 +30,7 @@ PUBLIC = "public"  # a "required role" meaning nobody needs to be signed in
 # that check their own token.
 PUBLIC_PREFIXES = (
     "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/auth/oidc/",
-    "/api/heartbeat/", "/api/alerts/ingest/",
+    "/api/heartbeat/", "/api/alerts/ingest/", "/api/agent/",
 )
 # /metrics checks its own token or address allow-list (dashboard/web/metrics.py).
 PUBLIC_PATHS = ("/api/health", "/login", "/logout", "/status", "/status/style.css", "/status/feed.atom", "/metrics")

@@ -19,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import utcnow
+from dashboard.domain.agents import CENTRAL, VANTAGE_PATTERN
 from dashboard.store.models import AccessToken
 
 log = logging.getLogger(__name__)
 
-KINDS = ("api", "kiosk", "metrics")
+KINDS = ("api", "kiosk", "metrics", "agent")
 # While the database answers, every request asks it (a read: it works on a full or read-only
 # database too), so a revocation from any process takes effect at once ...
 CACHE_FRESH_S = 0.0
@@ -32,7 +33,7 @@ CACHE_FRESH_S = 0.0
 # cập được") instead of failing every request.
 CACHE_STALE_IF_ERROR_S = 600.0
 TOUCH_EVERY_S = 60.0
-PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_"}
+PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_", "agent": "agent_"}
 
 
 def digest(secret: str) -> str:
@@ -40,16 +41,25 @@ def digest(secret: str) -> str:
 
 
 def create_token(session: Session, name: str, kind: str = "api", created_by: str | None = None,
-                 now: datetime | None = None) -> tuple[AccessToken, str]:
-    """Store a new token; return it with its secret (the only time the secret is known)."""
+                 now: datetime | None = None, vantage: str | None = None) -> tuple[AccessToken, str]:
+    """Store a new token; return it with its secret (the only time the secret is known). An
+    agent token is bound to one vantage (the endpoints it may check and report)."""
     if kind not in KINDS:
         raise ValueError(f"unknown token kind {kind!r} ({', '.join(KINDS)})")
     name = (name or "").strip()
     if not name:
         raise ValueError("give the token a name saying who uses it")
+    if kind == "agent":
+        if not vantage or not VANTAGE_PATTERN.match(vantage):
+            raise ValueError("an agent token needs --vantage NAME (lower-case letters, digits, - and _), "
+                             "the vantage its endpoints name in the catalog")
+        if vantage == CENTRAL:
+            raise ValueError(f"{CENTRAL!r} is the central collector's vantage: give the agent's own network a name")
+    elif vantage is not None:
+        raise ValueError("--vantage is for agent tokens only")
     secret = PREFIXES[kind] + secrets.token_urlsafe(32)
     row = AccessToken(name=name, kind=kind, token_hash=digest(secret), prefix=secret[:len(PREFIXES[kind]) + 4],
-                      created_at=now or utcnow(), created_by=created_by)
+                      created_at=now or utcnow(), created_by=created_by, vantage=vantage)
     session.add(row)
     session.flush()
     return row, secret

@@ -34,6 +34,7 @@ from collectors.conditions import Condition, parse
 # TOKEN_PATTERN is re-exported: the ping receiver checks a token's shape with the kind's rule.
 from collectors.heartbeat import TOKEN_PATTERN  # noqa: F401
 from collectors.options import ProbeOptions, duration
+from dashboard.domain.agents import CENTRAL
 from dashboard.domain.status import COMMUNE_MARK
 from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 
@@ -42,6 +43,7 @@ AGENCY_KINDS = ("department", "police", "office", "commune", "ward", "special_zo
 LINK_DECLARED_STATES = ("connected", "in_progress", "planned", "not_started")
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Partner = Literal["VNPT", "Viettel", "MobiFone", "FPT"]
+CENTRAL_ONLY_KINDS = ("heartbeat",)  # pushed to the server: no agent can check them
 
 
 def _repeated(ids: list[str]) -> list[str]:
@@ -79,6 +81,9 @@ class EndpointSpec(_Strict):
     enabled: bool = True  # false: kept in the catalog, not checked
     failures_before_down: int = Field(default=2, ge=1, le=20)
     successes_before_up: int = Field(default=2, ge=1, le=20)
+    # Who checks it: the central collector, or the remote agent placed in that network
+    # (an agent token is bound to one vantage: docs/agents.md).
+    vantage: Slug = CENTRAL
     # Free-form settings read by the dashboard, not the probe (agency, public_portal, …).
     options: dict[str, Any] = {}
 
@@ -96,6 +101,9 @@ class EndpointSpec(_Strict):
     def _timeout_shorter(self) -> EndpointSpec:
         if self.timeout >= self.interval:
             raise ValueError(f"timeout ({self.timeout:g} s) must be shorter than interval ({self.interval:g} s)")
+        if self.vantage != CENTRAL and self.kind in CENTRAL_ONLY_KINDS:
+            raise ValueError(f"a {self.kind} endpoint is judged from what the server receives: "
+                             f"its vantage must be {CENTRAL!r} (got {self.vantage!r})")
         return self
 
     def kind_options(self) -> ProbeOptions:
@@ -736,7 +744,7 @@ def _upsert_endpoint(session: Session, system_id: str, endpoint: EndpointSpec, p
         target=endpoint.target(), interval_s=endpoint.interval, timeout_s=endpoint.timeout,
         critical=endpoint.critical, failures_before_down=endpoint.failures_before_down,
         successes_before_up=endpoint.successes_before_up, options=endpoint.probe_options(),
-        position=position, active=endpoint.enabled,
+        position=position, active=endpoint.enabled, vantage=endpoint.vantage,
     )
     return endpoint_id
 

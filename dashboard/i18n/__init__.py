@@ -928,6 +928,38 @@ TEXT.update({
 })
 
 
+# --- remote agents (kept in one block so parallel edits merge cleanly)
+TEXT.update({
+    "nav.agents": ("Trạm thu thập", "Agents"),
+    "agents.heading": ("Trạm thu thập từ xa", "Remote agents"),
+    "agents.help": ("Mỗi trạm đặt trong một mạng khác (mạng truyền số liệu chuyên dùng tới xã, vùng DMZ…) kiểm tra các "
+                    "điểm thuộc điểm đo của nó và gửi kết quả về có ký số. Trạm im lặng quá hai chu kỳ gửi cộng 30 giây: "
+                    "các điểm của nó hiển thị “Chưa rõ”, không phải “Gián đoạn”.",
+                    "Each agent sits in another network (the specialised network to the communes, the DMZ…), checks "
+                    "the endpoints of its vantage and sends signed results. An agent silent for two batch intervals "
+                    "plus 30 s makes its endpoints read “Unknown”, never “Down”."),
+    "agents.empty": ("Chưa có trạm nào. Tạo mã cho trạm: python app.py token create TÊN --kind agent --vantage MẠNG",
+                     "No agent yet. Make one a token: python app.py token create NAME --kind agent --vantage NET"),
+    "agents.col.name": ("Trạm", "Agent"),
+    "agents.col.vantage": ("Điểm đo", "Vantage"),
+    "agents.col.state": ("Trạng thái", "State"),
+    "agents.col.contact": ("Liên lạc gần nhất", "Last contact"),
+    "agents.col.endpoints": ("Điểm kiểm tra", "Endpoints"),
+    "agents.col.clock": ("Lệch đồng hồ", "Clock skew"),
+    "agents.col.results": ("Kết quả đã nhận", "Results stored"),
+    "agents.col.rejected": ("Lô bị từ chối", "Batches refused"),
+    "agents.state.ok": ("Đang liên lạc", "In contact"),
+    "agents.state.silent": ("Im lặng", "Silent"),
+    "agents.state.never": ("Chưa liên lạc", "Never seen"),
+    "agents.state.revoked": ("Đã thu hồi mã", "Token revoked"),
+    "agents.skew_flag": ("lệch quá 60 giây", "over 60 s off"),
+    "agents.duplicates": ("{n} bản gửi lại đã bỏ qua", "{n} resent, ignored"),
+    "agents.every": ("gửi mỗi {s}", "sends every {s}"),
+    "detail.vantage": ("điểm đo {v}", "vantage {v}"),
+    "detail.vantages": ("Cùng địa chỉ, nhìn từ từng điểm đo", "The same target, seen from each vantage"),
+})
+
+
 def duration_text(seconds: float | None, lang: str = "vi") -> str:
     """"1 giờ 5 phút" / "1 h 5 min": the two largest units, as people say a duration."""
     if seconds is None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from collectors.timeutil import utcnow
 from dashboard.auth import audit
 from dashboard.auth.permissions import require
+from dashboard.domain.agents import CENTRAL
 from dashboard.domain.limits import TextTooLong, check_text, limit_of
 from dashboard.domain.maintenance import MAX_DURATION, MaintenanceError
 from dashboard.monitoring.maintenance import create_window
@@ -39,6 +40,18 @@ def request_check(session: Session, endpoint_id: str, requested_by: str | None =
     session.add(row)
     session.flush()
     return row
+
+
+def take_check_requests(session: Session, vantage: str = CENTRAL) -> list[str]:
+    """Claim the pending check-now requests of one vantage's endpoints (marks them picked): the
+    central collector's, or a remote agent's (handed over with its next batch's answer)."""
+    rows = session.scalars(
+        select(CheckRequest).join(Endpoint, Endpoint.id == CheckRequest.endpoint_id)
+        .where(CheckRequest.picked_at.is_(None), Endpoint.vantage == vantage).order_by(CheckRequest.id)).all()
+    now = utcnow()
+    for row in rows:
+        row.picked_at = now
+    return list(dict.fromkeys(row.endpoint_id for row in rows))
 
 
 def check_now(session: Session, endpoint_ids: list[str], user: str | None = None, via: str = "page") -> list[CheckRequest]:

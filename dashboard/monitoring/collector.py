@@ -34,16 +34,17 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult, Target
-from collectors.conditions import parse
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import CENTRAL
 from dashboard.domain.maintenance import MaintenanceIndex
 from dashboard.domain.status import FlapSettings
-from dashboard.monitoring.engine import ProbeEngine
+from dashboard.monitoring.actions import take_check_requests
+from dashboard.monitoring.engine import ProbeEngine, target_from
 from dashboard.monitoring.results import record_results
 from dashboard.monitoring.spool import Spool
 from dashboard.readmodels.maintenance import load_index as load_maintenance_index
 from dashboard.store.database import Database
-from dashboard.store.models import CatalogRevision, CheckRequest, Endpoint, RuntimeState
+from dashboard.store.models import CatalogRevision, Endpoint, RuntimeState
 from dashboard.store.runtime_keys import HEARTBEAT_KEY, LEASE_KEY, LEASE_RENEW_S, LEASE_TTL_S, STANDBY_POLL_S, STATS_KEY
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,7 @@ class RetentionPolicy:
 
 
 def target_for(endpoint: Endpoint) -> Target:
-    options = dict(endpoint.options or {})
-    conditions = tuple(
-        parse(item) if isinstance(item, str) else parse(item["condition"], item.get("severity", "down"))
-        for item in options.pop("conditions", [])
-    )
-    return Target(endpoint.id, endpoint.kind, endpoint.target, endpoint.timeout_s, conditions, options)
+    return target_from(endpoint.id, endpoint.kind, endpoint.target, endpoint.timeout_s, endpoint.options)
 
 
 def try_acquire_lease(session: Session, holder: str, epoch: int | None = None, ttl_s: float = LEASE_TTL_S) -> int | None:
@@ -129,15 +125,6 @@ def release_lease(session: Session, holder: str) -> None:
         .where(RuntimeState.key == LEASE_KEY, RuntimeState.value == holder)
         .values(expires_at=utcnow())
     )
-
-
-def take_check_requests(session: Session) -> list[str]:
-    """Claim the pending check-now requests (marks them picked)."""
-    rows = session.scalars(select(CheckRequest).where(CheckRequest.picked_at.is_(None)).order_by(CheckRequest.id)).all()
-    now = utcnow()
-    for row in rows:
-        row.picked_at = now
-    return list(dict.fromkeys(row.endpoint_id for row in rows))
 
 
 DB_DOWN_ERRORS = (OperationalError, InterfaceError)  # unreachable, refused, read-only, full, locked too long
@@ -338,9 +325,12 @@ class Collector:
                            "dropped_stale": self.dropped_stale, "epoch": self._epoch})
 
     def sync_jobs(self) -> int:
-        """Schedule every active endpoint; endpoints gone from the catalog are dropped."""
+        """Schedule every active endpoint of the central vantage; endpoints gone from the catalog
+        are dropped. Endpoints of another vantage are a remote agent's: the central collector
+        never checks them (it may not even reach them)."""
         with self.db.session() as session:
-            endpoints = session.scalars(select(Endpoint).where(Endpoint.active.is_(True))).all()
+            endpoints = session.scalars(select(Endpoint).where(
+                Endpoint.active.is_(True), Endpoint.vantage == CENTRAL)).all()
         self.engine.set_targets([(target_for(e), e.interval_s) for e in endpoints],
                                 {e.id: e.last_check_at for e in endpoints if e.last_check_at is not None})
         return len(endpoints)
@@ -396,11 +386,13 @@ class Collector:
                 run_rollups(session)
 
     def _retention(self) -> None:
+        from dashboard.monitoring.agents import prune_batches
         from dashboard.monitoring.rollups import apply_retention
 
         if self._leader and self.db_down_since is None:
             with self.db.session() as session:
                 deleted = apply_retention(session, self.retention)
+                deleted["agent_batches"] = prune_batches(session)
             if any(deleted.values()):
                 log.info("retention: deleted %s", deleted)
 

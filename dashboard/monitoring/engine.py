@@ -33,6 +33,7 @@ from typing import Callable
 
 from collectors import get_probe, run_probe
 from collectors.base import CheckResult, Target
+from collectors.conditions import parse
 from dashboard.store.models import Status
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,17 @@ MAX_GRACE_S = 10.0
 TICK_S = 0.2
 GUARD_S = 2.0  # extra time a probe gets past its own deadline before the engine gives up on it
 CATCH_UP_SPREAD_S = 2.0  # overdue endpoints of a new leader start within this long (a quarter interval at most), not in one burst
+
+
+def target_from(endpoint_id: str, kind: str, target: str, timeout_s: float, options: dict | None) -> Target:
+    """A probe's Target from an endpoint's stored fields (its conditions written as text in
+    `options`): the central collector and a remote agent build it the same way."""
+    options = dict(options or {})
+    conditions = tuple(
+        parse(item) if isinstance(item, str) else parse(item["condition"], item.get("severity", "down"))
+        for item in options.pop("conditions", [])
+    )
+    return Target(endpoint_id, kind, target, timeout_s, conditions, options)
 
 
 def phase_of(endpoint_id: str, interval_s: float) -> float:

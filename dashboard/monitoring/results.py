@@ -161,6 +161,7 @@ def raw_row(endpoint_key: int, result: CheckResult, maintenance: bool = False) -
         "cause": result.cause, "params": None if up or not result.params else dict(result.params),
         "reason": None if result.cause else result.reason,
         "detail": _raw_detail(result), "missed": result.missed, "maintenance": maintenance,
+        "result_uid": result.result_id,
     }
 
 

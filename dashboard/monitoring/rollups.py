@@ -46,6 +46,60 @@ def rollup_day(session: Session, bucket_start: datetime) -> int:
     return _replace_bucket(session, "day", bucket_start, {k: combine(v) for k, v in grouped.items()})
 
 
+def roll_up_late(session: Session, late: dict[str, set[datetime]]) -> int:
+    """Results stored after their hour was rolled up (a remote agent's buffer sent after an
+    outage): recompute those endpoints' hourly rollups for those hours, and their daily rollups
+    when the day is rolled up too. `late` is {endpoint id: the checked_at of its results}.
+    Returns the number of (endpoint, hour) rollups recomputed."""
+    hour_done, day_done = done_until(session, "hour"), done_until(session, "day")
+    if hour_done is None:
+        return 0
+    hours: dict[datetime, set[str]] = {}
+    for endpoint_id, moments in late.items():
+        for moment in moments:
+            if moment < hour_done:
+                hours.setdefault(floor_hour(moment), set()).add(endpoint_id)
+    recomputed = 0
+    days: dict[datetime, set[str]] = {}
+    for hour, endpoint_ids in sorted(hours.items()):
+        rows = session.execute(
+            select(CheckResult.endpoint_id, CheckResult.verdict, CheckResult.missed, CheckResult.maintenance,
+                   CheckResult.latency_ms)
+            .where(CheckResult.endpoint_id.in_(endpoint_ids), CheckResult.checked_at >= hour,
+                   CheckResult.checked_at < hour + HOUR)
+        ).all()
+        grouped: dict[str, list] = {}
+        for endpoint_id, verdict, missed, maintenance, latency in rows:
+            grouped.setdefault(endpoint_id, []).append((verdict, bool(missed), bool(maintenance), latency))
+        _replace_rows(session, "hour", hour, endpoint_ids, {k: summarize(v) for k, v in grouped.items()})
+        recomputed += len(endpoint_ids)
+        if day_done is not None and floor_day(hour) < day_done:
+            days.setdefault(floor_day(hour), set()).update(endpoint_ids)
+    for day, endpoint_ids in days.items():
+        rows = session.scalars(select(Rollup).where(
+            Rollup.period == "hour", Rollup.endpoint_id.in_(endpoint_ids),
+            Rollup.bucket_start >= day, Rollup.bucket_start < day + DAY)).all()
+        grouped: dict[str, list[dict]] = {}
+        for row in rows:
+            grouped.setdefault(row.endpoint_id, []).append({
+                "checks": row.checks, "failures": row.failures, "degraded": row.degraded, "missed": row.missed,
+                "maintenance": row.maintenance, "latency_avg_ms": row.latency_avg_ms,
+                "latency_p95_ms": row.latency_p95_ms, "latency_max_ms": row.latency_max_ms,
+            })
+        _replace_rows(session, "day", day, endpoint_ids, {k: combine(v) for k, v in grouped.items()})
+    session.flush()
+    return recomputed
+
+
+def _replace_rows(session: Session, period: str, bucket_start: datetime, endpoint_ids: set[str],
+                  figures: dict[str, dict]) -> None:
+    session.execute(delete(Rollup).where(Rollup.period == period, Rollup.bucket_start == bucket_start,
+                                         Rollup.endpoint_id.in_(endpoint_ids)))
+    session.flush()
+    session.add_all(Rollup(endpoint_id=endpoint_id, period=period, bucket_start=bucket_start, **values)
+                    for endpoint_id, values in figures.items())
+
+
 def _replace_bucket(session: Session, period: str, bucket_start: datetime, figures: dict[str, dict]) -> int:
     session.execute(delete(Rollup).where(Rollup.period == period, Rollup.bucket_start == bucket_start))
     if figures:

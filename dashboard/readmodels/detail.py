@@ -264,10 +264,14 @@ def endpoint_page(session: Session, endpoint_id: str, now: datetime | None = Non
     endpoint = session.get(Endpoint, endpoint_id)
     if endpoint is None:
         return None
-    system = next((s for s in queries.systems_overview(session, now, lang=lang) if s["id"] == endpoint.system_id), None)
+    systems = queries.systems_overview(session, now, lang=lang)
+    system = next((s for s in systems if s["id"] == endpoint.system_id), None)
     view = next((e for e in (system or {}).get("endpoints", []) if e["id"] == endpoint_id), None)
     if view is None:  # inactive endpoint: still show its history
         view = queries._endpoint_view(endpoint, now, lang)  # noqa: SLF001 - the same view the overview uses
+    # the same target checked from other networks (one endpoint per vantage): side by side
+    same = [e for s in systems for e in s["endpoints"] if e["kind"] == view["kind"] and e["target"] == view["target"]]
+    view["vantages"] = same if len({e["vantage"] for e in same}) > 1 else []
     detail = latest_detail(session, endpoint)
     conditions = [c if isinstance(c, dict) else {"condition": c, "severity": "down"} for c in (endpoint.options or {}).get("conditions", [])]
     view.update(

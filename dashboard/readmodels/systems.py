@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import shown_for_vantage, system_shown_with_silent, vantage_silent
 from dashboard.domain.causes import cause_of, localized
 from dashboard.domain.status import (
     FlapState,
@@ -20,6 +21,7 @@ from dashboard.domain.status import (
     system_cause,
 )
 from dashboard.domain.uptime import WINDOWS
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.uptime import endpoint_uptimes, missed_counts, subject_uptimes
 from dashboard.store.models import Agency, CheckResult, Endpoint, Incident, Link, RuntimeState, Status, System, key_of
 from dashboard.store.runtime_keys import COLLECTOR_DEAD_AFTER_S, HEARTBEAT_KEY, STATS_KEY
@@ -40,7 +42,8 @@ def systems_overview(session: Session, now: datetime | None = None, with_uptime:
         .options(selectinload(System.endpoints), selectinload(System.links).selectinload(Link.platform), selectinload(System.owner))
         .order_by(System.position)
     ).all()
-    views = [_system_view(system, now, lang) for system in systems]
+    live = live_vantages(session, now)
+    views = [_system_view(system, now, lang, live) for system in systems]
     if with_uptime:
         _add_uptime(session, views, now)
     return views
@@ -62,12 +65,14 @@ def _add_uptime(session: Session, views: list[dict], now: datetime) -> None:
             link["uptime"] = by_link.get(link["id"], empty)
 
 
-def _system_view(system: System, now: datetime, lang: str = "vi") -> dict:
+def _system_view(system: System, now: datetime, lang: str = "vi", live: frozenset[str] = frozenset()) -> dict:
     endpoints = [e for e in system.endpoints if e.active]
-    endpoint_views = [_endpoint_view(e, now, lang) for e in endpoints]
+    endpoint_views = [_endpoint_view(e, now, lang, live) for e in endpoints]
     longest_interval = max((e.interval_s for e in endpoints), default=60.0)
     status, stale = shown_system_status(system.status, system.last_check_at, longest_interval,
                                         any(v["stale"] for v in endpoint_views), now)
+    status, stale = system_shown_with_silent(status, stale, [(v["status"], e.critical, v["agent_silent"])
+                                                             for e, v in zip(endpoints, endpoint_views)])
     by_endpoint = {v["id"]: v for v in endpoint_views}
     return {
         "id": system.id,
@@ -99,10 +104,13 @@ def _system_view(system: System, now: datetime, lang: str = "vi") -> dict:
     }
 
 
-def endpoint_cause(endpoint: Endpoint, status: str, stale: bool, pending: str | None, flapping: bool) -> dict | None:
+def endpoint_cause(endpoint: Endpoint, status: str, stale: bool, pending: str | None, flapping: bool,
+                   agent_silent: bool = False) -> dict | None:
     """What an endpoint's reason is, as a cause: the state's cause while in trouble, the last
     check's otherwise; "stale" when results stopped; a failure awaiting confirmation says so."""
     last = cause_of(endpoint.last_cause, endpoint.last_reason)
+    if stale and agent_silent:
+        return {"code": "agent_silent", "params": {"vantage": endpoint.vantage, "since": iso(endpoint.last_check_at)}}
     if stale:
         return {"code": "stale", "params": {"since": iso(endpoint.last_check_at)}}
     if status in (Status.DOWN, Status.DEGRADED, Status.MAINTENANCE) and (endpoint.status_cause or endpoint.status_reason):
@@ -117,12 +125,14 @@ def endpoint_cause(endpoint: Endpoint, status: str, stale: bool, pending: str | 
     return cause
 
 
-def _endpoint_view(endpoint: Endpoint, now: datetime, lang: str = "vi") -> dict:
+def _endpoint_view(endpoint: Endpoint, now: datetime, lang: str = "vi", live: frozenset[str] = frozenset()) -> dict:
     status, stale = effective_status(endpoint.status, endpoint.last_check_at, endpoint.interval_s, now)
+    silent = vantage_silent(endpoint.vantage, live)
+    status, stale = shown_for_vantage(status, stale, silent)
     pending = None if stale else pending_status(status, endpoint.consecutive_failures, endpoint.consecutive_successes,
                                                 endpoint.failures_before_down, endpoint.successes_before_up)
     flapping = not stale and status == Status.DEGRADED and FlapState.from_json(endpoint.flap_state).flapping
-    cause = endpoint_cause(endpoint, status, stale, pending, flapping)
+    cause = endpoint_cause(endpoint, status, stale, pending, flapping, silent)
     return {
         "id": endpoint.id,
         "name": endpoint.name,
@@ -136,6 +146,8 @@ def _endpoint_view(endpoint: Endpoint, now: datetime, lang: str = "vi") -> dict:
         **localized(cause, lang),
         "checked_at": iso(endpoint.last_check_at),
         "interval_s": endpoint.interval_s,
+        "vantage": endpoint.vantage,
+        "agent_silent": silent,  # its vantage's agent went silent: shown unknown
         "commune": is_commune_heartbeat(endpoint.options),  # one of the per-unit heartbeats
         "pending": str(pending) if pending else None,  # the state damping waits to confirm
         "flapping": flapping,

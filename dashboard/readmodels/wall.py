@@ -14,6 +14,7 @@ from sqlalchemy import DateTime, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
+from dashboard.domain.agents import CENTRAL, shown_for_vantage, system_shown_with_silent, vantage_silent
 from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
@@ -25,6 +26,7 @@ from dashboard.domain.status import (
     system_status,
 )
 from dashboard.domain.uptime import floor_hour
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.alerts import alerts_by_agency
 from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
 from dashboard.readmodels.systems import STATUS_ORDER
@@ -69,6 +71,7 @@ class EndpointState:
     latency_ms: float | None
     reason: dict | None  # the state's cause, {code, params} (dashboard.domain.causes)
     agency_id: str | None  # from the catalog's endpoint `options: {agency: <agency id>}`
+    agent_silent: bool = False  # checked by a remote agent that went silent (shown unknown)
 
 
 def endpoint_states(session: Session, now: datetime, with_agency: bool = False) -> list[EndpointState]:
@@ -80,18 +83,24 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
         select(
             Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
             type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
-            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason, Endpoint.status_cause,
+            Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason, Endpoint.status_cause, Endpoint.vantage,
         ).where(Endpoint.active.is_(True))
     ).all()
     agencies = endpoint_agencies(session) if with_agency else {}
+    live = live_vantages(session, now) if any(row[-1] != CENTRAL for row in rows) else frozenset()
     states = []
-    for eid, system_id, status, critical, since, checked, interval, latency, text, cause in rows:
+    for eid, system_id, status, critical, since, checked, interval, latency, text, cause, vantage in rows:
         reason = cause_of(cause, text) if (cause or text) else None
         since = since.replace(tzinfo=timezone.utc) if since is not None else None
         checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
         status, stale = effective_status(status, checked, interval, now)
+        silent = vantage != CENTRAL and vantage_silent(vantage, live)
+        if silent:  # a silent agent's endpoints read 'unknown', never their old state
+            status, stale = shown_for_vantage(status, stale, True)
+            reason = {"code": "agent_silent", "params": {"vantage": vantage, "since": checked.isoformat() if checked else None}}
         states.append(EndpointState(
             eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
+            silent,
         ))
     return states
 
@@ -147,6 +156,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
         eps = by_system.get(row.id, [])
         longest = max((e.interval_s for e in eps), default=60.0)
         status, stale = shown_system_status(row.status, row.last_check_at, longest, any(e.stale for e in eps), now)
+        status, stale = system_shown_with_silent(status, stale, [(e.status, e.critical, e.agent_silent) for e in eps])
         troubled = [e for e in eps if e.status in (Status.DOWN, Status.DEGRADED) and e.reason]
         reason = troubled[0].reason if troubled else None
         communes = {e.id for e in eps if e.id in commune_ids}

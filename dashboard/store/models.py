@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -173,6 +174,9 @@ class Endpoint(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who checks it: the central collector ("central") or the remote agent of that vantage
+    # (a network the central collector cannot reach; docs/agents.md).
+    vantage: Mapped[str] = mapped_column(String(64), default="central", server_default="central", index=True)
 
     status: Mapped[str] = mapped_column(String(16), default=Status.UNKNOWN)
     status_since: Mapped[datetime | None]
@@ -223,7 +227,12 @@ class CheckResult(Base):
     stored before causes had codes keep their `reason` text (and no cause)."""
 
     __tablename__ = "check_results"
-    __table_args__ = (Index("ix_check_results_endpoint_time", "endpoint_key", "checked_at"),)
+    __table_args__ = (
+        Index("ix_check_results_endpoint_time", "endpoint_key", "checked_at"),
+        # partial: only a remote agent's results carry an id, the central collector's rows pay nothing
+        Index("uq_check_results_result_uid", "result_uid", unique=True,
+              sqlite_where=text("result_uid IS NOT NULL"), postgresql_where=text("result_uid IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     endpoint_key: Mapped[int] = mapped_column(ForeignKey("endpoints.key", ondelete="CASCADE"))
@@ -240,6 +249,8 @@ class CheckResult(Base):
     # inside a maintenance window; neither counts against uptime.
     missed: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A remote agent's id for the result (a UUID): a batch sent again stores nothing twice.
+    result_uid: Mapped[str | None] = mapped_column(String(36))
 
     def __init__(self, endpoint_id: str | None = None, **values: Any):  # noqa: D107
         """`endpoint_id` may name the endpoint instead of its key (looked up in the INSERT)."""
@@ -644,14 +655,16 @@ class User(Base):
 
 
 class AccessToken(Base):
-    """A read-only API token (kind 'api') or a wall kiosk token (kind 'kiosk'); only a hash of
+    """A read-only API token (kind 'api'), a wall kiosk token ('kiosk'), a Prometheus scrape
+    token ('metrics') or a remote agent's token ('agent', bound to one vantage); only a hash of
     the secret is stored, the secret itself is shown once."""
 
     __tablename__ = "access_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk
+    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk | metrics | agent
+    vantage: Mapped[str | None] = mapped_column(String(64))  # agent tokens: the vantage it checks for
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart in lists
     created_at: Mapped[datetime]
@@ -736,6 +749,43 @@ class CatalogRevision(Base):
     summary: Mapped[str] = mapped_column(Text)
     diff: Mapped[list[Any]] = mapped_column(JSON)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# --- remote agents (collectors placed in other networks; docs/agents.md)
+
+
+class Agent(Base):
+    """A remote collector, one per agent token: what the server last heard from it."""
+
+    __tablename__ = "agents"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    vantage: Mapped[str] = mapped_column(String(64), index=True)
+    first_seen_at: Mapped[datetime]
+    last_contact_at: Mapped[datetime]  # any authenticated call: assignment or results
+    last_address: Mapped[str | None] = mapped_column(String(64))
+    batch_interval_s: Mapped[float] = mapped_column(Float, default=10.0)  # as the agent says it sends
+    last_batch_at: Mapped[datetime | None]
+    clock_skew_s: Mapped[float | None] = mapped_column(Float)  # agent clock minus server clock, last batch
+    skew_flagged_at: Mapped[datetime | None]  # last batch whose skew was over the limit
+    results_stored: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_batches: Mapped[int] = mapped_column(Integer, default=0)
+    last_rejection: Mapped[str | None] = mapped_column(String(255))
+    last_rejection_at: Mapped[datetime | None]
+    version: Mapped[str | None] = mapped_column(String(64))
+
+
+class AgentBatch(Base):
+    """A batch id already received: the same signed request sent again is a replay. Kept as
+    long as a batch's send time is accepted (dashboard.domain.agents.MAX_BATCH_AGE_S) and a bit."""
+
+    __tablename__ = "agent_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_id: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 # --- integer keys of endpoints

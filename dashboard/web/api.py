@@ -12,6 +12,7 @@ from dashboard.domain.status import health_verdict
 from dashboard.i18n import LANGUAGES
 from dashboard.monitoring import actions
 from dashboard.readmodels import systems as queries
+from dashboard.readmodels.agents import agents_summary
 
 log = logging.getLogger(__name__)
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -48,6 +49,7 @@ def health():
         try:
             with db.sessions() as session:  # read only: nothing to commit
                 body = queries.health(session)
+                body["agents"] = agents_summary(session)  # remote collectors: how many, how many silent
         except SQLAlchemyError as exc:
             probe = replace(probe, read_ok=False, write_ok=False, error=str(getattr(exc, "orig", exc)).splitlines()[0][:300])
     alive = body.get("scheduler", {}).get("alive", False) if probe.read_ok else None

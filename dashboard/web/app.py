@@ -54,6 +54,10 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.catalog_api import catalog_api  # the catalog kept in the database (admins)
 
     app.server.register_blueprint(catalog_api)
+
+    from dashboard.web.agents_api import agents_api  # remote agents: assignment, signed result batches
+
+    app.server.register_blueprint(agents_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
@@ -155,6 +159,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         if principal.role == "admin":
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
             links.append(dcc.Link(t("nav.access", lang), href="/admin/access", className="link-light me-2", id="access-link"))
+            links.append(dcc.Link(t("nav.agents", lang), href="/admin/agents", className="link-light me-2", id="agents-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))

@@ -145,10 +145,41 @@ SCHEMAS: dict[str, dict] = {
                        "target": {"type": "string"}, "checked_at": TIME},
                       {"http_code": {"type": ["integer", "null"]}, "excerpt": {"type": ["string", "null"]},
                        "failed_conditions": {"type": "array"}}),
+    "AgentAssignment": obj({"vantage": {"type": "string"}, "agent": {"type": "string"}, "generated_at": TIME,
+                            "endpoints": array(obj({"id": {"type": "string"}, "kind": {"type": "string"},
+                                                    "target": {"type": "string"}, "interval_s": {"type": "number"},
+                                                    "timeout_s": {"type": "number"}, "options": {"type": "object"},
+                                                    "vantage": {"type": "string"}}))}),
+    "AgentAck": obj({"stored": array({"type": "string"}), "duplicates": array({"type": "string"}),
+                     "refused": array(obj({"id": {"type": "string"}, "reason": {"type": "string"}})),
+                     "clock_skew_s": {"type": "number"}, "skew_flagged": {"type": "boolean"},
+                     "check_now": array({"type": "string"})}),
+    "Agent": obj({"id": {"type": "integer"}, "name": {"type": "string"}, "vantage": {"type": "string"},
+                  "state": {"type": "string", "enum": ["ok", "silent", "never", "revoked"]},
+                  "silent": {"type": "boolean"}, "last_contact_at": TIME, "endpoints": {"type": "integer"}},
+                 {"batch_interval_s": {"type": "number"}, "clock_skew_s": {"type": ["number", "null"]},
+                  "skew_flagged": {"type": "boolean"}, "results_stored": {"type": "integer"},
+                  "duplicates": {"type": "integer"}, "rejected_batches": {"type": "integer"},
+                  "last_rejection": {"type": ["string", "null"]}, "last_address": {"type": ["string", "null"]}}),
+    "Agents": obj({"generated_at": TIME, "agents": array(ref("Agent"))}),
 }
 
 ADMIN = "admin (session)"
 CATALOG_REFUSALS = {400: "CatalogProblems", 403: "Error", 404: "Error", 409: "Error", 413: "Error"}
+
+AGENT_BATCH_BODY = {"required": True, "description": (
+    "A batch of results, signed: header X-IOC-Signature: sha256=<hex HMAC-SHA256 of the raw body>, the key "
+    "being HMAC-SHA256(key=SHA-256(token), msg='ioc-agent-batch-v1') (docs/agents.md)"),
+    "content": {"application/json": {"schema": obj(
+        {"batch_id": {"type": "string", "format": "uuid"}, "sent_at": TIME,
+         "results": array(obj({"id": {"type": "string", "format": "uuid"}, "endpoint": {"type": "string"},
+                               "verdict": {"type": "string", "enum": ["up", "degraded", "down", "unknown"]},
+                               "checked_at": TIME},
+                              {"reason": {"type": "string"}, "latency_ms": {"type": ["number", "null"]},
+                               "http_code": {"type": ["integer", "null"]}, "detail": {"type": ["object", "null"]},
+                               "missed": {"type": "boolean"}, "cause": {"type": ["string", "null"]},
+                               "params": {"type": ["object", "null"]}}))},
+        {"batch_interval_s": {"type": "number"}, "version": {"type": "string"}})}}}
 
 JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
@@ -265,6 +296,14 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                                                     "responses": {200: "MaintenanceWindow", 400: "Error", 404: "Error"}},
     ("DELETE", "/api/maintenance/<int:window_id>"): {"summary": "Cancel a maintenance window", "security": "operator",
                                                      "responses": {200: "MaintenanceWindow", 404: "Error"}},
+    ("GET", "/api/agent/assignment"): {"summary": "A remote agent's endpoints: its vantage's only, with what a probe needs",
+                                       "security": "agent token", "responses": {200: "AgentAssignment", 401: "Error"}},
+    ("POST", "/api/agent/results"): {
+        "summary": "A remote agent's signed batch of results; each result stored once by its id",
+        "security": "agent token + HMAC signature", "body": AGENT_BATCH_BODY,
+        "responses": {200: "AgentAck", 400: "Error", 401: "Error", 409: "Error", 413: "Error", 503: "Error"}},
+    ("GET", "/api/agents"): {"summary": "Remote agents: last contact, silent or not, clock skew, results received",
+                             "responses": {200: "Agents"}},
 }
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")

@@ -117,7 +117,9 @@ def endpoints_table(endpoints: list[dict], lang: str, now: datetime) -> html.Div
         reason = [html.Div(e["reason"] or "—")]
         rows.append(html.Tr([
             html.Td([dcc.Link(e["name"], href=f"/endpoints/{e['id']}", className="endpoint-link"),
-                     html.Div(f"{e['kind']} · {e['target']}", className="small text-muted text-break")]),
+                     html.Div(f"{e['kind']} · {e['target']}" + (
+                         " · " + t("detail.vantage", lang, v=e["vantage"]) if e.get("vantage", "central") != "central" else ""),
+                         className="small text-muted text-break")]),
             html.Td(status_badge(e["status"], lang, "status-badge-sm")),
             html.Td(f"{local_time(checked)} ({ago(checked, now, lang)})" if checked else t("tile.never", lang), className="text-nowrap"),
             html.Td(format_ms(e["latency_ms"]), className="text-nowrap"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:39:26.172636
+Create Date: 2026-12-02 08:45:01.401318
 """
 import sqlalchemy as sa
 from alembic import op
@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('vantage', sa.String(length=64), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('created_at', dashboard.store.models.UTCDateTime(), nullable=False),
@@ -45,6 +46,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agencies_kind'), ['kind'], unique=False)
+
+    op.create_table('agent_batches',
+    sa.Column('batch_id', sa.String(length=36), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('received_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('batch_id')
+    )
+    with op.batch_alter_table('agent_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agent_batches_received_at'), ['received_at'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -199,6 +209,29 @@ def upgrade() -> None:
     sa.UniqueConstraint('oidc_subject'),
     sa.UniqueConstraint('username')
     )
+    op.create_table('agents',
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('vantage', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('last_contact_at', dashboard.store.models.UTCDateTime(), nullable=False),
+    sa.Column('last_address', sa.String(length=64), nullable=True),
+    sa.Column('batch_interval_s', sa.Float(), nullable=False),
+    sa.Column('last_batch_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('clock_skew_s', sa.Float(), nullable=True),
+    sa.Column('skew_flagged_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('results_stored', sa.Integer(), nullable=False),
+    sa.Column('duplicates', sa.Integer(), nullable=False),
+    sa.Column('rejected_batches', sa.Integer(), nullable=False),
+    sa.Column('last_rejection', sa.String(length=255), nullable=True),
+    sa.Column('last_rejection_at', dashboard.store.models.UTCDateTime(), nullable=True),
+    sa.Column('version', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['token_id'], ['access_tokens.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token_id')
+    )
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agents_vantage'), ['vantage'], unique=False)
+
     op.create_table('plans',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('agency_id', sa.String(length=64), nullable=False),
@@ -304,6 +337,7 @@ def upgrade() -> None:
     sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('vantage', sa.String(length=64), server_default='central', nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_since', dashboard.store.models.UTCDateTime(), nullable=True),
     sa.Column('status_reason', sa.Text(), nullable=True),
@@ -324,6 +358,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('endpoints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_endpoints_system_id'), ['system_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_endpoints_vantage'), ['vantage'], unique=False)
 
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -442,12 +477,14 @@ def upgrade() -> None:
     sa.Column('detail', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('missed', sa.Boolean(), nullable=False),
     sa.Column('maintenance', sa.Boolean(), nullable=False),
+    sa.Column('result_uid', sa.String(length=36), nullable=True),
     sa.ForeignKeyConstraint(['endpoint_key'], ['endpoints.key'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('check_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_results_checked_at'), ['checked_at'], unique=False)
         batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_key', 'checked_at'], unique=False)
+        batch_op.create_index('uq_check_results_result_uid', ['result_uid'], unique=True, sqlite_where=sa.text('result_uid IS NOT NULL'), postgresql_where=sa.text('result_uid IS NOT NULL'))
 
     op.create_table('heartbeat_pings',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -561,6 +598,7 @@ def downgrade() -> None:
 
     op.drop_table('heartbeat_pings')
     with op.batch_alter_table('check_results', schema=None) as batch_op:
+        batch_op.drop_index('uq_check_results_result_uid', sqlite_where=sa.text('result_uid IS NOT NULL'), postgresql_where=sa.text('result_uid IS NOT NULL'))
         batch_op.drop_index('ix_check_results_endpoint_time')
         batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
 
@@ -592,6 +630,7 @@ def downgrade() -> None:
 
     op.drop_table('incidents')
     with op.batch_alter_table('endpoints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_endpoints_vantage'))
         batch_op.drop_index(batch_op.f('ix_endpoints_system_id'))
 
     op.drop_table('endpoints')
@@ -614,6 +653,10 @@ def downgrade() -> None:
 
     op.drop_table('progress_snapshots')
     op.drop_table('plans')
+    with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agents_vantage'))
+
+    op.drop_table('agents')
     op.drop_table('users')
     with op.batch_alter_table('state_events', schema=None) as batch_op:
         batch_op.drop_index('ix_state_events_subject_time')
@@ -649,6 +692,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    with op.batch_alter_table('agent_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agent_batches_received_at'))
+
+    op.drop_table('agent_batches')
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agencies_kind'))
 
