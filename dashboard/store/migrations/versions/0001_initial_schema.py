@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:25:19.979166
+Create Date: 2026-12-02 08:32:08.126794
 """
 import sqlalchemy as sa
 from alembic import op
@@ -403,7 +403,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('check_results', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_check_results_checked_at'), ['checked_at'], unique=False)
         batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_key', 'checked_at'], unique=False)
 
     op.create_table('heartbeat_pings',
@@ -519,7 +518,6 @@ def downgrade() -> None:
     op.drop_table('heartbeat_pings')
     with op.batch_alter_table('check_results', schema=None) as batch_op:
         batch_op.drop_index('ix_check_results_endpoint_time')
-        batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
 
     op.drop_table('check_results')
     with op.batch_alter_table('check_requests', schema=None) as batch_op:
