@@ -234,7 +234,9 @@ def test_an_alternating_service_ends_degraded_flapping_whichever_answer_came_fir
         incident = session.scalars(select(Incident).where(Incident.subject_id == "lgsp.health")).one()
         assert incident.ended_at is None and incident.severity == ("degraded" if first == UP else "down")
         view = next(e for s in queries.systems_overview(session, now=T0 + timedelta(seconds=240)) for e in s["endpoints"] if e["id"] == "lgsp.health")
-        assert view["status"] == "degraded" and view["flapping"] is True and view["reason"].startswith("dao động")
+        assert endpoint.status_cause == {"code": "flapping", "params": {"n": 5, "minutes": 10.0}}
+        assert view["status"] == "degraded" and view["flapping"] is True
+        assert view["reason"] == "Dao động: 5 lần đổi trạng thái trong 10 phút"
     # quiet for the quiet period: flapping clears and the steady verdict is taken
     for i in range(8, 30):
         feed(db, result(UP, T0 + timedelta(seconds=30 * i)))
@@ -251,8 +253,9 @@ def test_the_first_failure_says_it_awaits_confirmation(db):
         view = next(e for s in queries.systems_overview(session, now=T0 + timedelta(seconds=40)) for e in s["endpoints"]
                     if e["id"] == "lgsp.health")
     assert view["status"] == "up" and view["pending"] == "down"
-    assert view["reason"] == ("lỗi lần 1/2, chờ xác nhận / failure 1 of 2, awaiting confirmation: "
-                              "[STATUS] == 200 — observed 500")
+    # (the result here carries no cause code: its text is shown as it is)
+    assert view["reason"] == "lỗi lần 1/2, chờ xác nhận: [STATUS] == 200 — observed 500"
+    assert view["short_reason"] == "Chờ xác nhận: [STATUS] == 200 — observed 500"
     feed(db, result(DOWN, T0 + timedelta(seconds=60), reason="[STATUS] == 200 — observed 500"))
     feed(db, result(UP, T0 + timedelta(seconds=90)))
     with db.session() as session:
@@ -330,7 +333,8 @@ def test_maintenance_window_shows_maintenance_no_incident_no_uptime_loss(db):
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
         view = queries.systems_overview(session, now=T0 + timedelta(minutes=3, seconds=10))[0]
         assert view["status"] == "maintenance"
-        assert view["endpoints"][0]["reason"] == "maintenance: nâng cấp phần mềm"
+        assert view["endpoints"][0]["reason"] == "Bảo trì: nâng cấp phần mềm"
+        assert endpoint.status_cause == {"code": "maintenance", "params": {"reason": "nâng cấp phần mềm"}}
         counts = counts_between(session, T0, T0 + timedelta(hours=1))
         assert counts["lgsp.health"].maintenance == 2 and counts["lgsp.health"].failures == 0
         uptime = endpoint_uptimes(session, now=T0 + timedelta(minutes=10))

@@ -277,7 +277,10 @@ def test_a_commune_heartbeat_is_known_by_its_mark_on_the_wall_and_the_overview_a
         tile = {t["id"]: t for t in wq.wall_status(s, NOW)["tiles"]}["units"]
         overview = {v["id"]: v for v in systems_overview(s, NOW)}["units"]
     for reason in (tile["reason"], overview["reason"]):
-        assert ("4 of 4 communes silent" in reason) is communes_counted, reason
+        assert ("4/4 xã mất tín hiệu" in reason) is communes_counted, reason
+    with seeded.session() as s:
+        english = {t["id"]: t for t in wq.wall_status(s, NOW, lang="en")["tiles"]}["units"]
+    assert ("4 of 4 communes silent" in english["reason"]) is communes_counted, english["reason"]
     if not communes_counted:
         assert tile["reason"] == "HTTP 503 (0)"
 

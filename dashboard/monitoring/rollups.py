@@ -124,7 +124,9 @@ def run_rollups(session: Session, now: datetime | None = None, max_buckets: int 
     hour_limit = floor_hour(now - SETTLE)
     start = done_until(session, "hour")
     if start is None:
-        first = session.scalar(select(func.min(CheckResult.checked_at)))
+        # the oldest row of each endpoint, from the (endpoint, time) index
+        oldest = select(func.min(CheckResult.checked_at).label("at")).group_by(CheckResult.endpoint_key).subquery()
+        first = session.scalar(select(func.min(oldest.c.at)))
         start = floor_hour(first) if first is not None else hour_limit
     while start < hour_limit and done["hour"] < max_buckets:
         rollup_hour(session, start)
@@ -156,7 +158,9 @@ def apply_retention(session: Session, policy, now: datetime | None = None) -> di
         raw_cutoff = None
     deleted = {"raw": 0, "hourly": 0, "daily": 0, "state_events": 0, "incidents": 0, "check_requests": 0}
     if raw_cutoff is not None:
-        deleted["raw"] = session.execute(delete(CheckResult).where(CheckResult.checked_at < raw_cutoff)).rowcount
+        # endpoint by endpoint through the (endpoint, time) index (rows of removed endpoints go by cascade)
+        deleted["raw"] = session.execute(delete(CheckResult).where(
+            CheckResult.endpoint_key.in_(select(Endpoint.key)), CheckResult.checked_at < raw_cutoff)).rowcount
     deleted["hourly"] = session.execute(
         delete(Rollup).where(Rollup.period == "hour", Rollup.bucket_start < now - timedelta(days=policy.hourly_days))
     ).rowcount

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:45:01.401318
+Create Date: 2026-12-02 09:04:00.661058
 """
 import sqlalchemy as sa
 from alembic import op
@@ -482,7 +482,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('check_results', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_check_results_checked_at'), ['checked_at'], unique=False)
         batch_op.create_index('ix_check_results_endpoint_time', ['endpoint_key', 'checked_at'], unique=False)
         batch_op.create_index('uq_check_results_result_uid', ['result_uid'], unique=True, sqlite_where=sa.text('result_uid IS NOT NULL'), postgresql_where=sa.text('result_uid IS NOT NULL'))
 
@@ -600,7 +599,6 @@ def downgrade() -> None:
     with op.batch_alter_table('check_results', schema=None) as batch_op:
         batch_op.drop_index('uq_check_results_result_uid', sqlite_where=sa.text('result_uid IS NOT NULL'), postgresql_where=sa.text('result_uid IS NOT NULL'))
         batch_op.drop_index('ix_check_results_endpoint_time')
-        batch_op.drop_index(batch_op.f('ix_check_results_checked_at'))
 
     op.drop_table('check_results')
     with op.batch_alter_table('check_requests', schema=None) as batch_op:
