@@ -65,8 +65,20 @@ def test_a_good_batch_is_read_whole():
     assert (only.endpoint_id, only.verdict, only.checked_at, only.latency_ms, only.http_code) == ("lgsp.health", "up", NOW, 12.5, 200)
 
 
+@pytest.mark.parametrize("sent, kept", [
+    ({"cause": "conn_refused", "params": {"host": "10.1.2.3", "port": 443}}, ("conn_refused", {"host": "10.1.2.3", "port": 443})),
+    ({"cause": "a_code_from_a_newer_agent", "params": {"x": 1}}, (None, None)),  # its reason text still says it
+    ({}, (None, None)),  # an agent from before cause codes
+])
+def test_a_batch_carries_the_probe_cause_code(sent, kept):
+    (only,) = rules.parse_batch(batch(results=[result(verdict="down", **sent)])).results
+    assert (only.cause, only.params) == kept
+
+
 @pytest.mark.parametrize("payload, field", [
     ([], "JSON object"),
+    (batch(results=[result(cause=5)]), "results[0].cause"),
+    (batch(results=[result(cause="timeout", params="slow")]), "results[0].params"),
     (batch(batch_id="not-a-uuid"), "batch_id"),
     (batch(batch_id=None), "batch_id"),
     (batch(sent_at="yesterday"), "sent_at"),

@@ -239,7 +239,11 @@ def test_a_silent_agents_endpoints_read_unknown_not_down(setup):
     with db.session() as session:  # the agent's last contact: 10 batch intervals ago
         session.execute(update(Agent).values(last_contact_at=utcnow() - timedelta(seconds=100)))
     shown = endpoint("dvc.commune-a")
-    assert shown["status"] == "unknown" and shown["stale"] is True and "silent" in shown["reason"]
+    assert shown["status"] == "unknown" and shown["stale"] is True
+    assert shown["cause"] == {"code": "agent_silent", "params": {"vantage": "commune-net", "since": shown["checked_at"]}}
+    assert "không liên lạc" in shown["reason"]
+    english = client.get("/api/systems?lang=en", headers=bearer(secrets_["api"])).get_json()["systems"][0]["endpoints"]
+    assert "silent" in next(e for e in english if e["id"] == "dvc.commune-a")["reason"]
     system = client.get("/api/systems", headers=bearer(secrets_["api"])).get_json()["systems"][0]
     assert system["status"] == "unknown"  # its stored 'down' rested on the silent agent's word only
     agents = client.get("/api/agents", headers=bearer(secrets_["api"])).get_json()["agents"]
