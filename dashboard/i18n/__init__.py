@@ -607,6 +607,44 @@ TEXT.update({
 })
 
 
+# --- agencies' own reports: reporter role, /my, a task's timeline, review (one block, merges cleanly)
+TEXT.update({
+    "auth.role.reporter": ("Đầu mối báo cáo", "Reporter"),
+    "rep.err.bad_kind": ("Loại cập nhật không hợp lệ (một trong: {known}).", "Unknown kind of update (one of: {known})."),
+    "rep.err.not_text": ("Giá trị phải là văn bản.", "The value must be text."),
+    "rep.err.note_too_long": ("Ghi chú dài quá {limit} ký tự (đang có {length}). Hãy rút gọn; chưa có gì được lưu.",
+                              "The note is longer than {limit} characters ({length}). Shorten it; nothing was saved."),
+    "rep.err.bad_url": ("Đường dẫn minh chứng phải bắt đầu bằng http:// hoặc https:// (tối đa {limit} ký tự).",
+                        "The evidence link must start with http:// or https:// (at most {limit} characters)."),
+    "rep.err.percent_not_number": ("Tỷ lệ hoàn thành “{value}” không phải là số.", "Percent done “{value}” is not a number."),
+    "rep.err.percent_range": ("Tỷ lệ hoàn thành phải từ 0 đến 100 (nhận {value}).", "Percent done must be from 0 to 100 (got {value})."),
+    "rep.err.bad_status": ("Trạng thái “{value}” không hợp lệ (một trong: {known}).", "Unknown status “{value}” (one of: {known})."),
+    "rep.err.bad_date": ("Ngày “{value}” không hợp lệ (dd/mm/yyyy).", "Date “{value}” is not valid (dd/mm/yyyy)."),
+    "rep.err.done_not_100": ("Nhiệm vụ “Hoàn thành” phải đạt 100% (nhận {value}%).", "A “Done” task is at 100% (got {value}%)."),
+    "rep.err.done_in_future": ("Ngày hoàn thành {day} ở tương lai: chỉ báo hoàn thành việc đã xong.",
+                               "The completion date {day} is in the future: report as done only what is finished."),
+    "rep.err.done_on_not_done": ("Chỉ ghi ngày hoàn thành khi trạng thái là “Hoàn thành”.", "A completion date goes with the status “Done” only."),
+    "rep.err.backwards_needs_note": ("Tiến độ lùi lại ({old}% → {new}%, hoặc trạng thái lùi): hãy ghi chú lý do.",
+                                     "Progress goes backwards ({old}% → {new}%, or an earlier status): add a note saying why."),
+    "rep.err.nothing_changed": ("Không có gì thay đổi. Nếu tuần này không có tiến triển, hãy bấm “Tuần này không có thay đổi”.",
+                                "Nothing changed. If there was no progress this week, use “Nothing changed this week”."),
+    "rep.err.file_too_large": ("Tệp minh chứng quá lớn ({size} MB, tối đa {limit} MB).", "The evidence file is too large ({size} MB, at most {limit} MB)."),
+    "rep.err.file_empty": ("Tệp minh chứng rỗng.", "The evidence file is empty."),
+    "rep.err.file_type": ("Tệp minh chứng phải là PDF, ảnh PNG/JPEG hoặc Word (.docx); nội dung tệp này là “{found}”.",
+                          "The evidence must be a PDF, a PNG/JPEG image or a Word (.docx) file; this file's content is “{found}”."),
+    "rep.err.file_lies": ("Tên tệp ghi đuôi “{extension}” nhưng nội dung là {found}: tệp không được nhận.",
+                          "The file is named “{extension}” but its content is {found}: refused."),
+    "rep.err.bad_decision": ("Quyết định phải là một trong: {known}.", "The decision is one of: {known}."),
+    "rep.err.comment_too_long": ("Ý kiến dài quá {limit} ký tự.", "The comment is longer than {limit} characters."),
+    "rep.err.return_needs_comment": ("Trả lại cập nhật cần ý kiến: đơn vị cần sửa gì?", "Returning an update needs a comment: what should the agency fix?"),
+    "rep.err.already_reviewed": ("Cập nhật này đã được duyệt ({state}).", "This update was reviewed already ({state})."),
+    "rep.err.no_task": ("Không có nhiệm vụ này.", "No such task."),
+    "rep.err.no_update": ("Không có cập nhật này.", "No such update."),
+    "rep.err.out_of_scope": ("Nhiệm vụ này không thuộc đơn vị bạn phụ trách.", "This task is not one of your agency's."),
+    "rep.err.own_update": ("Không tự duyệt cập nhật của chính mình.", "You cannot review your own update."),
+})
+
+
 def duration_text(seconds: float | None, lang: str = "vi") -> str:
     """"1 giờ 5 phút" / "1 h 5 min": the two largest units, as people say a duration."""
     if seconds is None:
