@@ -47,6 +47,9 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.maintenance_api import maintenance_api  # maintenance planning
 
     app.server.register_blueprint(maintenance_api)
+    from dashboard.web.reporting_api import reporting_api  # agencies' own reports and their review
+
+    app.server.register_blueprint(reporting_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
