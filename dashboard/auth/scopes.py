@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.auth.permissions import Forbidden
 from dashboard.store.models import Agency, User, UserScope
 
 KINDS = ("agency", "partner")
 PARTNERS = ("VNPT", "Viettel", "MobiFone", "FPT")
 
 
-class OutOfScope(Exception):
-    """The task belongs to an agency (and partner) outside the principal's scope."""
+class OutOfScope(Forbidden):
+    """The task belongs to an agency (and partner) outside the principal's scope: a refusal
+    like a role's (403), which the caller audits."""
 
 
 @dataclass(frozen=True)

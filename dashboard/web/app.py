@@ -7,6 +7,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from dashboard.auth import policy
+from dashboard.auth.sessions import current_principal
 from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
@@ -75,6 +77,7 @@ NAV_ITEMS = [
     ("coverage", "/coverage", "exact"),
     ("report", "/report", "exact"),
     ("wall", "/wall", "exact"),
+    ("my", "/my", "exact"),
 ]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
@@ -141,8 +144,6 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
 
     @app.callback(Output("shell-user", "children"), Input("lang-toggle", "value"))
     def show_user(lang):  # who is signed in, and the way out
-        from dashboard.auth.sessions import current_principal
-
         principal = current_principal()
         if principal is None or principal.kind != "user":
             return None
@@ -150,6 +151,13 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         if principal.role == "admin":
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
+
+    @app.callback([Output(f"nav-{key}", "style") for key, _, _ in NAV_ITEMS], Input("url", "pathname"))
+    def hide_links_out_of_reach(_pathname):
+        # a reporter sees their two pages, not a bar of links that answer 403
+        principal = current_principal()
+        role = principal.role if principal else None
+        return [None if policy.has_role(role, policy.page_role(href)) else {"display": "none"} for _, href, _ in NAV_ITEMS]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))
     def hide_chrome_on_wall(pathname):
