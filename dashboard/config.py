@@ -90,6 +90,8 @@ class Settings:
     spool_max_results: int = 200_000
     # coverage: a required connection counts as verified when a live check succeeded this recently
     verified_days: float = 7.0
+    # an agency that has not reported for more than this many days is flagged as silent
+    silent_days: int = 14
     extra: dict = field(default_factory=dict)
 
     @property
@@ -129,6 +131,7 @@ ENV_VARS = {
     "IOC_FLAP_QUIET": ("flap_quiet_s", parse_duration),
     "IOC_SPOOL_MAX_RESULTS": ("spool_max_results", int),
     "IOC_VERIFIED_DAYS": ("verified_days", lambda v: _positive(float(v))),
+    "IOC_SILENT_DAYS": ("silent_days", lambda v: int(_positive(int(v)))),
 }
 
 

@@ -19,6 +19,7 @@ from layouts.components.progress_map import progress_map_figure
 dash.register_page(__name__, path="/progress", title="IOC Quảng Ngãi — Tiến độ kế hoạch", name="Tiến độ kế hoạch")
 
 PREVIEW_ROWS = 20
+LIST_LIMIT = 30
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
@@ -26,6 +27,12 @@ def layout(**_query):
     return html.Div(
         [
             dcc.Store(id="progress-version", data=0),
+            # leadership reads the figures the IOC accepted unless it asks for the agencies' own
+            dbc.RadioItems(id="progress-view", options=[{"label": "Số liệu đã duyệt", "value": "accepted"},
+                                                        {"label": "Theo báo cáo của đơn vị", "value": "reported"}],
+                           value="accepted", inline=True, persistence=True, persistence_type="session",
+                           className="btn-group mb-2 progress-view-toggle", inputClassName="btn-check",
+                           labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active"),
             html.Div(id="progress-content"),
             _io_card(),
         ],
@@ -70,17 +77,51 @@ def _card(title: str, body, cls: str = "") -> dbc.Card:
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className=f"h-100 {cls}".strip())
 
 
-@callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"))
-def render(lang, _version):
+def _freshness_card(view: dict, lang: str):
+    rows = view["freshness"]
+    days = view["silent_days"]
+    counts = {state: sum(1 for r in rows if r["freshness"] == state) for state in ("fresh", "stale", "silent")}
+    silent = [r for r in rows if r["freshness"] == "silent"]
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.last_report", "col.days_silent")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(r["name_en"] if lang == "en" else r["name_vi"]),
+            html.Td(_day(r["last_report"]) if r["last_report"] else t("fresh.never", lang)),
+            html.Td(str(r["days_silent"]) if r["days_silent"] is not None else "—", className="freshness-silent"),
+        ])
+        for r in silent[:LIST_LIMIT]
+    ])
+    return _card(t("fresh.heading", lang), [
+        html.P(t("fresh.help", lang, days=days), className="small text-muted mb-2"),
+        html.Div([
+            _kpi(str(counts["fresh"]), t("fresh.fresh", lang), "kpi-ok"),
+            _kpi(str(counts["stale"]), t("fresh.stale", lang, days=days), "kpi-warn"),
+            _kpi(str(counts["silent"]), t("fresh.silent", lang, days=days), "kpi-bad"),
+        ], className="kpi-row mb-2", id="freshness-counts"),
+        html.H3(f"{t('fresh.silent_list', lang)} ({len(silent)})", className="h6"),
+        html.Div(dbc.Table([head, body], size="sm", className="mb-0", id="silent-table"), className="table-responsive"),
+    ], "freshness-card")
+
+
+def _day(iso_day: str) -> str:
+    year, month, day = iso_day.split("-")
+    return f"{day}/{month}/{year}"
+
+
+@callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"),
+          Input("progress-view", "value"))
+def render(lang, _version, which):
     lang = lang or "vi"
-    view = facade().read(views.progress_page)
+    view = facade().read(views.progress_page, view=which or "accepted", silent_days=getattr(facade().settings, "silent_days", 14))
     header = html.Div(
         [
             html.H1(t("progress.heading", lang), className="h3 mb-0"),
             dbc.Badge(t("plans.demo_badge", lang), color="warning", text_color="dark", className="demo-data-badge", id="demo-data-badge") if view["demo"] else None,
         ],
-        className="d-flex align-items-center gap-3 mb-3",
+        className="d-flex align-items-center gap-3 mb-1",
     )
+    header = html.Div([header, html.Div(t("progress.view.help", lang) + " — " + t(f"progress.view.{view['view']}", lang),
+                                        className="small text-muted mb-3", id="progress-view-note")])
     if not view["plans"]:
         return [header, dbc.Alert(t("plans.no_plans", lang), color="info", id="progress-empty")]
     rows = view["agencies"]
@@ -143,7 +184,13 @@ def render(lang, _version):
         header, kpis, top, middle,
         dbc.Row([dbc.Col(map_card, lg=6, className="mb-3"), dbc.Col(_card(t("progress.all_agencies", lang), by_group), lg=6, className="mb-3")]),
         lists,
+        dbc.Row([dbc.Col(_freshness_card(view, lang), lg=6, className="mb-3")]),
     ]
+
+
+@callback(Output("progress-view", "options"), Input("lang-toggle", "value"))
+def translate_view(lang):
+    return [{"label": t(f"progress.view.{key}", lang or "vi"), "value": key} for key in views.VIEWS]
 
 
 @callback(

@@ -169,3 +169,36 @@ def test_nothing_changed_confirmation_is_stored_and_needs_no_review(db):
     with db.session() as session:
         assert views.my_tasks(session, db.reporter.user_id, TODAY)["tasks"][0]["confirmed_this_week"]
         assert views.review_queue(session) == []
+
+
+def test_leadership_reads_accepted_figures_unless_asked_for_the_reported_ones(db):
+    mine = task_id(db, "unit-21548")
+    with db.session() as session:
+        updates.report(session, db.reporter, mine, Proposed(percent=90), today=TODAY)
+    with db.session() as session:
+        accepted = {a["id"]: a for a in plan_views.progress_api(session, TODAY)["agencies"]}
+        reported = {a["id"]: a for a in plan_views.progress_api(session, TODAY, view="reported")["agencies"]}
+        assert accepted["unit-21548"]["percent_done"] == 40 and reported["unit-21548"]["percent_done"] == 90
+        assert accepted["unit-21028"]["percent_done"] == reported["unit-21028"]["percent_done"] == 40
+        assert plan_views.progress_api(session, TODAY, view="nonsense")["view"] == "accepted"
+
+
+def test_freshness_per_agency_and_the_silent_flag(db):
+    from datetime import datetime, timezone
+
+    mine = task_id(db, "unit-21548")
+    with db.session() as session:
+        updates.report(session, db.reporter, mine, Proposed(percent=50), today=TODAY,
+                       now=datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc))  # 22 days before TODAY
+    with db.session() as session:
+        body = plan_views.progress_api(session, TODAY, silent_days=14)
+        rows = {a["id"]: a for a in body["agencies"]}
+        assert (rows["unit-21548"]["last_report"], rows["unit-21548"]["freshness"]) == ("2026-11-10", "silent")
+        assert rows["unit-21028"]["freshness"] == "silent" and rows["unit-21028"]["last_report"] is None
+        assert plan_views.progress_api(session, TODAY, silent_days=30)["agencies"] and \
+            {a["id"]: a for a in plan_views.progress_api(session, TODAY, silent_days=30)["agencies"]}["unit-21548"]["freshness"] == "stale"
+        updates.confirm_no_change(session, db.reporter, [mine], today=TODAY)
+    with db.session() as session:
+        rows = {a["id"]: a for a in plan_views.progress_api(session, TODAY)["agencies"]}
+        assert rows["unit-21548"]["freshness"] == "fresh"  # a "nothing changed" is a report: silence is told apart
+        assert plan_views.progress_api(session, TODAY)["freshness"] == {"fresh": 1, "stale": 0, "silent": 2}
