@@ -68,6 +68,11 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_inventory(session, local_today()):
                     log.info("demo inventory loaded (Dữ liệu trình diễn / demo data)")
+            from dashboard.demo.reporters import load_demo_reports
+
+            with db.session() as session:
+                if load_demo_reports(session, local_today()):
+                    log.info("demo agency reports loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source

@@ -202,3 +202,29 @@ def test_freshness_per_agency_and_the_silent_flag(db):
         rows = {a["id"]: a for a in plan_views.progress_api(session, TODAY)["agencies"]}
         assert rows["unit-21548"]["freshness"] == "fresh"  # a "nothing changed" is a report: silence is told apart
         assert plan_views.progress_api(session, TODAY)["freshness"] == {"fresh": 1, "stale": 0, "silent": 2}
+
+
+def test_demo_reporters_show_fresh_stale_and_silent_agencies(any_db):
+    from dashboard.demo import reporters as demo_reporters
+    from dashboard.demo.plans import load_demo_plans
+
+    units = UNITS + [AdminUnit(str(21600 + i), f"Xã Demo {i}", f"Demo {i}", "commune", 15.0, 108.5) for i in range(20)]
+    with any_db.session() as session:
+        apply_catalog(session, parse_catalog(CATALOG), units=units)
+        assert load_demo_plans(session, TODAY)
+        assert demo_reporters.load_demo_reports(session, TODAY)
+        assert not demo_reporters.load_demo_reports(session, TODAY)  # once
+    names, password = demo_reporters.prepare(any_db, env={"IOC_DEMO_REPORTER_PASSWORD": "a-long-demo-pass-Xk9"})
+    assert "demo-xa-1" in names and "demo-vnpt" in names and password == "a-long-demo-pass-Xk9"
+    with any_db.session() as session:
+        spread = plan_views.progress_api(session, TODAY)["freshness"]
+        assert spread["fresh"] and spread["stale"] and spread["silent"], spread
+        assert views.review_queue(session)  # fresh agencies' reports wait for review, with a PDF
+        pending = views.review_queue(session)[0]
+        content, name, mime = views.evidence_file(session, "viewer", None, pending["id"])
+        assert content.startswith(b"%PDF-") and mime == "application/pdf"
+        user = users.find(session, "demo-xa-1")
+        mine = views.my_tasks(session, user.id, TODAY)
+        assert mine["tasks"] and {t["agency_id"] for t in mine["tasks"]} == set(mine["scope"]["agencies"])
+        rows = {a["id"]: a["freshness"] for a in plan_views.progress_api(session, TODAY)["agencies"]}
+        assert rows[mine["scope"]["agencies"][0]] == "fresh"
