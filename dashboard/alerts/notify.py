@@ -163,9 +163,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minute: int = 20,
-                    now: datetime | None = None) -> DeliveryReport:
+                    now: datetime | None = None,
+                    recipient_sender: Callable[[str], Sender | None] | None = None) -> DeliveryReport:
     """Send due notifications. `session_scope` is Database.session: each row is committed on
-    its own so that a crash never resends what was already delivered."""
+    its own so that a crash never resends what was already delivered. A row meant for one
+    person (its `recipient`, e.g. a reporter's reminder) goes through `recipient_sender(address)`
+    instead of the configured channels; without one it is kept, not sent."""
     report = DeliveryReport()
     now = now or utcnow()
     with session_scope() as session:
@@ -177,12 +180,12 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             .order_by(NotificationLog.next_attempt_at, NotificationLog.id).limit(200)
         ).all()
     budget = max(max_per_minute - sent_last_minute, 0)
-    if sender is None:  # no channel configured (IOC_NOTIFY_URLS empty): keep the record, send nothing
-        if due:
-            with session_scope() as session:
-                for row in session.scalars(select(NotificationLog).where(NotificationLog.id.in_(due))):
+    if due and (sender is None or recipient_sender is None):
+        # no channel configured (IOC_NOTIFY_URLS empty, or no mail for personal rows): keep the record, send nothing
+        with session_scope() as session:
+            for row in session.scalars(select(NotificationLog).where(NotificationLog.id.in_(due))):
+                if (sender if row.recipient is None else recipient_sender) is None:
                     row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no notification URL configured"
-        return report
     for row_id in due:
         if budget <= 0:
             report.deferred += 1
@@ -191,10 +194,13 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             row = session.get(NotificationLog, row_id)
             if row is None or row.state != "pending":
                 continue
+            target = sender if row.recipient is None else recipient_sender(row.recipient)
+            if target is None:
+                continue
             severity = row.title[1:].split("]", 1)[0].lower()
             row.attempts += 1
             try:
-                sender.send(row.title, row.body, severity)
+                target.send(row.title, row.body, severity)
             except Exception as exc:  # noqa: BLE001 - a channel's failure must never stop the scheduler
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if row.attempts >= MAX_ATTEMPTS:
