@@ -57,6 +57,8 @@ def _io_card():
                 ),
                 dcc.Upload(id="plan-upload", children=html.Div(id="plan-drop-text"), className="plan-upload", multiple=False),
                 html.Div(id="plan-preview", className="mt-3"),
+                html.Div(dbc.Checkbox(id="plan-delete-reported", value=False, label=""), id="plan-delete-wrap",
+                         style={"display": "none"}, className="mt-2"),
                 dbc.Button(id="plan-confirm", color="success", className="mt-2", style={"display": "none"}),
                 html.Div(id="plan-import-result", className="mt-2", role="status"),
             ]
@@ -248,21 +250,53 @@ def preview_table(report, lang: str) -> html.Div:
     ], id="plan-preview-table")
 
 
+DIFF_LISTED = 30
+
+
+def diff_card(diff, lang: str) -> html.Div:
+    """What the import would change: counts, then the new, changed and missing tasks."""
+    counts = diff.counts()
+    badges = html.Div([
+        dbc.Badge(f"{t('plans.diff.' + kind, lang)}: {counts[kind]}", color=colour, className="me-2", id=f"plan-diff-{kind}")
+        for kind, colour in (("new", "success"), ("changed", "primary"), ("unchanged", "secondary"), ("missing", "danger"))
+    ], className="mb-2")
+    rows = []
+    for item in [i for i in diff.items if i.kind != "unchanged"][:DIFF_LISTED]:
+        if item.kind == "changed":
+            detail = t("plans.diff.fields", lang, fields=", ".join(
+                next((c.en if lang == "en" else c.vi) for c in template.COLUMNS if c.key == f) for f in item.fields))
+        elif item.kind == "missing":
+            detail = t("plans.diff.missing_kept" if item.has_updates else "plans.diff.missing_deleted", lang)
+        else:
+            detail = ""
+        rows.append(html.Tr([html.Td(t(f"plans.diff.{item.kind}", lang)), html.Td(item.agency_id), html.Td(item.code or "—"),
+                             html.Td(item.title), html.Td(detail)]))
+    hidden = sum(1 for i in diff.items if i.kind != "unchanged") - len(rows)
+    table = dbc.Table([html.Tbody(rows)], size="sm", className="mb-1", id="plan-diff-table") if rows else None
+    return html.Div([html.H3(t("plans.diff.heading", lang), className="h6"), badges, table,
+                     html.Div(t("plans.diff.more", lang, n=hidden), className="small text-muted") if hidden > 0 else None],
+                    className="table-responsive mb-2", id="plan-diff")
+
+
 @callback(
     Output("plan-preview", "children"), Output("plan-confirm", "style"), Output("plan-import-result", "children", allow_duplicate=True),
+    Output("plan-delete-wrap", "style"), Output("plan-delete-reported", "label"), Output("plan-delete-reported", "value"),
     Input("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"),
     prevent_initial_call=True,
 )
 def preview(contents, filename, lang):
     lang = lang or "vi"
+    hidden = {"display": "none"}
     if not contents:
-        return None, {"display": "none"}, None
-    report = facade().read(store.preview_upload, filename, contents)
+        return None, hidden, None, hidden, "", False
+    report, diff = facade().read(store.preview_merge, filename, contents)
     if report.ok:
         message = dbc.Alert(t("plans.preview_ok", lang, file=filename, tasks=len(report.tasks), agencies=len(report.agencies())), color="success", id="plan-valid")
-        return [message, preview_table(report, lang)], {"display": "inline-block"}, None
+        reported = diff.counts()["missing_reported"]
+        return ([message, diff_card(diff, lang), preview_table(report, lang)], {"display": "inline-block"}, None,
+                None if reported else hidden, t("plans.diff.delete_reported", lang, n=reported), False)
     message = dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger", id="plan-invalid")
-    return [message, problems_table(report, lang)], {"display": "none"}, None
+    return [message, problems_table(report, lang)], hidden, None, hidden, "", False
 
 
 @callback(
@@ -270,16 +304,17 @@ def preview(contents, filename, lang):
     Output("plan-preview", "children", allow_duplicate=True), Output("progress-version", "data"),
     Input("plan-confirm", "n_clicks"),
     State("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"), State("progress-version", "data"),
+    State("plan-delete-reported", "value"),
     prevent_initial_call=True,
 )
-def confirm(_clicks, contents, filename, lang, version):
+def confirm(_clicks, contents, filename, lang, version, delete_reported):
     lang = lang or "vi"
     try:
         require("import_plan")
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
     # Validated again: the file is the one shown, but the catalog may have changed since.
-    report, counts = facade().read(store.import_upload, filename, contents, views.local_today())
+    report, counts = facade().read(store.import_upload, filename, contents, views.local_today(), bool(delete_reported))
     if counts is None:
         return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")

@@ -387,7 +387,7 @@ def export_rows(session: Session) -> list[dict]:
         code = plan.agency.official_code or plan.agency_id
         for task in plan.tasks:
             rows.append({
-                "agency": code, "partner": plan.partner or "", "title": task.title, "category": task.category,
+                "agency": code, "code": task.code or "", "partner": plan.partner or "", "title": task.title, "category": task.category,
                 "owner": task.owner or "", "start": task.start_date, "due": task.due_date, "status": task.status,
                 "percent": task.percent, "systems": [s.id for s in task.systems], "notes": task.notes or "",
             })
