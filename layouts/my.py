@@ -48,7 +48,7 @@ def _reviews(queue: list[dict], lang: str):
         items.append(dbc.ListGroupItem([
             html.Div([dcc.Link(update["task_title"], href=f"/tasks/{update['task_id']}", className="fw-bold me-2"),
                       html.Span(agency, className="small text-muted")]),
-            html.Ul(timeline_entry(update, lang), className="list-unstyled mb-0"),
+            html.Ul(timeline_entry(update, lang), className="timeline list-unstyled mb-0"),
             review_controls(update["id"], lang),
         ], className="review-item"))
     return dbc.ListGroup(items, id="review-queue")

@@ -102,7 +102,7 @@ def _freshness_card(view: dict, lang: str):
         ], className="kpi-row mb-2", id="freshness-counts"),
         html.H3(f"{t('fresh.silent_list', lang)} ({len(silent)})", className="h6"),
         html.Div(dbc.Table([head, body], size="sm", className="mb-0", id="silent-table"), className="table-responsive"),
-    ], "freshness-card")
+    ])
 
 
 def _day(iso_day: str) -> str:
@@ -186,7 +186,7 @@ def render(lang, _version, which):
         header, kpis, top, middle,
         dbc.Row([dbc.Col(map_card, lg=6, className="mb-3"), dbc.Col(_card(t("progress.all_agencies", lang), by_group), lg=6, className="mb-3")]),
         lists,
-        dbc.Row([dbc.Col(_freshness_card(view, lang), lg=6, className="mb-3")]),
+        dbc.Row([dbc.Col(html.Div(_freshness_card(view, lang), id="freshness-card"), lg=6, className="mb-3")]),
     ]
 
 
