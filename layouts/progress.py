@@ -30,7 +30,7 @@ def layout(**_query):
             # leadership reads the figures the IOC accepted unless it asks for the agencies' own
             dbc.RadioItems(id="progress-view", options=[{"label": "Số liệu đã duyệt", "value": "accepted"},
                                                         {"label": "Theo báo cáo của đơn vị", "value": "reported"}],
-                           value="accepted", inline=True, persistence=True, persistence_type="session",
+                           value="accepted", inline=True, persistence=True, persistence_type="local",
                            className="btn-group mb-2 progress-view-toggle", inputClassName="btn-check",
                            labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active"),
             html.Div(id="progress-content"),
