@@ -162,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 base = f"http://{settings.host}:{settings.port}"
                 print(f"demo login: {name} / {password}  (one-time password, new at each start)", flush=True)
                 print(f"wall kiosk link (no login): {base}/wall?kiosk={kiosk}", flush=True)
+                from dashboard.demo import reporters as demo_reporters
+
+                names, reporter_password = demo_reporters.prepare(runtime.db)
+                print(f"demo reporters (agencies' focal points, /my): {', '.join(names)} / {reporter_password}", flush=True)
                 print("demo systems: " + ", ".join(f"{k}={v}" for k, v in runtime.demo.urls().items()), flush=True)
                 # The simulated commune server pushes heartbeats to this web server.
                 local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host

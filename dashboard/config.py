@@ -94,6 +94,8 @@ class Settings:
     # may not reach these networks; with an allow list, only those. The app's own port is refused too.
     probe_test_allow: tuple = ()
     probe_test_deny: tuple = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10"))
+    # an agency that has not reported for more than this many days is flagged as silent
+    silent_days: int = 14
     extra: dict = field(default_factory=dict)
 
     @property
@@ -135,6 +137,7 @@ ENV_VARS = {
     "IOC_PROBE_TEST_ALLOW": ("probe_test_allow", lambda v: _networks(v)),
     "IOC_PROBE_TEST_DENY": ("probe_test_deny", lambda v: _networks(v)),
     "IOC_VERIFIED_DAYS": ("verified_days", lambda v: _positive(float(v))),
+    "IOC_SILENT_DAYS": ("silent_days", lambda v: int(_positive(int(v)))),
 }
 
 

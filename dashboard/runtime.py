@@ -81,6 +81,11 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_plans(session, local_today()):
                     log.info("demo plans loaded (Dữ liệu trình diễn / demo data)")
+            from dashboard.demo.reporters import load_demo_reports
+
+            with db.session() as session:
+                if load_demo_reports(session, local_today()):
+                    log.info("demo agency reports loaded (Dữ liệu trình diễn / demo data)")
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect and settings.catalog is not None:
             runtime.watcher = CatalogFileWatcher(settings.catalog, env, db, on_problem=_catalog_file_invalid,

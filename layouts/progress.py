@@ -19,6 +19,7 @@ from layouts.components.progress_map import progress_map_figure
 dash.register_page(__name__, path="/progress", title="IOC Quảng Ngãi — Tiến độ kế hoạch", name="Tiến độ kế hoạch")
 
 PREVIEW_ROWS = 20
+LIST_LIMIT = 30
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
@@ -26,6 +27,12 @@ def layout(**_query):
     return html.Div(
         [
             dcc.Store(id="progress-version", data=0),
+            # leadership reads the figures the IOC accepted unless it asks for the agencies' own
+            dbc.RadioItems(id="progress-view", options=[{"label": "Số liệu đã duyệt", "value": "accepted"},
+                                                        {"label": "Theo báo cáo của đơn vị", "value": "reported"}],
+                           value="accepted", inline=True, persistence=True, persistence_type="local",
+                           className="btn-group mb-2 progress-view-toggle", inputClassName="btn-check",
+                           labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active"),
             html.Div(id="progress-content"),
             _io_card(),
         ],
@@ -50,6 +57,8 @@ def _io_card():
                 ),
                 dcc.Upload(id="plan-upload", children=html.Div(id="plan-drop-text"), className="plan-upload", multiple=False),
                 html.Div(id="plan-preview", className="mt-3"),
+                html.Div(dbc.Checkbox(id="plan-delete-reported", value=False, label=""), id="plan-delete-wrap",
+                         style={"display": "none"}, className="mt-2"),
                 dbc.Button(id="plan-confirm", color="success", className="mt-2", style={"display": "none"}),
                 html.Div(id="plan-import-result", className="mt-2", role="status"),
             ]
@@ -70,17 +79,51 @@ def _card(title: str, body, cls: str = "") -> dbc.Card:
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(body)], className=f"h-100 {cls}".strip())
 
 
-@callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"))
-def render(lang, _version):
+def _freshness_card(view: dict, lang: str):
+    rows = view["freshness"]
+    days = view["silent_days"]
+    counts = {state: sum(1 for r in rows if r["freshness"] == state) for state in ("fresh", "stale", "silent")}
+    silent = [r for r in rows if r["freshness"] == "silent"]
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("col.agency", "col.last_report", "col.days_silent")]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(r["name_en"] if lang == "en" else r["name_vi"]),
+            html.Td(_day(r["last_report"]) if r["last_report"] else t("fresh.never", lang)),
+            html.Td(str(r["days_silent"]) if r["days_silent"] is not None else "—", className="freshness-silent"),
+        ])
+        for r in silent[:LIST_LIMIT]
+    ])
+    return _card(t("fresh.heading", lang), [
+        html.P(t("fresh.help", lang, days=days), className="small text-muted mb-2"),
+        html.Div([
+            _kpi(str(counts["fresh"]), t("fresh.fresh", lang), "kpi-ok"),
+            _kpi(str(counts["stale"]), t("fresh.stale", lang, days=days), "kpi-warn"),
+            _kpi(str(counts["silent"]), t("fresh.silent", lang, days=days), "kpi-bad"),
+        ], className="kpi-row mb-2", id="freshness-counts"),
+        html.H3(f"{t('fresh.silent_list', lang)} ({len(silent)})", className="h6"),
+        html.Div(dbc.Table([head, body], size="sm", className="mb-0", id="silent-table"), className="table-responsive"),
+    ])
+
+
+def _day(iso_day: str) -> str:
+    year, month, day = iso_day.split("-")
+    return f"{day}/{month}/{year}"
+
+
+@callback(Output("progress-content", "children"), Input("lang-toggle", "value"), Input("progress-version", "data"),
+          Input("progress-view", "value"))
+def render(lang, _version, which):
     lang = lang or "vi"
-    view = facade().read(views.progress_page)
+    view = facade().read(views.progress_page, view=which or "accepted", silent_days=getattr(facade().settings, "silent_days", 14))
     header = html.Div(
         [
             html.H1(t("progress.heading", lang), className="h3 mb-0"),
             dbc.Badge(t("plans.demo_badge", lang), color="warning", text_color="dark", className="demo-data-badge", id="demo-data-badge") if view["demo"] else None,
         ],
-        className="d-flex align-items-center gap-3 mb-3",
+        className="d-flex align-items-center gap-3 mb-1",
     )
+    header = html.Div([header, html.Div(t("progress.view.help", lang) + " — " + t(f"progress.view.{view['view']}", lang),
+                                        className="small text-muted mb-3", id="progress-view-note")])
     if not view["plans"]:
         return [header, dbc.Alert(t("plans.no_plans", lang), color="info", id="progress-empty")]
     rows = view["agencies"]
@@ -143,7 +186,13 @@ def render(lang, _version):
         header, kpis, top, middle,
         dbc.Row([dbc.Col(map_card, lg=6, className="mb-3"), dbc.Col(_card(t("progress.all_agencies", lang), by_group), lg=6, className="mb-3")]),
         lists,
+        dbc.Row([dbc.Col(html.Div(_freshness_card(view, lang), id="freshness-card"), lg=6, className="mb-3")]),
     ]
+
+
+@callback(Output("progress-view", "options"), Input("lang-toggle", "value"))
+def translate_view(lang):
+    return [{"label": t(f"progress.view.{key}", lang or "vi"), "value": key} for key in views.VIEWS]
 
 
 @callback(
@@ -201,21 +250,53 @@ def preview_table(report, lang: str) -> html.Div:
     ], id="plan-preview-table")
 
 
+DIFF_LISTED = 30
+
+
+def diff_card(diff, lang: str) -> html.Div:
+    """What the import would change: counts, then the new, changed and missing tasks."""
+    counts = diff.counts()
+    badges = html.Div([
+        dbc.Badge(f"{t('plans.diff.' + kind, lang)}: {counts[kind]}", color=colour, className="me-2", id=f"plan-diff-{kind}")
+        for kind, colour in (("new", "success"), ("changed", "primary"), ("unchanged", "secondary"), ("missing", "danger"))
+    ], className="mb-2")
+    rows = []
+    for item in [i for i in diff.items if i.kind != "unchanged"][:DIFF_LISTED]:
+        if item.kind == "changed":
+            detail = t("plans.diff.fields", lang, fields=", ".join(
+                next((c.en if lang == "en" else c.vi) for c in template.COLUMNS if c.key == f) for f in item.fields))
+        elif item.kind == "missing":
+            detail = t("plans.diff.missing_kept" if item.has_updates else "plans.diff.missing_deleted", lang)
+        else:
+            detail = ""
+        rows.append(html.Tr([html.Td(t(f"plans.diff.{item.kind}", lang)), html.Td(item.agency_id), html.Td(item.code or "—"),
+                             html.Td(item.title), html.Td(detail)]))
+    hidden = sum(1 for i in diff.items if i.kind != "unchanged") - len(rows)
+    table = dbc.Table([html.Tbody(rows)], size="sm", className="mb-1", id="plan-diff-table") if rows else None
+    return html.Div([html.H3(t("plans.diff.heading", lang), className="h6"), badges, table,
+                     html.Div(t("plans.diff.more", lang, n=hidden), className="small text-muted") if hidden > 0 else None],
+                    className="table-responsive mb-2", id="plan-diff")
+
+
 @callback(
     Output("plan-preview", "children"), Output("plan-confirm", "style"), Output("plan-import-result", "children", allow_duplicate=True),
+    Output("plan-delete-wrap", "style"), Output("plan-delete-reported", "label"), Output("plan-delete-reported", "value"),
     Input("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"),
     prevent_initial_call=True,
 )
 def preview(contents, filename, lang):
     lang = lang or "vi"
+    hidden = {"display": "none"}
     if not contents:
-        return None, {"display": "none"}, None
-    report = facade().read(store.preview_upload, filename, contents)
+        return None, hidden, None, hidden, "", False
+    report, diff = facade().read(store.preview_merge, filename, contents)
     if report.ok:
         message = dbc.Alert(t("plans.preview_ok", lang, file=filename, tasks=len(report.tasks), agencies=len(report.agencies())), color="success", id="plan-valid")
-        return [message, preview_table(report, lang)], {"display": "inline-block"}, None
+        reported = diff.counts()["missing_reported"]
+        return ([message, diff_card(diff, lang), preview_table(report, lang)], {"display": "inline-block"}, None,
+                None if reported else hidden, t("plans.diff.delete_reported", lang, n=reported), False)
     message = dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger", id="plan-invalid")
-    return [message, problems_table(report, lang)], {"display": "none"}, None
+    return [message, problems_table(report, lang)], hidden, None, hidden, "", False
 
 
 @callback(
@@ -223,16 +304,17 @@ def preview(contents, filename, lang):
     Output("plan-preview", "children", allow_duplicate=True), Output("progress-version", "data"),
     Input("plan-confirm", "n_clicks"),
     State("plan-upload", "contents"), State("plan-upload", "filename"), State("lang-toggle", "value"), State("progress-version", "data"),
+    State("plan-delete-reported", "value"),
     prevent_initial_call=True,
 )
-def confirm(_clicks, contents, filename, lang, version):
+def confirm(_clicks, contents, filename, lang, version, delete_reported):
     lang = lang or "vi"
     try:
         require("import_plan")
     except Forbidden:
         return dbc.Alert(t("plans.forbidden", lang), color="danger"), no_update, no_update, no_update
     # Validated again: the file is the one shown, but the catalog may have changed since.
-    report, counts = facade().read(store.import_upload, filename, contents, views.local_today())
+    report, counts = facade().read(store.import_upload, filename, contents, views.local_today(), bool(delete_reported))
     if counts is None:
         return None, {"display": "none"}, [dbc.Alert(t("plans.preview_bad", lang, file=filename, n=len(report.problems)), color="danger"), problems_table(report, lang)], no_update
     message = dbc.Alert(t("plans.imported", lang, file=filename, **counts), color="success", id="plan-imported")

@@ -8,45 +8,57 @@ from dashboard.auth.policy import CallbackCall, Decision
 
 A, L, D = Decision.ALLOW, Decision.LOGIN, Decision.DENY
 
-# (method, path): expected decision for anonymous, kiosk, viewer, operator, admin
+# (method, path): expected decision for anonymous, reporter, kiosk, viewer, operator, admin
 REQUESTS = [
-    (("GET", "/"), (L, D, A, A, A)),
-    (("GET", "/systems/lgsp"), (L, D, A, A, A)),
-    (("GET", "/security"), (L, D, A, A, A)),
-    (("GET", "/a-page-added-later"), (L, D, A, A, A)),
-    (("GET", "/wall"), (L, A, A, A, A)),
-    (("GET", "/wall/map"), (L, A, A, A, A)),
-    (("GET", "/wall/../systems"), (L, D, A, A, A)),  # no escaping the kiosk's pages
-    (("GET", "/wallpaper"), (L, D, A, A, A)),
-    (("GET", "/admin/audit"), (L, D, D, D, A)),
-    (("GET", "/admin/anything-later"), (L, D, D, D, A)),
-    (("GET", "/_dash-layout"), (L, A, A, A, A)),
-    (("GET", "/_dash-dependencies"), (L, A, A, A, A)),
-    (("POST", "/_dash-update-component"), (L, A, A, A, A)),  # then judged per callback
-    (("GET", "/assets/bootstrap.min.css"), (A, A, A, A, A)),
-    (("GET", "/_dash-component-suites/dash/dcc/x.js"), (A, A, A, A, A)),
-    (("GET", "/login"), (A, A, A, A, A)),
-    (("POST", "/login"), (A, A, A, A, A)),
-    (("GET", "/api/health"), (A, A, A, A, A)),
-    (("POST", "/api/heartbeat/abc"), (A, A, A, A, A)),
-    (("POST", "/api/alerts/ingest/wazuh"), (A, A, A, A, A)),
-    (("POST", "/api/agent/results"), (A, A, A, A, A)),  # checks its own agent token and signature
-    (("GET", "/api/agent/assignment"), (A, A, A, A, A)),
-    (("GET", "/api/agents"), (L, D, A, A, A)),  # not under the agents' own prefix
-    (("GET", "/admin/agents"), (L, D, D, D, A)),
-    (("GET", "/api/systems"), (L, D, A, A, A)),
-    (("GET", "/api/anything-later"), (L, D, A, A, A)),
-    (("POST", "/api/endpoints/lgsp-api/check"), (L, D, D, A, A)),
-    (("POST", "/api/demo/systems/qlvb/mode"), (L, D, D, A, A)),
-    (("POST", "/api/settings"), (L, D, D, D, A)),  # unknown writes need an admin
-    (("DELETE", "/api/systems"), (L, D, D, D, A)),
-    (("POST", "/some/form"), (L, D, D, D, A)),
-    (("GET", "/api/catalog/export"), (L, D, D, D, A)),  # the stored catalog holds secrets
-    (("GET", "/api/catalog/revisions"), (L, D, D, D, A)),
-    (("POST", "/api/catalog/test-probe"), (L, D, D, D, A)),
-    (("PATCH", "/api/catalog/systems/lgsp"), (L, D, D, D, A)),
+    (("POST", "/api/agent/results"), (A, A, A, A, A, A)),  # checks its own agent token and signature
+    (("GET", "/api/agent/assignment"), (A, A, A, A, A, A)),
+    (("GET", "/api/agents"), (L, D, D, A, A, A)),  # not under the agents' own prefix
+    (("GET", "/admin/agents"), (L, D, D, D, D, A)),
+    (("GET", "/api/catalog/export"), (L, D, D, D, D, A)),  # the stored catalog holds secrets
+    (("GET", "/api/catalog/revisions"), (L, D, D, D, D, A)),
+    (("POST", "/api/catalog/test-probe"), (L, D, D, D, D, A)),
+    (("PATCH", "/api/catalog/systems/lgsp"), (L, D, D, D, D, A)),
+    (("GET", "/"), (L, D, D, A, A, A)),
+    (("GET", "/systems/lgsp"), (L, D, D, A, A, A)),
+    (("GET", "/security"), (L, D, D, A, A, A)),
+    (("GET", "/a-page-added-later"), (L, D, D, A, A, A)),
+    (("GET", "/wall"), (L, D, A, A, A, A)),
+    (("GET", "/wall/map"), (L, D, A, A, A, A)),
+    (("GET", "/wall/../systems"), (L, D, D, A, A, A)),  # no escaping the kiosk's pages
+    (("GET", "/wallpaper"), (L, D, D, A, A, A)),
+    (("GET", "/admin/audit"), (L, D, D, D, D, A)),
+    (("GET", "/admin/anything-later"), (L, D, D, D, D, A)),
+    (("GET", "/_dash-layout"), (L, A, A, A, A, A)),
+    (("GET", "/_dash-dependencies"), (L, A, A, A, A, A)),
+    (("POST", "/_dash-update-component"), (L, A, A, A, A, A)),  # then judged per callback
+    (("GET", "/assets/bootstrap.min.css"), (A, A, A, A, A, A)),
+    (("GET", "/_dash-component-suites/dash/dcc/x.js"), (A, A, A, A, A, A)),
+    (("GET", "/login"), (A, A, A, A, A, A)),
+    (("POST", "/login"), (A, A, A, A, A, A)),
+    (("GET", "/api/health"), (A, A, A, A, A, A)),
+    (("POST", "/api/heartbeat/abc"), (A, A, A, A, A, A)),
+    (("POST", "/api/alerts/ingest/wazuh"), (A, A, A, A, A, A)),
+    (("GET", "/api/systems"), (L, D, D, A, A, A)),
+    (("GET", "/api/anything-later"), (L, D, D, A, A, A)),
+    (("POST", "/api/endpoints/lgsp-api/check"), (L, D, D, D, A, A)),
+    (("POST", "/api/demo/systems/qlvb/mode"), (L, D, D, D, A, A)),
+    (("POST", "/api/settings"), (L, D, D, D, D, A)),  # unknown writes need an admin
+    (("DELETE", "/api/systems"), (L, D, D, D, D, A)),
+    (("POST", "/some/form"), (L, D, D, D, D, A)),
+    # a reporter's pages and API calls (which task: judged by the scope, dashboard.auth.scopes)
+    (("GET", "/my"), (L, A, D, A, A, A)),
+    (("GET", "/tasks/12"), (L, A, D, A, A, A)),
+    (("GET", "/progress"), (L, A, D, A, A, A)),
+    (("GET", "/coverage"), (L, D, D, A, A, A)),
+    (("GET", "/mystery"), (L, D, D, A, A, A)),  # a prefix is a path segment, not a string start
+    (("GET", "/api/my/tasks"), (L, A, D, A, A, A)),
+    (("GET", "/api/progress"), (L, A, D, A, A, A)),
+    (("GET", "/api/coverage"), (L, D, D, A, A, A)),
+    (("POST", "/api/tasks/12/updates"), (L, A, D, A, A, A)),
+    (("GET", "/api/task-updates/3/evidence"), (L, A, D, A, A, A)),
+    (("POST", "/api/task-updates/3/review"), (L, D, D, D, A, A)),
 ]
-ROLES = [(None, "anonymous"), ("kiosk", "kiosk"), ("viewer", "user"), ("operator", "user"), ("admin", "user")]
+ROLES = [(None, "anonymous"), ("reporter", "user"), ("kiosk", "kiosk"), ("viewer", "user"), ("operator", "user"), ("admin", "user")]
 
 
 @pytest.mark.parametrize("request_, expected", REQUESTS, ids=[f"{m} {p}" for (m, p), _ in REQUESTS])
@@ -71,7 +83,10 @@ CALLBACKS = [
     (("systems-grid", "systems-heading"), "viewer"),
     (("a-component-added-later",), "viewer"),
     (("wall-counts", "wall-clock"), "kiosk"),
-    (("app-title", "app-subtitle", "nav-overview"), "kiosk"),
+    (("app-title", "app-subtitle", "nav-overview"), "signed_in"),
+    (("my-tasks",), "reporter"),
+    (("progress-content",), "reporter"),
+    (("my-tasks", "wall-counts"), "viewer"),  # a reporter may not change the wall, a kiosk not a reporter's page
     (("detail-action-result", "detail-bump"), "operator"),
     (("detail-action-result", "detail-bump", "detail-ack-comment"), "operator"),
     (("op-alert-result", "op-alert-version"), "operator"),
@@ -91,6 +106,24 @@ def test_read_only_api_tokens_read_the_api_but_not_the_catalog():
 @pytest.mark.parametrize("outputs, required", CALLBACKS)
 def test_callback_needs_the_highest_role_of_its_outputs(outputs, required):
     assert policy.callback_role(CallbackCall(outputs)) == required
+
+
+def test_reporter_tokens_make_a_reporters_api_calls_and_nothing_else():
+    assert policy.decide_request("reporter", "GET", "/api/my/tasks", "reporter_token") is A
+    assert policy.decide_request("reporter", "POST", "/api/tasks/4/updates", "reporter_token") is A
+    assert policy.decide_request("reporter", "GET", "/api/systems", "reporter_token") is D
+    assert policy.decide_request("reporter", "GET", "/my", "reporter_token") is D
+    assert policy.decide_request("reporter", "POST", "/_dash-update-component", "reporter_token") is D
+
+
+def test_a_reporter_sees_the_shell_but_not_the_wall():
+    assert policy.decide_callback("reporter", CallbackCall(("app-title", "nav-overview"))) is A
+    assert policy.decide_callback("reporter", CallbackCall(("wall-counts",))) is D
+    assert policy.decide_callback("reporter", CallbackCall(("_pages_content", "_pages_store"), "/wall")) is D
+    assert policy.decide_callback("reporter", CallbackCall(("_pages_content", "_pages_store"), "/my")) is A
+    assert policy.decide_callback("reporter", CallbackCall(("_pages_content", "_pages_store"), "/systems")) is D
+    assert policy.decide_callback("kiosk", CallbackCall(("my-tasks",))) is D
+    assert policy.decide_callback("reporter", CallbackCall(("plan-import-result", "progress-version"))) is D
 
 
 def test_page_router_callback_is_judged_by_the_page_asked_for():

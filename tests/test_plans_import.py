@@ -23,7 +23,7 @@ def row(**overrides) -> list:
     values = {
         "agency": "skhcn", "partner": "VNPT", "title": "Tích hợp QLVB với trục liên thông", "category": "tich_hop",
         "owner": "Phòng CNTT", "start": "01/09/2026", "due": "30/11/2026", "status": "dang_thuc_hien",
-        "percent": 40, "systems": "qlvb", "notes": "https://example.invalid/minh-chung",
+        "percent": 40, "systems": "qlvb", "notes": "https://example.invalid/minh-chung", "code": "",
     }
     values.update(overrides)
     return [values[c.key] for c in template.COLUMNS]

@@ -30,7 +30,7 @@ def write_csv(path: Path, rows: list[list]) -> Path:
 
 def plan_row(agency="skhcn", title="Tích hợp LGSP với NDXP", due="31/12/2026", percent="45", status="dang_thuc_hien"):
     values = {"agency": agency, "partner": "VNPT", "title": title, "category": "tich_hop", "owner": "Phòng CNTT",
-              "start": "01/10/2026", "due": due, "status": status, "percent": percent, "systems": "lgsp", "notes": ""}
+              "start": "01/10/2026", "due": due, "status": status, "percent": percent, "systems": "lgsp", "notes": "", "code": ""}
     return [values[c.key] for c in template.COLUMNS]
 
 

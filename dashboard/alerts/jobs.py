@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 DERIVE_EVERY_S = 60.0
 NOTIFY_EVERY_S = 5.0  # a route's first message goes out within a check interval + this
+REMIND_EVERY_S = 3600.0  # the weekly reminder is stored once a week; hourly runs catch up after an outage
 
 
 def install(collector, alert_settings: AlertSettings | None = None) -> AlertJobs:
@@ -23,6 +24,7 @@ def install(collector, alert_settings: AlertSettings | None = None) -> AlertJobs
     scheduler = collector.scheduler
     scheduler.add_job(jobs.derive, "interval", seconds=DERIVE_EVERY_S, id="_alerts_derive")
     scheduler.add_job(jobs.notify, "interval", seconds=NOTIFY_EVERY_S, id="_alerts_notify")
+    scheduler.add_job(jobs.remind, "interval", seconds=REMIND_EVERY_S, id="_reporters_remind")
     if alert_settings.wazuh_url:
         scheduler.add_job(jobs.pull_siem, "interval", seconds=alert_settings.wazuh_interval_s, id="_alerts_siem")
     return jobs
@@ -33,6 +35,7 @@ class AlertJobs:
         self.collector = collector
         self.settings = settings
         self._sender = None
+        self._mail = None  # (the reminders' per-address sender factory or None,) once read
 
     def guarded(self, name: str, job) -> None:
         if not self.collector.is_leader:
@@ -59,6 +62,10 @@ class AlertJobs:
 
     def notify(self) -> None:
         from dashboard.alerts.notify import deliver_pending, queue_escalations, queue_state_changes
+        from dashboard.alerts.reminders import mail_sender_factory
+
+        if self._mail is None:
+            self._mail = (mail_sender_factory(),)
 
         def run():
             with self.collector.db.session() as session:
@@ -66,8 +73,18 @@ class AlertJobs:
             with self.collector.db.session() as session:
                 queue_escalations(session)
             deliver_pending(self.collector.db.session, self.sender(), self.settings.notify_max_per_minute,
-                            link_base=self.settings.public_url or "")
+                            link_base=self.settings.public_url or "", recipient_sender=self._mail[0])
         self.guarded("notifications", run)
+
+    def remind(self) -> None:
+        from dashboard.alerts.reminders import queue_weekly_reminders
+
+        def run():
+            with self.collector.db.session() as session:
+                queued = queue_weekly_reminders(session)
+            if queued:
+                log.info("weekly reminders stored for %d reporter(s)", queued)
+        self.guarded("weekly reminders", run)
 
     def pull_siem(self) -> None:
         from dashboard.alerts.siem import pull

@@ -327,11 +327,14 @@ def _absolute(body: str, link: str | None, link_base: str) -> str:
 
 
 def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minute: int = 20,
-                    now: datetime | None = None, link_base: str = "") -> DeliveryReport:
+                    now: datetime | None = None, link_base: str = "",
+                    recipient_sender: Callable[[str], Sender | None] | None = None) -> DeliveryReport:
     """Send due notifications: a row of a route to that route's targets (or its next level's),
-    any other row through `sender` (the global IOC_NOTIFY_URLS list). `session_scope` is
-    Database.session: each row is committed on its own so that a crash never resends what was
-    already delivered."""
+    a row meant for one person (its `recipient`, e.g. a reporter's reminder) through
+    `recipient_sender(address)`, any other row through `sender` (the global IOC_NOTIFY_URLS
+    list). A row with no channel is kept as 'suppressed', never lost silently. `session_scope`
+    is Database.session: each row is committed on its own so that a crash never resends what
+    was already delivered."""
     report = DeliveryReport()
     now = now or utcnow()
     with session_scope() as session:
@@ -351,7 +354,12 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             row = session.get(NotificationLog, row_id)
             if row is None or row.state != "pending":
                 continue
-            if row.route_id is None:
+            if row.recipient is not None:
+                channel = recipient_sender(row.recipient) if recipient_sender is not None else None
+                if channel is None:  # no mail URL for personal messages (IOC_REMINDER_MAIL_URL)
+                    row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no mail URL configured for personal messages"
+                    continue
+            elif row.route_id is None:
                 channel = sender
                 if channel is None:  # no channel configured (IOC_NOTIFY_URLS empty): keep the record, send nothing
                     row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no notification URL configured"
@@ -369,10 +377,13 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             link = f"{link_base.rstrip('/')}{row.link}" if row.link and link_base else (row.link or "")
             meta = {} if row.route_id is None else {"skip": frozenset(row.delivered or ())}
             try:
-                channel.send(row.title, _absolute(row.body, row.link, link_base), severity, kind=row.event_kind or row.kind,
-                             link=link, system_id=row.subject if row.event_kind in ("outage", "recovery") else None,
-                             at=row.created_at, language="en" if row.route_id and _is_english(session, row) else "vi",
-                             **meta)
+                if row.recipient is not None:
+                    channel.send(row.title, _absolute(row.body, row.link, link_base), severity)
+                else:
+                    channel.send(row.title, _absolute(row.body, row.link, link_base), severity, kind=row.event_kind or row.kind,
+                                 link=link, system_id=row.subject if row.event_kind in ("outage", "recovery") else None,
+                                 at=row.created_at, language="en" if row.route_id and _is_english(session, row) else "vi",
+                                 **meta)
             except Exception as exc:  # noqa: BLE001 - a channel's failure must never stop the scheduler
                 row.last_error = (str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}")[:2000]
                 if isinstance(exc, DeliveryError) and exc.succeeded:

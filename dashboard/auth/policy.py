@@ -1,8 +1,12 @@
 """Who may do what: pure rules, no Flask, no database. Deny unless a rule allows.
 
-A principal has one role: anonymous (None), "kiosk" (the unattended wall), "viewer" (people who
-read, and read-only API tokens), "operator" (acknowledge, check now, maintenance windows) or
-"admin" (users, catalog, imports, settings). Each role includes the ones before it.
+A principal has one role: anonymous (None), "kiosk" (the unattended wall), "reporter" (an
+agency's or a partner enterprise's focal point: their own tasks on /my and the province's
+figures on /progress, nothing else), "viewer" (people who read, and read-only API tokens),
+"operator" (acknowledge, check now, maintenance windows, review agencies' updates) or "admin"
+(users, catalog, imports, settings). Each role includes the ones before it, except that a
+reporter never sees the wall (it shows every system's state, which is IOC staff's business).
+Which tasks a reporter may change (their scope) is judged by dashboard.auth.scopes.
 
 Requests are judged by path and method (`decide_request`); Dash callbacks, which all arrive at
 one URL, are judged by the components they change (`callback_role`). A page or callback added
@@ -14,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-RANK = {"kiosk": 0, "viewer": 1, "operator": 2, "admin": 3}
-ROLES = ("viewer", "operator", "admin")  # roles a person account can have
+SIGNED_IN = "signed_in"  # a "required role" meaning any principal at all (the shell, Dash's plumbing)
+RANK = {SIGNED_IN: -1, "kiosk": 0, "reporter": 1, "viewer": 2, "operator": 3, "admin": 4}
+ROLES = ("reporter", "viewer", "operator", "admin")  # roles a person account can have
 
 
 class Decision(Enum):
@@ -44,6 +49,17 @@ ADMIN_PAGE_PREFIXES = ("/admin",)
 # Admin pages operators may read (their writing callbacks still need an admin): who is told
 # about what is something the people on duty must be able to check.
 OPERATOR_READ_PAGES = ("/admin/routes",)
+# The pages a reporter may open: their tasks, a task's timeline (the page checks the scope) and
+# the province's plan figures.
+REPORTER_PAGE_PREFIXES = ("/my", "/tasks", "/progress")
+# API calls a reporter may make: (method, path prefix). Every other call needs a viewer or more.
+REPORTER_API = (
+    ("GET", "/api/my/"),
+    ("GET", "/api/progress"),
+    ("GET", "/api/tasks/"),  # a task's timeline: the route checks the scope
+    ("GET", "/api/task-updates/"),  # an update's evidence: the route checks the scope
+    ("POST", "/api/tasks/"),  # report an update: the service checks the scope
+)
 
 # API writes: (method, path prefix, role). Any other non-GET API call needs an admin.
 API_WRITES = (
@@ -53,6 +69,7 @@ API_WRITES = (
     ("PATCH", "/api/maintenance/", "operator"),  # edit a window
     ("DELETE", "/api/maintenance/", "operator"),  # cancel a window
     ("POST", "/api/demo/", "operator"),  # simulate a fault in the demo
+    ("POST", "/api/task-updates/", "operator"),  # accept or return an agency's update
 )
 
 # API reads only admins may make: the catalog as stored (it holds tokens and secrets) and its
@@ -73,6 +90,10 @@ ACTION_CALLBACKS: dict[str, str] = {
     "plan-import-result": "admin",
     "progress-version": "admin",
 }
+# Outputs of the reporter's pages (/my, /tasks/<id>, /progress): a reporter may run these
+# callbacks; each one that writes goes through a service that checks the task's scope.
+REPORTER_OUTPUT_PREFIXES = ("my-", "task-", "progress-", "plan-io-", "plan-template", "plan-export", "plan-drop", "plan-download")
+REPORTER_OUTPUTS = frozenset({"plan-confirm"})
 ACTION_PREFIXES = (("admin-", "admin"), ("op-", "operator"))
 
 # Callbacks the kiosk may run: the shell's and the wall's (ids starting with "wall").
@@ -92,6 +113,8 @@ ACTIONS: dict[str, str] = {
     "manage_settings": "admin",
     "manage_notifications": "admin",
     "read_audit": "admin",
+    "report_progress": "reporter",  # and the task must be in the principal's scope
+    "review_update": "operator",
 }
 
 
@@ -100,7 +123,9 @@ def has_role(role: str | None, required: str) -> bool:
         return True
     if role is None:
         return False
-    return RANK.get(role, -1) >= RANK[required]
+    if role == "reporter" and required == "kiosk":
+        return False  # the wall's pages and callbacks
+    return RANK.get(role, -2) >= RANK[required]
 
 
 def action_role(action: str) -> str:
@@ -121,6 +146,8 @@ def page_role(pathname: str | None) -> str:
         return "operator"
     if _under(path, ADMIN_PAGE_PREFIXES):
         return "admin"
+    if _under(path, REPORTER_PAGE_PREFIXES):
+        return "reporter"
     return "viewer"
 
 
@@ -131,8 +158,11 @@ def request_role(method: str, path: str, api_token: bool = False) -> str:
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return PUBLIC
     if path in DASH_INTERNALS:
-        return "kiosk"
+        return SIGNED_IN
     if path == "/api" or path.startswith("/api/"):
+        for reporter_method, prefix in REPORTER_API:
+            if method in (reporter_method, "HEAD" if reporter_method == "GET" else reporter_method) and path.startswith(prefix):
+                return "reporter"
         if method in ("GET", "HEAD", "OPTIONS"):
             return "admin" if path.startswith(API_ADMIN_READS) else "viewer"
         for write_method, prefix, role in API_WRITES:
@@ -145,7 +175,8 @@ def request_role(method: str, path: str, api_token: bool = False) -> str:
 
 
 def decide_request(role: str | None, method: str, path: str, kind: str = "user") -> Decision:
-    """kind: "user" (a person's session), "token" (read-only API token), "kiosk", "anonymous"."""
+    """kind: "user" (a person's session), "token" (read-only API token), "reporter_token" (a
+    reporter's token: their API calls only), "kiosk", "anonymous"."""
     required = request_role(method, path)
     if required == PUBLIC:
         return Decision.ALLOW
@@ -155,6 +186,9 @@ def decide_request(role: str | None, method: str, path: str, kind: str = "user")
         # Machine tokens read the API and nothing else.
         api = _normalise(path).startswith("/api/")
         return Decision.ALLOW if api and method.upper() in ("GET", "HEAD") and required != "admin" else Decision.DENY
+    if kind == "reporter_token":
+        api = _normalise(path).startswith("/api/")
+        return Decision.ALLOW if api and required == "reporter" else Decision.DENY
     return Decision.ALLOW if has_role(role, required) else Decision.DENY
 
 
@@ -209,19 +243,30 @@ def output_role(component_id: str) -> str:
     for prefix, role in ACTION_PREFIXES:
         if component_id.startswith(prefix):
             return role
-    if component_id in SHELL_OUTPUTS or component_id.startswith("nav-") or component_id.startswith(KIOSK_OUTPUT_PREFIXES):
+    if component_id in SHELL_OUTPUTS or component_id.startswith("nav-"):
+        return SIGNED_IN
+    if component_id.startswith(KIOSK_OUTPUT_PREFIXES):
         return "kiosk"
+    if component_id in REPORTER_OUTPUTS or component_id.startswith(REPORTER_OUTPUT_PREFIXES):
+        return "reporter"
     return "viewer"
 
 
 def callback_role(call: CallbackCall) -> str:
+    """The role a callback needs: the highest of its outputs'. A wall output next to a
+    reporter's output needs both, which no role but viewer and above has."""
     roles = []
     for component_id in call.output_ids:
         if component_id == PAGES_CONTENT:
             roles.append(page_role(call.pathname))
         else:
             roles.append(output_role(component_id))
-    return max(roles, key=RANK.__getitem__) if roles else "admin"
+    if not roles:
+        return "admin"
+    highest = max(roles, key=RANK.__getitem__)
+    if highest == "reporter" and "kiosk" in roles:
+        return "viewer"  # a reporter may not change the wall; a kiosk may not run a reporter's callback
+    return highest
 
 
 def decide_callback(role: str | None, call: CallbackCall) -> Decision:

@@ -20,8 +20,8 @@ from dashboard.store.models import AccessToken, User, UserSession
 @dataclass(frozen=True)
 class Principal:
     name: str
-    role: str  # kiosk | viewer | operator | admin
-    kind: str  # user | token | kiosk
+    role: str  # kiosk | reporter | viewer | operator | admin
+    kind: str  # user | token | reporter_token | kiosk
     user_id: int | None = None
 
 
@@ -35,7 +35,15 @@ def current_principal() -> Principal | None:
 def identify(db_session, settings) -> Principal | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        row = tokens.verify_token_cached(db_session, header[7:].strip(), "api")  # no write, brief cache
+        secret = header[7:].strip()
+        if secret.startswith(tokens.PREFIXES["reporter"]):
+            # a reporter's token acts for that person, with their scope, while their account is active
+            row = tokens.verify_token_cached(db_session, secret, "reporter")
+            user = db_session.get(User, row.user_id) if row is not None and row.user_id is not None else None
+            if user is None or not user.active or user.role != "reporter":
+                return None
+            return Principal(user.username, "reporter", "reporter_token", user.id)
+        row = tokens.verify_token_cached(db_session, secret, "api")  # no write, brief cache
         return Principal(f"token:{row.name}", "viewer", "token") if row else None
     uid = session.get("uid")
     if uid is not None:

@@ -24,7 +24,7 @@ from dashboard.store.models import AccessToken
 
 log = logging.getLogger(__name__)
 
-KINDS = ("api", "kiosk", "metrics", "agent")
+KINDS = ("api", "kiosk", "metrics", "agent", "reporter")
 # While the database answers, every request asks it (a read: it works on a full or read-only
 # database too), so a revocation from any process takes effect at once ...
 CACHE_FRESH_S = 0.0
@@ -33,7 +33,7 @@ CACHE_FRESH_S = 0.0
 # cập được") instead of failing every request.
 CACHE_STALE_IF_ERROR_S = 600.0
 TOUCH_EVERY_S = 60.0
-PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_", "agent": "agent_"}
+PREFIXES = {"api": "ioc_", "kiosk": "kiosk_", "metrics": "metrics_", "agent": "agent_", "reporter": "rep_"}
 
 
 def digest(secret: str) -> str:
@@ -41,9 +41,11 @@ def digest(secret: str) -> str:
 
 
 def create_token(session: Session, name: str, kind: str = "api", created_by: str | None = None,
-                 now: datetime | None = None, vantage: str | None = None) -> tuple[AccessToken, str]:
+                 now: datetime | None = None, vantage: str | None = None,
+                 user_id: int | None = None) -> tuple[AccessToken, str]:
     """Store a new token; return it with its secret (the only time the secret is known). An
-    agent token is bound to one vantage (the endpoints it may check and report)."""
+    agent token is bound to one vantage (the endpoints it may check and report); a reporter
+    token acts for one reporter account (`user_id`), with that person's scope."""
     if kind not in KINDS:
         raise ValueError(f"unknown token kind {kind!r} ({', '.join(KINDS)})")
     name = (name or "").strip()
@@ -57,9 +59,11 @@ def create_token(session: Session, name: str, kind: str = "api", created_by: str
             raise ValueError(f"{CENTRAL!r} is the central collector's vantage: give the agent's own network a name")
     elif vantage is not None:
         raise ValueError("--vantage is for agent tokens only")
+    if (kind == "reporter") != (user_id is not None):
+        raise ValueError("a reporter token needs the reporter's account (--user NAME); other tokens take none")
     secret = PREFIXES[kind] + secrets.token_urlsafe(32)
     row = AccessToken(name=name, kind=kind, token_hash=digest(secret), prefix=secret[:len(PREFIXES[kind]) + 4],
-                      created_at=now or utcnow(), created_by=created_by, vantage=vantage)
+                      created_at=now or utcnow(), created_by=created_by, vantage=vantage, user_id=user_id)
     session.add(row)
     session.flush()
     return row, secret
@@ -109,6 +113,7 @@ class TokenInfo:
     id: int
     name: str
     kind: str
+    user_id: int | None = None
 
 
 _lock = threading.Lock()
@@ -150,7 +155,7 @@ def verify_token_cached(session: Session, secret: str | None, kind: str) -> Toke
         if stale is not None:
             return stale
         raise
-    info = TokenInfo(row.id, row.name, row.kind) if row is not None else None
+    info = TokenInfo(row.id, row.name, row.kind, row.user_id) if row is not None else None
     _remember(_by_digest, key, info)
     return info
 

@@ -124,6 +124,8 @@ def login():
             user.last_login_at = utcnow()
             audit.record(db, user.username, "login", user.username, {"method": "password"}, address=address)
             sessions.start_user_session(db, user, _auth_settings().session_hours, address)
+            if user.role == "reporter" and next_path == "/":
+                next_path = "/my"  # the overview is IOC staff's; a reporter's home is their tasks
     if not ok:
         return _form(next_path, "bad", username, 200)  # a form to fill again, not an API error
     return redirect(next_path, code=303)
@@ -141,7 +143,8 @@ def logout():
 
 def forbidden_page():
     principal = sessions.current_principal()
-    home = "/wall" if principal is not None and principal.kind == "kiosk" else "/"
+    home = "/wall" if principal is not None and principal.kind == "kiosk" else (
+        "/my" if principal is not None and principal.role == "reporter" else "/")
     body = (f'<div class="alert alert-warning">Bạn không có quyền xem trang này.<br>'
             f'<span class="small">You do not have access to this page.</span></div>'
             f'<a class="btn btn-outline-secondary" href="{home}">Trang chính · Home</a> '

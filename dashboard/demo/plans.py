@@ -72,7 +72,7 @@ def load_demo_plans(session: Session, today: date, seed: int = 2025) -> bool:
             percent = _percent_at(spec["start"], spec["due"], today, pace, spec["offset"])
             status = DONE if percent >= 100 else ("chua_bat_dau" if percent == 0 else "dang_thuc_hien")
             plan.tasks.append(Task(
-                position=position, title=spec["title"], category=spec["category"], owner="Văn phòng / Bộ phận CNTT",
+                code=f"{agency.id}-{position + 1:02d}", position=position, title=spec["title"], category=spec["category"], owner="Văn phòng / Bộ phận CNTT",
                 start_date=spec["start"], due_date=spec["due"], status=status, percent=percent,
                 notes="Dữ liệu trình diễn (demo data)", systems=spec["systems"],
             ))

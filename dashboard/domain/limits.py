@@ -11,6 +11,8 @@ TEXT_LIMITS: dict[str, tuple[int, str, str]] = {
     "plan.owner": (255, "Người phụ trách", "The owner"),
     "plan.notes": (2000, "Ghi chú", "The notes"),
     "plan.cell": (2000, "Ô dữ liệu", "A cell"),  # any other cell of an imported plan file
+    "task_update.note": (2000, "Ghi chú cập nhật", "The update's note"),
+    "task_update.review_comment": (2000, "Ý kiến duyệt", "The review comment"),
 }
 
 

@@ -83,6 +83,10 @@ class ParsedTask:
     percent: float
     systems: tuple[str, ...]
     notes: str | None
+    code: str | None = None  # the stable task code; None: a new task (or one matched by its title)
+
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -292,6 +296,7 @@ def _validate(rows: list[tuple[int, list]], reference: Reference, report: Import
         return
     report.rows_read = len(data_rows)
     seen_titles: dict[tuple[str, str], int] = {}
+    seen_codes: dict[str, int] = {}
     partner_of: dict[str, tuple[str, int]] = {}
     for number, values in data_rows:
         cells = {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
@@ -393,12 +398,21 @@ def _validate(rows: list[tuple[int, list]], reference: Reference, report: Import
         if owner and len(owner) > limit_of("plan.owner"):
             bad("owner", "too_long", limit=limit_of("plan.owner"))
 
+        code = _text(cells.get("code")) or None
+        if code is not None:
+            if not CODE_PATTERN.match(code):
+                bad("code", "bad_task_code", value=code[:70])
+            elif code.lower() in seen_codes:
+                bad("code", "duplicate_code", value=code, other_row=seen_codes[code.lower()])
+            else:
+                seen_codes[code.lower()] = number
+
         if problems:
             report.problems.extend(problems)
         else:
             report.tasks.append(
                 ParsedTask(number, agency_id, partner, title, category, owner, start, due, status, float(percent),
-                           tuple(systems), _text(cells.get("notes")) or None)
+                           tuple(systems), _text(cells.get("notes")) or None, code)
             )
     if report.problems:
         report.tasks = []

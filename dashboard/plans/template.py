@@ -34,6 +34,7 @@ class Column:
 
 COLUMNS = (
     Column("agency", "Mã đơn vị", "Agency code", True, "Mã đơn vị trong danh mục (vd. skhcn) hoặc mã hành chính của xã/phường (vd. 21025)"),
+    Column("code", "Mã nhiệm vụ", "Task code", False, "Mã ổn định của nhiệm vụ (vd. skhcn-01), giữ nguyên khi gửi lại tệp; để trống cho nhiệm vụ mới: hệ thống tự cấp mã"),
     Column("partner", "Doanh nghiệp đồng hành", "Partner", False, "VNPT, Viettel, MobiFone hoặc FPT; để trống = theo danh mục"),
     Column("title", "Nhiệm vụ", "Task", True, "Tên nhiệm vụ; không trùng trong cùng một đơn vị"),
     Column("category", "Nhóm nhiệm vụ", "Category", True, "Một mã trong sheet Danh mục (vd. tich_hop)"),
@@ -123,7 +124,7 @@ def build_xlsx(rows: list[dict] | None = None, agencies: list[tuple[str, str]] =
 
     guide = book.create_sheet(GUIDE_SHEET)
     guide.append(["Mẫu kế hoạch hoàn thiện, nâng cấp và triển khai — mỗi dòng là một nhiệm vụ (Plan template — one row per task)"])
-    guide.append(["Nhập dữ liệu vào sheet “Kế hoạch”. Khi nhập, mỗi đơn vị có trong tệp được thay toàn bộ nhiệm vụ bằng nội dung của tệp; đơn vị không có trong tệp giữ nguyên."])
+    guide.append(["Nhập dữ liệu vào sheet “Kế hoạch”. Nhiệm vụ được đối chiếu theo “Mã nhiệm vụ” (hoặc theo tên, khi chưa có mã): nhiệm vụ mới được thêm, nhiệm vụ đã có được cập nhật và giữ lịch sử báo cáo; nhiệm vụ không còn trong tệp bị xoá, trừ khi đơn vị đã báo cáo trên nhiệm vụ đó. Đơn vị không có trong tệp giữ nguyên. Trước khi nhập, hệ thống hiển thị các thay đổi để xác nhận."])
     guide.append(["Tệp có bất kỳ dòng lỗi nào sẽ không được nhập; hệ thống liệt kê từng dòng lỗi và lý do."])
     guide.append([])
     guide.append(["Cột (column)", "Bắt buộc (required)", "Hướng dẫn (help)"])

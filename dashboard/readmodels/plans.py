@@ -13,6 +13,8 @@ from dashboard.plans import inventory as inv
 from dashboard.plans import progress as prog
 from dashboard.plans.importer import Reference
 from dashboard.plans.reference import load_reference
+from dashboard.plans.reporting import SILENT_DAYS_DEFAULT, freshness, silent_since
+from dashboard.readmodels import reporting as reports
 from dashboard.store.database import Database
 from dashboard.store.models import (
     Agency,
@@ -60,20 +62,46 @@ def _load(session: Session):
     return agencies, {p.agency_id: p for p in plans}
 
 
-def _facts(task: Task, agency_id: str) -> prog.TaskFacts:
-    return prog.TaskFacts(agency_id, task.title, task.category, task.status, task.percent, task.due_date, task.start_date, task.owner)
+VIEWS = ("accepted", "reported")
 
 
-def progress_view(session: Session, today: date | None = None) -> dict:
+def _facts(task: Task, agency_id: str, reported: dict[int, tuple[float, str]] | None = None) -> prog.TaskFacts:
+    percent, status = reported.get(task.id, (task.percent, task.status)) if reported else (task.percent, task.status)
+    return prog.TaskFacts(agency_id, task.title, task.category, status, percent, task.due_date, task.start_date, task.owner)
+
+
+def freshness_rows(session: Session, agencies, plans: dict, today: date, silent_days: int) -> list[dict]:
+    """Per agency with a plan: its last report (an update or a "nothing changed"
+    confirmation), how many days since, and fresh / stale / silent."""
+    last = reports.last_reports(session)
+    rows = []
+    for agency in agencies:
+        if agency.id not in plans:
+            continue
+        day = reports.local_day(last[agency.id]) if agency.id in last else None
+        rows.append({"id": agency.id, "name_vi": agency.name_vi, "name_en": agency.name_en,
+                     "group": prog.agency_group(agency.kind), "last_report": day.isoformat() if day else None,
+                     "days_silent": silent_since(day, today), "freshness": freshness(day, today, silent_days)})
+    # the longest silent first: never reported, then the oldest report
+    rows.sort(key=lambda r: (r["days_silent"] is not None, -(r["days_silent"] or 0), r["name_vi"]))
+    return rows
+
+
+def progress_view(session: Session, today: date | None = None, view: str = "accepted",
+                  silent_days: int = SILENT_DAYS_DEFAULT) -> dict:
+    """Plan progress per agency, partner and category. `view`: "accepted" (the figures the IOC
+    accepted; the default) or "reported" (as agencies last reported them, pending reports too)."""
     today = today or local_today()
+    view = view if view in VIEWS else "accepted"
     agencies, plans = _load(session)
+    reported = reports.reported_task_values(session) if view == "reported" else None
     rows, all_tasks, task_rows = [], [], []
     names = {}
     for agency in agencies:
         plan = plans.get(agency.id)
         info = _agency_dict(agency, plan)
         names[agency.id] = info
-        tasks = [_facts(t, agency.id) for t in plan.tasks] if plan else []
+        tasks = [_facts(t, agency.id, reported) for t in plan.tasks] if plan else []
         rows.append(prog.agency_progress(info, tasks, today, has_plan=plan is not None))
         all_tasks.extend(tasks)
         if plan:
@@ -109,6 +137,9 @@ def progress_view(session: Session, today: date | None = None) -> dict:
         "plans": len(plans),
         "tasks": len(all_tasks),
         "demo": any(p.source == "demo" for p in plans.values()),
+        "view": view,
+        "silent_days": silent_days,
+        "freshness": freshness_rows(session, agencies, plans, today, silent_days),
     }
 
 
@@ -116,8 +147,8 @@ def _task_view(task: Task, facts: prog.TaskFacts, agency: dict, today: date) -> 
     return {
         "agency_id": agency["id"], "agency_vi": agency["name_vi"], "agency_en": agency["name_en"],
         "partner": agency["partner"], "title": task.title, "category": task.category, "owner": task.owner,
-        "due": task.due_date, "days_late": (today - task.due_date).days, "percent": task.percent,
-        "status": task.status, "systems": [s.id for s in task.systems],
+        "due": task.due_date, "days_late": (today - task.due_date).days, "percent": facts.percent,
+        "status": facts.status, "systems": [s.id for s in task.systems],
     }
 
 
@@ -132,18 +163,25 @@ def progress_trend(session: Session, agency_ids: list[str], today: date, weeks: 
     return prog.weekly_trend(snapshots, agency_ids, earlier + week_list)[len(earlier):]
 
 
-def progress_api(session: Session, today: date | None = None) -> dict:
-    view = progress_view(session, today)
+def progress_api(session: Session, today: date | None = None, view: str = "accepted",
+                 silent_days: int = SILENT_DAYS_DEFAULT) -> dict:
+    view = progress_view(session, today, view, silent_days)
+    fresh = {r["id"]: r for r in view["freshness"]}
     return {
         "date": view["today"].isoformat(),
+        "view": view["view"],
         "province_percent": view["province_percent"],
         "demo_data": view["demo"],
+        "silent_days": view["silent_days"],
+        "freshness": {state: sum(1 for r in view["freshness"] if r["freshness"] == state) for state in ("fresh", "stale", "silent")},
         "rules": {"at_risk_days": prog.AT_RISK_DAYS, "at_risk_below_percent": prog.AT_RISK_PERCENT},
         "agencies": [
             {
                 "id": r.agency_id, "name_vi": r.name_vi, "name_en": r.name_en, "kind": r.kind, "group": r.group,
                 "partner": r.partner, "has_plan": r.has_plan, "percent_done": r.percent, "tasks": r.tasks,
                 "done": r.done, "overdue": r.overdue, "at_risk": r.at_risk,
+                "last_report": fresh.get(r.agency_id, {}).get("last_report"),
+                "freshness": fresh.get(r.agency_id, {}).get("freshness"),
             }
             for r in view["agencies"]
         ],
@@ -351,7 +389,7 @@ def export_rows(session: Session) -> list[dict]:
         code = plan.agency.official_code or plan.agency_id
         for task in plan.tasks:
             rows.append({
-                "agency": code, "partner": plan.partner or "", "title": task.title, "category": task.category,
+                "agency": code, "code": task.code or "", "partner": plan.partner or "", "title": task.title, "category": task.category,
                 "owner": task.owner or "", "start": task.start_date, "due": task.due_date, "status": task.status,
                 "percent": task.percent, "systems": [s.id for s in task.systems], "notes": task.notes or "",
             })
@@ -375,8 +413,9 @@ def coverage_page(session: Session, now: datetime | None = None, verified_days: 
     return coverage_view(session, now, verified_days), has_demo_plans(session)
 
 
-def progress_page(session: Session, today: date | None = None) -> dict:
-    return progress_view(session, today)
+def progress_page(session: Session, today: date | None = None, view: str = "accepted",
+                  silent_days: int = SILENT_DAYS_DEFAULT) -> dict:
+    return progress_view(session, today, view, silent_days)
 
 
 def template_data(session: Session, filled: bool) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[dict] | None]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -418,9 +419,53 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(16))
     percent: Mapped[float] = mapped_column(Float, default=0.0)
     notes: Mapped[str | None] = mapped_column(Text)
+    # A stable code ("skhcn-01"): imports match rows to tasks by it, so a task keeps its
+    # reported updates when the plan file is sent again.
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
     systems: Mapped[list[System]] = relationship(secondary=task_systems, order_by="System.position")
+
+
+class TaskUpdate(Base):
+    """One report on a task by an agency's focal point (or a weekly "nothing changed"
+    confirmation): never edited, only reviewed. The task's own percent and status are the
+    accepted figures; an update changes them when a reviewer accepts it."""
+
+    __tablename__ = "task_updates"
+    __table_args__ = (Index("ix_task_updates_task_time", "task_id", "at"), Index("ix_task_updates_review", "review_state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="update")  # update | no_change
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(128))
+    old_percent: Mapped[float] = mapped_column(Float)
+    new_percent: Mapped[float] = mapped_column(Float)
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    done_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+    evidence_name: Mapped[str | None] = mapped_column(String(255))
+    evidence_type: Mapped[str | None] = mapped_column(String(16))  # pdf | png | jpeg | docx, sniffed from the content
+    evidence_size: Mapped[int | None] = mapped_column(Integer)
+    review_state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | accepted | returned
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskEvidence(Base):
+    """The file attached to an update, kept in the database (every web worker and a
+    PostgreSQL backup see it; files are small, size-limited)."""
+
+    __tablename__ = "task_evidence"
+
+    update_id: Mapped[int] = mapped_column(ForeignKey("task_updates.id", ondelete="CASCADE"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
 
 
 class ProgressSnapshot(Base):
@@ -593,6 +638,9 @@ class NotificationLog(Base):
     # pending | sent | failed | suppressed (no channel) | suppressed_quiet (the route's quiet
     # hours) | deduplicated (the same news a moment ago)
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    # A person's e-mail address for a notification meant for them alone (a reporter's weekly
+    # reminder); None: the configured channels (IOC_NOTIFY_URLS) or its route's targets.
+    recipient: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -649,13 +697,29 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(128), unique=True)
-    role: Mapped[str] = mapped_column(String(16))  # viewer | operator | admin
+    role: Mapped[str] = mapped_column(String(16))  # reporter | viewer | operator | admin
+    email: Mapped[str | None] = mapped_column(String(255))  # where reminders go (reporters)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: single sign-on only
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+
+    scopes: Mapped[list[UserScope]] = relationship(cascade="all, delete-orphan", order_by="UserScope.id")
+
+
+class UserScope(Base):
+    """What a reporter may report on: an agency's tasks (kind 'agency', value an agency id) or
+    the tasks where an enterprise is the partner (kind 'partner', value 'VNPT'...)."""
+
+    __tablename__ = "user_scopes"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # agency | partner
+    value: Mapped[str] = mapped_column(String(64))
 
 
 class AccessToken(Base):
@@ -667,8 +731,10 @@ class AccessToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk | metrics | agent
+    kind: Mapped[str] = mapped_column(String(16))  # api | kiosk | metrics | agent | reporter
     vantage: Mapped[str | None] = mapped_column(String(64))  # agent tokens: the vantage it checks for
+    # A reporter token acts for this person (their role and scopes); other kinds have none.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))  # first characters, to tell tokens apart in lists
     created_at: Mapped[datetime]

@@ -99,8 +99,12 @@ def demo_mode(system_id: str):
 def progress():
     from dashboard.readmodels import plans as plan_views
 
+    view = request.args.get("view") or "accepted"
+    if view not in plan_views.VIEWS:
+        return jsonify({"error": f"view is one of {', '.join(plan_views.VIEWS)} (default accepted)"}), 400
     with runtime().db.session() as session:
-        return jsonify({"generated_at": iso(utcnow()), **plan_views.progress_api(session)})
+        return jsonify({"generated_at": iso(utcnow()), **plan_views.progress_api(
+            session, view=view, silent_days=getattr(runtime().settings, "silent_days", 14))})
 
 
 @api.get("/coverage")

@@ -7,6 +7,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from dashboard.auth import policy
+from dashboard.auth.sessions import current_principal
 from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web.api import api
@@ -58,6 +60,10 @@ def create_app(runtime) -> dash.Dash:
     from dashboard.web.agents_api import agents_api  # remote agents: assignment, signed result batches
 
     app.server.register_blueprint(agents_api)
+
+    from dashboard.web.reporting_api import reporting_api  # agencies' own reports and their review
+
+    app.server.register_blueprint(reporting_api)
     # Access control: every request is checked before Dash sees it; see docs/security.md
     from dashboard.auth.enforce import install
     from dashboard.auth.settings import from_env as auth_settings
@@ -84,6 +90,7 @@ NAV_ITEMS = [
     ("report", "/report", "exact"),
     ("catalog", "/catalog", "partial"),
     ("wall", "/wall", "exact"),
+    ("my", "/my", "exact"),
 ]
 # Pages for the wall display show no navigation chrome.
 CHROMELESS_PREFIXES = ("/wall",)
@@ -150,8 +157,6 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
 
     @app.callback(Output("shell-user", "children"), Input("lang-toggle", "value"))
     def show_user(lang):  # who is signed in, and the way out
-        from dashboard.auth.sessions import current_principal
-
         principal = current_principal()
         if principal is None or principal.kind != "user":
             return None
@@ -161,6 +166,13 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
             links.append(dcc.Link(t("nav.access", lang), href="/admin/access", className="link-light me-2", id="access-link"))
             links.append(dcc.Link(t("nav.agents", lang), href="/admin/agents", className="link-light me-2", id="agents-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
+
+    @app.callback([Output(f"nav-{key}", "style") for key, _, _ in NAV_ITEMS], Input("url", "pathname"))
+    def hide_links_out_of_reach(_pathname):
+        # a reporter sees their two pages, not a bar of links that answer 403
+        principal = current_principal()
+        role = principal.role if principal else None
+        return [None if policy.has_role(role, policy.page_role(href)) else {"display": "none"} for _, href, _ in NAV_ITEMS]
 
     @app.callback(Output("navbar", "style"), Input("url", "pathname"))
     def hide_chrome_on_wall(pathname):

@@ -13,6 +13,8 @@ reach into the Flask app for the runtime. They call `facade()`, which gives them
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +36,7 @@ from dashboard.catalog import forms as catalog_forms
 from dashboard.catalog import revisions as catalog_revisions
 from dashboard.catalog.loader import CatalogError
 from dashboard.catalog.trial import guard_for, run_trial
+from dashboard.auth.sessions import current_principal
 from dashboard.domain.incidents import IncidentError
 from dashboard.domain.maintenance import MaintenanceError
 from dashboard.domain.routes import RouteError
@@ -41,6 +44,8 @@ from dashboard.i18n import t
 from dashboard.monitoring import actions
 from dashboard.monitoring import incidents as incident_services
 from dashboard.monitoring import maintenance as maintenance_planning
+from dashboard.plans import reporting, updates
+from dashboard.readmodels.plans import local_today
 from dashboard.readmodels import detail as detail_queries
 
 log = logging.getLogger(__name__)
@@ -116,8 +121,10 @@ class Facade:
             return Outcome(False, t(forbidden_key, lang) if forbidden_key else str(exc))
         except (actions.ActionError, alert_rules.AlertError, IncidentError, MaintenanceError, LookupError,
                 TypeError, ValueError) as exc:
-            # a refusal of the service (bad input, wrong state, unknown id): said as it is, nothing kept
-            return Outcome(False, str(exc).strip("'\""))
+            # a refusal of the service (bad input, wrong state, unknown id): said as it is (in the
+            # reader's language when the refusal can say it so), nothing kept
+            localized = getattr(exc, "message", None)
+            return Outcome(False, localized(lang) if callable(localized) else str(exc).strip("'\""))
         except DataUnavailable as exc:
             log.error("action refused: database unreachable: %s", exc)
             return Outcome(False, t("wall.stale.database", lang))
@@ -370,6 +377,43 @@ class Facade:
         except DataUnavailable:
             return Outcome(False, t("wall.stale.database", lang))
         return Outcome(True, t(f"acc.done.{which}", lang, **{k: v for k, v in value.items() if k != "secret"}), value)
+
+    # ------------------------------------------------- agencies' own reports
+
+    def who(self) -> tuple[str | None, str | None, int | None]:
+        """(name, role, user id) of the person signed in to this request."""
+        principal = current_principal()
+        return (principal.name, principal.role, principal.user_id) if principal else (None, None, None)
+
+    def report_task(self, task_id: int, values: dict, upload: str | None, filename: str | None, lang: str) -> Outcome:
+        """An update from the /my page: the values typed and, optionally, a dcc.Upload file
+        (its size judged on the encoded text, before decoding)."""
+        data = None
+        if upload:
+            _, _, encoded = upload.partition(",")
+            if len(encoded) * 3 // 4 > reporting.EVIDENCE_MAX_BYTES + 4:
+                return Outcome(False, reporting.Refusal("evidence", "file_too_large", 413, (
+                    ("size", f"{len(encoded) * 3 / 4 / 1_048_576:.1f}"), ("limit", reporting.EVIDENCE_MAX_BYTES // 1_048_576))).message(lang))
+            try:
+                data = base64.b64decode(encoded)
+            except (binascii.Error, ValueError):
+                return Outcome(False, reporting.Refusal("evidence", "file_empty").message(lang))
+        proposed = reporting.Proposed(**{k: values.get(k) for k in ("percent", "status", "note", "done_on", "evidence_url")},
+                                      kind=values.get("kind") or "update")
+        return self._act(lang, lambda session: updates.report(session, current_principal(), int(task_id), proposed, evidence=data,
+                                                               evidence_name=filename, today=local_today()),
+                         lambda row: t("my.saved_no_change" if row.kind == "no_change" else "my.saved", lang),
+                         forbidden_key="rep.err.out_of_scope")
+
+    def confirm_no_change(self, task_ids: list[int], lang: str) -> Outcome:
+        return self._act(lang, lambda session: updates.confirm_no_change(session, current_principal(), [int(i) for i in task_ids],
+                                                                         today=local_today()),
+                         lambda rows: t("my.confirmed", lang, n=len(rows)), forbidden_key="rep.err.out_of_scope")
+
+    def review_update(self, update_id: int, decision: str, comment: str | None, lang: str) -> Outcome:
+        return self._act(lang, lambda session: updates.review(session, current_principal(), int(update_id), decision, comment,
+                                                              today=local_today()),
+                         lambda row: t(f"review.done.{row.review_state}", lang, id=row.id), forbidden_key="review.forbidden")
 
 
 def one_time_password() -> str:

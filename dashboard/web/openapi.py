@@ -81,8 +81,13 @@ SCHEMAS: dict[str, dict] = {
                    "offset": {"type": "integer"}, "alerts": array(ref("Alert"))}),
     "AlertAccepted": {"type": "object"},
     "Progress": obj({"generated_at": TIME, "province_percent": {"type": ["number", "null"]},
-                     "agencies": array(obj({"id": {"type": "string"}, **NAMES})), "partners": {"type": "array"}},
-                    {"categories": {"type": "array"}, "trend": {"type": "array"}, "demo_data": {"type": "boolean"}}),
+                     "agencies": array(obj({"id": {"type": "string"}, **NAMES},
+                                           {"last_report": {"type": ["string", "null"], "format": "date"},
+                                            "freshness": {"type": ["string", "null"], "enum": ["fresh", "stale", "silent", None]}})),
+                     "partners": {"type": "array"}},
+                    {"categories": {"type": "array"}, "trend": {"type": "array"}, "demo_data": {"type": "boolean"},
+                     "view": {"type": "string", "enum": ["accepted", "reported"]}, "silent_days": {"type": "integer"},
+                     "freshness": obj({k: {"type": "integer"} for k in ("fresh", "stale", "silent")})}),
     "Coverage": obj({"generated_at": TIME, "agencies": array(obj({"id": {"type": "string"}, **NAMES})),
                      "systems": {"type": "array"}}),
     "Unit": obj({"id": {"type": "string"}, **NAMES, "kind": {"type": "string"}},
@@ -206,7 +211,11 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                                               "security": "source token", "body": JSON_BODY,
                                               "responses": {202: "AlertAccepted", 400: "Error", 401: "Error", 413: "Error",
                                                             429: "Error"}},
-    ("GET", "/api/progress"): {"summary": "Plan progress per agency, partner and category", "responses": {200: "Progress"}},
+    ("GET", "/api/progress"): {"summary": "Plan progress per agency, partner and category, with each agency's last report",
+                               "security": "reporter and above (session or token)",
+                               "query": {"view": "accepted (default: figures the IOC accepted) or reported (as agencies "
+                                                 "last reported them, pending updates included)"},
+                               "responses": {200: "Progress", 400: "Error"}},
     ("GET", "/api/coverage"): {"summary": "Integration coverage per agency and system", "responses": {200: "Coverage"}},
     ("GET", "/api/units"): {"summary": "Agencies and commune-level units with their official codes and coordinates",
                             "responses": {200: "Units"}},
@@ -306,6 +315,66 @@ OPERATIONS: dict[tuple[str, str], dict] = {
                              "responses": {200: "Agents"}},
 }
 
+# --- agencies' own reports (docs/reporting.md)
+SCHEMAS.update({
+    "ReportError": obj({"error": {"type": "string"}},
+                       {"error_vi": {"type": "string"}, "field": {"type": ["string", "null"]}, "code": {"type": "string"},
+                        "problems": array(obj({"error": {"type": "string"}, "field": {"type": ["string", "null"]},
+                                               "code": {"type": "string"}}))}),
+    "MyTask": obj({"id": {"type": "integer"}, "title": {"type": "string"}, "agency_id": {"type": "string"},
+                   "due": {"type": "string", "format": "date"}, "accepted_percent": {"type": "number"},
+                   "accepted_status": {"type": "string"}, "reported_percent": {"type": "number"},
+                   "reported_status": {"type": "string"}, "pending": {"type": "integer"},
+                   "overdue": {"type": "boolean"}, "confirmed_this_week": {"type": "boolean"}},
+                  {"code": {"type": ["string", "null"]}, "reported_state": {"type": ["string", "null"]},
+                   "last_update_at": TIME, "days_left": {"type": "integer"}, "due_soon": {"type": "boolean"}}),
+    "MyTasks": obj({"generated_at": TIME, "date": {"type": "string", "format": "date"},
+                    "scope": obj({"agencies": array({"type": "string"}), "partners": array({"type": "string"})}),
+                    "tasks": array(ref("MyTask"))}),
+    "TaskUpdate": obj({"id": {"type": "integer"}, "task_id": {"type": "integer"}, "kind": {"type": "string", "enum": ["update", "no_change"]},
+                       "at": TIME, "author": {"type": "string"}, "old_percent": {"type": "number"},
+                       "new_percent": {"type": "number"}, "old_status": {"type": "string"}, "new_status": {"type": "string"},
+                       "review_state": {"type": "string", "enum": ["pending", "accepted", "returned"]}},
+                      {"note": {"type": ["string", "null"]}, "done_on": {"type": ["string", "null"]},
+                       "evidence_url": {"type": ["string", "null"]}, "evidence": {"type": ["object", "null"]},
+                       "reviewed_at": TIME, "reviewed_by": {"type": ["string", "null"]},
+                       "review_comment": {"type": ["string", "null"]}}),
+    "TaskUpdateResult": obj({"update": ref("TaskUpdate")}),
+    "TaskTimeline": obj({"generated_at": TIME, "task": obj({"id": {"type": "integer"}, "updates": array(ref("TaskUpdate"))})}),
+    "ReviewQueue": obj({"generated_at": TIME, "pending": array(ref("TaskUpdate"))}),
+    "Attachment": {"type": "string", "description": "the evidence file (PDF, PNG, JPEG or DOCX), served with "
+                                                    "Content-Disposition: attachment"},
+})
+REPORT_BODY = {"required": True, "description": "percent (0–100), status (chua_bat_dau, dang_thuc_hien, hoan_thanh, "
+               "tam_dung), note (≤ 2,000 characters; required when progress goes backwards), done_on (YYYY-MM-DD, not in "
+               "the future; with hoan_thanh), evidence_url (http/https), kind (update | no_change: \"nothing changed this "
+               "week\"); in multipart/form-data also a file \"evidence\" (PDF, PNG, JPEG or DOCX, ≤ 5 MB, type read from "
+               "the content)",
+               "content": {"application/json": {"schema": {"type": "object"}},
+                           "multipart/form-data": {"schema": {"type": "object", "properties": {
+                               "evidence": {"type": "string", "format": "binary"}}}}}}
+OPERATIONS.update({
+    ("GET", "/api/my/tasks"): {"summary": "The caller's tasks: their agencies' (and partner's), with accepted and reported figures",
+                               "security": "reporter and above (session or reporter token)", "responses": {200: "MyTasks"}},
+    ("GET", "/api/tasks/<int:task_id>/updates"): {"summary": "A task's timeline: every update, newest first",
+                                                  "security": "reporter (own agencies' tasks; else 403, audited) and viewer and above",
+                                                  "responses": {200: "TaskTimeline", 403: "ReportError", 404: "ReportError"}},
+    ("POST", "/api/tasks/<int:task_id>/updates"): {
+        "summary": "Report progress on a task (a new update, pending review), or a weekly \"nothing changed\"",
+        "security": "reporter in scope (session or reporter token), admin", "body": REPORT_BODY,
+        "responses": {201: "TaskUpdateResult", 400: "ReportError", 403: "ReportError", 404: "ReportError",
+                      413: "ReportError", 415: "ReportError"}},
+    ("GET", "/api/task-updates"): {"summary": "Updates waiting for review, the longest waiting first",
+                                   "responses": {200: "ReviewQueue"}},
+    ("GET", "/api/task-updates/<int:update_id>/evidence"): {
+        "summary": "An update's evidence file, as an attachment", "security": "as the task's timeline",
+        "media": {200: "application/octet-stream"},
+        "responses": {200: "Attachment", 403: "ReportError", 404: "ReportError"}},
+    ("POST", "/api/task-updates/<int:update_id>/review"): {
+        "summary": "Accept an update (its figures become the task's) or return it with a comment", "security": "operator",
+        "body": JSON_BODY, "responses": {200: "TaskUpdateResult", 400: "ReportError", 403: "ReportError", 404: "ReportError"}},
+})
+
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
@@ -345,8 +414,9 @@ def build(app) -> dict:
                 operation["parameters"] = parameters
             if "body" in meta:
                 operation["requestBody"] = meta["body"]
+            media = meta.get("media", {})  # a response that is not JSON (a file) names its type
             operation["responses"] = {
-                str(code): {"description": schema, "content": {"application/json": {"schema": ref(schema)}}}
+                str(code): {"description": schema, "content": {media.get(code, "application/json"): {"schema": ref(schema)}}}
                 for code, schema in meta["responses"].items()}
         paths.setdefault(openapi_path(rule), {})[method.lower()] = operation
     return {
