@@ -357,7 +357,7 @@ def deliver_pending(session_scope: Callable, sender: Sender | None, max_per_minu
             if row.recipient is not None:
                 channel = recipient_sender(row.recipient) if recipient_sender is not None else None
                 if channel is None:  # no mail URL for personal messages (IOC_REMINDER_MAIL_URL)
-                    row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no mail URL configured for personal messages"
+                    row.state, row.next_attempt_at, row.last_error = "suppressed", None, "no notification URL configured for personal messages (IOC_REMINDER_MAIL_URL)"
                     continue
             elif row.route_id is None:
                 channel = sender
