@@ -3,13 +3,17 @@ collector (catalog -> scheduler -> probes -> status engine -> SQLite) checking t
 `--interval` seconds for a few cycles. Prints progress on stderr and one final JSON line:
 
     {"endpoints", "interval_s", "cycle_p95_s", "checks_due", "checks_done", "missed",
-     "cpu_pct_one_core", "rss_mb", "cpu_ms_per_check"}
+     "cpu_pct_one_core", "rss_mb", "cpu_ms_per_check", "latency_up_p50_ms", "latency_up_p99_ms",
+     "written", "load_avg_1m_start_end"}
 
 - cycle_p95_s: 95th percentile of the time between two consecutive starts of the same
   endpoint's check (the interval actually achieved; ideal = interval_s).
 - cpu: the collector process only (all its threads, database writes included); the targets
   run in separate processes, a few hundred ports each, so their CPU is not counted.
-- rss_mb: peak resident memory of the collector process.
+- rss_mb: peak resident memory of the collector process (loading the catalog included).
+- latency_up_*: the response time stored for healthy targets, the value `[RESPONSE_TIME]` sees
+  (timed by the probe from the connect to the last byte of the body).
+- stderr also says the time spent in the garbage collector and the CPU per thread.
 
     python bench/collector.py --endpoints 5000            # 3 cycles of 30 s
     python bench/collector.py --endpoints 500 --cycles 2 --interval 10
@@ -137,6 +141,29 @@ def thread_cpu() -> dict[str, float]:
     return usage
 
 
+class GcClock:
+    """Time spent in the cyclic garbage collector, per generation (gc.callbacks)."""
+
+    def __init__(self):
+        import gc
+
+        self.seconds = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.thread_time() - self._started
+            self.count[generation] += 1
+
+    def __str__(self) -> str:
+        return ", ".join(f"gen{g}: {self.count[g]} runs {self.seconds[g]:.2f} s" for g in range(3))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoints", type=int, default=2000)
@@ -172,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         from dashboard.monitoring.spool import Spool
 
         # with the fencing epoch and the spool in place, as in production
-        collector = Collector(db, workers=workers, housekeeping=False, spool=Spool(Path(tmp) / "spool"))
+        collector = Collector(db, workers=workers, housekeeping=False, spool=Spool(Path(tmp) / "spool"), own_process=True)
+        load_start = os.getloadavg()
+        say(f"load average at the start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f} (shared machine: CPU figures inflate under load)")
         cpu0, wall0 = time.process_time(), time.monotonic()
+        gc_clock = GcClock()
         collector.start()
         duration = args.cycles * args.interval
         try:
@@ -183,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"t={time.monotonic() - wall0:5.1f}s due={s.due} done={s.done} missed={s.missed} running={s.running} "
                     f"written={collector.written} cpu={time.process_time() - cpu0:.1f}s")
         finally:
+            say(f"garbage collector: {gc_clock}")
             say("CPU by thread (s): " + ", ".join(f"{k}={v:.1f}" for k, v in sorted(thread_cpu().items(), key=lambda kv: -kv[1])))
             stats = collector.engine.stats
             due, done, missed = stats.due, stats.done, stats.missed
@@ -221,10 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_pct_one_core": round(100 * cpu / wall, 1),
         "rss_mb": round(rss_mb, 1),
         "cpu_ms_per_check": round(1000 * cpu / max(done, 1), 3),
-        # the response time recorded for healthy targets (what [RESPONSE_TIME] and charts see)
+        # the response time recorded for healthy targets (what [RESPONSE_TIME] and charts see):
+        # collectors/http.py times the exchange from the connect to the last byte of the body
         "latency_up_p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
         "latency_up_p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
         "written": collector.written,
+        "load_avg_1m_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
     }), flush=True)
     return 0
 

@@ -98,7 +98,7 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             runtime.collector = Collector(db, workers=settings.probe_workers, retention=RetentionPolicy(
                 settings.raw_retention_days, settings.hourly_retention_days, settings.daily_retention_days),
                 flap=FlapSettings(settings.flap_changes, settings.flap_window_s, settings.flap_quiet_s),
-                spool=Spool(settings.data_dir / "spool", settings.spool_max_results))
+                spool=Spool(settings.data_dir / "spool", settings.spool_max_results), own_process=True)
             runtime.collector.start()
             alert_settings = AlertSettings.from_env()
             if not alert_settings.public_url:  # messages link to this server's pages

@@ -102,6 +102,28 @@ def test_start_times_are_spread_over_the_interval():
     assert max(per_second) < 80  # about 33 a second on average
 
 
+def test_checks_due_within_one_tick_start_at_their_own_time_not_in_one_burst(web, monkeypatch):
+    # 20 endpoints due 10 ms apart: all within one tick of the dispatcher (TICK_S = 0.2 s)
+    delays = {"warm-up": 0.0} | {f"ok.{i}": 0.5 + i * 0.01 for i in range(20)}
+    monkeypatch.setattr("dashboard.monitoring.engine.first_slot_delay", lambda endpoint_id, *args: delays[endpoint_id])
+    sink = Sink()
+    engine = ProbeEngine(sink, max_concurrent=100).start()
+    try:
+        # a first check loads the probe kinds (imports): not part of what is measured
+        engine.set_targets([(http_target("warm-up", web.url + "/ok"), 60.0)])
+        wait_for(lambda: sink.of("warm-up"), 10, 0.05, message="the warm-up check")
+        engine.set_targets([(http_target(endpoint_id, web.url + "/ok"), 60.0) for endpoint_id in delays])
+        wait_for(lambda: len(sink.results) == 21, 10, 0.05, message="20 checks")
+    finally:
+        engine.stop()
+    starts = {r.endpoint_id: r.checked_at.timestamp() for _, r in sink.results if r.endpoint_id != "warm-up"}
+    first = min(starts.values())
+    # each starts near its own slot (START_QUANTUM_S = 20 ms), so they span ~0.19 s, not one instant
+    assert max(starts.values()) - first > 0.12, starts
+    late = [i for i in range(20) if starts[f"ok.{i}"] - first - i * 0.01 > 0.2]
+    assert not late, {k: round(v - first, 3) for k, v in starts.items()}
+
+
 @pytest.fixture
 def collector_db(sqlite_db, web):
     with sqlite_db.session() as session:
@@ -250,3 +272,47 @@ def test_a_writer_whose_lease_was_taken_over_writes_nothing_and_steps_down(colle
         assert session.scalars(select(CheckRow)).all() == []
         assert session.get(RuntimeState, LEASE_KEY).value == "other-collector"
     assert collector.dropped_stale == 2 and collector.written == 0
+
+
+def test_a_collector_that_owns_its_process_tunes_the_garbage_collector(tmp_path):
+    """In its own process (app.py) the collector freezes the start-up heap once the targets are
+    loaded and collects less often; a collector inside another program (tests) leaves it alone."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_DIR
+
+    script = f"""
+import gc, json, sys, time
+sys.path.insert(0, {str(PROJECT_DIR)!r})
+from dashboard.monitoring.collector import GC_THRESHOLDS, Collector
+from dashboard.store.database import Database
+from dashboard.store.models import Agency, Endpoint, System
+db = Database("sqlite:///" + sys.argv[1])
+with db.session() as session:
+    session.add(Agency(id="a", name_vi="A", name_en="A", kind="department"))
+    session.add(System(id="s", name_vi="S", name_en="S", owner_agency_id="a"))
+    session.flush()
+    session.add(Endpoint(id="s.e", system_id="s", name="e", kind="tcp", target="127.0.0.1:9", interval_s=600, timeout_s=1))
+before = (gc.get_threshold(), gc.get_freeze_count())
+collector = Collector(db, housekeeping=False, own_process=len(sys.argv) > 2)
+collector.start()
+deadline = time.monotonic() + 20
+while collector.engine.scheduled() != 1 and time.monotonic() < deadline:
+    time.sleep(0.05)
+after = (gc.get_threshold(), gc.get_freeze_count(), collector.engine.scheduled())
+collector.stop()
+print(json.dumps({{"before": before, "after": after, "wanted": GC_THRESHOLDS}}))
+"""
+    def run(*args):
+        database = str(tmp_path / f"gc-{len(args)}.db")
+        done = subprocess.run([sys.executable, "-c", script, database, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    owned = run("own")
+    assert owned["after"][2] == 1
+    assert tuple(owned["after"][0]) == tuple(owned["wanted"]) and owned["after"][1] > 10_000, owned
+    embedded = run()
+    assert embedded["after"] == [embedded["before"][0], embedded["before"][1], 1], embedded

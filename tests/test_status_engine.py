@@ -212,6 +212,26 @@ def result(verdict, at, endpoint="lgsp.health", reason=None, latency=10.0, **kw)
     return CheckResult(endpoint, verdict, reason or f"{verdict} reason", checked_at=at, latency_ms=latency, **kw)
 
 
+def test_states_are_written_in_bulk_and_orm_objects_in_the_same_session_see_them(db):
+    """record_results reads and writes endpoint states with Core statements: an Endpoint, System
+    or Link the caller already holds in the same session must show the new state, not the old."""
+    with db.session() as session:
+        endpoint, system = session.get(Endpoint, "lgsp.health"), session.get(System, "lgsp")
+        link = session.scalars(select(Link)).first()
+        assert endpoint.status == Status.UNKNOWN and endpoint.last_check_at is None
+        record_results(session, [result(UP, T0, latency=12.5, http_code=200, detail={"excerpt": "ok"}),
+                                 result(UP, T0, endpoint="lgsp.link")])
+        assert (endpoint.status, endpoint.last_latency_ms, endpoint.last_http_code) == (UP, 12.5, 200)
+        assert endpoint.last_detail == {"excerpt": "ok"} and endpoint.consecutive_successes == 1
+        record_results(session, [result(UP, T0 + timedelta(seconds=30), latency=7.0)])  # no status change
+        assert endpoint.last_latency_ms == 7.0 and endpoint.consecutive_successes == 2
+        assert system.last_check_at.replace(tzinfo=timezone.utc) == T0 + timedelta(seconds=30)
+        assert link.endpoint_id == "lgsp.link" and link.last_check_at.replace(tzinfo=timezone.utc) == T0
+    with db.session() as session:
+        stored = session.get(Endpoint, "lgsp.health")
+        assert (stored.status, stored.last_latency_ms, stored.consecutive_successes) == (UP, 7.0, 2)
+
+
 def test_a_few_flips_are_damped_and_stored(db):
     for i in range(4):  # 3 flips: below the flap threshold (5 in 10 minutes)
         feed(db, result(UP if i % 2 == 0 else DOWN, T0 + timedelta(seconds=30 * i)))

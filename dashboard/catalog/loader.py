@@ -454,17 +454,18 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     if size > MAX_CATALOG_BYTES:
         raise CatalogError(source, [f"{source}: the file is {size:,} bytes, more than the {MAX_CATALOG_BYTES:,}-byte "
                                     "limit of a catalog (is it the right file?)"])
-    # One parse, by libyaml when installed: the node graph gives the line numbers and then the
-    # data (PyYAML's pure-Python parser, run twice, took 25 s and 400 MB for 10,000 endpoints).
+    # One parse, by libyaml when installed (PyYAML's pure-Python parser, run twice, took 25 s and
+    # 400 MB for 10,000 endpoints). The line numbers are only needed for a message about a
+    # problem: they are indexed then, from a second parse, so that a good catalog never holds
+    # the index and the node graph at once.
     loader = _EVENT_LOADER(text)
     try:
-        _check_events(text, source)
+        aliases = _check_events(text, source)
         root = loader.get_single_node()
         if root is None:
             raise CatalogError(source, [f"{source}: the file is empty"])
-        _check_expanded_size(root, source)
-        lines: dict[tuple, int] = {}
-        _index_lines(root, (), lines)
+        if aliases:  # without aliases the document is no larger than the (size-capped) text
+            _check_expanded_size(root, source)
         data = loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -473,6 +474,7 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     finally:
         loader.dispose()
     del root
+    lines = _LineIndex(text)
     if not isinstance(data, dict):
         raise CatalogError(source, [f"{source}:1: the top level must be a mapping with keys version, agencies, systems, …"])
     problems: list[str] = []
@@ -503,7 +505,27 @@ def _validated(data: dict, source: str, lines: dict[tuple, int]) -> Catalog:
     return Catalog(spec, source)
 
 
-def _check_events(text: str, source: str) -> None:
+class _LineIndex:
+    """Key path -> line number, indexed on first use (only a catalog with a problem needs it)."""
+
+    def __init__(self, text: str):
+        self._text = text
+        self._lines: dict[tuple, int] | None = None
+
+    def _index(self) -> dict[tuple, int]:
+        if self._lines is None:
+            self._lines = {}
+            _index_lines(yaml.compose(self._text, Loader=_EVENT_LOADER), (), self._lines)
+        return self._lines
+
+    def __contains__(self, path) -> bool:
+        return path in self._index()
+
+    def get(self, path, default=None):
+        return self._index().get(path, default)
+
+
+def _check_events(text: str, source: str) -> int:
     """Count aliases and nesting on the event stream (linear in the text, nothing expanded;
     composing a deeper document would exhaust Python's recursion limit)."""
     aliases = depth = 0
@@ -520,6 +542,7 @@ def _check_events(text: str, source: str) -> None:
             if aliases > MAX_ALIASES:
                 raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: more than {MAX_ALIASES} YAML aliases "
                                             "(*name); a catalog needs few or none, and many can expand to gigabytes"])
+    return aliases
 
 
 def _check_expanded_size(root: yaml.Node, source: str) -> None:
