@@ -115,6 +115,9 @@ def endpoints_table(endpoints: list[dict], lang: str, now: datetime) -> html.Div
     for e in endpoints:
         checked = parse_iso(e["checked_at"])
         reason = [html.Div(e["reason"] or "—")]
+        for condition in e.get("failed_conditions") or []:  # as written in the catalog, for technicians
+            reason.append(html.Div([html.Span(t("detail.failed_condition", lang) + ": ", className="text-muted"),
+                                    html.Code(condition, className="failed-condition")]))
         rows.append(html.Tr([
             html.Td([dcc.Link(e["name"], href=f"/endpoints/{e['id']}", className="endpoint-link"),
                      html.Div(f"{e['kind']} · {e['target']}" + (
