@@ -247,3 +247,17 @@ def test_the_collector_picks_up_a_new_revision_within_one_interval(sqlite_db):
     finally:
         collector.stop()
         server.stop()
+
+
+def test_the_availability_target_is_the_catalogs_sla(sqlite_db):
+    from dashboard.plans.availability import DEFAULT_SLA
+    from dashboard.readmodels.availability import availability_view
+
+    data = doc_of(minimal_catalog())
+    with sqlite_db.session() as session:
+        revisions.save(session, data, action="import")
+        assert availability_view(session, "2026-11")["systems"][0]["target_percent"] == DEFAULT_SLA
+    data = revisions.with_system(data, {"sla": 99.9}, "lgsp")[0]
+    with sqlite_db.session() as session:
+        revisions.save(session, data, action="system.update")
+        assert availability_view(session, "2026-11")["systems"][0]["target_percent"] == 99.9
