@@ -54,9 +54,10 @@ def systems_table(view: dict, lang: str, editable: bool):
             html.Td(dbc.Badge(t("cat.enabled" if system["enabled"] else "cat.disabled", lang),
                               color="success" if system["enabled"] else "secondary")),
         ], className="cat-system", **{"data-system": system["id"]}))
-    add = dcc.Link(dbc.Button(t("cat.add_system", lang), color="primary", size="sm", id="cat-add-system"),
+    add = dcc.Link(dbc.Button(t("cat.add_system", lang), color="primary", size="sm", id="cat-add-system", className="me-2"),
                    href="/catalog/system") if editable else None
-    return html.Div([html.Div(add, className="mb-2"),
+    agencies = dcc.Link(t("cat.ag.heading", lang), href="/catalog/agencies", className="small")
+    return html.Div([html.Div([add, agencies], className="mb-2"),
                      dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, className="cat-systems")])
 
 

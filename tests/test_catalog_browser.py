@@ -165,3 +165,22 @@ def test_an_admin_manages_accounts_tokens_and_alert_sources(browser, app):
     audit = app.get("/api/alerts?limit=1").status_code  # the page did not break the API
     assert audit == 200
     assert browser.errors() == []
+
+
+@pytest.mark.browser
+def test_an_admin_sets_an_agencys_location(browser, app):
+    page = browser.open(app, "/catalog/agencies", viewport=(1920, 1080))
+    page.locator("#ag-pick").wait_for(timeout=30_000)
+    page.locator("#ag-pick").click()
+    page.get_by_text("Sở Khoa học và Công nghệ (skhcn)", exact=True).click()
+    wait_for(lambda: page.input_value("#ag-id") == "skhcn", 20, message="the agency loaded into the form")
+    page.fill("#ag-lat", "15.1205")
+    page.fill("#ag-lon", "108.8044")
+    page.click("#ag-save")
+    wait_for(lambda: "Đã lưu" in text_of(page, "#admin-ag-result"), 30, message="the agency saved")
+    agency = next(a for a in app.get("/api/catalog/export").json()["document"]["agencies"] if a["id"] == "skhcn")
+    assert (agency["lat"], agency["lon"]) == (15.1205, 108.8044)
+    page.fill("#ag-lat", "123")
+    page.click("#ag-save")
+    wait_for(lambda: "90" in text_of(page, "#admin-ag-err-lat"), 30, message="the latitude refused at its field")
+    assert browser.errors() == []

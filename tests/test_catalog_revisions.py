@@ -247,3 +247,39 @@ def test_the_collector_picks_up_a_new_revision_within_one_interval(sqlite_db):
     finally:
         collector.stop()
         server.stop()
+
+
+def test_the_availability_target_is_the_catalogs_sla(sqlite_db):
+    from dashboard.plans.availability import DEFAULT_SLA
+    from dashboard.readmodels.availability import availability_view
+
+    data = doc_of(minimal_catalog())
+    with sqlite_db.session() as session:
+        revisions.save(session, data, action="import")
+        assert availability_view(session, "2026-11")["systems"][0]["target_percent"] == DEFAULT_SLA
+    data = revisions.with_system(data, {"sla": 99.9}, "lgsp")[0]
+    with sqlite_db.session() as session:
+        revisions.save(session, data, action="system.update")
+        assert availability_view(session, "2026-11")["systems"][0]["target_percent"] == 99.9
+
+
+def test_agencies_with_their_location_and_platforms_are_edited_as_revisions(sqlite_db):
+    from dashboard.catalog import edits
+    from dashboard.store.models import Agency
+
+    with sqlite_db.session() as session:
+        revisions.save(session, doc_of(minimal_catalog()), action="import")
+    with sqlite_db.session() as session:
+        edits.save_item(session, "agencies", {"id": "skhcn", "name_vi": "Sở KH&CN", "name_en": "DOST",
+                                              "lat": 15.12, "lon": 108.8}, "skhcn")
+        assert (session.get(Agency, "skhcn").lat, session.get(Agency, "skhcn").lon) == (15.12, 108.8)
+        edits.save_item(session, "national_platforms", {"id": "axis", "name_vi": "Trục", "name_en": "Axis"}, None)
+    with sqlite_db.session() as session:
+        # an agency that owns a system cannot go; a latitude off the globe is refused at its field
+        with pytest.raises(edits.EditRefused) as owner:
+            edits.delete_item(session, "agencies", "skhcn")
+        assert "owner 'skhcn' is not an agency" in str(owner.value)
+        with pytest.raises(edits.EditRefused) as lat:
+            edits.save_item(session, "agencies", {"id": "skhcn", "name_vi": "X", "name_en": "X", "lat": 123}, "skhcn")
+        assert lat.value.problems[0]["field"] == "lat"
+    assert count_revisions(sqlite_db) == 3

@@ -91,3 +91,25 @@ def save_endpoint(session: Session, system_id: str, values: dict, endpoint_id: s
 def delete_endpoint(session: Session, system_id: str, endpoint_id: str) -> CatalogRevision | None:
     return apply_edit(session, lambda document: (revisions.without_endpoint(document, system_id, endpoint_id), ""),
                       "endpoint.delete")
+
+
+LISTS = {"agencies": "agency", "national_platforms": "platform"}  # editable lists and their audit names
+
+
+def save_item(session: Session, list_key: str, values: dict, item_id: str | None) -> CatalogRevision | None:
+    """Add or replace an agency (with its location) or a national platform."""
+    if list_key not in LISTS:
+        raise ValueError(f"not an editable list: {list_key}")
+
+    def build(document):
+        new, index = revisions.with_item(document, list_key, values, item_id)
+        return new, f"{list_key}[{index}]"
+
+    return apply_edit(session, build, f"{LISTS[list_key]}.{'create' if item_id is None else 'update'}")
+
+
+def delete_item(session: Session, list_key: str, item_id: str) -> CatalogRevision | None:
+    if list_key not in LISTS:
+        raise ValueError(f"not an editable list: {list_key}")
+    return apply_edit(session, lambda document: (revisions.without_item(document, list_key, item_id), ""),
+                      f"{LISTS[list_key]}.delete")

@@ -336,6 +336,31 @@ def without_endpoint(data: dict, system_id: str, endpoint_id: str) -> dict:
     return data
 
 
+def with_item(data: dict, list_key: str, values: dict, item_id: str | None = None) -> tuple[dict, int]:
+    """An agency or a national platform added (`item_id` None) or replaced by `values`."""
+    if not isinstance(values, dict):
+        raise CatalogError("<edit>", ["send the item as a JSON object"])
+    data = copy.deepcopy(data)
+    items = data.setdefault(list_key, [])
+    values = {k: v for k, v in values.items() if v is not None}
+    if item_id is None:
+        if any(i.get("id") == values.get("id") for i in items):
+            message = f"an item {values.get('id')!r} exists already"
+            raise CatalogError("<edit>", [f"id: {message}"], [{"path": "id", "message": message}])
+        items.append(values)
+        return data, len(items) - 1
+    index = _find(items, item_id, list_key.rstrip("s").replace("_", " "))
+    items[index] = {**values, "id": item_id}
+    return data, index
+
+
+def without_item(data: dict, list_key: str, item_id: str) -> dict:
+    data = copy.deepcopy(data)
+    items = data.get(list_key, [])
+    del items[_find(items, item_id, list_key.rstrip("s").replace("_", " "))]
+    return data
+
+
 def relative(details: list[dict], prefix: str) -> list[dict]:
     """Problems with their path also given relative to the item edited (`field`), so a form can
     show each one next to its input: systems[3].endpoints[0].timeout -> timeout."""

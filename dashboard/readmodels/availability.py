@@ -46,7 +46,7 @@ def availability_between(session: Session, start: datetime, end: datetime, label
     rows = []
     for system in systems:
         result = av.availability(incidents.get(system.id, []), maintenance.get(system.id, []), start, end, now,
-                                 getattr(system, "sla", None))
+                                 system.sla)  # the catalog's target; None: the default
         rows.append({
             "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en,
             "uptime_percent": result.uptime_percent, "target_percent": result.target_percent, "behind": result.behind,

@@ -13,6 +13,7 @@ from dashboard.catalog.loader import PARTNERS
 from dashboard.store.models import CatalogRevision
 
 PAGE_REVISIONS = 50
+AGENCY_KINDS = ("department", "police", "office", "other")  # what a catalog agency may be (the loader's rule)
 
 
 def catalog_view(session: Session) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def catalog_view(session: Session) -> dict[str, Any]:
     return {
         "mode": revisions.mode(session), "file": revisions.read_only_file(session),
         "revision": row.id if row is not None else None, "systems": systems,
-        "agencies": [{k: a.get(k) for k in ("id", "name_vi", "name_en")} for a in document.get("agencies", [])],
+        "agencies": [{k: a.get(k) for k in ("id", "name_vi", "name_en", "kind", "partner", "lat", "lon")}
+                     for a in document.get("agencies", [])],
         "platforms": [{k: p.get(k) for k in ("id", "name_vi", "name_en")} for p in document.get("national_platforms", [])],
         "partners": list(PARTNERS),
     }

@@ -264,8 +264,8 @@ class Facade:
 
     def catalog_change(self, which: str, lang: str, *, system_id: str | None = None, endpoint_id: str | None = None,
                        values: dict | None = None, kind: str | None = None, own: dict | None = None,
-                       revision: int | None = None) -> Outcome:
-        """Save or delete a system or an endpoint, or roll back, as one catalog revision. A
+                       revision: int | None = None, item_id: str | None = None) -> Outcome:
+        """Save or delete a system, an endpoint, an agency or a national platform, or roll back, as one catalog revision. A
         refusal changes nothing; its `value` is {"problems": [{"path", "field", "message"}]}
         for the form to show next to each input."""
         guard = guard_for(self.settings)
@@ -280,6 +280,10 @@ class Facade:
                 return catalog_edits.save_endpoint(session, system_id, endpoint, endpoint_id, guard, replace=True)
             if which == "endpoint.delete":
                 return catalog_edits.delete_endpoint(session, system_id, endpoint_id)
+            if which == "item.save":  # an agency or a national platform: `kind` names the list
+                return catalog_edits.save_item(session, kind, values or {}, item_id)
+            if which == "item.delete":
+                return catalog_edits.delete_item(session, kind, item_id)
             return catalog_revisions.rollback(session, int(revision))
 
         try:
