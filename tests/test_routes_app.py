@@ -129,20 +129,28 @@ return {
   done: (q('.routes-done') || {}).textContent || '',
   error: (q('.routes-error') || {}).textContent || '',
   urlsInvalid: (q('#admin-route-urls') || {classList: []}).classList.contains('is-invalid'),
+  tick: Number((q('#routes-table > div') || {dataset: {tick: -1}}).dataset.tick),
+  typedId: (q('#routes-f-id') || {}).value,
 };
 }"""
 
 
 @pytest.mark.browser
 def test_an_admin_makes_a_route_from_the_page_and_sends_a_test(browser, app, receiver):
+    # a route already listed: its edit button is drawn again at every refresh
+    app.post("/api/routes", json={"id": "da-co", "urls": [f"json://127.0.0.1:{receiver.port}/da-co"]})
     page = browser.open(app, "/admin/routes", viewport=(1400, 1200))
-    wait_for(lambda: page.evaluate(PAGE)["mayEdit"] == "1" and page.locator("#routes-save").inner_text(), 30,
-             message="the routes page")
+    wait_for(lambda: page.evaluate(PAGE)["mayEdit"] == "1" and page.locator("#routes-save").inner_text()
+             and page.evaluate(PAGE)["routes"], 30, message="the routes page")
     page.locator("#routes-f-id").fill("vnpt-truc")
     page.locator("#routes-f-name").fill("VNPT trực hệ thống")
     page.locator("#admin-route-urls").fill("tgram://not-a-real-token")  # Apprise cannot read it
     page.locator("#routes-f-quiet-start").fill("22:00")
     page.locator("#routes-f-quiet-end").fill("06:00")
+    # the table is drawn again while the admin types: what is typed stays
+    drawn = page.evaluate(PAGE)["tick"]
+    wait_for(lambda: page.evaluate(PAGE)["tick"] > drawn + 1, 40, message="two refreshes of the table")
+    assert page.evaluate(PAGE)["typedId"] == "vnpt-truc"
     page.evaluate("() => document.querySelector('#routes-save').click()")
     state = wait_for(lambda: (s := page.evaluate(PAGE))["error"] and s, 20, message="the field error")
     assert state["error"].startswith("Địa chỉ nhận (Apprise, mỗi dòng một địa chỉ): Apprise cannot read this URL")
