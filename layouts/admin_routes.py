@@ -256,7 +256,9 @@ def render(_version, _tick, route_id, states, lang):
     except DataUnavailable:
         return unavailable(lang), None, dash.no_update
     options = [{"label": f"{r['name']} ({r['id']})", "value": r["id"]} for r in rows]
-    return routes_table(rows, lang, _may_edit()), deliveries_table(log, lang), options
+    # data-tick: which refresh drew the table (a test waits for one to pass)
+    table = html.Div(routes_table(rows, lang, _may_edit()), **{"data-tick": str(_tick or 0)})
+    return table, deliveries_table(log, lang), options
 
 
 FORM_OUTPUTS = [Output("routes-editing", "data"), Output("routes-f-id", "value"), Output("routes-f-id", "disabled"),
@@ -278,8 +280,12 @@ EMPTY_FORM = (None, "", False, "", "vi", [], [], [], [], "info", None, None, Tru
 def start_editing(edits, _new):
     """Fill the form with a route (its URLs whole: the outputs are admin-only)."""
     trigger = dash.ctx.triggered_id
-    if trigger == "routes-new" or not isinstance(trigger, dict) or not any(edits or []) or not _may_edit():
+    if trigger == "routes-new" or not _may_edit():
         return EMPTY_FORM
+    if not isinstance(trigger, dict) or not any(edits or []):
+        # the table was drawn again (every refresh): its edit buttons are new, none was pressed;
+        # what the admin is typing stays
+        return tuple(dash.no_update for _ in FORM_OUTPUTS)
     r = facade().read(views.route_input, trigger["index"])
     if r is None:
         return EMPTY_FORM
