@@ -165,6 +165,8 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
             links.append(dcc.Link(t("nav.audit", lang), href="/admin/audit", className="link-light me-2", id="audit-link"))
             links.append(dcc.Link(t("nav.access", lang), href="/admin/access", className="link-light me-2", id="access-link"))
             links.append(dcc.Link(t("nav.agents", lang), href="/admin/agents", className="link-light me-2", id="agents-link"))
+        if principal.role in ("admin", "operator"):  # operators read the routes: who is told about what
+            links.append(dcc.Link(t("routes.heading", lang), href="/admin/routes", className="link-light me-2", id="routes-link"))
         return links + [html.A(t("auth.logout", lang), href="/logout", className="link-light", id="logout-link")]
 
     @app.callback([Output(f"nav-{key}", "style") for key, _, _ in NAV_ITEMS], Input("url", "pathname"))
