@@ -239,7 +239,7 @@ def preview_table(report, lang: str) -> html.Div:
     body = []
     for task in report.tasks[:PREVIEW_ROWS]:
         values = {
-            "agency": task.agency_id, "partner": task.partner or "", "title": task.title, "category": task.category,
+            "agency": task.agency_id, "code": task.code or "", "partner": task.partner or "", "title": task.title, "category": task.category,
             "owner": task.owner or "", "start": template.format_date(task.start), "due": template.format_date(task.due),
             "status": task.status, "percent": f"{task.percent:g}", "systems": ";".join(task.systems), "notes": task.notes or "",
         }
