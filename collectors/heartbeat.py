@@ -136,7 +136,7 @@ def judge(endpoint_id: str, last: Ping | None, now: datetime, period_s: float, g
         return CheckResult(endpoint_id, Status.DEGRADED, f"the sender reports degraded service{said}",
                            checked_at=now, detail=detail, cause="heartbeat_reported", params={"status": "degraded", **message})
     return CheckResult(endpoint_id, Status.UP, f"last heartbeat {_duration(age)} ago ({expected}){said}",
-                       checked_at=now, detail=detail, cause="heartbeat_ok", params={"age": round(age), "expected": allowed})
+                       checked_at=now, detail=detail, cause="heartbeat_ok", params={"age": round(age), "expected": allowed, **message})
 
 
 def _duration(seconds: float) -> str:

@@ -14,8 +14,8 @@ from collectors.timeutil import utcnow
 from dashboard.catalog.commune_tokens import commune_token
 from dashboard.catalog.loader import TOKEN_PATTERN, CatalogError, apply_catalog, parse_catalog
 from dashboard.demo.network import commune_roles
-from dashboard.domain.communes import province_units
 from dashboard.domain.causes import full_cause, short_cause
+from dashboard.domain.communes import province_units
 from dashboard.domain.status import system_cause, system_reason
 from dashboard.monitoring.collector import target_for
 from dashboard.monitoring.heartbeats import PingReader, receive, token_digest

@@ -102,9 +102,11 @@ def test_demo_shows_every_probe_kind_and_its_modes(tmp_path):
             return all(eps[i]["status"] == "up" and eps[i]["kind"] == k for i, k in wanted.items()) and eps
 
         eps = wait_for(all_up, 40, 0.5, "every probe kind up in the demo")
-        assert "trusted, matches dichvucong.quangngai.gov.vn" in eps["dvc.certificate"]["reason"]
+        # causes rendered in Vietnamese (the API's default language), with the sender's own words
+        assert "được tin cậy, đúng tên dichvucong.quangngai.gov.vn" in eps["dvc.certificate"]["reason"]
+        assert eps["dvc.certificate"]["cause"]["code"] == "tls_ok"
         assert "12/12 cụm loa trực tuyến" in eps["httt-nguon.hb-ly-son"]["reason"]
-        assert eps["lgsp.link-ndxp"]["reason"].startswith("link connected")
+        assert eps["lgsp.link-ndxp"]["reason"].startswith("Kết nối tốt")
         _, links = endpoints()
         assert {l["status"] for l in links.values()} == {"up"}
 
@@ -118,9 +120,10 @@ def test_demo_shows_every_probe_kind_and_its_modes(tmp_path):
                     and (eps, links))
 
         eps, links = wait_for(link_and_heartbeat_down, 40, 0.5, "link and heartbeat down")
-        assert links["lgsp.ndxp"]["reason"].startswith('link reported "disconnected"')
+        assert links["lgsp.ndxp"]["reason"].startswith("Kết nối báo “disconnected”")
         assert "Không kết nối được NDXP" in links["lgsp.ndxp"]["reason"]
-        assert eps["httt-nguon.hb-ly-son"]["reason"].startswith("no heartbeat since ")
+        assert links["lgsp.ndxp"]["short_reason"] == "Mất kết nối (disconnected)"
+        assert eps["httt-nguon.hb-ly-son"]["reason"].startswith("Mất tín hiệu ")
         assert eps["lgsp.gateway-port"]["status"] == "up"  # the gateway itself still answers
 
         app.post("/api/demo/systems/httt-nguon/mode", json={"mode": "failing"})

@@ -490,8 +490,9 @@ CAUSES: dict[str, tuple[Render, Render]] = {
         + (f": {p['message']}" if p.get("message") else ""),
         lambda p, lang: (("Sender reports a failure" if p.get("status") == "down" else "Sender reports degraded")
                          if lang == "en" else ("Bên gửi báo lỗi" if p.get("status") == "down" else "Bên gửi báo suy giảm"))),
-    "heartbeat_ok": (_bilingual("Tín hiệu gần nhất {age_text} trước (mong đợi mỗi {expected_text})",
-                                "Last heartbeat {age_text} ago (expected every {expected_text})"),
+    "heartbeat_ok": (lambda p, lang: _bilingual("Tín hiệu gần nhất {age_text} trước (mong đợi mỗi {expected_text})",
+                                                "Last heartbeat {age_text} ago (expected every {expected_text})")(p, lang)
+                     + (f": {p['message']}" if p.get("message") else ""),
                      _bilingual("Có tín hiệu", "Heartbeat received")),
     "heartbeat_unreadable": (_bilingual("Không đọc được tín hiệu (cơ sở dữ liệu chậm hoặc không truy cập được)",
                                         "Heartbeats cannot be read (database slow or unreachable)"),
