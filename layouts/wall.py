@@ -27,7 +27,7 @@ from dashboard.web.facade import DataUnavailable, facade
 from layouts.components import wall_charts
 from layouts.components.alert_charts import alert_signature, with_alert_markers
 from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
-from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
+from layouts.components.wall_parts import banner, count_chips, feed_items, gauges, places_panel, rotation, tile
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def refresh_status(_n, lang, view):
     pages = facade()
     root = f"wall-root wall-view-{view}"
     try:
-        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s)
+        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, verified_days=pages.settings.verified_days)
     except DataUnavailable as exc:
         # Never crash and never leave the last picture looking current: grey it and say why.
         log.error("wall refresh: database unreachable: %s", exc)
@@ -199,8 +199,8 @@ def refresh_status(_n, lang, view):
         banner(fresh, lang),
         count_chips(data["counts"], lang) if glance else no_update,
         [tile(item, lang, now) for item in data["tiles"]] if glance else no_update,
-        [gauge(t("wall.coverage.systems", lang), data["coverage"]["systems"]), gauge(t("wall.coverage.links", lang), data["coverage"]["links"])] if glance else no_update,
-        feed_items(data["feed"], lang, now) if glance else no_update,
+        gauges(data["coverage"], lang) if glance else no_update,
+        feed_items(data["feed"], lang, now, {tl["id"]: tl["short_name"] for tl in data["tiles"] if tl.get("short_name")}) if glance else no_update,
         state,
     )
 

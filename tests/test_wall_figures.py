@@ -10,6 +10,7 @@ import pytest
 from collectors.timeutil import utcnow
 from dashboard.domain.communes import province_units
 from dashboard.domain.uptime import floor_hour
+from dashboard.i18n import local_time
 from dashboard.readmodels.wall import NO_DATA
 from layouts.components import wall_charts
 from layouts.components.province_map import place_positions, province_map_figure
@@ -129,7 +130,7 @@ def test_tile_banner_and_gauge():
     div = tile(item, "vi", NOW)
     assert div.className == "wall-tile tile-down is-recent"
     text = json.dumps(div.to_plotly_json(), default=str, ensure_ascii=False)
-    assert "Gián đoạn" in text and "Thay đổi 3 phút trước" in text and "HTTP 503" in text
+    assert "Gián đoạn" in text and "Từ " + local_time(NOW - timedelta(minutes=3))[:5] in text and "HTTP 503" in text
     assert banner({"stale": False, "reasons": [], "last_data_at": NOW}, "vi") is None
     stale = banner({"stale": True, "reasons": ["scheduler"], "last_data_at": NOW}, "vi")
     assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in json.dumps(stale.to_plotly_json(), default=str, ensure_ascii=False)
@@ -137,7 +138,7 @@ def test_tile_banner_and_gauge():
     assert "Chưa có kết quả kiểm tra nào." in json.dumps(never.to_plotly_json(), default=str, ensure_ascii=False)
     down = banner({}, "en", database_down=True)
     assert "The database is unreachable." in json.dumps(down.to_plotly_json(), default=str)
-    assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0})._prop_names  # builds
+    assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0}, "1/2", "verified")._prop_names  # builds
 
 
 def test_map_metric_latency_colours_communes_by_their_slowest_answer():

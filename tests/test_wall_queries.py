@@ -8,6 +8,7 @@ import pytest
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.uptime import floor_hour
 from dashboard.readmodels import wall as wq
+from dashboard.readmodels.plans import coverage_view
 from dashboard.readmodels.uptime import DONE_KEYS
 from dashboard.store.models import (
     Agency,
@@ -75,14 +76,19 @@ def test_tiles_counts_and_coverage(seeded):
     with seeded.session() as s:
         data = wq.wall_status(s, NOW)
     tiles = {t["id"]: t for t in data["tiles"]}
-    assert [t["id"] for t in data["tiles"]] == ["lgsp", "qlvb", "beats"]  # catalog order
+    assert [t["id"] for t in data["tiles"]] == ["qlvb", "lgsp", "beats"]  # worst first, then catalog order
     assert tiles["lgsp"]["status"] == "up" and not tiles["lgsp"]["stale"]
     assert tiles["qlvb"]["status"] == "down" and tiles["qlvb"]["reason"] == "HTTP 503"
     assert tiles["qlvb"]["recent"] and not tiles["lgsp"]["recent"]
     assert data["counts"] == {"down": 1, "degraded": 0, "unknown": 0, "maintenance": 0, "up": 2}
-    assert data["coverage"]["systems"] == {"ok": 2, "total": 3, "percent": 66.7}
-    # lgsp.ndxp is monitored and up; qlvb.axis is unmonitored and only planned
-    assert data["coverage"]["links"] == {"ok": 1, "total": 2, "percent": 50.0}
+    # the gauges are /coverage's figures: verified ÷ required and live up ÷ required
+    with seeded.session() as s:
+        view = coverage_view(s, NOW)
+    assert data["coverage"]["required"] == view["required"]
+    assert data["coverage"]["verified"] == {"ok": view["verified"], "total": view["required"],
+                                            "percent": view["verified_percent"] if view["required"] else None}
+    assert data["coverage"]["live"] == {"ok": view["live_up"], "total": view["required"],
+                                        "percent": view["live_up_percent"] if view["required"] else None}
     assert data["freshness"] == {"stale": False, "reasons": [], "last_data_at": NOW - timedelta(seconds=5),
                                  "heartbeat_at": NOW - timedelta(seconds=3)}
 

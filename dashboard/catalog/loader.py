@@ -33,6 +33,7 @@ from collectors.conditions import Condition, parse
 # TOKEN_PATTERN is re-exported: the ping receiver checks a token's shape with the kind's rule.
 from collectors.heartbeat import TOKEN_PATTERN  # noqa: F401
 from collectors.options import ProbeOptions, duration
+from dashboard.domain import geo
 from dashboard.domain.status import COMMUNE_MARK
 from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 
@@ -157,6 +158,8 @@ class SystemSpec(_Strict):
     id: Slug
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
+    # A few letters where space is tight (wall charts, map labels): "LGSP", "QLVB", "DVC".
+    short_name: str | None = Field(default=None, min_length=1, max_length=16)
     description: str | None = None
     owner: Slug
     partner: Partner | None = None
@@ -183,6 +186,20 @@ class AgencySpec(_Strict):
     name_en: str = Field(min_length=1)
     kind: Literal["department", "police", "office", "other"] = "department"
     partner: Partner | None = None
+    # [lat, lon] of its seat; without one the map puts it at the provincial administrative centre.
+    location: tuple[float, float] | None = None
+
+    @field_validator("location")
+    @classmethod
+    def _on_land(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is None:
+            return value
+        lat, lon = value
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError(f"location must be [lat, lon] in degrees (got {list(value)})")
+        if not geo.inside(lon, lat, geo.read_outline(str(geo.PROVINCE_OUTLINE))):
+            raise ValueError(f"location {list(value)} is not inside the province (the sea, or another province?): give [lat, lon]")
+        return value
 
 
 class PlatformSpec(_Strict):
@@ -563,7 +580,9 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
     counts = {"agencies": 0, "systems": 0, "endpoints": 0, "links": 0, "national_platforms": 0}
 
     for agency in spec.agencies:
-        _upsert(session, Agency, agency.id, name_vi=agency.name_vi, name_en=agency.name_en, kind=agency.kind, partner=agency.partner)
+        lat, lon = agency.location or (None, None)
+        _upsert(session, Agency, agency.id, name_vi=agency.name_vi, name_en=agency.name_en, kind=agency.kind, partner=agency.partner,
+                lat=lat, lon=lon)
         counts["agencies"] += 1
     if spec.communes.include:
         if units is None:
@@ -594,7 +613,7 @@ def apply_catalog(session: Session, catalog: Catalog, units: list | None = None)
     for position, system in enumerate(spec.systems):
         _upsert(
             session, System, system.id,
-            name_vi=system.name_vi, name_en=system.name_en, description=system.description,
+            name_vi=system.name_vi, name_en=system.name_en, short_name=system.short_name, description=system.description,
             owner_agency_id=system.owner, partner=system.partner, position=position, active=True, public=system.public,
         )
         seen_systems.add(system.id)

@@ -73,6 +73,7 @@ class System(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_vi: Mapped[str] = mapped_column(String(255))
     name_en: Mapped[str] = mapped_column(String(255))
+    short_name: Mapped[str | None] = mapped_column(String(16))  # charts and map labels
     description: Mapped[str | None] = mapped_column(Text)
     owner_agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
     partner: Mapped[str | None] = mapped_column(String(32))

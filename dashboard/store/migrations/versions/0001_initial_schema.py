@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 06:04:24.167963
+Create Date: 2026-12-02 07:32:28.330974
 """
 import sqlalchemy as sa
 from alembic import op
@@ -187,6 +187,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('name_vi', sa.String(length=255), nullable=False),
     sa.Column('name_en', sa.String(length=255), nullable=False),
+    sa.Column('short_name', sa.String(length=16), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('owner_agency_id', sa.String(length=64), nullable=True),
     sa.Column('partner', sa.String(length=32), nullable=True),
