@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from collectors.timeutil import utcnow
+from dashboard.domain import geo
 from dashboard.domain.communes import province_units
 from dashboard.domain.uptime import floor_hour
 from dashboard.i18n import local_time
@@ -79,13 +80,15 @@ def test_optional_tiles_and_boundary_layers():
     assert len(province_map_figure(commune_places()).layout.map.layers) == 1
 
 
-def test_agencies_without_coordinates_get_distinct_places_off_the_communes():
+def test_agencies_without_coordinates_get_distinct_places_on_land():
     places = agency_places(12) + commune_places()[:3]
     positions = place_positions(places)
-    arc = [positions[f"dept-{i}"] for i in range(12)]
-    assert len(set(arc)) == 12
+    ring = [positions[f"dept-{i}"] for i in range(12)]
+    assert len(set(ring)) == 12
     assert positions["unit-21025"] == (15.1135, 108.812)
-    assert all(lon > 108.85 for _, lon in arc)  # east of the provincial centre, out to sea
+    # around the provincial centre, never in the sea (they used to sit on an arc east of the coast)
+    rings = geo.read_outline(str(geo.PROVINCE_OUTLINE))
+    assert all(geo.inside(lon, lat, rings) for lat, lon in ring)
 
 
 def test_charts_build_from_read_models():

@@ -372,6 +372,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.places.counts": ("Theo trạng thái", "By state"),
     "map.nodata": ("Không có dữ liệu", "No data"),
     "map.recent": ("Vừa thay đổi", "Just changed"),
+    "map.alerts": ("Có cảnh báo an ninh", "Open security alerts"),
+    "map.more_labels": ("+{n} đơn vị khác có vấn đề (xem danh sách)", "+{n} more units with problems (see the list)"),
     "map.agency": ("Cơ quan cấp tỉnh", "Provincial agencies"),
     "map.data_centre": ("Trung tâm dữ liệu tỉnh", "Provincial data centre"),
     "map.hover.code": ("Mã {code}", "Code {code}"),

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from dash import html
 
-from dashboard.i18n import ago, format_ms, local_time, status_label, t
+from dashboard.i18n import format_ms, local_time, status_label, t
 from dashboard.readmodels import wall as wq
 from layouts.components.province_map import COLOURS, state_label
 from layouts.components.status_tile import STATUS_GLYPH
@@ -162,21 +162,28 @@ def banner(freshness: dict, lang: str, database_down: bool = False):
     )
 
 
+LISTED_STATES = ("down", "degraded", "unknown", "maintenance")
+
+
 def places_panel(places: list[dict], lang: str) -> list:
+    """Counts by state and the list of every unit (commune or agency) that is not up, worst
+    first. Counts and list come from the same places, so "Gián đoạn: 4" lists four red entries."""
     counts: dict[str, int] = {}
     for p in places:
-        if p["kind"] in wq.COMMUNE_KINDS:
-            counts[p["status"]] = counts.get(p["status"], 0) + 1
-    troubled = sorted((p for p in places if p["status"] in ("down", "degraded")), key=lambda p: (wq.SEVERITY_RANK[p["status"]], p["name_vi"]))
+        counts[p["status"]] = counts.get(p["status"], 0) + 1
+    troubled = sorted((p for p in places if p["status"] in LISTED_STATES), key=lambda p: (wq.SEVERITY_RANK[p["status"]], p["name_vi"]))
     return [
         html.Div(
-            [html.Span([html.Span(className="wall-place-dot", style={"background": COLOURS.get(state)}), f"{state_label(state, lang)}: {n}"], className="wall-place-count")
+            [html.Span([html.Span(className="wall-place-dot", style={"background": COLOURS.get(state)}), f"{state_label(state, lang)}: {n}"],
+                       className="wall-place-count", **{"data-state": state, "data-count": str(n)})
              for state, n in sorted(counts.items(), key=lambda kv: wq.SEVERITY_RANK.get(kv[0], 9))],
             className="wall-place-counts",
         ),
         html.Ul(
-            [html.Li(html.A([html.Span(className="wall-place-dot", style={"background": COLOURS.get(p["status"])}), p["name_vi"] if lang != "en" else p["name_en"]], href=p["path"]))
-             for p in troubled[:20]]
+            [html.Li(html.A([html.Span(className="wall-place-dot", style={"background": COLOURS.get(p["status"])}),
+                             p["name_vi"] if lang != "en" else p["name_en"]], href=p["path"]),
+                     **{"data-state": p["status"]})
+             for p in troubled]
             or [html.Li(t("wall.places.none", lang), className="wall-empty")],
             className="wall-places",
         ),
