@@ -63,8 +63,9 @@ def test_database_error_shows_the_banner_instead_of_failing(bench, client, monke
 def test_unchanged_map_is_not_sent_again(bench, client):
     first = post(client, bench.wall_calls("glance")["map"])["response"]
     figure = first["wall-map"]["figure"]
-    communes = sum(len(t["lat"]) for t in figure["data"] if (t.get("meta") or {}).get("layer") == "commune")
+    communes = sum(len(t["x"]) for t in figure["data"] if (t.get("meta") or {}).get("layer") == "commune")
     assert communes == 96
+    assert any((t.get("meta") or {}).get("layer") == "outline" for t in figure["data"])
     signature = first["wall-map-sig"]["data"]
     second = post(client, bench.wall_calls("glance", signature)["map"])
     assert second is None or "wall-map" not in second["response"]
