@@ -74,7 +74,10 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
     current_hour = now.replace(minute=0, second=0, microsecond=0)
     with db.engine.begin() as conn:
         conn.execute(insert(Agency), [
-            {"id": a, "name_vi": f"Sở {a}", "name_en": f"Department {a}", "kind": "department", "partner": "VNPT"} for a in DEPARTMENTS
+            # every row with the same keys: an executemany takes its columns from the first row, and
+            # the communes' codes and coordinates were silently dropped when departments came first
+            {"id": a, "name_vi": f"Sở {a}", "name_en": f"Department {a}", "kind": "department", "partner": "VNPT",
+             "official_code": None, "lat": None, "lon": None} for a in DEPARTMENTS
         ] + [
             {"id": f"unit-{u.code}", "name_vi": u.name, "name_en": u.short_name, "kind": u.unit_type, "partner": "VNPT",
              "official_code": u.code, "lat": u.lat, "lon": u.lon} for u in units
