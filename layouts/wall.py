@@ -298,7 +298,7 @@ def refresh_charts(_n, lang, viewport_scale, view):
     return (
         wall_charts.availability_figure(availability, tiles, lang, scale),
         wall_charts.latency_figure(availability, tiles, lang, scale),
-        wall_charts.timeline_figure(timeline, lang, scale),
+        wall_charts.timeline_figure(timeline, lang, scale, availability["hours"]),
     )
 
 

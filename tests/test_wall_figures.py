@@ -97,10 +97,14 @@ def test_charts_build_from_read_models():
     data = {"hours": hours, "series": {"lgsp": {"availability": [None] * 23 + [99.5], "latency_ms": [None] * 23 + [120.0]}}}
     systems = [{"id": "lgsp", "name_vi": "Nền tảng LGSP", "name_en": "LGSP"}, {"id": "qlvb", "name_vi": "QLVB", "name_en": "Docs"}]
     heat = go.Figure(wall_charts.availability_figure(data, systems, "vi"))  # plain dicts: validate them here
-    assert heat.data[0].type == "heatmap" and list(heat.data[0].y) == ["Nền tảng LGSP"]
-    assert heat.data[0].x[-1] == (current + timedelta(hours=7)).replace(tzinfo=None)  # Vietnam time
+    # every system has a row, even one without results yet
+    assert heat.data[0].type == "heatmap" and list(heat.data[0].y) == ["Nền tảng LGSP", "QLVB"]
+    # cells centred on the half hour, in Vietnam time; the axis runs to the end of the current hour
+    assert heat.data[0].x[-1] == (current + timedelta(hours=7, minutes=30)).replace(tzinfo=None)
+    assert list(heat.layout.xaxis.range)[1] == (current + timedelta(hours=8)).replace(tzinfo=None)
     lines = go.Figure(wall_charts.latency_figure(data, systems, "en"))
     assert [t.name for t in lines.data] == ["LGSP"]
+    assert lines.layout.xaxis.range == heat.layout.xaxis.range and lines.layout.margin.l == heat.layout.margin.l
     empty = go.Figure(wall_charts.availability_figure({"hours": hours, "series": {}}, systems, "vi"))
     assert empty.layout.annotations[0].text == "Chưa có dữ liệu theo giờ."
     timeline = go.Figure(wall_charts.timeline_figure([
@@ -156,3 +160,20 @@ def test_map_metric_latency_colours_communes_by_their_slowest_answer():
     assert bands["latency.fast"].name == "Độ trễ dưới 300 ms (1)" and bands["latency.fast"].marker.color == "#2fbf71"
     assert "Độ trễ: 650 ms" in bands["latency.slow"].hovertext[0]
     assert sum(len(t.lat) for t in bands.values()) == 96
+
+
+def test_charts_use_short_names_and_at_most_eight_colours():
+    current = floor_hour(NOW)
+    hours = [current - timedelta(hours=23 - i) for i in range(24)]
+    systems = [{"id": f"s{i}", "name_vi": f"Hệ thống thông tin rất dài số {i}", "name_en": f"System {i}", "short_name": f"HT{i}"}
+               for i in range(10)]
+    data = {"hours": hours, "series": {f"s{i}": {"availability": [99.0] * 24, "latency_ms": [float(i)] * 24} for i in range(10)}}
+    heat = wall_charts.availability_figure(data, systems, "vi")
+    assert heat["data"][0]["y"] == [f"HT{i}" for i in range(10)]
+    lines = wall_charts.latency_figure(data, systems, "vi")["data"]
+    assert len(lines) == 8 and {t["name"] for t in lines} == {f"HT{i}" for i in range(2, 10)}  # the slowest eight
+    assert len({t["line"]["color"] for t in lines}) == 8
+    timeline = wall_charts.timeline_figure([{**systems[0], "segments": [{"status": "up", "start": NOW - timedelta(hours=24), "end": NOW}]}],
+                                           "vi", hours=hours)
+    assert timeline["layout"]["xaxis"]["range"] == heat["layout"]["xaxis"]["range"]
+    assert timeline["data"][0]["y"] == ["HT0"]

@@ -205,6 +205,24 @@ def test_availability_reads_rollups_and_the_current_hour(seeded):
     assert "beats" not in data["series"]
 
 
+def test_a_system_with_no_critical_endpoint_is_counted_whole_in_the_charts(seeded):
+    # the commune network: 96 heartbeats, none critical alone; it used to be missing from the chart
+    current = floor_hour(NOW)
+    with seeded.session() as s:
+        s.add(System(id="net", name_vi="Mạng cấp xã", name_en="Commune network", owner_agency_id="skhcn", position=3, status="degraded"))
+        s.flush()
+        s.add_all([_endpoint("net.21025", "net", critical=False), _endpoint("net.21028", "net", critical=False)])
+        s.flush()
+        s.add(Rollup(endpoint_id="net.21025", period="hour", bucket_start=current - timedelta(hours=1), checks=60, failures=0))
+        s.add(Rollup(endpoint_id="net.21028", period="hour", bucket_start=current - timedelta(hours=1), checks=60, failures=60))
+        s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current), updated_at=NOW))
+        s.add(CheckResult(endpoint_id="net.21025", checked_at=current + timedelta(minutes=1), verdict="up", reason=""))
+    with seeded.session() as s:
+        series = wq.availability_24h(s, NOW)["series"]
+    assert series["net"]["availability"][-2:] == [50.0, 100.0]
+    assert set(series) == {"net"}
+
+
 def test_availability_reads_raw_results_for_hours_not_rolled_up_yet(seeded):
     current = floor_hour(NOW)
     with seeded.session() as s:

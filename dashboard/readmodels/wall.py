@@ -10,7 +10,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, and_, case, func, select, type_coerce
+from sqlalchemy import DateTime, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
@@ -463,6 +463,7 @@ class _HourlyFigures:
         self.rolled: dict[datetime, dict[str, list]] = {}
         self.raw: dict[datetime, dict[str, list]] = {}
         self.last_id: int | None = None
+        self.counted = None  # (SQL filter, systems counted whole) — see _counted_filter
 
 
 _HOURLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> _HourlyFigures
@@ -491,6 +492,8 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
         if figures.rolled_to != rolled_to:
             figures.__init__()
             figures.rolled_to = rolled_to
+        if figures.counted is None:
+            figures.counted = _counted_filter(session)
         _read_rollups(session, figures, [h for h in (start + timedelta(hours=i) for i in range(hours)) if h < rolled_to])
         _read_raw(session, figures, rolled_to, current)
         hours_list = [start + timedelta(hours=i) for i in range(hours)]
@@ -507,7 +510,16 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
     return {"hours": hours_list, "series": series}
 
 
-_CRITICAL = and_(Endpoint.critical.is_(True), Endpoint.active.is_(True))
+def _counted_filter(session: Session):
+    """Which endpoints a system's availability counts: its critical ones; a system with no
+    critical endpoint (the commune network: 96 heartbeats, none critical alone) counts all of
+    them, so that every system has a row in the charts."""
+    with_critical = {sid for (sid,) in session.execute(
+        select(Endpoint.system_id).where(Endpoint.critical.is_(True), Endpoint.active.is_(True)).distinct())}
+    whole = frozenset(sid for (sid,) in session.execute(select(System.id).where(System.active.is_(True))) if sid not in with_critical)
+    condition = and_(Endpoint.active.is_(True), or_(Endpoint.critical.is_(True), Endpoint.system_id.in_(sorted(whole))) if whole
+                     else Endpoint.critical.is_(True))
+    return condition, whole
 
 
 def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[datetime]) -> None:
@@ -523,7 +535,7 @@ def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[dateti
         )
         .select_from(Rollup)
         .join(Endpoint, Endpoint.id == Rollup.endpoint_id)
-        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), _CRITICAL)
+        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), figures.counted[0])
         .group_by(Endpoint.system_id, Rollup.bucket_start)
     ).all()
     for hour in missing:
@@ -552,7 +564,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
                 .select_from(CheckResult)
                 .join(Endpoint, Endpoint.id == CheckResult.endpoint_id)
                 .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
-                       CheckResult.id <= last, _CRITICAL)
+                       CheckResult.id <= last, figures.counted[0])
                 .group_by(Endpoint.system_id)
             ).all()
             cells = figures.raw.setdefault(bucket, {})
@@ -571,7 +583,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
     ).all()
     for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
         figures.last_id = max(figures.last_id, row_id)
-        if checked_at < since or not (critical and active):
+        if checked_at < since or not (active and (critical or system_id in figures.counted[1])):
             continue
         ordinary = not missed and not maintenance
         _add(figures.raw.setdefault(floor_hour(checked_at), {}), system_id, int(ordinary),
