@@ -1,0 +1,136 @@
+"""Thirty days of plausible history for the demo ("Dữ liệu trình diễn / demo data"), so that a
+newcomer's first look at the charts, availability and incidents is not empty.
+
+Seeded once, into a database with no rollups yet (a fresh demo): hourly and daily rollups of
+every active endpoint up to the current hour (the collector's own results take over from
+there: the rollup job continues from the recorded `done_until`), a few past incidents with
+their state changes (one within the last 24 h, so the wall's timeline shows a change), and
+one past maintenance window. Every incident, state change and window says it is demo data.
+Bulk inserts (executemany through Core): about 85,000 rows in a few seconds.
+"""
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from collectors.timeutil import iso
+from dashboard.domain.uptime import floor_day, floor_hour
+from dashboard.readmodels.uptime import DONE_KEYS
+from dashboard.store.models import Endpoint, Incident, MaintenanceWindow, Rollup, RuntimeState, StateEvent, System
+
+DEMO_LABEL = "Dữ liệu trình diễn / demo data"
+DAYS = 30
+# (system, hours ago it started, minutes, severity, cause): past incidents of the demo systems
+INCIDENTS = [
+    ("qlvb", 6 * 24 + 3, 40, "down", "HTTP 503 từ cổng API"),
+    ("lgsp", 12 * 24 + 9, 95, "down", "không kết nối được NDXP (hết thời gian chờ)"),
+    ("dvc", 3 * 24 + 15, 25, "degraded", "chậm: 2,4 s (ngưỡng 1 s)"),
+    ("hop-khong-giay", 6, 20, "degraded", "chậm: 1,8 s (ngưỡng 1 s)"),
+]
+MAINTENANCE = ("httt-nguon", 9 * 24 + 7, 60, "Nâng cấp phiên bản (bảo trì định kỳ)")
+
+
+def _latency(base: float, hour_local: int, rng: random.Random) -> float:
+    # busier in office hours (Vietnam time): a gentle daily wave and some noise
+    wave = 1.0 + 0.35 * max(0.0, math.sin((hour_local - 6) / 12 * math.pi))
+    return round(base * wave * rng.uniform(0.85, 1.2), 1)
+
+
+def seed_demo_history(session: Session, now: datetime, days: int = DAYS, seed: int = 2026) -> dict[str, int]:
+    """Seed the history described above; nothing when any rollup exists already."""
+    if session.scalar(select(Rollup.endpoint_id).limit(1)) is not None:
+        return {}
+    rng = random.Random(seed)
+    current = floor_hour(now)
+    start = floor_day(current - timedelta(days=days))
+    endpoints = session.execute(
+        select(Endpoint.id, Endpoint.system_id, Endpoint.interval_s).where(Endpoint.active.is_(True))
+    ).all()
+    systems = {sid for (sid,) in session.execute(select(System.id).where(System.active.is_(True)))}
+    base = {e.id: rng.uniform(15.0, 180.0) for e in endpoints}
+
+    def window(system_id: str, hours_ago: float, minutes: float) -> tuple[datetime, datetime]:
+        begin = current - timedelta(hours=hours_ago) + timedelta(minutes=rng.choice((7, 19, 33)))
+        return begin, begin + timedelta(minutes=minutes)
+
+    incidents = [(sid, *window(sid, ago, minutes), severity, cause) for sid, ago, minutes, severity, cause in INCIDENTS if sid in systems]
+    maint = window(MAINTENANCE[0], MAINTENANCE[1], MAINTENANCE[2]) if MAINTENANCE[0] in systems else None
+
+    def overlap(hour: datetime, span: tuple[datetime, datetime]) -> float:
+        """Share of the hour inside the span."""
+        begin, end = max(hour, span[0]), min(hour + timedelta(hours=1), span[1])
+        return max(0.0, (end - begin).total_seconds() / 3600)
+
+    hourly, daily = [], {}
+    hour = start
+    while hour < current:
+        local_hour = (hour.hour + 7) % 24
+        for e in endpoints:
+            checks = max(1, round(3600 / max(e.interval_s, 1.0)))
+            failures = degraded = maintenance = 0
+            slow = 1.0
+            for sid, begin, end, severity, _ in incidents:
+                share = overlap(hour, (begin, end)) if sid == e.system_id else 0.0
+                if share and severity == "down":
+                    failures += round(checks * share)
+                elif share:
+                    degraded += round(checks * share)
+                    slow = 12.0
+            if maint is not None and e.system_id == MAINTENANCE[0]:
+                maintenance = round(checks * overlap(hour, maint))
+            if rng.random() < 0.002:  # the odd lost check
+                failures += 1
+            failures = min(failures, checks)
+            latency = _latency(base[e.id], local_hour, rng) * slow
+            row = {"endpoint_id": e.id, "period": "hour", "bucket_start": hour, "checks": checks, "failures": failures,
+                   "degraded": min(degraded, checks), "missed": 0, "maintenance": min(maintenance, checks),
+                   "latency_avg_ms": latency, "latency_p95_ms": round(latency * 1.6, 1), "latency_max_ms": round(latency * 2.4, 1)}
+            hourly.append(row)
+            day = daily.setdefault((e.id, floor_day(hour)), {"endpoint_id": e.id, "period": "day", "bucket_start": floor_day(hour),
+                                                             "checks": 0, "failures": 0, "degraded": 0, "missed": 0, "maintenance": 0,
+                                                             "latency_avg_ms": 0.0, "latency_p95_ms": 0.0, "latency_max_ms": 0.0})
+            for key in ("checks", "failures", "degraded", "maintenance"):
+                day[key] += row[key]
+            day["latency_avg_ms"] += latency * checks
+            day["latency_p95_ms"] = max(day["latency_p95_ms"], row["latency_p95_ms"])
+            day["latency_max_ms"] = max(day["latency_max_ms"], row["latency_max_ms"])
+        hour += timedelta(hours=1)
+    today = floor_day(current)
+    days_rows = []
+    for (_, bucket), row in daily.items():
+        if bucket >= today:  # today is rolled up at midnight from its hours, as the collector does
+            continue
+        row["latency_avg_ms"] = round(row["latency_avg_ms"] / row["checks"], 1) if row["checks"] else None
+        days_rows.append(row)
+    if hourly:
+        session.execute(insert(Rollup), hourly)
+    if days_rows:
+        session.execute(insert(Rollup), days_rows)
+
+    events, incident_rows = [], []
+    for sid, begin, end, severity, cause in incidents:
+        text = f"{cause} — {DEMO_LABEL}"
+        incident_rows.append({"subject_type": "system", "subject_id": sid, "system_id": sid, "severity": severity,
+                              "started_at": begin, "ended_at": end, "cause": text, "last_reason": text,
+                              "acknowledged_at": begin + timedelta(minutes=4), "acknowledged_by": "demo-operator",
+                              "ack_comment": DEMO_LABEL})
+        events += [{"subject_type": "system", "subject_id": sid, "at": begin, "old_status": "up", "new_status": severity, "reason": text},
+                   {"subject_type": "system", "subject_id": sid, "at": end, "old_status": severity, "new_status": "up", "reason": DEMO_LABEL}]
+    if incident_rows:
+        session.execute(insert(Incident), incident_rows)
+        session.execute(insert(StateEvent), events)
+    if maint is not None:
+        session.add(MaintenanceWindow(system_id=MAINTENANCE[0], starts_at=maint[0], ends_at=maint[1],
+                                      reason=f"{MAINTENANCE[3]} — {DEMO_LABEL}", created_by="demo", created_at=maint[0] - timedelta(days=2)))
+    for period, value in (("hour", current), ("day", today)):
+        row = session.get(RuntimeState, DONE_KEYS[period])
+        if row is None:
+            session.add(RuntimeState(key=DONE_KEYS[period], value=iso(value), updated_at=now))
+        else:
+            row.value, row.updated_at = iso(value), now
+    session.flush()
+    return {"hourly": len(hourly), "daily": len(days_rows), "incidents": len(incident_rows), "maintenance": int(maint is not None)}
