@@ -19,7 +19,7 @@ def test_thirty_days_seeded_once_fast_and_labelled(sqlite_db):
         apply_catalog(s, load_catalog("catalog/demo.yaml", DEMO_ENV))
     with sqlite_db.session() as s:
         counts = seed_demo_history(s, now)
-    assert counts["hourly"] >= 30 * 24 * 100 and counts["daily"] >= 30 * 100 and counts["incidents"] >= 3
+    assert counts["hourly"] >= 7 * 24 * 100 and counts["daily"] >= 30 * 100 and counts["incidents"] >= 3
     with sqlite_db.session() as s:
         assert seed_demo_history(s, now) == {}  # never twice
         assert done_until(s, "hour") == floor_hour(now)  # the collector's rollups continue from here

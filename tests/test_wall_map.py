@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dashboard.domain import geo
 from dashboard.domain.communes import province_units
 from dashboard.readmodels.wall import NO_DATA
-from layouts.components.wall_map import MARKERS, MAX_LABELS, attribution, wall_map_figure
+from layouts.components.wall_map import MARKERS, MAX_LABELS, attribution, label_positions, wall_map_figure
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
 RINGS = geo.read_outline(str(geo.PROVINCE_OUTLINE))
@@ -95,3 +95,11 @@ def test_no_data_units_are_drawn_small_and_not_labelled():
     figure = wall_map_figure(places({c.code: NO_DATA for c in province_units()[:5]}), "en", rings=RINGS)
     nodata = next(t for t in layer(figure, "commune") if t["meta"]["state"] == NO_DATA)
     assert len(nodata["x"]) == 5 and "text" not in nodata
+
+
+def test_names_of_nearby_units_take_different_places():
+    # two wards a few km apart (Kon Tum and Đăk Bla used to be written over each other)
+    positions = label_positions([("a", 14.35, 108.0, 14), ("b", 14.33, 108.01, 15), ("c", 15.4, 107.6, 10)])
+    assert positions["a"] != positions["b"]
+    assert positions["c"] == "middle right"  # west of the centre: towards the inside
+    assert label_positions([("east", 15.1, 108.8, 10)])["east"] == "middle left"

@@ -67,9 +67,40 @@ def _outline_trace(rings) -> dict:
             "line": {"color": COAST, "width": 1.5}, "hoverinfo": "skip", "showlegend": False, "meta": {"layer": "outline"}}
 
 
+LABEL_HEIGHT = 0.075  # degrees of latitude a 24 px label covers on the glance map, roughly
+LABEL_WIDTH = 0.55  # degrees of longitude of a typical name ("Phường Trương Quang Trọng" is wider)
+
+
+def label_positions(points: list[tuple[str, float, float, int]]) -> dict[str, str]:
+    """Where each name goes beside its marker (Plotly textposition), so that names of nearby
+    units do not cover each other: `points` are (id, lat, lon, name length) in priority order;
+    the first free place among left/right (towards the inside of the province), above, below,
+    the other side, is taken (greedy; overlaps remain possible in a dense cluster)."""
+    placed: list[tuple[float, float, float]] = []  # (centre lat, west lon, east lon)
+    out = {}
+    for place_id, lat, lon, length in points:
+        width = LABEL_WIDTH * max(0.4, length / 16)
+        inside = "left" if lon > geo.PROVINCIAL_CENTRE[1] - 0.25 else "right"
+        other = "right" if inside == "left" else "left"
+        chosen = None
+        for vertical, side in (("middle", inside), ("top", inside), ("bottom", inside), ("middle", other), ("top", other), ("bottom", other)):
+            y = lat + {"middle": 0.0, "top": LABEL_HEIGHT * 0.8, "bottom": -LABEL_HEIGHT * 0.8}[vertical]
+            west, east = (lon - width, lon) if side == "left" else (lon, lon + width)
+            if all(abs(y - py) >= LABEL_HEIGHT or east <= pw or west >= pe for py, pw, pe in placed):
+                chosen = (vertical, side, y, west, east)
+                break
+        if chosen is None:
+            y, west, east = lat, (lon - width if inside == "left" else lon), (lon if inside == "left" else lon + width)
+            chosen = ("middle", inside, y, west, east)
+        placed.append(chosen[2:])
+        out[place_id] = f"{chosen[0]} {chosen[1]}"
+    return out
+
+
 def _points(name: str, items: list[dict], where: dict, size, symbol: str, colour, meta: dict, lang: str, *,
             hover: bool = True, showlegend: bool = True, line_colour: str = "#0b111b", line_width: float = 1.5,
-            labels: list[str] | None = None, text_size: int = 24, legendrank: int = 1000, metric: str = "state") -> dict:
+            labels: list[str] | None = None, text_size: int = 24, legendrank: int = 1000, metric: str = "state",
+            positions_of: dict[str, str] | None = None) -> dict:
     trace = {
         "type": "scatter", "name": name, "x": [where[p["id"]][1] for p in items], "y": [where[p["id"]][0] for p in items],
         "mode": "markers+text" if labels else "markers",
@@ -83,7 +114,7 @@ def _points(name: str, items: list[dict], where: dict, size, symbol: str, colour
         trace["hoverinfo"] = "skip"
     if labels:
         trace["text"] = labels
-        trace["textposition"] = [("middle left" if where[p["id"]][1] > geo.PROVINCIAL_CENTRE[1] - 0.25 else "middle right") for p in items]
+        trace["textposition"] = [(positions_of or {}).get(p["id"], "middle right") for p in items]
         trace["textfont"] = {"size": text_size, "color": TEXT}
     return trace
 
@@ -126,6 +157,7 @@ def wall_map_figure(
     troubled = sorted((p for p in communes if p["status"] not in ("up", NO_DATA)),
                       key=lambda p: (SEVERITY_RANK.get(p["status"], 9), p["name_vi"]))
     labelled = {p["id"] for p in troubled[:MAX_LABELS]}
+    text_at = label_positions([(p["id"], *where[p["id"]], len(p["name_vi"] if lang != "en" else p["name_en"])) for p in troubled[:MAX_LABELS]])
 
     def name_of(p):
         return p["name_vi"] if lang != "en" else p["name_en"]
@@ -143,7 +175,7 @@ def wall_map_figure(
         traces.append(_points(
             f"{_label(key, lang)} ({len(group)})", group, where, round(size * s), symbol, _colour(key), meta, lang,
             labels=labels if any(labels) else None, text_size=text_size, legendrank=order.index(key) if key in order else 99,
-            metric=metric,
+            metric=metric, positions_of=text_at,
             line_colour=_colour(key) if symbol in ("x", "circle-open") else "#0b111b",
             line_width=(3 * s if symbol == "circle-open" else 2 if symbol == "x" else 1.5),
         ))
