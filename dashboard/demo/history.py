@@ -14,7 +14,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso
@@ -122,6 +122,9 @@ def seed_demo_history(session: Session, now: datetime, days: int = DAYS, seed: i
     if maint is not None:
         session.add(MaintenanceWindow(system_id=MAINTENANCE[0], starts_at=maint[0], ends_at=maint[1],
                                       reason=f"{MAINTENANCE[3]} — {DEMO_LABEL}", created_by="demo", created_at=maint[0] - timedelta(days=2)))
+    # The systems were up through the seeded month (but for the incidents above): the collector's
+    # first results then change nothing, and the timeline does not read "unknown" until the start.
+    session.execute(update(System).where(System.active.is_(True), System.status == "unknown").values(status="up", status_since=start))
     for period, value in (("hour", current), ("day", today)):
         row = session.get(RuntimeState, DONE_KEYS[period])
         if row is None:

@@ -75,8 +75,10 @@ def availability_figure(data: dict, systems: list[dict], lang: str = "vi", scale
         "colorscale": AVAILABILITY_SCALE, "xgap": 2, "ygap": 2, "showscale": False,
         "hovertemplate": "%{y}<br>%{x|%H:00}: %{z:.2f} %<extra></extra>",
     }
+    rows = [names[sid] for sid in order]
     figure = _figure([trace], t("charts.availability", lang), scale, xaxis={"range": time_range(data["hours"])},
-                     yaxis={"autorange": "reversed", "showgrid": False})
+                     # every name, never every other one (Plotly thins category labels it finds crowded)
+                     yaxis={"autorange": "reversed", "showgrid": False, "tickmode": "array", "tickvals": rows, "ticktext": rows})
     figure["layout"]["margin"]["r"] = round(230 * scale)  # as the charts below, whose legends sit there
     if not any(sid in data["series"] for sid in order):
         _empty(figure, lang, scale)
@@ -102,7 +104,8 @@ def latency_figure(data: dict, systems: list[dict], lang: str = "vi", scale: flo
     figure = _figure(traces, t("charts.latency", lang), scale, xaxis={"range": time_range(data["hours"])},
                      yaxis={"rangemode": "tozero", "ticksuffix": " ms"},
                      # outside the plot, right of it: the legend never covers a line
-                     legend={"font": {"size": round(22 * scale)}, "x": 1.0, "xanchor": "left", "y": 1.0, "yanchor": "top"})
+                     legend={"font": {"size": round(19 * scale)}, "x": 1.0, "xanchor": "left", "y": 1.0, "yanchor": "top",
+                             "tracegroupgap": 0})
     figure["layout"]["margin"]["r"] = round(230 * scale)
     if not traces:
         _empty(figure, lang, scale)
@@ -131,7 +134,8 @@ def timeline_figure(rows: list[dict], lang: str = "vi", scale: float = 1.0, hour
     figure = _figure(traces, t("charts.timeline", lang), scale,
                      xaxis={"range": time_range(hours)} if hours else None,
                      yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": [names[r["id"]] for r in rows],
-                            "showgrid": False},
+                            "showgrid": False, "tickmode": "array", "tickvals": [names[r["id"]] for r in rows],
+                            "ticktext": [names[r["id"]] for r in rows]},
                      barmode="overlay", bargap=0.35,
                      legend={"font": {"size": round(22 * scale)}, "x": 1.0, "xanchor": "left", "y": 1.0, "yanchor": "top"})
     figure["layout"]["margin"]["r"] = round(230 * scale)
