@@ -68,13 +68,10 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_inventory(session, local_today()):
                     log.info("demo inventory loaded (Dữ liệu trình diễn / demo data)")
-            from collectors.timeutil import utcnow
-            from dashboard.demo.history import seed_demo_history
+            from dashboard.demo.history import seed_in_background
 
-            with db.session() as session:
-                seeded = seed_demo_history(session, utcnow())
-                if seeded:
-                    log.info("demo history seeded (Dữ liệu trình diễn / demo data): %s", seeded)
+            # beside the start, not before it: a loaded machine then still serves within seconds
+            seed_in_background(db)
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect:
             from collectors.heartbeat import use_source

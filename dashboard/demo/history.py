@@ -10,17 +10,21 @@ Bulk inserts (executemany through Core): about 22,000 rows, under a second of CP
 """
 from __future__ import annotations
 
+import logging
 import math
 import random
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from collectors.timeutil import iso
+from collectors.timeutil import iso, utcnow
 from dashboard.domain.uptime import floor_day, floor_hour
 from dashboard.readmodels.uptime import DONE_KEYS
 from dashboard.store.models import Endpoint, Incident, MaintenanceWindow, Rollup, RuntimeState, StateEvent, System
+
+log = logging.getLogger(__name__)
 
 DEMO_LABEL = "Dữ liệu trình diễn / demo data"
 DAYS = 30
@@ -133,3 +137,19 @@ def seed_demo_history(session: Session, now: datetime, days: int = DAYS, seed: i
             row.value, row.updated_at = iso(value), now
     session.flush()
     return {"hourly": len(hourly), "daily": len(days_rows), "incidents": len(incident_rows), "maintenance": int(maint is not None)}
+
+
+def seed_in_background(db) -> threading.Thread:
+    """Seed (once) in a thread of its own, logging what it did or why it could not."""
+    def run():
+        try:
+            with db.session() as session:
+                seeded = seed_demo_history(session, utcnow())
+            if seeded:
+                log.info("demo history seeded (%s): %s", DEMO_LABEL, seeded)
+        except Exception:  # a demo nicety must never take the app down
+            log.exception("demo history not seeded")
+
+    thread = threading.Thread(target=run, name="demo-history", daemon=True)
+    thread.start()
+    return thread

@@ -79,11 +79,19 @@ class IocDash(dash.Dash):
 
     def _generate_scripts_html(self) -> str:
         scripts = super()._generate_scripts_html()
-        plotly = self._collect_and_register_resources([{"relative_package_path": "package_data/plotly.min.js", "namespace": "plotly"}])
+        # Plotly.js and dcc's graph chunk (13 KB), as eager loading would: a graph never waits on
+        # a lazy load. dcc's Graph uses window.Plotly when it is there.
+        graph = self._collect_and_register_resources([
+            {"relative_package_path": "package_data/plotly.min.js", "namespace": "plotly"},
+            {"relative_package_path": "dcc/async-graph.js", "namespace": "dash"},
+        ])
         lines = scripts.split("\n")
         if _request_path().startswith(WALL_PREFIX):
             lines = [line for line in lines if "/dash_ag_grid/" not in line]
-        return "\n".join([f'<script src="{plotly[0]}"></script>', *lines])
+        # where eager loading put it: after the renderer, before dcc's bundle (a webpack chunk
+        # queues itself until its bundle's runtime picks it up)
+        after = next((i + 1 for i, line in enumerate(lines) if "dash_renderer" in line), len(lines))
+        return "\n".join([f'<script src="{graph[0]}"></script>', *lines[:after], f'<script src="{graph[1]}"></script>', *lines[after:]])
 
 
 def _request_path() -> str:
