@@ -74,7 +74,10 @@ def fill(db, endpoints_n: int, hourly_days: int, now: datetime, seed: int = 7) -
     current_hour = now.replace(minute=0, second=0, microsecond=0)
     with db.engine.begin() as conn:
         conn.execute(insert(Agency), [
-            {"id": a, "name_vi": f"Sở {a}", "name_en": f"Department {a}", "kind": "department", "partner": "VNPT"} for a in DEPARTMENTS
+            # every row with the same keys: an executemany takes its columns from the first row, and
+            # the communes' codes and coordinates were silently dropped when departments came first
+            {"id": a, "name_vi": f"Sở {a}", "name_en": f"Department {a}", "kind": "department", "partner": "VNPT",
+             "official_code": None, "lat": None, "lon": None} for a in DEPARTMENTS
         ] + [
             {"id": f"unit-{u.code}", "name_vi": u.name, "name_en": u.short_name, "kind": u.unit_type, "partner": "VNPT",
              "official_code": u.code, "lat": u.lat, "lon": u.lon} for u in units
@@ -280,6 +283,40 @@ def measure(client, body: dict, calls: int) -> tuple[list[float], int, dict, lis
     return times, size, answer, cpu
 
 
+def profile(client, bodies: dict[str, dict], calls: int = 20) -> None:
+    import cProfile
+    import pstats
+
+    for name, body in bodies.items():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            client.post("/_dash-update-component", json=body)
+        profiler.disable()
+        print(f"--- {name}: {calls} calls, by cumulative CPU", file=sys.stderr)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(28)
+
+
+def refill_counts(db, now: datetime) -> dict:
+    """Counts of a database filled by an earlier run; its clocks moved on, so the current-state
+    columns (last check, heartbeat) are made fresh again, as a running collector keeps them."""
+    from sqlalchemy import func, select
+
+    from dashboard.store.models import CheckResult, Endpoint, Incident, Rollup, StateEvent
+
+    with db.session() as s:
+        counts = {
+            "endpoints": s.scalar(select(func.count()).select_from(Endpoint)),
+            "rollups_day": s.scalar(select(func.count()).select_from(Rollup).where(Rollup.period == "day")),
+            "rollups_hour": s.scalar(select(func.count()).select_from(Rollup).where(Rollup.period == "hour")),
+            "raw_results": s.scalar(select(func.count()).select_from(CheckResult)),
+            "state_events": s.scalar(select(func.count()).select_from(StateEvent)),
+            "incidents": s.scalar(select(func.count()).select_from(Incident)),
+        }
+    touch(db)
+    return counts
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
@@ -292,17 +329,22 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=40, help="calls per callback")
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument("--reuse", help="an SQLite file filled by an earlier --keep run: measure it again without filling")
+    parser.add_argument("--profile", action="store_true", help="print where the status and map callbacks spend their CPU (cProfile)")
     args = parser.parse_args(argv)
 
     from dashboard.config import Settings
     from dashboard.store.database import Database
 
-    tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-wall-"))
-    url = args.database_url or f"sqlite:///{tmp / 'wall.db'}"
+    tmp = Path(args.reuse).resolve().parent if args.reuse else Path(tempfile.mkdtemp(prefix="ioc-bench-wall-"))
+    url = f"sqlite:///{Path(args.reuse).resolve()}" if args.reuse else args.database_url or f"sqlite:///{tmp / 'wall.db'}"
     db = Database(url)
     now = utcnow()
     started = time.perf_counter()
-    counts = fill(db, args.endpoints, args.hourly_days, now)
+    if args.reuse:
+        counts = refill_counts(db, now)
+    else:
+        counts = fill(db, args.endpoints, args.hourly_days, now)
     fill_s = time.perf_counter() - started
     print(f"filled in {fill_s:.0f} s: {counts}", file=sys.stderr)
     settings = Settings(database_url=url, demo=False, data_dir=tmp)
@@ -325,6 +367,8 @@ def main(argv=None) -> int:
     touch(db)
     charts = measure(client, wall_calls("charts")["charts"], max(5, args.calls // 2))
     results["charts"] = (charts[0], charts[1], charts[3])
+    if args.profile:
+        profile(client, {"status": glance["status"], "map_unchanged": wall_calls("glance", signature)["map"]})
 
     line = {"endpoints": counts["endpoints"]}
     per = {}
@@ -346,9 +390,9 @@ def main(argv=None) -> int:
     line.update({"rollups": counts["rollups_day"] + counts["rollups_hour"], "raw_results": counts["raw_results"],
                  "state_events": counts["state_events"], "incidents": counts["incidents"]})
     if url.startswith("sqlite"):
-        line["db_mb"] = round((tmp / "wall.db").stat().st_size / 2**20)
+        line["db_mb"] = round(Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20)
     db.dispose()
-    if not args.keep and not args.database_url:
+    if not args.keep and not args.database_url and not args.reuse:
         for path in tmp.iterdir():
             path.unlink()
         tmp.rmdir()

@@ -86,6 +86,10 @@ def start(settings: Settings, collect: bool = True) -> Runtime:
             with db.session() as session:
                 if load_demo_reports(session, local_today()):
                     log.info("demo agency reports loaded (Dữ liệu trình diễn / demo data)")
+            from dashboard.demo.history import seed_in_background
+
+            # beside the start, not before it: a loaded machine then still serves within seconds
+            seed_in_background(db)
         runtime = Runtime(settings, db, catalog, demo=demo)
         if collect and settings.catalog is not None:
             runtime.watcher = CatalogFileWatcher(settings.catalog, env, db, on_problem=_catalog_file_invalid,

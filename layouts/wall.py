@@ -21,13 +21,15 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from collectors.timeutil import parse_duration, utcnow
+from dashboard.domain import geo
 from dashboard.i18n import local_time, t
 from dashboard.readmodels import wall as wq
 from dashboard.web.facade import DataUnavailable, facade
 from layouts.components import wall_charts
 from layouts.components.alert_charts import alert_signature, with_alert_markers
 from layouts.components.province_map import METRICS, data_centre_summary, latency_band, province_map_figure
-from layouts.components.wall_parts import banner, count_chips, feed_items, gauge, places_panel, rotation, tile
+from layouts.components.wall_map import ATTRIBUTION_FULL, attribution, wall_map_figure
+from layouts.components.wall_parts import banner, count_chips, feed_items, gauges, places_panel, rotation, tile
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,8 @@ def skeleton(view: str, config: dict, dwell_s: float) -> html.Div:
                     html.Section(id="wall-tiles", className="wall-tiles"),
                     panel([html.H2(id="wall-feed-heading"), html.Ul(id="wall-feed", className="wall-feed")], "wall-feed-panel"),
                     panel([html.H2(id="wall-coverage-heading"), html.Div(id="wall-coverage", className="wall-gauges")], "wall-coverage-panel"),
-                    panel(dcc.Graph(id="wall-map", className="wall-graph", config=GRAPH_CONFIG), "wall-map-panel"),
+                    panel([dcc.Graph(id="wall-map", className="wall-graph", config=GRAPH_CONFIG),
+                           html.Div(id="wall-map-attribution", className="wall-map-attribution", title=ATTRIBUTION_FULL)], "wall-map-panel"),
                     panel([html.H2(id="wall-places-heading"), html.Div(id="wall-places")], "wall-places-panel"),
                     chart("wall-availability", "availability"),
                     chart("wall-latency", "latency"),
@@ -126,18 +129,34 @@ dash.register_page(f"{__name__}_map", path=VIEWS["map"], title="IOC Quảng Ngã
 dash.register_page(f"{__name__}_charts", path=VIEWS["charts"], title="IOC Quảng Ngãi — Biểu đồ 24 giờ", name="Biểu đồ", layout=_layout_for("charts"))
 
 
-def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0, metric: str = "state"):
+def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, scale: float = 1.0, metric: str = "state",
+                   alert_places: dict | None = None):
+    """The offline outline map (layouts/components/wall_map.py); with a tile server configured
+    (IOC_MAP_TILES_URL) the MapLibre map instead, which can draw raster tiles."""
     settings = _settings()
-    boundary = "/api/map/boundary.geojson" if settings.map_boundary_geojson else None
     big = view == "map"
-    # Zoom that fits the province in the panel at 1920 px; one zoom step doubles the size.
-    zoom = (8.75 if big else 8.05) + math.log2(scale)
-    return province_map_figure(
-        places, lang,
-        data_centre=data_centre_summary(tiles, wq.data_centre_state(tiles)),
-        zoom=zoom, tiles_url=settings.map_tiles_url, boundary_url=boundary,
-        marker_scale=1.25 if big else 1.0, font_scale=scale, metric=metric,
-    )
+    data_centre = data_centre_summary(tiles, wq.data_centre_state(tiles))
+    if settings.map_tiles_url:
+        boundary = "/api/map/boundary.geojson" if settings.map_boundary_geojson else None
+        # Zoom that fits the province in the panel at 1920 px; one zoom step doubles the size.
+        zoom = (8.75 if big else 8.05) + math.log2(scale)
+        figure = province_map_figure(places, lang, data_centre=data_centre, zoom=zoom, tiles_url=settings.map_tiles_url,
+                                     boundary_url=boundary, marker_scale=1.25 if big else 1.0, font_scale=scale, metric=metric)
+        return with_alert_markers(figure, places, alert_places or {}, lang)
+    return wall_map_figure(places, lang, rings=_outline(), data_centre=data_centre, alert_places=alert_places,
+                           font_scale=scale, marker_scale=1.2 if big else 1.0, metric=metric)
+
+
+def _outline():
+    """The province outline: an official boundary file when IOC_MAP_BOUNDARY_GEOJSON names one
+    (and it reads), else the outline shipped in assets/geo."""
+    custom = _settings().map_boundary_geojson
+    if custom is not None:
+        try:
+            return geo.read_outline(str(custom))
+        except geo.OutlineError as exc:
+            log.error("wall map: %s; drawing the shipped outline", exc)
+    return geo.read_outline(str(geo.PROVINCE_OUTLINE))
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -149,13 +168,14 @@ def map_figure_for(places: list[dict], tiles: list[dict], lang: str, view: str, 
     Output("wall-coverage-heading", "children"),
     Output("wall-places-heading", "children"),
     Output("wall-lost", "children"),
+    Output("wall-map-attribution", "children"),
     Input("lang-toggle", "value"),
     State("wall-view", "data"),
 )
 def translate(lang, view):
     lang = lang or "vi"
     return (t(f"wall.title.{(view or {}).get('view', 'glance')}", lang), t("wall.feed.heading", lang),
-            t("wall.coverage.heading", lang), t("wall.places.heading", lang), t("wall.stale.server", lang))
+            t("wall.coverage.heading", lang), t("wall.places.heading", lang), t("wall.stale.server", lang), attribution(lang))
 
 
 @callback(
@@ -178,7 +198,8 @@ def refresh_status(_n, lang, view):
     pages = facade()
     root = f"wall-root wall-view-{view}"
     try:
-        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang)
+        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang,
+                          verified_days=pages.settings.verified_days)
     except DataUnavailable as exc:
         # Never crash and never leave the last picture looking current: grey it and say why.
         log.error("wall refresh: database unreachable: %s", exc)
@@ -199,8 +220,8 @@ def refresh_status(_n, lang, view):
         banner(fresh, lang),
         count_chips(data["counts"], lang) if glance else no_update,
         [tile(item, lang, now) for item in data["tiles"]] if glance else no_update,
-        [gauge(t("wall.coverage.systems", lang), data["coverage"]["systems"]), gauge(t("wall.coverage.links", lang), data["coverage"]["links"])] if glance else no_update,
-        feed_items(data["feed"], lang, now) if glance else no_update,
+        gauges(data["coverage"], lang) if glance else no_update,
+        feed_items(data["feed"], lang, now, {tl["id"]: tl["short_name"] for tl in data["tiles"] if tl.get("short_name")}) if glance else no_update,
         state,
     )
 
@@ -231,7 +252,7 @@ def refresh_map(_n, lang, view, previous_sig, viewport_scale, config):
     scale = _scale(viewport_scale)
     metric = (config or {}).get("metric", "state")
     signature = map_signature(places, tiles, lang, view, scale, metric) + alert_signature(alert_places)
-    figure = no_update if signature == previous_sig else with_alert_markers(map_figure_for(places, tiles, lang, view, scale, metric), places, alert_places, lang)
+    figure = no_update if signature == previous_sig else map_figure_for(places, tiles, lang, view, scale, metric, alert_places)
     return figure, signature, places_panel(places, lang) if view == "map" else no_update
 
 
@@ -278,7 +299,7 @@ def refresh_charts(_n, lang, viewport_scale, view):
     return (
         wall_charts.availability_figure(availability, tiles, lang, scale),
         wall_charts.latency_figure(availability, tiles, lang, scale),
-        wall_charts.timeline_figure(timeline, lang, scale),
+        wall_charts.timeline_figure(timeline, lang, scale, availability["hours"]),
     )
 
 

@@ -82,11 +82,42 @@ def test_history_buckets_raw_results_and_reads_rollups_for_long_ranges(db):
         day = detail_queries.history(session, "lgsp.health", "24h", NOW)
         assert sum(p["checks"] for p in day) == 4
         year = detail_queries.history(session, "lgsp.health", "1y", NOW)
-        assert len(year) == 365 and year[0]["t"] < year[-1]["t"]
-        assert {p["uptime"] for p in year} == {100.0, 90.0}
+        # 365 days of daily rollups, then today from its raw results: every range reaches now
+        assert len(year) == 366 and year[0]["t"] < year[-1]["t"]
+        assert {p["uptime"] for p in year[:-1]} == {100.0, 90.0}
+        assert year[-1]["t"] == NOW.replace(hour=0, minute=30) - timedelta(minutes=30) and year[-1]["checks"] == 4
         month = detail_queries.history(session, "lgsp.health", "30d", NOW)
-        assert len(month) == 30
-        assert detail_queries.history(session, "lgsp.health", "7d", NOW) == []  # no hourly rollups stored
+        assert len(month) == 31 and month[-1]["failures"] == 1
+        # no hourly rollups stored: the week is made of the raw results, by the hour
+        week = detail_queries.history(session, "lgsp.health", "7d", NOW)
+        assert [(p["t"], p["checks"]) for p in week] == [(NOW - timedelta(hours=2, minutes=30), 1), (NOW - timedelta(minutes=30), 3)]
+
+
+def test_every_range_reaches_the_latest_result_during_an_outage(db):
+    """An outage that started this hour shows in every range, not only under "1 giờ": the
+    rollups stop at the last hour (and day) rolled up, the rest is read from raw results."""
+    from dashboard.readmodels.uptime import DONE_KEYS
+    from dashboard.store.models import RuntimeState
+
+    hour = NOW.replace(minute=0)
+    with db.session() as session:
+        session.add_all([
+            Rollup(endpoint_id="lgsp.health", period="hour", bucket_start=hour - timedelta(hours=h), checks=120, failures=0,
+                   latency_avg_ms=20.0) for h in range(1, 48)
+        ] + [
+            Rollup(endpoint_id="lgsp.health", period="day", bucket_start=hour.replace(hour=0) - timedelta(days=d), checks=2880,
+                   failures=0, latency_avg_ms=20.0) for d in range(1, 40)
+        ] + [
+            RuntimeState(key=DONE_KEYS["hour"], value=hour.isoformat(), updated_at=NOW),
+            RuntimeState(key=DONE_KEYS["day"], value=hour.replace(hour=0).isoformat(), updated_at=NOW),
+        ] + [
+            CheckResult(endpoint_id="lgsp.health", checked_at=hour + timedelta(minutes=m), verdict="down", latency_ms=None, reason="HTTP 503")
+            for m in range(20, 30)
+        ])
+    with db.session() as session:
+        for range_key in detail_queries.RANGES:
+            points = detail_queries.history(session, "lgsp.health", range_key, NOW)
+            assert points and points[-1]["failures"] > 0 and points[-1]["uptime"] == 0.0, range_key
 
 
 def test_uptime_by_range_combines_endpoints(db):
@@ -116,9 +147,12 @@ def test_csv_export_holds_the_visible_history(db):
         assert rows == [{"endpoint_id": "lgsp.health", "checked_at": "2026-11-27T01:30:00Z", "verdict": "down", "latency_ms": "",
                          "http_code": "503", "reason": '[STATUS] == 200 — observed 503, "again"', "missed": "False", "maintenance": "False"}]
         month = list(csv.DictReader(io.StringIO(detail_queries.history_csv(session, ["lgsp.health"], "30d", NOW))))
-        assert month == [{"endpoint_id": "lgsp.health", "bucket_start": "2026-11-20T00:00:00Z", "checks": "100", "failures": "5",
-                          "degraded": "0", "missed": "0", "maintenance": "0", "uptime_percent": "95.0", "latency_avg_ms": "12.5",
-                          "latency_p95_ms": "30.0", "latency_max_ms": "50.0"}]
+        assert month[0] == {"endpoint_id": "lgsp.health", "bucket_start": "2026-11-20T00:00:00Z", "checks": "100", "failures": "5",
+                            "degraded": "0", "missed": "0", "maintenance": "0", "uptime_percent": "95.0", "latency_avg_ms": "12.5",
+                            "latency_p95_ms": "30.0", "latency_max_ms": "50.0"}
+        # the days after the last rollup come from raw results, as the chart shows them
+        assert [(r["bucket_start"], r["checks"], r["failures"]) for r in month[1:]] == [
+            ("2026-11-25T00:00:00Z", "1", "0"), ("2026-11-27T00:00:00Z", "1", "1")]
 
 
 def test_system_page_names_the_failed_condition_and_the_failing_link(db):

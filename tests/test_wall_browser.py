@@ -43,19 +43,31 @@ return {root_class: root ? root.className : '', banner: banner ? banner.innerTex
 GLANCE = """() => {
 const root = document.querySelector('#wall-root');
 const count = s => { const c = document.querySelector('.wall-count.status-' + s); return c ? c.dataset.count : null; };
-const px = s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize);
+const px = s => { const e = document.querySelector(s); return e ? parseFloat(getComputedStyle(e).fontSize) : null; };
 const clock = document.querySelector('#wall-clock');
+// the smallest text drawn on the glance page: every visible element holding text of its own
+let smallest = 1e9, smallestText = '';
+root.querySelectorAll('*').forEach(e => {
+  const own = Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !e.getClientRects().length) return;
+  const size = parseFloat(getComputedStyle(e).fontSize);
+  if (size < smallest) { smallest = size; smallestText = e.textContent.trim().slice(0, 40); }
+});
 return {root_class: root.className, text: root.innerText, banner: !!document.querySelector('#wall-stale-banner'),
         up: count('up'), down: count('down'), clock: clock ? clock.innerText : null,
-        state_px: px('.wall-tile-state'), name_px: px('.wall-tile-name'),
-        gauges: Array.from(document.querySelectorAll('.wall-gauge')).map(g => g.dataset.percent)};
+        state_px: px('.wall-tile-state'), name_px: px('.wall-tile-name'), count_px: px('.wall-count-n'),
+        clock_px: px('#wall-clock'), feed_px: px('.wall-feed-item'), reason_px: px('.wall-tile-reason'),
+        smallest_px: smallest, smallest_text: smallestText,
+        order: Array.from(document.querySelectorAll('.wall-tile')).map(t => t.dataset.status),
+        gauges: Array.from(document.querySelectorAll('.wall-gauge')).map(g => g.dataset.key)};
 }"""
+RANK = ["down", "degraded", "unknown", "maintenance", "up"]
 LOST = "() => { const b = document.querySelector('#wall-lost'); return {class: b.className, text: b.innerText}; }"
 TILE_STYLE = """id => {
 const t = document.querySelector('.wall-tile[data-system="' + id + '"]');
 if (!t) return null;
 const css = getComputedStyle(t);
-return {text: t.innerText, class: t.className, borderLeftColor: css.borderLeftColor,
+return {text: t.innerText, class: t.className, borderLeftColor: css.borderLeftColor, background: css.backgroundColor, color: css.color,
         animationName: css.animationName, filter: css.filter,
         root_class: document.querySelector('#wall-root').className,
         lost_class: document.querySelector('#wall-lost').className};
@@ -86,13 +98,15 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
     # + the commune data network (up until its seeded silent communes have waited out period + grace)
     up = int(glance["up"])
     assert up in (len(SYSTEM_IDS), len(SYSTEM_IDS) + 1)
-    # the systems gauge is the share up, drawn from the same refresh as the counts
-    gauges = glance["gauges"]
-    assert len(gauges) == 2 and gauges[0] == str(round(100.0 * up / (len(SYSTEM_IDS) + 1), 1))
+    # two numbers, two meanings, as on /coverage: integrated (verified) and connected now (live)
+    assert glance["gauges"] == ["verified", "live"]
+    assert "Đã tích hợp" in text and "Đang kết nối" in text
     clock = glance["clock"]
     assert len(clock) == 8 and clock[2] == ":"  # HH:MM:SS, Vietnam time, ticking in the browser
-    # readable from afar: the status word and the names are large on a 1920 px screen
-    assert glance["state_px"] >= 28 and glance["name_px"] >= 24
+    # type for a room at 5 m, at 1920×1080 (it scales with the viewport: 4K doubles it)
+    assert glance["name_px"] >= 36 and glance["state_px"] >= 40 and glance["count_px"] >= 72, glance
+    assert glance["clock_px"] >= 56 and (glance["feed_px"] is None or glance["feed_px"] >= 28), glance
+    assert glance["smallest_px"] >= 24, (glance["smallest_px"], glance["smallest_text"])
 
     response = app.post("/api/demo/systems/qlvb/mode", json={"mode": "failing"})
     assert response.status_code == 200, response.text
@@ -108,7 +122,13 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
                     and "wall-stale" not in t["root_class"] and t, 30, message="the wall current again")
     assert tile and "Gián đoạn" in tile["text"], tile
     assert "tile-down" in tile["class"]
-    assert tile["borderLeftColor"] == "rgb(255, 77, 79)"  # red
+    # filled red, white text: WCAG contrast 5.6:1
+    assert tile["background"] == "rgb(198, 40, 40)" and tile["color"] == "rgb(255, 255, 255)", tile
+    glance = page.evaluate(GLANCE)
+    # worst first: the red tile leads, then the rest in catalog order
+    assert glance["order"][0] == "down" and glance["order"] == sorted(glance["order"], key=RANK.index), glance["order"]
+    assert glance["reason_px"] >= 28 and glance["feed_px"] >= 28, glance
+    assert glance["smallest_px"] >= 24, (glance["smallest_px"], glance["smallest_text"])
     # the pulse: a CSS animation runs on the tile of a system that went down
     assert tile["animationName"] == "wall-pulse", tile
     assert tile_status(page, "lgsp") == "up"
@@ -119,16 +139,34 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
     assert browser.errors() == []
 
 
-def test_map_shows_96_communes_and_the_provincial_agencies(browser, app):
-    page = open_wall(browser, app, "/wall/map")
-    data = wait_for(lambda: page.evaluate(MAP_DATA), 30, message="map figure")
+PLACES = """() => {
+const counts = {};
+document.querySelectorAll('.wall-place-count').forEach(c => { counts[c.dataset.state] = parseInt(c.dataset.count); });
+const listed = {};
+document.querySelectorAll('.wall-places li[data-state]').forEach(li => { listed[li.dataset.state] = (listed[li.dataset.state] || 0) + 1; });
+const attribution = document.querySelector('#wall-map-attribution');
+return {counts, listed, attribution: attribution ? attribution.innerText : ''};
+}"""
+
+
+def layers_of(data):
     layers: dict[str, int] = {}
     for trace in data:
         layer = (trace.get("meta") or {}).get("layer")
-        layers[layer] = layers.get(layer, 0) + len(trace["lat"])
-        assert trace["type"] == "scattermap" and trace["mode"] == "markers"
+        layers[layer] = layers.get(layer, 0) + len(trace["x"])
+    return layers
+
+
+def test_map_shows_the_province_96_communes_and_the_provincial_agencies(browser, app):
+    page = open_wall(browser, app, "/wall/map")
+    data = wait_for(lambda: page.evaluate(MAP_DATA), 30, message="map figure")
+    assert {trace["type"] for trace in data} == {"scatter"}  # a plain lon/lat plot: nothing fetched
+    layers = layers_of(data)
+    assert layers["outline"] > 700  # the province's filled outline: mainland, coast, Lý Sơn
+    outline = next(t for t in data if (t.get("meta") or {}).get("layer") == "outline")
+    assert outline["fill"] == "toself"
     assert layers["commune"] == 96
-    assert layers["agency"] == 11  # the demo catalog's provincial agencies
+    assert layers["agency"] == 11  # the demo catalog's provincial agencies, at their seat
     assert layers["data_centre"] == 1
     communes = [t for t in data if (t.get("meta") or {}).get("layer") == "commune"]
     paths = [p for t in communes for p in t["customdata"]]
@@ -137,16 +175,31 @@ def test_map_shows_96_communes_and_the_provincial_agencies(browser, app):
     wait_for(lambda: any((t.get("meta") or {}).get("state") == "up" and "/units/21548" in t["customdata"]
                          for t in page.evaluate(MAP_DATA) if (t.get("meta") or {}).get("layer") == "commune"),
              40, message="Lý Sơn up on the map")
-    # every unit's server pushes a heartbeat in the demo (communes.heartbeat): none reads 'no data'
-    assert "Không có dữ liệu" not in page.evaluate("() => document.querySelector('#wall-places').innerText")
-    # the map is drawn offline: a canvas, and no failed fetch in the console
-    assert page.evaluate("() => document.querySelectorAll('#wall-map canvas').length") > 0
+    # the demo's three silent communes go down: each is named on the map, its cross twice a healthy dot
+    def troubled():
+        data = page.evaluate(MAP_DATA) or []
+        return [t for t in data if (t.get("meta") or {}).get("layer") == "commune" and t["meta"]["state"] == "down"]
+    down = wait_for(lambda: (d := troubled()) and sum(len(t["x"]) for t in d) >= 3 and d, 90, message="silent communes down")
+    data = page.evaluate(MAP_DATA)
+    up = next(t for t in data if (t.get("meta") or {}).get("state") == "up")
+    for trace in data:
+        meta = trace.get("meta") or {}
+        if meta.get("layer") == "commune" and meta["state"] not in ("up", "nodata"):
+            assert all(trace.get("text") or []) and len(trace.get("text") or []) == len(trace["x"]), trace
+            assert trace["textfont"]["size"] >= 24
+    assert down[0]["marker"]["symbol"] == "x" and down[0]["marker"]["size"] >= 2 * up["marker"]["size"]
+    # the side list and the counts agree, state by state; the outline's license is shown under the map
+    places = wait_for(lambda: (p := page.evaluate(PLACES)) and p["listed"] and p, 20, message="places list")
+    for state, n in places["listed"].items():
+        assert places["counts"].get(state) == n, places
+    assert "geoBoundaries" in places["attribution"] and "CC BY-SA 4.0" in places["attribution"]
+    # the map is drawn offline: no failed fetch in the console
     assert browser.errors() == []
     # the chosen metric instead of the state: communes by their slowest answer
     page.goto(app.url + "/wall/map?metric=latency")
     bands = wait_for(lambda: [t for t in (page.evaluate(MAP_DATA) or [])
                               if (t.get("meta") or {}).get("band")], 30, message="latency bands")
-    assert sum(len(t["lat"]) for t in bands) == 96
+    assert sum(len(t["x"]) for t in bands) == 96
     assert {t["meta"]["band"] for t in bands} <= {"latency.fast", "latency.slow", "latency.very_slow", "nodata"}
     assert browser.errors() == []
 
@@ -166,8 +219,14 @@ def test_charts_view_draws_availability_latency_and_timeline(browser, app):
         wait_for(lambda g=graph: page.evaluate(
             "g => { const p = document.querySelector('#' + g + ' .js-plotly-plot'); return p && p.data && p.data.length; }", g),
             30, message=graph)
-    kinds = page.evaluate("() => document.querySelector('#wall-availability .js-plotly-plot').data[0].type")
-    assert kinds == "heatmap"
+    heat = page.evaluate("() => { const d = document.querySelector('#wall-availability .js-plotly-plot');"
+                         " return {type: d.data[0].type, y: d.data[0].y, range: d.layout.xaxis.range}; }")
+    assert heat["type"] == "heatmap"
+    # every system by its short name, the commune network included (seeded demo history: data from the first minute)
+    assert "Mạng cấp xã" in heat["y"] and "LGSP" in heat["y"] and len(heat["y"]) == len(SYSTEM_IDS) + 1
+    ranges = [page.evaluate("g => document.querySelector('#' + g + ' .js-plotly-plot').layout.xaxis.range", g)
+              for g in ("wall-latency", "wall-timeline")]
+    assert all(r == heat["range"] for r in ranges)  # one shared time axis
     assert browser.errors() == []
 
 

@@ -63,8 +63,9 @@ def test_database_error_shows_the_banner_instead_of_failing(bench, client, monke
 def test_unchanged_map_is_not_sent_again(bench, client):
     first = post(client, bench.wall_calls("glance")["map"])["response"]
     figure = first["wall-map"]["figure"]
-    communes = sum(len(t["lat"]) for t in figure["data"] if (t.get("meta") or {}).get("layer") == "commune")
+    communes = sum(len(t["x"]) for t in figure["data"] if (t.get("meta") or {}).get("layer") == "commune")
     assert communes == 96
+    assert any((t.get("meta") or {}).get("layer") == "outline" for t in figure["data"])
     signature = first["wall-map-sig"]["data"]
     second = post(client, bench.wall_calls("glance", signature)["map"])
     assert second is None or "wall-map" not in second["response"]
@@ -75,4 +76,25 @@ def test_charts_refresh_only_on_the_charts_view(bench, client):
     assert elsewhere is None or elsewhere["response"] == {}  # nothing drawn, nothing sent on other views
     answer = post(client, bench.wall_calls("charts")["charts"])["response"]
     heat = answer["wall-availability"]["figure"]["data"][0]
-    assert heat["type"] == "heatmap" and len(heat["y"]) == len(bench.SHARED_SYSTEMS) + 1  # systems with results
+    # every system has a row, the commune systems included (counted whole: none of their endpoints is critical)
+    assert heat["type"] == "heatmap" and len(heat["y"]) == len(bench.SHARED_SYSTEMS) + len(bench.COMMUNE_SYSTEMS)
+
+
+def test_wall_page_loads_plotly_with_the_page_and_no_grid_code(client):
+    import re
+
+    page = client.get("/wall")
+    assert page.status_code == 200
+    scripts = re.findall(r'<script src="([^"]+)"', page.get_data(as_text=True))
+    assert any("plotly/package_data/plotly" in s for s in scripts)  # loaded with the page, never lazily
+    assert not any("dash_ag_grid" in s for s in scripts)  # the wall renders no grid
+    assert not any("async-mathjax" in s or "async-enterprise" in s for s in scripts)  # lazy chunks stay lazy
+    plotly = next(s for s in scripts if "plotly/package_data/plotly" in s)
+    answer = client.get(plotly, headers={"Accept-Encoding": "br, gzip"})
+    assert answer.headers["Content-Encoding"] == "br"
+    assert answer.headers["Cache-Control"] == "max-age=31536000"
+    assert len(answer.get_data()) < 1_400_000  # 4.6 MB on the wire before
+    css = next(s for s in re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.get_data(as_text=True)) if "wall.css" in s)
+    answer = client.get(css, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})  # what Chromium asks for
+    assert answer.headers["Content-Encoding"] in ("br", "zstd")
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"

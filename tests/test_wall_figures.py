@@ -8,8 +8,10 @@ import plotly.graph_objects as go
 import pytest
 
 from collectors.timeutil import utcnow
+from dashboard.domain import geo
 from dashboard.domain.communes import province_units
 from dashboard.domain.uptime import floor_hour
+from dashboard.i18n import local_time
 from dashboard.readmodels.wall import NO_DATA
 from layouts.components import wall_charts
 from layouts.components.province_map import place_positions, province_map_figure
@@ -78,13 +80,15 @@ def test_optional_tiles_and_boundary_layers():
     assert len(province_map_figure(commune_places()).layout.map.layers) == 1
 
 
-def test_agencies_without_coordinates_get_distinct_places_off_the_communes():
+def test_agencies_without_coordinates_get_distinct_places_on_land():
     places = agency_places(12) + commune_places()[:3]
     positions = place_positions(places)
-    arc = [positions[f"dept-{i}"] for i in range(12)]
-    assert len(set(arc)) == 12
+    ring = [positions[f"dept-{i}"] for i in range(12)]
+    assert len(set(ring)) == 12
     assert positions["unit-21025"] == (15.1135, 108.812)
-    assert all(lon > 108.85 for _, lon in arc)  # east of the provincial centre, out to sea
+    # around the provincial centre, never in the sea (they used to sit on an arc east of the coast)
+    rings = geo.read_outline(str(geo.PROVINCE_OUTLINE))
+    assert all(geo.inside(lon, lat, rings) for lat, lon in ring)
 
 
 def test_charts_build_from_read_models():
@@ -93,10 +97,14 @@ def test_charts_build_from_read_models():
     data = {"hours": hours, "series": {"lgsp": {"availability": [None] * 23 + [99.5], "latency_ms": [None] * 23 + [120.0]}}}
     systems = [{"id": "lgsp", "name_vi": "Nền tảng LGSP", "name_en": "LGSP"}, {"id": "qlvb", "name_vi": "QLVB", "name_en": "Docs"}]
     heat = go.Figure(wall_charts.availability_figure(data, systems, "vi"))  # plain dicts: validate them here
-    assert heat.data[0].type == "heatmap" and list(heat.data[0].y) == ["Nền tảng LGSP"]
-    assert heat.data[0].x[-1] == (current + timedelta(hours=7)).replace(tzinfo=None)  # Vietnam time
+    # every system has a row, even one without results yet
+    assert heat.data[0].type == "heatmap" and list(heat.data[0].y) == ["Nền tảng LGSP", "QLVB"]
+    # cells centred on the half hour, in Vietnam time; the axis runs to the end of the current hour
+    assert heat.data[0].x[-1] == (current + timedelta(hours=7, minutes=30)).replace(tzinfo=None)
+    assert list(heat.layout.xaxis.range)[1] == (current + timedelta(hours=8)).replace(tzinfo=None)
     lines = go.Figure(wall_charts.latency_figure(data, systems, "en"))
     assert [t.name for t in lines.data] == ["LGSP"]
+    assert lines.layout.xaxis.range == heat.layout.xaxis.range and lines.layout.margin.l == heat.layout.margin.l
     empty = go.Figure(wall_charts.availability_figure({"hours": hours, "series": {}}, systems, "vi"))
     assert empty.layout.annotations[0].text == "Chưa có dữ liệu theo giờ."
     timeline = go.Figure(wall_charts.timeline_figure([
@@ -129,7 +137,7 @@ def test_tile_banner_and_gauge():
     div = tile(item, "vi", NOW)
     assert div.className == "wall-tile tile-down is-recent"
     text = json.dumps(div.to_plotly_json(), default=str, ensure_ascii=False)
-    assert "Gián đoạn" in text and "Thay đổi 3 phút trước" in text and "HTTP 503" in text
+    assert "Gián đoạn" in text and "Từ " + local_time(NOW - timedelta(minutes=3))[:5] in text and "HTTP 503" in text
     assert banner({"stale": False, "reasons": [], "last_data_at": NOW}, "vi") is None
     stale = banner({"stale": True, "reasons": ["scheduler"], "last_data_at": NOW}, "vi")
     assert "DỮ LIỆU KHÔNG CÒN CẬP NHẬT" in json.dumps(stale.to_plotly_json(), default=str, ensure_ascii=False)
@@ -137,7 +145,7 @@ def test_tile_banner_and_gauge():
     assert "Chưa có kết quả kiểm tra nào." in json.dumps(never.to_plotly_json(), default=str, ensure_ascii=False)
     down = banner({}, "en", database_down=True)
     assert "The database is unreachable." in json.dumps(down.to_plotly_json(), default=str)
-    assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0})._prop_names  # builds
+    assert gauge("x", {"ok": 1, "total": 2, "percent": 50.0}, "1/2", "verified")._prop_names  # builds
 
 
 def test_map_metric_latency_colours_communes_by_their_slowest_answer():
@@ -152,3 +160,20 @@ def test_map_metric_latency_colours_communes_by_their_slowest_answer():
     assert bands["latency.fast"].name == "Độ trễ dưới 300 ms (1)" and bands["latency.fast"].marker.color == "#2fbf71"
     assert "Độ trễ: 650 ms" in bands["latency.slow"].hovertext[0]
     assert sum(len(t.lat) for t in bands.values()) == 96
+
+
+def test_charts_use_short_names_and_at_most_eight_colours():
+    current = floor_hour(NOW)
+    hours = [current - timedelta(hours=23 - i) for i in range(24)]
+    systems = [{"id": f"s{i}", "name_vi": f"Hệ thống thông tin rất dài số {i}", "name_en": f"System {i}", "short_name": f"HT{i}"}
+               for i in range(10)]
+    data = {"hours": hours, "series": {f"s{i}": {"availability": [99.0] * 24, "latency_ms": [float(i)] * 24} for i in range(10)}}
+    heat = wall_charts.availability_figure(data, systems, "vi")
+    assert heat["data"][0]["y"] == [f"HT{i}" for i in range(10)]
+    lines = wall_charts.latency_figure(data, systems, "vi")["data"]
+    assert len(lines) == 8 and {t["name"] for t in lines} == {f"HT{i}" for i in range(2, 10)}  # the slowest eight
+    assert len({t["line"]["color"] for t in lines}) == 8
+    timeline = wall_charts.timeline_figure([{**systems[0], "segments": [{"status": "up", "start": NOW - timedelta(hours=24), "end": NOW}]}],
+                                           "vi", hours=hours)
+    assert timeline["layout"]["xaxis"]["range"] == heat["layout"]["xaxis"]["range"]
+    assert timeline["data"][0]["y"] == ["HT0"]

@@ -8,6 +8,7 @@ import pytest
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.uptime import floor_hour
 from dashboard.readmodels import wall as wq
+from dashboard.readmodels.plans import coverage_view
 from dashboard.readmodels.uptime import DONE_KEYS
 from dashboard.store.models import (
     Agency,
@@ -75,14 +76,19 @@ def test_tiles_counts_and_coverage(seeded):
     with seeded.session() as s:
         data = wq.wall_status(s, NOW)
     tiles = {t["id"]: t for t in data["tiles"]}
-    assert [t["id"] for t in data["tiles"]] == ["lgsp", "qlvb", "beats"]  # catalog order
+    assert [t["id"] for t in data["tiles"]] == ["qlvb", "lgsp", "beats"]  # worst first, then catalog order
     assert tiles["lgsp"]["status"] == "up" and not tiles["lgsp"]["stale"]
     assert tiles["qlvb"]["status"] == "down" and tiles["qlvb"]["reason"] == "HTTP 503"
     assert tiles["qlvb"]["recent"] and not tiles["lgsp"]["recent"]
     assert data["counts"] == {"down": 1, "degraded": 0, "unknown": 0, "maintenance": 0, "up": 2}
-    assert data["coverage"]["systems"] == {"ok": 2, "total": 3, "percent": 66.7}
-    # lgsp.ndxp is monitored and up; qlvb.axis is unmonitored and only planned
-    assert data["coverage"]["links"] == {"ok": 1, "total": 2, "percent": 50.0}
+    # the gauges are /coverage's figures: verified ÷ required and live up ÷ required
+    with seeded.session() as s:
+        view = coverage_view(s, NOW)
+    assert data["coverage"]["required"] == view["required"]
+    assert data["coverage"]["verified"] == {"ok": view["verified"], "total": view["required"],
+                                            "percent": view["verified_percent"] if view["required"] else None}
+    assert data["coverage"]["live"] == {"ok": view["live_up"], "total": view["required"],
+                                        "percent": view["live_up_percent"] if view["required"] else None}
     assert data["freshness"] == {"stale": False, "reasons": [], "last_data_at": NOW - timedelta(seconds=5),
                                  "heartbeat_at": NOW - timedelta(seconds=3)}
 
@@ -197,6 +203,24 @@ def test_availability_reads_rollups_and_the_current_hour(seeded):
     assert lgsp["latency_ms"][-2] == 100.0 and lgsp["latency_ms"][-1] == 200.0
     assert lgsp["availability"][0] is None
     assert "beats" not in data["series"]
+
+
+def test_a_system_with_no_critical_endpoint_is_counted_whole_in_the_charts(seeded):
+    # the commune network: 96 heartbeats, none critical alone; it used to be missing from the chart
+    current = floor_hour(NOW)
+    with seeded.session() as s:
+        s.add(System(id="net", name_vi="Mạng cấp xã", name_en="Commune network", owner_agency_id="skhcn", position=3, status="degraded"))
+        s.flush()
+        s.add_all([_endpoint("net.21025", "net", critical=False), _endpoint("net.21028", "net", critical=False)])
+        s.flush()
+        s.add(Rollup(endpoint_id="net.21025", period="hour", bucket_start=current - timedelta(hours=1), checks=60, failures=0))
+        s.add(Rollup(endpoint_id="net.21028", period="hour", bucket_start=current - timedelta(hours=1), checks=60, failures=60))
+        s.add(RuntimeState(key=DONE_KEYS["hour"], value=iso(current), updated_at=NOW))
+        s.add(CheckResult(endpoint_id="net.21025", checked_at=current + timedelta(minutes=1), verdict="up", reason=""))
+    with seeded.session() as s:
+        series = wq.availability_24h(s, NOW)["series"]
+    assert series["net"]["availability"][-2:] == [50.0, 100.0]
+    assert set(series) == {"net"}
 
 
 def test_availability_reads_raw_results_for_hours_not_rolled_up_yet(seeded):

@@ -35,6 +35,7 @@ from collectors.conditions import Condition, parse
 from collectors.heartbeat import TOKEN_PATTERN  # noqa: F401
 from collectors.options import ProbeOptions, duration
 from dashboard.domain.agents import CENTRAL
+from dashboard.domain import geo
 from dashboard.domain.status import COMMUNE_MARK
 from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 
@@ -189,7 +190,8 @@ class SystemSpec(_Strict):
     id: Slug
     name_vi: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
-    short_name: str | None = Field(default=None, max_length=64)  # e.g. "LGSP", for tiles and tables
+    # A few letters where space is tight (wall charts, map labels): "LGSP", "QLVB", "DVC".
+    short_name: str | None = Field(default=None, min_length=1, max_length=16)
     description: str | None = None
     owner: Slug
     partner: Partner | None = None
@@ -219,8 +221,28 @@ class AgencySpec(_Strict):
     name_en: str = Field(min_length=1)
     kind: Literal["department", "police", "office", "other"] = "department"
     partner: Partner | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)  # where the agency sits, for the map
+    # where the agency sits, for the map: `location: [lat, lon]`, or `lat` and `lon` (the editor's
+    # form); without one the map puts it at the provincial administrative centre.
+    location: tuple[float, float] | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _one_place_on_land(self):
+        if self.location is not None:
+            if (self.lat is not None or self.lon is not None) and (self.lat, self.lon) != tuple(self.location):
+                raise ValueError("give either location: [lat, lon] or lat and lon, not both")
+            self.lat, self.lon = self.location
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        if self.lat is None:
+            return self
+        if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise ValueError(f"location must be [lat, lon] in degrees (got {[self.lat, self.lon]})")
+        if not geo.inside(self.lon, self.lat, geo.read_outline(str(geo.PROVINCE_OUTLINE))):
+            raise ValueError(f"location {[self.lat, self.lon]} is not inside the province (the sea, or another province?): "
+                             "give [lat, lon]")
+        return self
 
 
 class PlatformSpec(_Strict):

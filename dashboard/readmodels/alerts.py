@@ -155,6 +155,7 @@ def latest_alerts(session: Session, limit: int = 8, severities: tuple[str, ...] 
             "text": f"{alert.category} · {alert.source}" + (f" · ×{alert.count}" if alert.count > 1 else ""),
             "acknowledged": alert.status == "acknowledged",
             "href": f"/alerts/{alert.id}",
+            "source": alert.source,
         }
         for alert in rows
     ]

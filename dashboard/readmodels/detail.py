@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, parse_iso, utcnow
@@ -21,7 +21,7 @@ from dashboard.domain.causes import cause_of, condition_rows, localized, render
 from dashboard.readmodels import systems as queries
 from dashboard.readmodels.availability import system_month
 from dashboard.readmodels.maintenance import windows_for
-from dashboard.readmodels.uptime import counts_between
+from dashboard.readmodels.uptime import counts_between, done_until
 from dashboard.store.models import (
     CheckResult,
     Endpoint,
@@ -131,14 +131,30 @@ def history(session: Session, endpoint_id: str, range_key: str, now: datetime | 
         ).all()
         return bucket_raw([tuple(r) for r in rows], start, spec.bucket_s)
     # Whole buckets: the first day (or hour) of the range is shown entire.
-    start = rollups.floor_day(start) if spec.source == "day" else rollups.floor_hour(start)
+    floor = rollups.floor_day if spec.source == "day" else rollups.floor_hour
+    start = floor(start)
+    # Rollups cover the buckets already rolled up; the rest — the current hour or day, where an
+    # ongoing outage is — comes from raw results, summarised the same way. Without it a range
+    # ended an hour (or a day) ago and showed nothing of what is happening now.
+    covered = done_until(session, spec.source)
+    if covered is None:  # no rollup job has run here yet: the rollups stored (if any) say how far they go
+        last = session.scalar(select(func.max(Rollup.bucket_start)).where(
+            Rollup.endpoint_id == endpoint_id, Rollup.period == spec.source, Rollup.bucket_start >= start))
+        covered = last + timedelta(seconds=spec.bucket_s) if last is not None else start
+    covered = max(start, floor(covered))
     rows = session.execute(
         select(Rollup.bucket_start, Rollup.checks, Rollup.failures, Rollup.degraded, Rollup.missed, Rollup.maintenance,
                Rollup.latency_avg_ms, Rollup.latency_p95_ms, Rollup.latency_max_ms)
-        .where(Rollup.endpoint_id == endpoint_id, Rollup.period == spec.source, Rollup.bucket_start >= start)
+        .where(Rollup.endpoint_id == endpoint_id, Rollup.period == spec.source, Rollup.bucket_start >= start,
+               Rollup.bucket_start < covered)
         .order_by(Rollup.bucket_start)
     ).all()
-    return rollup_points([tuple(r) for r in rows])
+    raw = session.execute(
+        select(CheckResult.checked_at, CheckResult.verdict, CheckResult.latency_ms, CheckResult.missed, CheckResult.maintenance)
+        .where(CheckResult.endpoint_id == endpoint_id, CheckResult.checked_at >= covered, CheckResult.checked_at <= now)
+        .order_by(CheckResult.checked_at)
+    ).all()
+    return rollup_points([tuple(r) for r in rows]) + bucket_raw([tuple(r) for r in raw], covered, spec.bucket_s)
 
 
 def history_rows(session: Session, endpoint_id: str, range_key: str, now: datetime | None = None) -> tuple[str, list[dict]]:

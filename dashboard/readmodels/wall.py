@@ -10,12 +10,13 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, and_, case, func, select, type_coerce
+from sqlalchemy import DateTime, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.agents import CENTRAL, shown_for_vantage, system_shown_with_silent, vantage_silent
 from dashboard.domain.causes import cause_of, localized, render
+from dashboard.domain.alerts import OPEN_STATUSES as ALERT_OPEN
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
     TROUBLE,
@@ -27,12 +28,16 @@ from dashboard.domain.status import (
 )
 from dashboard.domain.uptime import floor_hour
 from dashboard.readmodels.agents import live_vantages
+from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels.alerts import alerts_by_agency
 from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
+from dashboard.readmodels.maintenance import upcoming_feed
+from dashboard.readmodels.plans import coverage_view
 from dashboard.readmodels.systems import STATUS_ORDER
 from dashboard.readmodels.uptime import done_until
 from dashboard.store.models import (
     Agency,
+    Alert,
     CheckResult,
     Endpoint,
     Incident,
@@ -147,7 +152,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
     for e in endpoints:
         by_system.setdefault(e.system_id, []).append(e)
     rows = session.execute(
-        select(System.id, System.name_vi, System.name_en, System.status, System.status_since, System.last_check_at)
+        select(System.id, System.name_vi, System.name_en, System.short_name, System.status, System.status_since, System.last_check_at)
         .where(System.active.is_(True)).order_by(System.position)
     ).all()
     commune_ids = commune_heartbeats(session)
@@ -165,7 +170,7 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
             reason = system_cause([(None, e.status, e.reason, e.id in communes) for e in eps], names=False)
         latencies = [e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN]
         tiles.append({
-            "id": row.id, "name_vi": row.name_vi, "name_en": row.name_en,
+            "id": row.id, "name_vi": row.name_vi, "name_en": row.name_en, "short_name": row.short_name,
             "status": str(status), "stale": stale,
             "status_since": row.status_since, "last_check_at": row.last_check_at,
             "recent": row.status_since is not None and (now - row.status_since).total_seconds() < RECENT_CHANGE_S,
@@ -177,10 +182,18 @@ def system_tiles(session: Session, now: datetime, endpoints: list[EndpointState]
     return tiles
 
 
+def worst_first(items: list[dict], key: str = "status") -> list[dict]:
+    """Down, degraded, unknown, maintenance, up (then no data); catalog order kept within a
+    state (a stable sort), so a tile moves only when its state changes."""
+    return sorted(items, key=lambda item: SEVERITY_RANK.get(item[key], len(SEVERITY_RANK)))
+
+
 def systems_list(session: Session) -> list[dict]:
     """Active systems' ids and names in catalog order (what the charts label their rows with)."""
-    rows = session.execute(select(System.id, System.name_vi, System.name_en).where(System.active.is_(True)).order_by(System.position)).all()
-    return [{"id": r.id, "name_vi": r.name_vi, "name_en": r.name_en} for r in rows]
+    rows = session.execute(
+        select(System.id, System.name_vi, System.name_en, System.short_name).where(System.active.is_(True)).order_by(System.position)
+    ).all()
+    return [{"id": r.id, "name_vi": r.name_vi, "name_en": r.name_en, "short_name": r.short_name} for r in rows]
 
 
 def counts(tiles: list[dict]) -> dict[str, int]:
@@ -191,29 +204,30 @@ def counts(tiles: list[dict]) -> dict[str, int]:
     return result
 
 
-def coverage(session: Session, tiles: list[dict], endpoints: list[EndpointState]) -> dict:
-    """Integration coverage against the 100 % target: systems up, and links to national
-    platforms connected (live check where the link is monitored, else its declared state —
-    the same rule as the leadership coverage page)."""
-    by_endpoint = {e.id: e for e in endpoints}
-    systems_up = sum(1 for t in tiles if t["status"] == Status.UP)
-    links = session.execute(
-        select(Link.id, Link.endpoint_id, Link.declared_state)
-        .join(System, System.id == Link.system_id)
-        .where(Link.active.is_(True), System.active.is_(True))
-    ).all()
-    links_ok = 0
-    for link in links:
-        if link.endpoint_id is not None:
-            source = by_endpoint.get(link.endpoint_id)
-            links_ok += source is not None and source.status == Status.UP
-        else:
-            links_ok += link.declared_state == "connected"
-    return {
-        "systems": {"ok": systems_up, "total": len(tiles), "percent": _percent(systems_up, len(tiles))},
-        "links": {"ok": links_ok, "total": len(links), "percent": _percent(links_ok, len(links))},
-        "target": 100.0,
+COVERAGE_TTL_S = 60.0
+_COVERAGE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> (read at, days, figures)
+
+
+def coverage(session: Session, now: datetime, verified_days: float = VERIFIED_DAYS, max_age_s: float = COVERAGE_TTL_S) -> dict:
+    """Integration against the 100 % target with the leadership page's definitions
+    (dashboard.plans.coverage, readmodels.plans.coverage_view), so the wall and /coverage never
+    disagree: "đã tích hợp" is verified ÷ required (a live check succeeded within the last
+    `verified_days`; a short outage does not move it), "đang kết nối" is live up ÷ required
+    (right now). Read at most once a minute per process: it changes on that scale, and the
+    wall refreshes every few seconds."""
+    engine = session.get_bind()
+    cached = _COVERAGE.get(engine)
+    if cached is not None and cached[1] == verified_days and time.monotonic() - cached[0] < max_age_s:
+        return cached[2]
+    view = coverage_view(session, now, verified_days)
+    figures = {
+        "required": view["required"],
+        "verified": {"ok": view["verified"], "total": view["required"], "percent": view["verified_percent"] if view["required"] else None},
+        "live": {"ok": view["live_up"], "total": view["required"], "percent": view["live_up_percent"] if view["required"] else None},
+        "target": view["target_percent"],
     }
+    _COVERAGE[engine] = (time.monotonic(), verified_days, figures)
+    return figures
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -259,36 +273,104 @@ def latest_incidents(session: Session, limit: int = FEED_LIMIT, lang: str = "vi"
         .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(limit)
     ).all()
-    return [
-        {
-            "kind": "incident",
-            "id": incident.id,
-            "at": incident.started_at,
-            "ended_at": incident.ended_at,
-            "open": incident.ended_at is None,
-            "severity": incident.severity,
-            "system_id": incident.system_id,
-            "title_vi": f"{name_vi} ↔ {platform_vi}" if platform_vi else name_vi,
-            "title_en": f"{name_en} ↔ {platform_en}" if platform_en else name_en,
-            "subject": incident.subject_id,
-            "text": render(cause_of(incident.last_cause, incident.last_reason) or cause_of(incident.cause_data, incident.cause),
-                           lang, short=True) or "",
-            "acknowledged": incident.acknowledged_at is not None,
-        }
-        for incident, name_vi, name_en, platform_vi, platform_en in rows
-    ]
+    return [_incident_item(*row, lang=lang) for row in rows]
 
 
 def latest_alerts(session: Session, limit: int = FEED_LIMIT) -> list[dict]:
     """Open critical/high security alerts for the wall's feed, newest first, with the same keys
-    as latest_incidents (kind='alert', at, severity, title_vi/en, text, open)."""
+    as latest_incidents (kind='alert', at, severity, title_vi/en, text, open) and their source."""
     return open_security_alerts(session, limit)
 
 
-def feed(session: Session, limit: int = FEED_LIMIT, lang: str = "vi") -> list[dict]:
-    items = latest_incidents(session, limit, lang) + latest_alerts(session, limit)
-    items.sort(key=lambda item: item["at"], reverse=True)
-    return items[:limit]
+def open_incidents(session: Session, limit: int = 50, lang: str = "vi") -> list[dict]:
+    """Ongoing incidents of systems and national links, newest first, however old: an outage
+    stays on the wall until it is resolved (index on subject_type, subject_id, ended_at)."""
+    rows = session.execute(
+        select(Incident, System.name_vi, System.name_en, NationalPlatform.name_vi, NationalPlatform.name_en)
+        .join(System, System.id == Incident.system_id)
+        .outerjoin(Link, and_(Incident.subject_type == "link", Link.id == Incident.subject_id))
+        .outerjoin(NationalPlatform, NationalPlatform.id == Link.platform_id)
+        .where(Incident.subject_type.in_(("system", "link")), Incident.ended_at.is_(None))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .limit(limit)
+    ).all()
+    return [_incident_item(*row, lang=lang) for row in rows]
+
+
+def open_alert_counts(session: Session) -> dict[str, int]:
+    """Open critical/high alerts per source (index on status, last_seen)."""
+    rows = session.execute(
+        select(Alert.source, func.count()).where(Alert.status.in_(ALERT_OPEN), Alert.severity.in_(("critical", "high")))
+        .group_by(Alert.source)
+    ).all()
+    return {source: n for source, n in rows}
+
+
+FEED_LINES = 7  # the glance page shows this many lines (at least 6)
+ALERTS_UNCOLLAPSED = 3  # up to this many open alerts are listed one by one
+
+
+def compose_feed(ongoing: list[dict], recent: list[dict], alerts: list[dict], alert_counts: dict[str, int],
+                 maintenance: list[dict], lines: int = FEED_LINES) -> list[dict]:
+    """The wall's feed, by priority, at most `lines` items:
+    1. ongoing outages, newest first, pinned until resolved (all of them if they fill the feed);
+    2. open security alerts below them: listed one by one when there are few, else the newest
+       of each source followed by one line "+N cảnh báo từ <source>" for the rest;
+    3. maintenance starting soon ("Bảo trì lúc 22:00");
+    4. recently resolved incidents in the lines left.
+    Items keep the shapes of their read models; collapsed alerts are {"kind": "alert_group",
+    "source", "count", "severity"}; maintenance is {"kind": "maintenance", …upcoming_feed item}."""
+    feed = [{**item, "pinned": True} for item in ongoing][:lines]
+    total_alerts = sum(alert_counts.values()) if alert_counts else len(alerts)
+    if total_alerts <= ALERTS_UNCOLLAPSED:
+        alert_lines = list(alerts)
+    else:
+        alert_lines, seen = [], set()
+        for alert in alerts:  # newest first: the first of each source is its newest
+            source = alert.get("source") or ""
+            if source in seen:
+                continue
+            seen.add(source)
+            alert_lines.append(alert)
+            rest = alert_counts.get(source, 1) - 1
+            if rest > 0:
+                alert_lines.append({"kind": "alert_group", "source": source, "count": rest, "severity": alert["severity"],
+                                    "at": alert["at"], "open": True})
+        for source, n in sorted(alert_counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            if source not in seen and n > 0:  # sources whose alerts are older than those listed
+                alert_lines.append({"kind": "alert_group", "source": source, "count": n, "severity": "high", "at": None, "open": True})
+    for group in (alert_lines, [{**m, "kind": "maintenance"} for m in maintenance]):
+        feed.extend(group[: max(0, lines - len(feed))])
+    shown = {item.get("id") for item in feed if item.get("kind") == "incident"}
+    closed = [item for item in recent if not item["open"] and item["id"] not in shown]
+    feed.extend(closed[: max(0, lines - len(feed))])
+    return feed
+
+
+def feed(session: Session, now: datetime | None = None, lines: int = FEED_LINES, lang: str = "vi") -> list[dict]:
+    now = now or utcnow()
+    return compose_feed(open_incidents(session, lines, lang), latest_incidents(session, lines, lang), latest_alerts(session, 2 * lines),
+                        open_alert_counts(session), upcoming_feed(session, now), lines)
+
+
+def _incident_item(incident, name_vi, name_en, platform_vi, platform_en, lang: str = "vi") -> dict:
+    short = render(cause_of(incident.last_cause, incident.last_reason) or cause_of(incident.cause_data, incident.cause),
+                   lang, short=True) or ""
+    return {
+        "kind": "incident",
+        "id": incident.id,
+        "at": incident.started_at,
+        "ended_at": incident.ended_at,
+        "open": incident.ended_at is None,
+        "severity": incident.severity,
+        "system_id": incident.system_id,
+        "title_vi": f"{name_vi} ↔ {platform_vi}" if platform_vi else name_vi,
+        "title_en": f"{name_en} ↔ {platform_en}" if platform_en else name_en,
+        "subject": incident.subject_id,
+        "text": short,
+        "short_cause": short,
+        "acknowledged": incident.acknowledged_at is not None,
+    }
 
 
 # ---------------------------------------------------------------------------- the province map
@@ -397,6 +479,7 @@ class _HourlyFigures:
         self.rolled: dict[datetime, dict[str, list]] = {}
         self.raw: dict[datetime, dict[str, list]] = {}
         self.last_id: int | None = None
+        self.counted = None  # (SQL filter, systems counted whole) — see _counted_filter
 
 
 _HOURLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Engine -> _HourlyFigures
@@ -425,6 +508,8 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
         if figures.rolled_to != rolled_to:
             figures.__init__()
             figures.rolled_to = rolled_to
+        if figures.counted is None:
+            figures.counted = _counted_filter(session)
         _read_rollups(session, figures, [h for h in (start + timedelta(hours=i) for i in range(hours)) if h < rolled_to])
         _read_raw(session, figures, rolled_to, current)
         hours_list = [start + timedelta(hours=i) for i in range(hours)]
@@ -441,7 +526,16 @@ def availability_24h(session: Session, now: datetime, hours: int = 24) -> dict:
     return {"hours": hours_list, "series": series}
 
 
-_CRITICAL = and_(Endpoint.critical.is_(True), Endpoint.active.is_(True))
+def _counted_filter(session: Session):
+    """Which endpoints a system's availability counts: its critical ones; a system with no
+    critical endpoint (the commune network: 96 heartbeats, none critical alone) counts all of
+    them, so that every system has a row in the charts."""
+    with_critical = {sid for (sid,) in session.execute(
+        select(Endpoint.system_id).where(Endpoint.critical.is_(True), Endpoint.active.is_(True)).distinct())}
+    whole = frozenset(sid for (sid,) in session.execute(select(System.id).where(System.active.is_(True))) if sid not in with_critical)
+    condition = and_(Endpoint.active.is_(True), or_(Endpoint.critical.is_(True), Endpoint.system_id.in_(sorted(whole))) if whole
+                     else Endpoint.critical.is_(True))
+    return condition, whole
 
 
 def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[datetime]) -> None:
@@ -457,7 +551,7 @@ def _read_rollups(session: Session, figures: _HourlyFigures, wanted: list[dateti
         )
         .select_from(Rollup)
         .join(Endpoint, Endpoint.id == Rollup.endpoint_id)
-        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), _CRITICAL)
+        .where(Rollup.period == "hour", Rollup.bucket_start >= min(missing), Rollup.bucket_start <= max(missing), figures.counted[0])
         .group_by(Endpoint.system_id, Rollup.bucket_start)
     ).all()
     for hour in missing:
@@ -486,7 +580,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
                 .select_from(CheckResult)
                 .join(Endpoint, Endpoint.key == CheckResult.endpoint_key)
                 .where(CheckResult.checked_at >= bucket, CheckResult.checked_at < bucket + timedelta(hours=1),
-                       CheckResult.id <= last, _CRITICAL)
+                       CheckResult.id <= last, figures.counted[0])
                 .group_by(Endpoint.system_id)
             ).all()
             cells = figures.raw.setdefault(bucket, {})
@@ -505,7 +599,7 @@ def _read_raw(session: Session, figures: _HourlyFigures, since: datetime, curren
     ).all()
     for row_id, system_id, critical, active, checked_at, verdict, missed, maintenance, latency in rows:
         figures.last_id = max(figures.last_id, row_id)
-        if checked_at < since or not (critical and active):
+        if checked_at < since or not (active and (critical or system_id in figures.counted[1])):
             continue
         ordinary = not missed and not maintenance
         _add(figures.raw.setdefault(floor_hour(checked_at), {}), system_id, int(ordinary),
@@ -518,7 +612,7 @@ def state_timeline(session: Session, now: datetime, hours: int = 24, lang: str =
     current state."""
     start = now - timedelta(hours=hours)
     systems = session.execute(
-        select(System.id, System.name_vi, System.name_en, System.status, System.status_since)
+        select(System.id, System.name_vi, System.name_en, System.short_name, System.status, System.status_since)
         .where(System.active.is_(True)).order_by(System.position)
     ).all()
     events = session.execute(
@@ -542,7 +636,7 @@ def state_timeline(session: Session, now: datetime, hours: int = 24, lang: str =
             state, cursor = event.new_status, event.at
         segments.append({"status": state, "start": cursor, "end": now})
         result.append({
-            "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en, "segments": segments,
+            "id": system.id, "name_vi": system.name_vi, "name_en": system.name_en, "short_name": system.short_name, "segments": segments,
             "changes": [{"at": e.at, "old": e.old_status, "new": e.new_status,
                          "reason": render(cause_of(e.cause, e.reason), lang)} for e in evs],
         })
@@ -552,19 +646,20 @@ def state_timeline(session: Session, now: datetime, hours: int = 24, lang: str =
 # ---------------------------------------------------------------------------- one call per refresh
 
 
-def wall_status(session: Session, now: datetime | None = None, stale_after_s: float = 180.0, lang: str = "vi") -> dict:
+def wall_status(session: Session, now: datetime | None = None, stale_after_s: float = 180.0, lang: str = "vi",
+                verified_days: float = VERIFIED_DAYS) -> dict:
     """Everything the wall's fast refresh shows, from one session (causes in `lang`)."""
     started = time.perf_counter()
     now = now or utcnow()
     endpoints = endpoint_states(session, now)
-    tiles = system_tiles(session, now, endpoints, lang)
+    tiles = worst_first(system_tiles(session, now, endpoints, lang))
     result = {
         "now": now,
         "tiles": tiles,
         "counts": counts(tiles),
-        "coverage": coverage(session, tiles, endpoints),
+        "coverage": coverage(session, now, verified_days),
         "freshness": freshness(session, now, tiles, stale_after_s),
-        "feed": feed(session, lang=lang),
+        "feed": feed(session, now, lang=lang),
         "generated_at": iso(now),
     }
     result["query_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -11,7 +11,9 @@ from dashboard.auth import policy
 from dashboard.auth.sessions import current_principal
 from dashboard.config import PROJECT_DIR
 from dashboard.i18n import t
+from dashboard.web import delivery
 from dashboard.web.api import api
+from dashboard.web.delivery import IocDash
 from dashboard.web.facade import install as install_facade
 from dashboard.web.metrics import metrics
 from dashboard.web.openapi import openapi
@@ -19,7 +21,7 @@ from dashboard.web.status_page import status_page
 
 
 def create_app(runtime) -> dash.Dash:
-    app = dash.Dash(
+    app = IocDash(
         __name__,
         use_pages=True,
         pages_folder=str(PROJECT_DIR / "layouts"),
@@ -29,11 +31,11 @@ def create_app(runtime) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
-        # Plotly.js (4.6 MB) is loaded with the page, not on a graph's first render: lazily, dcc
-        # gives up after 30 s and every chart of the page stays broken until a reload, which a
-        # slow wall PC or a busy server reaches (a whole page of "plotly.js did not load").
-        eager_loading=True,
+        # Lazy chunks (MathJax, AG Grid's grid code, date pickers…) load when a page needs them;
+        # Plotly.js alone is loaded with every page (dashboard/web/delivery.py says why).
+        eager_loading=False,
     )
+    delivery.install(app.server)  # compression, year-long cache of fingerprinted files
     app.server.extensions["ioc"] = runtime
     install_facade(app.server, runtime)  # what pages read and do, without touching the database
     app.server.register_blueprint(api)

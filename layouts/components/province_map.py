@@ -11,10 +11,9 @@ a place whose state changed within the last minutes.
 """
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 
+from dashboard.domain import geo
 from dashboard.i18n import format_ms, local_time, t
 from dashboard.readmodels.wall import COMMUNE_KINDS, NO_DATA
 
@@ -29,13 +28,9 @@ COLOURS = {
 }
 BACKGROUND = "#0d1420"
 RING = "#f5f7fa"
-# The People's Committee of the province sits in Cẩm Thành ward (Quảng Ngãi city).
-PROVINCIAL_CENTRE = (15.1135, 108.812)
+PROVINCIAL_CENTRE = geo.PROVINCIAL_CENTRE
 MAP_CENTRE = (14.78, 108.3)
-# Provincial agencies have no coordinates of their own in the catalog: they are drawn on an arc
-# out to sea east of the provincial centre, where they hide no commune; the data centre is nearer.
-AGENCY_ARC_RADIUS = 0.27
-DATA_CENTRE_OFFSET = (0.0, 0.14)
+AGENCY_SPREAD = 0.055  # degrees: agencies sharing one seat sit on a small ring around it, on land
 SIZES = {"commune": 13, "agency": 17, "data_centre": 26}
 DATA_CENTRE_ID = "data-centre"
 STATE_ORDER = ["down", "degraded", "unknown", "maintenance", "up", NO_DATA]
@@ -69,19 +64,31 @@ def state_label(state: str, lang: str) -> str:
     return t("map.nodata", lang) if state == NO_DATA else t(f"status.{state}", lang)
 
 
-def place_positions(places: list[dict], centre: tuple[float, float] = PROVINCIAL_CENTRE) -> dict[str, tuple[float, float]]:
-    """(lat, lon) per place id: its own coordinates, else a slot on the arc of provincial agencies."""
-    positions = {}
-    unplaced = [p for p in places if p.get("lat") is None or p.get("lon") is None]
+def positions(places: list[dict], centre: tuple[float, float] = PROVINCIAL_CENTRE, with_data_centre: bool = True) -> dict[str, tuple[float, float]]:
+    """(lat, lon) per place id, plus "data-centre" when asked. Communes stay at their official
+    coordinates. Provincial agencies sit at their catalog location, or at the provincial centre
+    without one; those sharing a point (and the data centre, which is at the centre) are spread
+    on a small ring around it so each one can be seen and clicked."""
+    out: dict[str, tuple[float, float]] = {}
+    groups: dict[tuple[float, float], list[str]] = {}
     for p in places:
-        if p.get("lat") is not None and p.get("lon") is not None:
-            positions[p["id"]] = (p["lat"], p["lon"])
-    n = len(unplaced)
-    for i, p in enumerate(unplaced):
-        # Spread over -70°..+70° from due east (0° = east, counter-clockwise = north).
-        angle = math.radians(0.0 if n == 1 else -70.0 + 140.0 * i / (n - 1))
-        positions[p["id"]] = (centre[0] + AGENCY_ARC_RADIUS * math.sin(angle), centre[1] + AGENCY_ARC_RADIUS * math.cos(angle))
-    return positions
+        if p["kind"] in COMMUNE_KINDS:
+            if p.get("lat") is not None and p.get("lon") is not None:
+                out[p["id"]] = (p["lat"], p["lon"])
+            continue
+        seat = (p["lat"], p["lon"]) if p.get("lat") is not None and p.get("lon") is not None else centre
+        groups.setdefault(seat, []).append(p["id"])
+    if with_data_centre:
+        groups.setdefault(centre, []).insert(0, "data-centre")
+    for seat, ids in groups.items():
+        for place_id, point in zip(ids, geo.spread_around(seat, len(ids), AGENCY_SPREAD) if len(ids) > 1 else [seat]):
+            out[place_id] = point
+    return out
+
+
+def place_positions(places: list[dict], centre: tuple[float, float] = PROVINCIAL_CENTRE) -> dict[str, tuple[float, float]]:
+    """(lat, lon) per place id (see `positions`), without the data centre."""
+    return positions(places, centre, with_data_centre=False)
 
 
 def _hover(place: dict, lang: str, metric: str = "state") -> str:
@@ -134,14 +141,14 @@ def province_map_figure(
     data_centre, halo, ring) so tests and the click handler can tell them apart. With
     metric="latency" communes are coloured by their slowest current answer instead of their
     state (agencies and the data centre keep their state)."""
-    positions = place_positions(places)
-    communes = [p for p in places if p["kind"] in COMMUNE_KINDS and p["id"] in positions]
+    where = positions(places, with_data_centre=data_centre is not None)
+    communes = [p for p in places if p["kind"] in COMMUNE_KINDS and p["id"] in where]
     agencies = [p for p in places if p["kind"] not in COMMUNE_KINDS]
     traces: list[go.Scattermap] = []
     s = marker_scale * font_scale
 
     def lat_lon(items):
-        return [positions[p["id"]][0] for p in items], [positions[p["id"]][1] for p in items]
+        return [where[p["id"]][0] for p in items], [where[p["id"]][1] for p in items]
 
     # Underlays: halos for recent changes, rings for maintenance.
     recent = [p for p in communes + agencies if p.get("recent")]
@@ -178,8 +185,7 @@ def province_map_figure(
             [_hover(p, lang) for p in agencies], [p["path"] for p in agencies], {"layer": "agency"}, legendrank=500,
         ))
     if data_centre is not None:
-        lat = PROVINCIAL_CENTRE[0] + DATA_CENTRE_OFFSET[0]
-        lon = PROVINCIAL_CENTRE[1] + DATA_CENTRE_OFFSET[1]
+        lat, lon = where["data-centre"]
         name = t("map.data_centre", lang)
         hover = "<br>".join([
             f"<b>{name}</b>",

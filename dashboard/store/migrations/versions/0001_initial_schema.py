@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 09:06:43.236747
+Create Date: 2026-12-02 09:18:37.174248
 """
 import sqlalchemy as sa
 from alembic import op
