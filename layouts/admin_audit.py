@@ -9,21 +9,23 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.i18n import local_time, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels.audit import audit_view
-from dashboard.web.facade import DataUnavailable, facade
+from dashboard.web.facade import DataUnavailable, facade, page_language
 from layouts.components.feedback import unavailable
 
 dash.register_page(__name__, path="/admin/audit", title="Nhật ký thao tác · IOC")
 
 
 def layout(**_):
+    labels = dropdown_labels(page_language())  # the search box and "2 selected" in the reader's language
     return html.Div(
         [
             html.H2(id="admin-audit-heading", className="h4"),
             html.P(id="admin-audit-help", className="text-secondary small"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="admin-audit-action", clearable=True), md=3),
+                    dbc.Col(dcc.Dropdown(id="admin-audit-action", labels=labels, clearable=True), md=3),
                     dbc.Col(dbc.Input(id="admin-audit-search", type="search", debounce=True), md=4),
                 ],
                 className="g-2 mb-3",

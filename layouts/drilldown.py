@@ -12,8 +12,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import VN_TZ, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels import detail as detail_queries
-from dashboard.web.facade import MAX_COMMENT_CHARS, DataUnavailable, facade
+from dashboard.web.facade import MAX_COMMENT_CHARS, DataUnavailable, facade, page_language
 from layouts.components import detail_sections as sections
 from layouts.components.dependency_graph import dependency_figure
 from layouts.components.feedback import outcome_alert, unavailable
@@ -65,6 +66,7 @@ def detail_layout(kind: str, subject_id: str) -> html.Div:
 
 
 def _actions_card(kind: str) -> html.Div:
+    labels = dropdown_labels(page_language())  # the search box and "2 selected" in the reader's language
     return html.Div(
         html.Div(
             [
@@ -72,7 +74,7 @@ def _actions_card(kind: str) -> html.Div:
                 dbc.Button(id="detail-check-now", color="primary", size="sm", className="mb-2"),
                 html.Hr(),
                 html.Div(id="detail-ack-title", className="fw-semibold small mb-1"),
-                dcc.Dropdown(id="detail-ack-incident", options=[], clearable=True, className="mb-1"),
+                dcc.Dropdown(id="detail-ack-incident", labels=labels, options=[], clearable=True, className="mb-1"),
                 dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=MAX_COMMENT_CHARS, className="mb-1"),
                 dbc.Button(id="detail-ack", color="secondary", size="sm", className="mb-2"),
                 html.Hr(),

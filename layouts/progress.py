@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.auth.permissions import Forbidden, require
-from dashboard.i18n import t
+from dashboard.i18n import format_number, format_percent, t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template
 from dashboard.readmodels import plans as views
@@ -86,7 +86,7 @@ def render(lang, _version):
     rows = view["agencies"]
     kpis = html.Div(
         [
-            _kpi(f"{view['province_percent']:.0f}%", t("progress.province", lang), "kpi-main"),
+            _kpi(format_percent(view["province_percent"], lang, 0), t("progress.province", lang), "kpi-main"),
             _kpi(f"{view['plans']}/{len(rows)}", t("progress.plans", lang)),
             _kpi(str(view["tasks"]), t("progress.tasks", lang)),
             _kpi(str(len(view["overdue"])), t("progress.overdue_count", lang), "kpi-bad"),
@@ -111,7 +111,7 @@ def render(lang, _version):
                 figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150, lang), config=GRAPH_CONFIG,
             )), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.categories", lang), dcc.Graph(figure=category_bars(view["categories"], lang), config=GRAPH_CONFIG)), lg=4, className="mb-3"),
-            dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
+            dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100, lang=lang), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
         ]
     )
     settings = facade().settings
@@ -124,7 +124,7 @@ def render(lang, _version):
     lists = dbc.Row(
         [
             dbc.Col(_card(t("progress.overdue", lang), task_table(view["overdue"], lang, "overdue-table", late=True)), lg=6, className="mb-3"),
-            dbc.Col(_card(t("progress.at_risk", lang, days=prog.AT_RISK_DAYS, percent=f"{prog.AT_RISK_PERCENT:.0f}"),
+            dbc.Col(_card(t("progress.at_risk", lang, days=prog.AT_RISK_DAYS, percent=format_number(prog.AT_RISK_PERCENT, lang, 0)),
                           task_table(view["at_risk"], lang, "at-risk-table", late=False)), lg=6, className="mb-3"),
         ]
     )

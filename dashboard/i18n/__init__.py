@@ -1,10 +1,20 @@
 """One translation table: Vietnamese first, English second."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+
+from dashboard.i18n.formats import (  # noqa: F401 - the formatting API is reached through dashboard.i18n
+    VN_TZ,
+    elapsed,
+    format_day,
+    format_ms,
+    format_number,
+    format_percent,
+    local_time,
+    separators,
+)
 
 LANGUAGES = ("vi", "en")
-VN_TZ = timezone(timedelta(hours=7))
 
 TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm Giám sát, điều hành thông minh tỉnh Quảng Ngãi", "Quảng Ngãi Intelligent Operations Center"),
@@ -172,10 +182,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "demo.mode.link_down": ("Mất kết nối quốc gia", "National link down"),
     "demo.done": ("Đã chuyển {system} sang chế độ “{mode}”.", "Switched {system} to “{mode}”."),
     "time.just_now": ("vừa xong", "just now"),
-    "time.seconds_ago": ("{n} giây trước", "{n} s ago"),
-    "time.minutes_ago": ("{n} phút trước", "{n} min ago"),
-    "time.hours_ago": ("{n} giờ trước", "{n} h ago"),
-    "time.days_ago": ("{n} ngày trước", "{n} d ago"),
     # --- leadership: plans, progress, coverage, weekly report
     "nav.progress": ("Tiến độ kế hoạch", "Plan progress"),
     "nav.coverage": ("Mức độ tích hợp", "Integration coverage"),
@@ -638,24 +644,4 @@ def ago(moment: datetime | None, now: datetime, lang: str = "vi") -> str:
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 5:
         return t("time.just_now", lang)
-    if seconds < 60:
-        return t("time.seconds_ago", lang, n=seconds)
-    if seconds < 3600:
-        return t("time.minutes_ago", lang, n=seconds // 60)
-    if seconds < 86_400:
-        return t("time.hours_ago", lang, n=seconds // 3600)
-    return t("time.days_ago", lang, n=seconds // 86_400)
-
-
-def local_time(moment: datetime | None, with_date: bool = False) -> str:
-    """Clock time in Vietnam (UTC+7, no DST), as operators read it."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(VN_TZ)
-    return local.strftime("%d/%m/%Y %H:%M:%S") if with_date else local.strftime("%H:%M:%S")
-
-
-def format_ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f} ms".replace(",", ".") if value >= 10 else f"{value:.1f} ms".replace(".", ",")
+    return elapsed(seconds, lang)

@@ -26,7 +26,7 @@ def tile(item: dict, lang: str, now) -> html.Div:
     name = item["name_vi"] if lang != "en" else item["name_en"]
     meta = [t("wall.changed", lang, ago=ago(item["status_since"], now, lang)) if item["status_since"] else t("tile.never", lang)]
     if item["latency_ms"] is not None and status not in ("unknown", "down"):
-        meta.append(format_ms(item["latency_ms"]))
+        meta.append(format_ms(item["latency_ms"], lang))
     children = [
         html.Div([html.Span(STATUS_GLYPH.get(status, "?"), **{"aria-hidden": "true"}), html.Span(status_label(status, lang))], className="wall-tile-state"),
         html.Div(name, className="wall-tile-name"),
