@@ -66,7 +66,8 @@ def detail_layout(kind: str, subject_id: str) -> html.Div:
 
 
 def _actions_card(kind: str) -> html.Div:
-    labels = dropdown_labels(page_language())  # the search box and "2 selected" in the reader's language
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box and "2 selected" in the reader's language
     return html.Div(
         html.Div(
             [
@@ -74,7 +75,9 @@ def _actions_card(kind: str) -> html.Div:
                 dbc.Button(id="detail-check-now", color="primary", size="sm", className="mb-2"),
                 html.Hr(),
                 html.Div(id="detail-ack-title", className="fw-semibold small mb-1"),
-                dcc.Dropdown(id="detail-ack-incident", labels=labels, options=[], clearable=True, className="mb-1"),
+                # a placeholder names the empty dropdown for screen readers too
+                dcc.Dropdown(id="detail-ack-incident", labels=labels, options=[], clearable=True, className="mb-1",
+                             placeholder=t("action.ack_choose", lang)),
                 dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=MAX_COMMENT_CHARS, className="mb-1"),
                 dbc.Button(id="detail-ack", color="secondary", size="sm", className="mb-2"),
                 html.Hr(),

@@ -18,6 +18,10 @@ from layouts.components.incident_parts import when
 
 dash.register_page(__name__, path="/maintenance", title="IOC Quảng Ngãi — Bảo trì", name="Bảo trì")
 
+# 24-hour "hh:mm" typed as text: the browser's own time field shows "10:00 PM" on an English
+# system; the service validates the value as it does for the API.
+TIME_FIELD = {"type": "text", "inputMode": "numeric", "maxLength": 5, "placeholder": "hh:mm",
+              "pattern": "([01][0-9]|2[0-3]):[0-5][0-9]"}
 STATE_COLORS = {"active": "warning", "planned": "info", "cancelled": "secondary", "over": "light"}
 
 
@@ -39,7 +43,8 @@ def layout(**_query):
             dcc.Store(id="maint-editing", data=None),
             dbc.Row([
                 dbc.Col([dbc.Label(id="maint-subject-label", html_for="maint-subject"),
-                         dcc.Dropdown(id="maint-subject", clearable=False, labels=dropdown_labels(lang))], md=6),
+                         dcc.Dropdown(id="maint-subject", clearable=False, labels=dropdown_labels(lang),
+                                      placeholder=t("maint.subject", lang))], md=6),
                 dbc.Col([dbc.Label(id="maint-reason-label", html_for="maint-reason"),
                          dbc.Input(id="maint-reason", maxLength=500)], md=6),
             ], className="g-2 mb-2"),
@@ -56,9 +61,9 @@ def layout(**_query):
                                               clearable=True, className="d-block")],
                         md=3, id="maint-date-col"),
                 dbc.Col([dbc.Label(id="maint-start-label", html_for="maint-start"),
-                         dbc.Input(id="maint-start", type="time", value="22:00")], md=2),
+                         dbc.Input(id="maint-start", value="22:00", **TIME_FIELD)], md=2),
                 dbc.Col([dbc.Label(id="maint-end-label", html_for="maint-end"),
-                         dbc.Input(id="maint-end", type="time", value="02:00")], md=2),
+                         dbc.Input(id="maint-end", value="02:00", **TIME_FIELD)], md=2),
             ], className="g-2 mb-2"),
             html.Div(id="maint-form-help", className="small text-secondary mb-2"),
             dbc.Button(id="maint-save", color="primary", className="me-2"),

@@ -612,6 +612,45 @@ TEXT.update({
     "dur.seconds": ("{n} giây", "{n} s"),
 })
 
+# Component chrome and accessible names (screen readers read these; nobody sees some of them).
+TEXT.update({
+    "a11y.progress": ("Tiến độ: {percent}", "Progress: {percent}"),
+    "date.placeholder": ("dd/mm/yyyy", "dd/mm/yyyy"),
+    "action.ack_choose": ("Chọn sự cố", "Choose an incident"),
+    # audit actions: stored as codes ("user.create"), read as words
+    "audit.action.login": ("Đăng nhập", "Sign in"),
+    "audit.action.logout": ("Đăng xuất", "Sign out"),
+    "audit.action.login.failed": ("Đăng nhập thất bại", "Failed sign-in"),
+    "audit.action.login.throttled": ("Chặn đăng nhập do thử quá nhiều lần", "Sign-in throttled"),
+    "audit.action.user.create": ("Tạo người dùng", "Create user"),
+    "audit.action.user.disable": ("Khóa người dùng", "Disable user"),
+    "audit.action.user.enable": ("Mở khóa người dùng", "Enable user"),
+    "audit.action.user.set_role": ("Đổi vai trò người dùng", "Change user role"),
+    "audit.action.user.reset_password": ("Đặt lại mật khẩu", "Reset password"),
+    "audit.action.user.logout_all": ("Đăng xuất mọi phiên", "Sign out all sessions"),
+    "audit.action.user.link_sso": ("Liên kết đăng nhập một lần", "Link single sign-on"),
+    "audit.action.token.create": ("Tạo mã truy cập", "Create access token"),
+    "audit.action.token.revoke": ("Thu hồi mã truy cập", "Revoke access token"),
+    "audit.action.alert_source.create": ("Tạo nguồn cảnh báo", "Create alert source"),
+    "audit.action.alert_source.revoke": ("Thu hồi nguồn cảnh báo", "Revoke alert source"),
+    "audit.action.alerts.import": ("Nhập cảnh báo từ tệp", "Import alerts"),
+    "audit.action.alert.new": ("Mở lại cảnh báo", "Reopen alert"),
+    "audit.action.alert.acknowledged": ("Xác nhận cảnh báo", "Acknowledge alert"),
+    "audit.action.alert.resolved": ("Đóng cảnh báo", "Resolve alert"),
+    "audit.action.demo.access": ("Truy cập chế độ trình diễn", "Demo access"),
+    "audit.action.demo.set_mode": ("Đổi chế độ trình diễn", "Change demo mode"),
+    "audit.action.endpoint.check_now": ("Kiểm tra ngay", "Check now"),
+    "audit.action.incident.acknowledge": ("Xác nhận sự cố", "Acknowledge incident"),
+    "audit.action.incident.close": ("Đóng sự cố", "Close incident"),
+    "audit.action.incident.comment": ("Bình luận sự cố", "Comment on incident"),
+    "audit.action.incident.public_note": ("Ghi chú công khai về sự cố", "Public incident note"),
+    "audit.action.inventory.import": ("Nhập danh mục hệ thống", "Import inventory"),
+    "audit.action.plan.import": ("Nhập kế hoạch", "Import plan"),
+    "audit.action.maintenance.create": ("Lên lịch bảo trì", "Plan maintenance"),
+    "audit.action.maintenance.edit": ("Sửa khung bảo trì", "Change maintenance"),
+    "audit.action.maintenance.cancel": ("Hủy khung bảo trì", "Cancel maintenance"),
+})
+
 
 def duration_text(seconds: float | None, lang: str = "vi") -> str:
     """"1 giờ 5 phút" / "1 h 5 min": the two largest units, as people say a duration."""
@@ -632,6 +671,12 @@ def t(key: str, lang: str = "vi", **values) -> str:
     vi, en = TEXT.get(key, (key, key))
     text = en if lang == "en" else vi
     return text.format(**values) if values else text
+
+
+def audit_action_label(action: str, lang: str = "vi") -> str:
+    """"Tạo người dùng" for "user.create"; an action without words yet keeps its code."""
+    key = f"audit.action.{action}"
+    return t(key, lang) if key in TEXT else action
 
 
 def status_label(status: str, lang: str = "vi") -> str:

@@ -15,7 +15,7 @@ DAY_HOVER_FORMAT = "%d/%m/%Y"
 # Plotly picks the stop whose dtick range holds the current tick spacing (milliseconds, "M" months).
 TICK_FORMAT_STOPS = [
     {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
-    {"dtickrange": [60_000, 86_400_000], "value": "%H:%M<br>%d/%m/%Y"},
+    {"dtickrange": [60_000, 86_400_000], "value": "%H:%M<br>%d/%m"},
     {"dtickrange": [86_400_000, "M1"], "value": "%d/%m/%Y"},
     {"dtickrange": ["M1", "M12"], "value": "%m/%Y"},
     {"dtickrange": ["M12", None], "value": "%Y"},
