@@ -126,7 +126,7 @@ def grid_rows(alerts: list[dict], lang: str) -> list[dict]:
     return [
         {
             "id": a["id"], "row_id": str(a["id"]), "severity": a["severity"], "severity_label": t(f"severity.{a['severity']}", lang),
-            "status_label": t(f"alert.status.{a['status']}", lang), "title": a["title"], "category": a["category"],
+            "status_label": t(f"alert.status.{a['status']}", lang), "title": a["title_en" if lang == "en" else "title_vi"], "category": a["category"],
             "source": a["source"],
             "where": " · ".join(x for x in (a["system_name"], a["agency_name"]) if x),
             "asset": a["asset"] or "", "count": a["count"],

@@ -33,17 +33,18 @@ CAUSE_FRAGMENTS = [
 ]
 
 # Everything a Vietnamese reader meets: the text drawn (chart labels are SVG text, outside
-# innerText), the hints in empty fields and the names screen readers announce. Text that the
-# page marks as written in another language (lang="en": a raw log line from the SIEM, a
-# probe's answer quoted verbatim) is left out, as a screen reader switches voice for it.
+# innerText), the hints in empty fields and the names screen readers announce. Text the page
+# quotes from outside and marks so (data-quoted: a SIEM's log line, a probe's raw answer; or
+# lang="en") is left out: the app did not write it and must not translate it.
 COLLECT = """() => {
-  const foreign = el => { const tagged = el.closest('[lang]'); return tagged && tagged !== document.documentElement
-                                                                  && !tagged.lang.startsWith('vi'); };
+  const foreign = el => { const tagged = el.closest('[lang]');
+                          return el.closest('[data-quoted]') !== null
+                              || (tagged && tagged !== document.documentElement && !tagged.lang.startsWith('vi')); };
   const parts = [document.body.innerText];
   for (const el of document.querySelectorAll('svg text')) if (!foreign(el)) parts.push(el.textContent);
   for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]'))
     if (!foreign(el)) parts.push(['placeholder', 'aria-label', 'title'].map(a => el.getAttribute(a) || '').join(' '));
-  for (const el of document.querySelectorAll('[lang]:not(html)'))
+  for (const el of document.querySelectorAll('[lang]:not(html), [data-quoted]'))
     if (foreign(el) && el.innerText) parts[0] = parts[0].split(el.innerText).join(' ');
   return parts.join('\\n');
 }"""

@@ -1,7 +1,7 @@
 """One translation table: Vietnamese first, English second."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from dashboard.i18n.formats import (  # noqa: F401 - the formatting API is reached through dashboard.i18n
     VN_TZ,
@@ -617,6 +617,24 @@ TEXT.update({
     "a11y.progress": ("Tiến độ: {percent}", "Progress: {percent}"),
     "date.placeholder": ("dd/mm/yyyy", "dd/mm/yyyy"),
     "action.ack_choose": ("Chọn sự cố", "Choose an incident"),
+    # alerts the app raises: stored as a code and parameters, rendered per reader
+    "alert.title.cert_expired": ("Chứng chỉ TLS đã hết hạn: {subject}", "TLS certificate expired: {subject}"),
+    "alert.title.cert_expiring": ("Chứng chỉ TLS sắp hết hạn: {subject}", "TLS certificate expiring: {subject}"),
+    "alert.title.tls_untrusted": ("Xác thực chứng chỉ TLS thất bại: {subject}", "TLS verification failure: {subject}"),
+    "alert.title.tls_outdated": ("Giao thức TLS lỗi thời: {subject}", "Outdated TLS protocol: {subject}"),
+    "alert.title.headers_missing": ("Cổng công khai thiếu header bảo mật: {subject}",
+                                    "Security headers missing on a public portal: {subject}"),
+    "alert.title.system_down": ("Hệ thống gián đoạn kéo dài: {subject}", "System down beyond the threshold: {subject}"),
+    "alert.desc.cert_expired": ("Hết hạn ngày {until} ({days} ngày trước); chủ thể {subject}",
+                                "Expired on {until} ({days} days ago); subject {subject}"),
+    "alert.desc.cert_expiring": ("Hết hạn sau {days} ngày (ngày {until}); chủ thể {subject}",
+                                 "Expires in {days} days (on {until}); subject {subject}"),
+    "alert.desc.tls_untrusted": ("Chứng chỉ không được tin cậy: {error}", "Certificate not trusted: {error}"),
+    "alert.desc.tls_outdated": ("Máy chủ dùng {protocol}; chỉ nên cho phép TLS 1.2 và 1.3",
+                                "The server negotiated {protocol}; allow TLS 1.2 and 1.3 only"),
+    "alert.desc.headers_missing": ("thiếu: {headers}", "missing: {headers}"),
+    "alert.desc.system_down": ("Gián đoạn {minutes} phút (ngưỡng {threshold} phút)",
+                               "Down for {minutes} min (threshold {threshold} min)"),
     # audit actions: stored as codes ("user.create"), read as words
     "audit.action.login": ("Đăng nhập", "Sign in"),
     "audit.action.logout": ("Đăng xuất", "Sign out"),
@@ -671,6 +689,30 @@ def t(key: str, lang: str = "vi", **values) -> str:
     vi, en = TEXT.get(key, (key, key))
     text = en if lang == "en" else vi
     return text.format(**values) if values else text
+
+
+def _param_text(value, lang: str) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return format_number(value, lang, 1)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_param_text(v, lang) for v in value)
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        return format_day(date.fromisoformat(text), lang)  # an ISO day, written dd/mm/yyyy
+    return text
+
+
+def coded_text(code: str | None, params: dict | None, stored: str | None, lang: str = "vi") -> str:
+    """A text stored as a translation code and its parameters, in `lang` (numbers and days in its
+    format); a row without a code (older, or from outside) keeps the text it was stored with."""
+    if not code or code not in TEXT:
+        return stored or ""
+    try:
+        return t(code, lang, **{key: _param_text(value, lang) for key, value in (params or {}).items()})
+    except (KeyError, IndexError, ValueError):  # parameters that do not fit the text: keep the stored text
+        return stored or code
 
 
 def audit_action_label(action: str, lang: str = "vi") -> str:
