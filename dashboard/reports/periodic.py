@@ -23,7 +23,7 @@ from dashboard.plans.availability import VN_TZ, BadPeriod
 from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import availability as availability_views
 from dashboard.readmodels import plans as views
-from dashboard.reports.numbers import format_number, format_percent
+from dashboard.reports.numbers import format_number, format_percent, spreadsheet_number_formats
 from dashboard.store.models import Alert
 
 KINDS = ("monthly", "quarterly", "weekly")
@@ -360,6 +360,7 @@ def build_xlsx(data: dict) -> bytes:
           [[g.key, g.agencies, g.percent, g.overdue] for g in progress["partners"]])
     sheet("An toàn thông tin", ["Mức độ", "Tổng", "Còn mở"],
           [[severity, row["total"], row["open"]] for severity, row in security["by_severity"].items()])
+    spreadsheet_number_formats(book)  # numbers stay numbers, shown with the reader's separators
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
