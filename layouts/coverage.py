@@ -12,7 +12,7 @@ from dashboard.plans import inventory, store
 from dashboard.readmodels import availability as availability_views
 from dashboard.readmodels import plans as views
 from dashboard.reports.numbers import format_day, format_percent
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.leadership_tables import availability_table, progress_bar, state_legend, state_mark, systems_table
 from layouts.components.progress_charts import trend_line
 
@@ -41,7 +41,7 @@ def _inventory_card() -> dbc.Card:
             dbc.Button(id="inventory-export", color="secondary", outline=True, size="sm"),
             dcc.Download(id="inventory-download"),
         ], className="mb-3"),
-        dcc.Upload(id="inventory-upload", children=html.Div(id="inventory-drop-text"), className="plan-upload", multiple=False),
+        dcc.Upload(id="inventory-upload", children=html.Div(t("plans.drop", page_language()), id="inventory-drop-text"), className="plan-upload", multiple=False),
         html.Div(id="admin-inventory-preview", className="mt-3"),
         dbc.Button(id="inventory-confirm", color="success", className="mt-2", style={"display": "none"}),
         html.Div(id="admin-inventory-result", className="mt-2", role="status"),

@@ -11,7 +11,7 @@ from dashboard.i18n import format_number, format_percent, t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template
 from dashboard.readmodels import plans as views
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
 from layouts.components.progress_map import progress_map_figure
@@ -48,7 +48,7 @@ def _io_card():
                     ],
                     className="mb-3",
                 ),
-                dcc.Upload(id="plan-upload", children=html.Div(id="plan-drop-text"), className="plan-upload", multiple=False),
+                dcc.Upload(id="plan-upload", children=html.Div(t("plans.drop", page_language()), id="plan-drop-text"), className="plan-upload", multiple=False),
                 html.Div(id="plan-preview", className="mt-3"),
                 dbc.Button(id="plan-confirm", color="success", className="mt-2", style={"display": "none"}),
                 html.Div(id="plan-import-result", className="mt-2", role="status"),

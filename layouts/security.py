@@ -70,7 +70,8 @@ def layout(**_query):
             html.Div(
                 [
                     html.H2(id="sec-import-title", className="h6"),
-                    dcc.Upload(id="sec-upload", className="sec-upload", max_size=2 * 1024 * 1024, children=html.Div(id="sec-upload-label")),
+                    dcc.Upload(id="sec-upload", className="sec-upload", max_size=2 * 1024 * 1024, # named from the first paint: the file field takes its accessible name from this text
+                                 children=html.Div(t("sec.import_drop", lang), id="sec-upload-label")),
                     html.Div(id="admin-alert-import-result", className="small mt-2", role="status"),
                 ],
                 className="sec-card",
