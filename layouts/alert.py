@@ -89,7 +89,9 @@ def alert_view(view: dict, lang: str) -> list:
                className="alert-description", **({} if view["description_code"] else {"data-quoted": "sender"})),
         html.H2(t("alert.details", lang), className="h6") if view["details"] else None,
         html.Pre(json.dumps(view["details"], ensure_ascii=False, indent=2), id="alert-details", className="alert-details-json",
-                 **{"data-quoted": "sender"}) if view["details"] else None,
+                 # a scrolling block keyboard users can reach and scroll, named for screen readers
+                 tabIndex="0", role="region", **{"data-quoted": "sender", "aria-label": t("alert.details", lang)})
+        if view["details"] else None,
         html.H2(t("alert.history", lang), className="h6"),
         history,
     ]

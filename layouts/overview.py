@@ -36,7 +36,10 @@ def layout(**_query):
 
 
 def _demo_panel():
-    labels = dropdown_labels(page_language())  # the search box in the reader's language
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box in the reader's language
+    # the modes' names from the first paint: an empty dropdown has no accessible name
+    modes = [{"label": t(f"demo.mode.{mode}", lang), "value": mode} for mode in MODES]
     return dbc.Card(
         dbc.CardBody(
             [
@@ -45,7 +48,7 @@ def _demo_panel():
                 dbc.Row(
                     [
                         dbc.Col(dcc.Dropdown(id="demo-system", labels=labels, options=list(SYSTEM_IDS), value=SYSTEM_IDS[0], clearable=False), md=4),
-                        dbc.Col(dcc.Dropdown(id="demo-mode", labels=labels, value="failing", clearable=False), md=4),
+                        dbc.Col(dcc.Dropdown(id="demo-mode", labels=labels, options=modes, value="failing", clearable=False), md=4),
                         dbc.Col(dbc.Button(id="demo-apply", color="secondary"), md=2),
                     ],
                     className="g-2",
