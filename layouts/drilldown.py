@@ -85,7 +85,10 @@ def _actions_card(kind: str) -> html.Div:
                 dbc.Row(
                     [
                         dbc.Col([dbc.Label(id="detail-mw-start-label", html_for="detail-mw-start", className="small mb-0"),
-                                 dbc.Input(id="detail-mw-start", type="datetime-local", size="sm")], width=7),
+                                 # typed as dd/mm/yyyy hh:mm (24 h): the browser's own field shows mm/dd/yyyy
+                                 # and AM/PM on an English system
+                                 dbc.Input(id="detail-mw-start", type="text", size="sm", placeholder="dd/mm/yyyy hh:mm",
+                                           maxLength=16, pattern=r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")], width=7),
                         dbc.Col([dbc.Label(id="detail-mw-hours-label", html_for="detail-mw-hours", className="small mb-0"),
                                  dbc.Input(id="detail-mw-hours", type="number", min=0.25, max=744, step=0.25, value=2, size="sm")], width=5),
                     ],
@@ -293,13 +296,17 @@ def acknowledge(_clicks, incident_id, comment, lang, bump):
 
 
 def parse_local(value: str | None) -> datetime | None:
-    """A datetime-local input value ('2026-11-27T22:00'), read as Vietnam time."""
-    if not value:
+    """The start as typed, "27/11/2026 22:00" (the province's way), or ISO "2026-11-27T22:00"
+    (the API's), read as Vietnam time; None when it is neither."""
+    text = (value or "").strip()
+    if not text:
         return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=VN_TZ)
-    except ValueError:
-        return None
+    for parse in (lambda v: datetime.strptime(v, "%d/%m/%Y %H:%M"), datetime.fromisoformat):
+        try:
+            return parse(text).replace(tzinfo=VN_TZ)
+        except ValueError:
+            continue
+    return None
 
 
 @callback(

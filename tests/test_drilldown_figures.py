@@ -235,3 +235,15 @@ def test_history_charts_span_the_whole_range_asked_for():
     for figure in (availability_figure({"a": points}, window=window), latency_figure({"a": points}, window=window)):
         start, end = figure.layout.xaxis.range
         assert str(start).startswith("2026-11-26 09:00") and str(end).startswith("2026-11-27 09:00")  # UTC+7
+
+
+def test_maintenance_start_is_typed_day_first_in_24_hours():
+    # Before: the browser's own datetime field (mm/dd/yyyy, AM/PM on an English system).
+    from datetime import datetime
+
+    from dashboard.i18n import VN_TZ
+    from layouts.drilldown import parse_local
+
+    assert parse_local("27/11/2026 22:00") == datetime(2026, 11, 27, 22, 0, tzinfo=VN_TZ)
+    assert parse_local("2026-11-27T22:00") == datetime(2026, 11, 27, 22, 0, tzinfo=VN_TZ)  # as the API writes it
+    assert parse_local("11/27/2026 10:00 PM") is None and parse_local("") is None

@@ -22,9 +22,11 @@ COMPONENT_FRAGMENTS = [
     "ms ago", "seconds ago", "minutes ago", "hours ago", "days ago", "just now",
     "Contains", "Equals", "Filter...",
 ]
-# Month names as words ("Dec 1, 2026", "December"): not inside a longer word ("Decision").
-MONTHS = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|January|February|March|April|June|July"
-                    r"|August|September|October|November|December)\b")
+# Month names as English dates write them: "Dec 1, 2026", "Dec 2026", "December"; a chart tick
+# that is only "Dec". Not any capitalised "Mar": "Xã Đăk Mar" is a commune's official name.
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)"
+MONTHS = re.compile(rf"\b{MONTH}\.? \d{{1,4}}\b|\b(?:January|February|March|April|June|July|August|September|October"
+                    rf"|November|December)\b|^{MONTH}$", re.MULTILINE)
 # Causes of failures as the probes wrote them in English before causes were stored as codes.
 CAUSE_FRAGMENTS = [
     "connection refused", "all conditions met", "observed", "communes", "not checked yet", "timed out",
@@ -60,7 +62,7 @@ def app(tmp_path_factory):
 def found(text: str, fragments: list[str], months: bool = False) -> list[str]:
     hits = [fragment for fragment in fragments if fragment in text]
     if months:
-        hits += sorted({match.group(0) for match in MONTHS.finditer(text)})
+        hits += sorted({match.group(0) for match in MONTHS.finditer(text)}, key=text.find)
     return hits
 
 
@@ -75,10 +77,10 @@ def visible_text(browser, app, name: str) -> str:
 
 
 def test_fragment_lists_catch_what_they_are_meant_to_catch():
-    english = "Page Size: 50 · 1 to 50 of 125 · Dec 1, 2026 · 2 selected · 1,234 ms ago · connection refused"
-    assert found(english, COMPONENT_FRAGMENTS, months=True) == ["Page Size", "selected", "ms ago", "Dec"]
+    english = "Page Size: 50 · 1 to 50 of 125 · Dec 1, 2026 · 2 selected · 1,234 ms ago · connection refused\nNov"
+    assert found(english, COMPONENT_FRAGMENTS, months=True) == ["Page Size", "selected", "ms ago", "Dec 1", "Nov"]
     assert found(english, CAUSE_FRAGMENTS) == ["connection refused"]
-    vietnamese = "Số dòng mỗi trang: 50 · 1 đến 50 trên 125 · 01/12/2026 · Đã chọn 2 · 5 phút trước · Quyết định"
+    vietnamese = "Số dòng mỗi trang: 50 · 1 đến 50 trên 125 · 01/12/2026 · Đã chọn 2 · 5 phút trước · Xã Đăk Mar: 96%"
     assert found(vietnamese, COMPONENT_FRAGMENTS + CAUSE_FRAGMENTS, months=True) == []
 
 

@@ -70,3 +70,4 @@ def test_component_text_exists_for_both_languages(lang):
 def test_grid_text_in_vietnamese_is_vietnamese():
     assert GRID_TEXT_VI["noRowsToShow"] == "Không có dòng nào" and GRID_TEXT_VI["to"] == "đến"
     assert t("a11y.progress", "vi", percent="82%") == "Tiến độ: 82%"
+
