@@ -72,6 +72,7 @@ def open_page(browser, app, page: Page, lang: str = "vi", viewport=(1920, 1080))
         tab.locator("#lang-toggle label", has_text="English").click()
         tab.wait_for_function("document.documentElement.lang === 'en'")
         tab.goto(app.url + page.path)
-    tab.wait_for_selector(page.ready, state="attached", timeout=60_000)
+    # leadership pages compute a whole province: minutes on a loaded two-core test machine
+    tab.wait_for_selector(page.ready, state="attached", timeout=240_000)
     tab.wait_for_function("lang => document.documentElement.lang === lang", arg=lang)
     return tab
