@@ -70,9 +70,10 @@ def open_page(browser, app, page: Page, lang: str = "vi", viewport=(1920, 1080))
     tab = browser.open(app, "/maintenance" if lang == "en" else page.path, viewport=viewport)
     if lang == "en":
         tab.locator("#lang-toggle label", has_text="English").click()
-        tab.wait_for_function("document.documentElement.lang === 'en'")
+        tab.wait_for_function("document.documentElement.lang === 'en'", polling=1000, timeout=120_000)
         tab.goto(app.url + page.path)
     # leadership pages compute a whole province: minutes on a loaded two-core test machine
     tab.wait_for_selector(page.ready, state="attached", timeout=240_000)
-    tab.wait_for_function("lang => document.documentElement.lang === lang", arg=lang)
+    # polled each second: a page drawing a province's tables keeps the main thread busy
+    tab.wait_for_function("lang => document.documentElement.lang === lang", arg=lang, polling=1000, timeout=120_000)
     return tab
