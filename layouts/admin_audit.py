@@ -8,22 +8,24 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
-from dashboard.i18n import local_time, t
+from dashboard.i18n import audit_action_label, local_time, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels.audit import audit_view
-from dashboard.web.facade import DataUnavailable, facade
+from dashboard.web.facade import DataUnavailable, facade, page_language
 from layouts.components.feedback import unavailable
 
 dash.register_page(__name__, path="/admin/audit", title="Nhật ký thao tác · IOC")
 
 
 def layout(**_):
+    labels = dropdown_labels(page_language())  # the search box and "2 selected" in the reader's language
     return html.Div(
         [
             html.H2(id="admin-audit-heading", className="h4"),
             html.P(id="admin-audit-help", className="text-secondary small"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="admin-audit-action", clearable=True), md=3),
+                    dbc.Col(dcc.Dropdown(id="admin-audit-action", labels=labels, clearable=True), md=3),
                     dbc.Col(dbc.Input(id="admin-audit-search", type="search", debounce=True), md=4),
                 ],
                 className="g-2 mb-3",
@@ -56,7 +58,7 @@ def render(lang, action, search):
     rows = filter_entries(view["entries"], search) if view else []
     table = audit_table(rows, lang) if view else unavailable(lang)
     return (t("audit.heading", lang), t("audit.help", lang), t("audit.search", lang), t("audit.any_action", lang),
-            [{"label": n, "value": n} for n in names], t("audit.count", lang, n=len(rows)), table)
+            [{"label": audit_action_label(n, lang), "value": n} for n in names], t("audit.count", lang, n=len(rows)), table)
 
 
 def filter_entries(rows, search: str | None):
@@ -75,7 +77,7 @@ def audit_table(rows, lang: str):
             [
                 html.Td(local_time(r["at"], with_date=True), className="text-nowrap"),
                 html.Td(r["actor"]),
-                html.Td(html.Code(r["action"])),
+                html.Td(audit_action_label(r["action"], lang), title=r["action"]),
                 html.Td(r["target"] or "—"),
                 html.Td(json.dumps(r["detail"], ensure_ascii=False) if r["detail"] else "—", className="small"),
                 html.Td(r["address"] or "—", className="small"),

@@ -79,13 +79,19 @@ def alert_view(view: dict, lang: str) -> list:
     )
     return [
         html.Div([severity_badge(view["severity"], lang), html.Span(f"#{view['id']}", className="text-muted ms-2")]),
-        html.H1(view["title"], id="alert-title", className="h4 mt-2"),
+        html.H1(view["title_en" if lang == "en" else "title_vi"], id="alert-title", className="h4 mt-2"),
         handled,
         html.Dl(facts, className="alert-facts"),
         html.H2(t("alert.description", lang), className="h6"),
-        html.P(view["description"] or "—", id="alert-description", className="alert-description"),
+        # the app's own alerts in the reader's language; a sender's text (a SIEM's log line) as it
+        # came, marked data-quoted: it is quoted, not written by the app
+        html.P(view["description_en" if lang == "en" else "description_vi"] or "—", id="alert-description",
+               className="alert-description", **({} if view["description_code"] else {"data-quoted": "sender"})),
         html.H2(t("alert.details", lang), className="h6") if view["details"] else None,
-        html.Pre(json.dumps(view["details"], ensure_ascii=False, indent=2), id="alert-details", className="alert-details-json") if view["details"] else None,
+        html.Pre(json.dumps(view["details"], ensure_ascii=False, indent=2), id="alert-details", className="alert-details-json",
+                 # a scrolling block keyboard users can reach and scroll, named for screen readers
+                 tabIndex="0", role="region", **{"data-quoted": "sender", "aria-label": t("alert.details", lang)})
+        if view["details"] else None,
         html.H2(t("alert.history", lang), className="h6"),
         history,
     ]

@@ -12,7 +12,7 @@ from dashboard.plans import inventory, store
 from dashboard.readmodels import availability as availability_views
 from dashboard.readmodels import plans as views
 from dashboard.reports.numbers import format_day, format_percent
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.leadership_tables import availability_table, progress_bar, state_legend, state_mark, systems_table
 from layouts.components.progress_charts import trend_line
 
@@ -41,7 +41,7 @@ def _inventory_card() -> dbc.Card:
             dbc.Button(id="inventory-export", color="secondary", outline=True, size="sm"),
             dcc.Download(id="inventory-download"),
         ], className="mb-3"),
-        dcc.Upload(id="inventory-upload", children=html.Div(id="inventory-drop-text"), className="plan-upload", multiple=False),
+        dcc.Upload(id="inventory-upload", children=html.Div(t("plans.drop", page_language()), id="inventory-drop-text"), className="plan-upload", multiple=False),
         html.Div(id="admin-inventory-preview", className="mt-3"),
         dbc.Button(id="inventory-confirm", color="success", className="mt-2", style={"display": "none"}),
         html.Div(id="admin-inventory-result", className="mt-2", role="status"),
@@ -61,8 +61,8 @@ def agencies_table(agencies: list[dict], systems: list[dict], lang: str, table_i
         for system in systems:
             state = agency["systems"].get(system["id"])
             cells.append(html.Td("—") if state is None else html.Td(state_mark(state["state"], lang)))
-        cells.append(html.Td(progress_bar(agency["verified_percent"])))
-        cells.append(html.Td(progress_bar(agency["live_up_percent"])))
+        cells.append(html.Td(progress_bar(agency["verified_percent"], lang, f"{agency[name]} — {t('col.integration_rate', lang)}")))
+        cells.append(html.Td(progress_bar(agency["live_up_percent"], lang, f"{agency[name]} — {t('col.live_up', lang)}")))
         rows.append(html.Tr(cells))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, className="coverage-table mb-0", id=table_id)
 
@@ -88,7 +88,8 @@ def render(lang, _n, _version=None):
                 html.Div(format_percent(view["verified_percent"], lang), className="kpi-value", id="coverage-province"),
                 html.Div(f"{t('coverage.rate', lang)} — {t('coverage.target', lang, target=round(view['target_percent']))}", className="kpi-label"),
                 html.Div(t("coverage.of_required", lang, n=view["verified"], total=required), className="kpi-label"),
-                dbc.Progress(value=view["verified_percent"], max=view["target_percent"], color="success", className="mt-1", style={"height": ".5rem"}),
+                progress_bar(view["verified_percent"], lang, t("coverage.rate", lang), maximum=view["target_percent"], show_label=False,
+                             class_name="mt-1", style={"height": ".5rem"}),
             ], className="kpi kpi-main"),
             html.Div([html.Div(format_percent(view["live_up_percent"], lang), className="kpi-value", id="coverage-live-up"),
                       html.Div(t("coverage.live_up", lang), className="kpi-label"),
@@ -118,7 +119,7 @@ def render(lang, _n, _version=None):
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("coverage.systems", lang), className="h6 mb-0")), dbc.CardBody(systems_table(systems, lang))]), lg=7, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader(html.H2(t("coverage.trend", lang), className="h6 mb-0")),
-                              dbc.CardBody(dcc.Graph(figure=trend_line(view["trend"], view["target_percent"]), config=GRAPH_CONFIG, id="coverage-trend"))]), lg=5, className="mb-3"),
+                              dbc.CardBody(dcc.Graph(figure=trend_line(view["trend"], view["target_percent"], lang=lang), config=GRAPH_CONFIG, id="coverage-trend"))]), lg=5, className="mb-3"),
         ]),
         inventory_card(view["inventory"], lang),
         dbc.Card([dbc.CardHeader(html.H2(t("availability.heading", lang, month=month), className="h6 mb-0")),

@@ -12,8 +12,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import VN_TZ, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels import detail as detail_queries
-from dashboard.web.facade import MAX_COMMENT_CHARS, DataUnavailable, facade
+from dashboard.web.facade import MAX_COMMENT_CHARS, DataUnavailable, facade, page_language
 from layouts.components import detail_sections as sections
 from layouts.components.dependency_graph import dependency_figure
 from layouts.components.feedback import outcome_alert, unavailable
@@ -65,6 +66,8 @@ def detail_layout(kind: str, subject_id: str) -> html.Div:
 
 
 def _actions_card(kind: str) -> html.Div:
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box and "2 selected" in the reader's language
     return html.Div(
         html.Div(
             [
@@ -72,7 +75,9 @@ def _actions_card(kind: str) -> html.Div:
                 dbc.Button(id="detail-check-now", color="primary", size="sm", className="mb-2"),
                 html.Hr(),
                 html.Div(id="detail-ack-title", className="fw-semibold small mb-1"),
-                dcc.Dropdown(id="detail-ack-incident", options=[], clearable=True, className="mb-1"),
+                # a placeholder names the empty dropdown for screen readers too
+                dcc.Dropdown(id="detail-ack-incident", labels=labels, options=[], clearable=True, className="mb-1",
+                             placeholder=t("action.ack_choose", lang)),
                 dbc.Textarea(id="detail-ack-comment", rows=2, maxLength=MAX_COMMENT_CHARS, className="mb-1"),
                 dbc.Button(id="detail-ack", color="secondary", size="sm", className="mb-2"),
                 html.Hr(),
@@ -80,7 +85,10 @@ def _actions_card(kind: str) -> html.Div:
                 dbc.Row(
                     [
                         dbc.Col([dbc.Label(id="detail-mw-start-label", html_for="detail-mw-start", className="small mb-0"),
-                                 dbc.Input(id="detail-mw-start", type="datetime-local", size="sm")], width=7),
+                                 # typed as dd/mm/yyyy hh:mm (24 h): the browser's own field shows mm/dd/yyyy
+                                 # and AM/PM on an English system
+                                 dbc.Input(id="detail-mw-start", type="text", size="sm", placeholder="dd/mm/yyyy hh:mm",
+                                           maxLength=16, pattern=r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}")], width=7),
                         dbc.Col([dbc.Label(id="detail-mw-hours-label", html_for="detail-mw-hours", className="small mb-0"),
                                  dbc.Input(id="detail-mw-hours", type="number", min=0.25, max=744, step=0.25, value=2, size="sm")], width=5),
                     ],
@@ -294,13 +302,17 @@ def acknowledge(_clicks, incident_id, comment, lang, bump):
 
 
 def parse_local(value: str | None) -> datetime | None:
-    """A datetime-local input value ('2026-11-27T22:00'), read as Vietnam time."""
-    if not value:
+    """The start as typed, "27/11/2026 22:00" (the province's way), or ISO "2026-11-27T22:00"
+    (the API's), read as Vietnam time; None when it is neither."""
+    text = (value or "").strip()
+    if not text:
         return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=VN_TZ)
-    except ValueError:
-        return None
+    for parse in (lambda v: datetime.strptime(v, "%d/%m/%Y %H:%M"), datetime.fromisoformat):
+        try:
+            return parse(text).replace(tzinfo=VN_TZ)
+        except ValueError:
+            continue
+    return None
 
 
 @callback(

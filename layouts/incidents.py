@@ -14,8 +14,9 @@ from dash import Input, Output, callback, dcc, html
 from collectors.timeutil import utcnow
 from dashboard.domain import incidents as rules
 from dashboard.i18n import duration_text, status_label, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels import incidents as views
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.incident_parts import state_badge
 from layouts.components.incident_parts import when as _when
 
@@ -25,6 +26,7 @@ PERIODS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(da
 
 
 def layout(**query):
+    labels = dropdown_labels(page_language())  # the search box and "2 selected" in the reader's language
     system = query.get("system")
     return html.Div(
         [
@@ -32,9 +34,9 @@ def layout(**query):
             html.P(id="inc-help", className="text-secondary small"),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Dropdown(id="inc-system", value=system, clearable=True), md=4),
-                    dbc.Col(dcc.Dropdown(id="inc-state", multi=True, clearable=True), md=4),
-                    dbc.Col(dcc.Dropdown(id="inc-period", value="30d", clearable=False), md=3),
+                    dbc.Col(dcc.Dropdown(id="inc-system", labels=labels, value=system, clearable=True), md=4),
+                    dbc.Col(dcc.Dropdown(id="inc-state", labels=labels, multi=True, clearable=True), md=4),
+                    dbc.Col(dcc.Dropdown(id="inc-period", labels=labels, value="30d", clearable=False), md=3),
                 ],
                 className="g-2 mb-3",
             ),

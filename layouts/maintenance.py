@@ -11,8 +11,9 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard.domain.maintenance import WEEKDAY_EN, WEEKDAY_VI, WEEKDAYS, MaintenanceError, form_input
 from dashboard.i18n import t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels import maintenance as views
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.incident_parts import when
 
 # A 24-hour clock as text: a browser's time input follows the browser's own locale, and showed
@@ -22,6 +23,8 @@ CLOCK_INPUT = {"type": "text", "placeholder": "22:00", "maxLength": 5,
 
 dash.register_page(__name__, path="/maintenance", title="IOC Quảng Ngãi — Bảo trì", name="Bảo trì")
 
+# 24-hour "hh:mm" typed as text: the browser's own time field shows "10:00 PM" on an English
+# system; the service validates the value as it does for the API.
 STATE_COLORS = {"active": "warning", "planned": "info", "cancelled": "secondary", "over": "light"}
 
 
@@ -36,13 +39,15 @@ def _may_act() -> bool:
 
 def layout(**_query):
     may_act = _may_act()
+    lang = page_language()
     form = dbc.Card(
         dbc.CardBody([
             html.H2(id="maint-form-title", className="h6"),
             dcc.Store(id="maint-editing", data=None),
             dbc.Row([
                 dbc.Col([dbc.Label(id="maint-subject-label", html_for="maint-subject"),
-                         dcc.Dropdown(id="maint-subject", clearable=False)], md=6),
+                         dcc.Dropdown(id="maint-subject", clearable=False, labels=dropdown_labels(lang),
+                                      placeholder=t("maint.subject", lang))], md=6),
                 dbc.Col([dbc.Label(id="maint-reason-label", html_for="maint-reason"),
                          dbc.Input(id="maint-reason", maxLength=500)], md=6),
             ], className="g-2 mb-2"),
@@ -52,8 +57,12 @@ def layout(**_query):
                 dbc.Col([dbc.Label(id="maint-monthday-label", html_for="maint-monthday"),
                          dbc.Input(id="maint-monthday", type="number", min=-1, max=28, step=1, value=1)], md=2,
                         id="maint-monthday-col"),
+                # dd/mm/yyyy whatever the browser's language (its own date field follows the OS)
                 dbc.Col([dbc.Label(id="maint-date-label", html_for="maint-date"),
-                         dbc.Input(id="maint-date", type="date")], md=3, id="maint-date-col"),
+                         dcc.DatePickerSingle(id="maint-date", display_format="DD/MM/YYYY", month_format="MM/YYYY",
+                                              first_day_of_week=1, placeholder=t("date.placeholder", lang),
+                                              clearable=True, className="d-block")],
+                        md=3, id="maint-date-col"),
                 dbc.Col([dbc.Label(id="maint-start-label", html_for="maint-start"),
                          dbc.Input(id="maint-start", **CLOCK_INPUT, value="22:00")], md=2),
                 dbc.Col([dbc.Label(id="maint-end-label", html_for="maint-end"),
@@ -181,7 +190,7 @@ def start_editing(_edits, _new):
     Input("maint-save", "n_clicks"), Input({"type": "maint-cancel", "index": ALL}, "n_clicks"),
     State("maint-editing", "data"), State("maint-subject", "value"), State("maint-reason", "value"),
     State("maint-repeat", "value"), State("maint-weekdays", "value"), State("maint-monthday", "value"),
-    State("maint-date", "value"), State("maint-start", "value"), State("maint-end", "value"),
+    State("maint-date", "date"), State("maint-start", "value"), State("maint-end", "value"),
     State("op-maint-version", "data"), State("lang-toggle", "value"),
     prevent_initial_call=True,
 )

@@ -8,8 +8,9 @@ from dash import Input, Output, State, callback, dcc, html
 from collectors.timeutil import parse_iso, utcnow
 from dashboard.demo.network import MODES, SYSTEM_IDS
 from dashboard.i18n import local_time, status_label, t
+from dashboard.i18n.components import dropdown_labels
 from dashboard.readmodels import systems as queries
-from dashboard.web.facade import DataUnavailable, facade
+from dashboard.web.facade import DataUnavailable, facade, page_language
 from layouts.components.feedback import unavailable
 from layouts.components.status_tile import STATUS_GLYPH, status_tile
 
@@ -35,6 +36,10 @@ def layout(**_query):
 
 
 def _demo_panel():
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box in the reader's language
+    # the modes' names from the first paint: an empty dropdown has no accessible name
+    modes = [{"label": t(f"demo.mode.{mode}", lang), "value": mode} for mode in MODES]
     return dbc.Card(
         dbc.CardBody(
             [
@@ -42,8 +47,8 @@ def _demo_panel():
                 html.P(id="demo-help", className="small text-muted"),
                 dbc.Row(
                     [
-                        dbc.Col(dcc.Dropdown(id="demo-system", options=list(SYSTEM_IDS), value=SYSTEM_IDS[0], clearable=False), md=4),
-                        dbc.Col(dcc.Dropdown(id="demo-mode", value="failing", clearable=False), md=4),
+                        dbc.Col(dcc.Dropdown(id="demo-system", labels=labels, options=list(SYSTEM_IDS), value=SYSTEM_IDS[0], clearable=False), md=4),
+                        dbc.Col(dcc.Dropdown(id="demo-mode", labels=labels, options=modes, value="failing", clearable=False), md=4),
                         dbc.Col(dbc.Button(id="demo-apply", color="secondary"), md=2),
                     ],
                     className="g-2",

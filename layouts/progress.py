@@ -7,11 +7,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.auth.permissions import Forbidden, require
-from dashboard.i18n import t
+from dashboard.i18n import format_number, format_percent, t
 from dashboard.plans import progress as prog
 from dashboard.plans import store, template
 from dashboard.readmodels import plans as views
-from dashboard.web.facade import facade
+from dashboard.web.facade import facade, page_language
 from layouts.components.leadership_tables import agency_table, partner_table, task_table
 from layouts.components.progress_charts import category_bars, percent_bars, trend_line
 from layouts.components.progress_map import progress_map_figure
@@ -55,7 +55,7 @@ def _io_card():
                     ],
                     className="mb-3",
                 ),
-                dcc.Upload(id="plan-upload", children=html.Div(id="plan-drop-text"), className="plan-upload", multiple=False),
+                dcc.Upload(id="plan-upload", children=html.Div(t("plans.drop", page_language()), id="plan-drop-text"), className="plan-upload", multiple=False),
                 html.Div(id="plan-preview", className="mt-3"),
                 html.Div(dbc.Checkbox(id="plan-delete-reported", value=False, label=""), id="plan-delete-wrap",
                          style={"display": "none"}, className="mt-2"),
@@ -129,7 +129,7 @@ def render(lang, _version, which):
     rows = view["agencies"]
     kpis = html.Div(
         [
-            _kpi(f"{view['province_percent']:.0f}%", t("progress.province", lang), "kpi-main"),
+            _kpi(format_percent(view["province_percent"], lang, 0), t("progress.province", lang), "kpi-main"),
             _kpi(f"{view['plans']}/{len(rows)}", t("progress.plans", lang)),
             _kpi(str(view["tasks"]), t("progress.tasks", lang)),
             _kpi(str(len(view["overdue"])), t("progress.overdue_count", lang), "kpi-bad"),
@@ -154,7 +154,7 @@ def render(lang, _version, which):
                 figure=percent_bars([t(f"group.{g.key}", lang) for g in groups], [g.percent for g in groups], 150, lang), config=GRAPH_CONFIG,
             )), lg=4, className="mb-3"),
             dbc.Col(_card(t("progress.categories", lang), dcc.Graph(figure=category_bars(view["categories"], lang), config=GRAPH_CONFIG)), lg=4, className="mb-3"),
-            dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
+            dbc.Col(_card(t("progress.trend", lang), dcc.Graph(figure=trend_line(view["trend"], 100, lang=lang), config=GRAPH_CONFIG, id="progress-trend")), lg=4, className="mb-3"),
         ]
     )
     settings = facade().settings
@@ -167,7 +167,7 @@ def render(lang, _version, which):
     lists = dbc.Row(
         [
             dbc.Col(_card(t("progress.overdue", lang), task_table(view["overdue"], lang, "overdue-table", late=True)), lg=6, className="mb-3"),
-            dbc.Col(_card(t("progress.at_risk", lang, days=prog.AT_RISK_DAYS, percent=f"{prog.AT_RISK_PERCENT:.0f}"),
+            dbc.Col(_card(t("progress.at_risk", lang, days=prog.AT_RISK_DAYS, percent=format_number(prog.AT_RISK_PERCENT, lang, 0)),
                           task_table(view["at_risk"], lang, "at-risk-table", late=False)), lg=6, className="mb-3"),
         ]
     )

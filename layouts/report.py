@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
-from dashboard.i18n import local_time, t
+from dashboard.i18n import format_number, format_percent, local_time, t
 from dashboard.plans.template import format_date
 from dashboard.reports import periodic, weekly
 from dashboard.web.facade import facade
@@ -74,9 +74,9 @@ def render(lang):
     previous = report["previous_percent"]
     summary = t(
         "report.summary_text", lang,
-        progress=f"{progress['province_percent']:.1f}",
-        previous=f"{previous:.1f}%" if previous is not None else "—",
-        coverage=f"{coverage['province_percent']:.1f}",
+        progress=format_number(progress["province_percent"], lang),
+        previous=format_percent(previous, lang),
+        coverage=format_number(coverage["province_percent"], lang),
         overdue=len(progress["overdue"]), at_risk=len(progress["at_risk"]),
     )
     partners = progress["partners"]
@@ -97,8 +97,8 @@ def render(lang):
         ])),
         html.Div(
             [
-                _section(t("progress.trend", lang), dcc.Graph(figure=trend_line(progress["trend"], 100, height=200), config=PRINT_GRAPH, className="report-graph")),
-                _section(t("coverage.trend", lang), dcc.Graph(figure=trend_line(coverage["trend"], 100, height=200), config=PRINT_GRAPH, className="report-graph")),
+                _section(t("progress.trend", lang), dcc.Graph(figure=trend_line(progress["trend"], 100, height=200, lang=lang), config=PRINT_GRAPH, className="report-graph")),
+                _section(t("coverage.trend", lang), dcc.Graph(figure=trend_line(coverage["trend"], 100, height=200, lang=lang), config=PRINT_GRAPH, className="report-graph")),
             ],
             className="report-two",
         ),

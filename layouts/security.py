@@ -13,8 +13,9 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from collectors.timeutil import parse_iso
 from dashboard.domain.alerts import SEVERITIES, STATUSES
 from dashboard.i18n import local_time, t
+from dashboard.i18n.components import dropdown_labels, grid_locale
 from dashboard.readmodels import alerts as alerts_queries
-from dashboard.web.facade import DataUnavailable, facade
+from dashboard.web.facade import DataUnavailable, facade, page_language
 from layouts.components.alert_charts import graph, open_by_figure, severity_badge, severity_over_time_figure
 from layouts.components.feedback import outcome_alert, unavailable
 
@@ -24,6 +25,8 @@ LIST_LIMIT = 500
 
 
 def layout(**_query):
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box and "2 selected" in the reader's language
     return html.Div(
         [
             dcc.Interval(id="sec-refresh", interval=max(facade().settings.refresh_ms, 5000)),
@@ -43,9 +46,9 @@ def layout(**_query):
                     html.H2(id="sec-list-title", className="h5"),
                     dbc.Row(
                         [
-                            dbc.Col(dcc.Dropdown(id="sec-filter-status", multi=True, value=["new", "acknowledged"]), md=3),
-                            dbc.Col(dcc.Dropdown(id="sec-filter-severity", multi=True), md=3),
-                            dbc.Col(dcc.Dropdown(id="sec-filter-system"), md=3),
+                            dbc.Col(dcc.Dropdown(id="sec-filter-status", labels=labels, multi=True, value=["new", "acknowledged"]), md=3),
+                            dbc.Col(dcc.Dropdown(id="sec-filter-severity", labels=labels, multi=True), md=3),
+                            dbc.Col(dcc.Dropdown(id="sec-filter-system", labels=labels), md=3),
                             dbc.Col(dbc.Input(id="sec-filter-search", type="search", debounce=True), md=3),
                         ],
                         className="g-2 mb-2",
@@ -57,7 +60,7 @@ def layout(**_query):
                         columnDefs=[],
                         getRowId="params.data.row_id",
                         defaultColDef={"sortable": True, "filter": True, "resizable": True},
-                        dashGridOptions={"animateRows": False},
+                        dashGridOptions={"animateRows": False, "localeText": grid_locale(lang)},
                         style={"height": "480px"},
                         className="ag-theme-alpine sec-grid",
                     ),
@@ -67,7 +70,8 @@ def layout(**_query):
             html.Div(
                 [
                     html.H2(id="sec-import-title", className="h6"),
-                    dcc.Upload(id="sec-upload", className="sec-upload", max_size=2 * 1024 * 1024, children=html.Div(id="sec-upload-label")),
+                    dcc.Upload(id="sec-upload", className="sec-upload", max_size=2 * 1024 * 1024, # named from the first paint: the file field takes its accessible name from this text
+                                 children=html.Div(t("sec.import_drop", lang), id="sec-upload-label")),
                     html.Div(id="admin-alert-import-result", className="small mt-2", role="status"),
                 ],
                 className="sec-card",
@@ -123,7 +127,7 @@ def grid_rows(alerts: list[dict], lang: str) -> list[dict]:
     return [
         {
             "id": a["id"], "row_id": str(a["id"]), "severity": a["severity"], "severity_label": t(f"severity.{a['severity']}", lang),
-            "status_label": t(f"alert.status.{a['status']}", lang), "title": a["title"], "category": a["category"],
+            "status_label": t(f"alert.status.{a['status']}", lang), "title": a["title_en" if lang == "en" else "title_vi"], "category": a["category"],
             "source": a["source"],
             "where": " · ".join(x for x in (a["system_name"], a["agency_name"]) if x),
             "asset": a["asset"] or "", "count": a["count"],

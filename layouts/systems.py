@@ -9,14 +9,17 @@ from dash import ClientsideFunction, Input, Output, Patch, callback, clientside_
 
 from collectors.timeutil import utcnow
 from dashboard.i18n import status_label, t
+from dashboard.i18n.components import dropdown_labels, grid_locale
 from dashboard.readmodels import detail as detail_queries
-from dashboard.web.facade import DataUnavailable, facade
+from dashboard.web.facade import DataUnavailable, facade, page_language
 from layouts.components.status_tile import STATUS_GLYPH
 from layouts.components.systems_grid import STATUSES, TYPES, filter_rows, grid_rows
 
 dash.register_page(__name__, path="/systems", title="IOC Quảng Ngãi — Danh mục hệ thống", name="Hệ thống")
 
 def layout(**_query):
+    lang = page_language()
+    labels = dropdown_labels(lang)  # the search box and "2 selected" in the reader's language
     return html.Div(
         [
             dcc.Interval(id="systems-refresh", interval=max(facade().settings.refresh_ms, 5000)),
@@ -24,11 +27,11 @@ def layout(**_query):
             dbc.Row(
                 [
                     dbc.Col(dbc.Input(id="systems-search", type="search", debounce=False), md=3),
-                    dbc.Col(dcc.Dropdown(id="systems-status", multi=True), md=2),
-                    dbc.Col(dcc.Dropdown(id="systems-owner", multi=True), md=2),
-                    dbc.Col(dcc.Dropdown(id="systems-partner", multi=True), md=2),
-                    dbc.Col(dcc.Dropdown(id="systems-kind", multi=True), md=1),
-                    dbc.Col(dcc.Dropdown(id="systems-type", multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-status", labels=labels, multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-owner", labels=labels, multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-partner", labels=labels, multi=True), md=2),
+                    dbc.Col(dcc.Dropdown(id="systems-kind", labels=labels, multi=True), md=1),
+                    dbc.Col(dcc.Dropdown(id="systems-type", labels=labels, multi=True), md=2),
                 ],
                 className="g-2 mb-2 systems-filters",
             ),
@@ -39,7 +42,9 @@ def layout(**_query):
                 getRowId="params.data.key",
                 defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 90},
                 dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "domLayout": "autoHeight",
-                                 "pagination": True, "paginationPageSize": 50},
+                                 "pagination": True, "paginationPageSize": 50,
+                                 # the pager, "no rows" and filter menus (AG Grid reads it once)
+                                 "localeText": grid_locale(lang)},
                 rowClassRules={f"grid-row-{s}": f"params.data.status_code == '{s}'" for s in STATUSES},
                 columnSize="responsiveSizeToFit",
                 className="systems-grid",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard.i18n import format_ms, local_time, t
+from dashboard.i18n import format_ms, format_number, local_time, t
 from dashboard.readmodels import wall as wq
 from dashboard.web.facade import DataUnavailable, facade
 from layouts.components.feedback import unavailable
@@ -34,7 +34,7 @@ def render(lang, key):
         (t("unit.kind", lang), t(f"unit.kind.{unit['kind']}", lang)),
         (t("unit.code", lang), unit["code"] or "—"),
         (t("unit.partner", lang), unit["partner"] or "—"),
-        (t("unit.coordinates", lang), f"{unit['lat']:.4f}, {unit['lon']:.4f}" if unit["lat"] is not None else "—"),
+        (t("unit.coordinates", lang), f"{format_number(unit['lat'], lang, 4)}; {format_number(unit['lon'], lang, 4)}" if unit["lat"] is not None else "—"),
     ]
     state = unit["status"]
     badge = status_badge(state, lang) if state != wq.NO_DATA else html.Span(state_label(state, lang), className="status-badge status-unknown")
@@ -58,7 +58,7 @@ def render(lang, key):
                 html.Td(status_badge(e["status"], lang)),
                 html.Td(local_time(e["since"], with_date=True)),
                 html.Td(local_time(e["checked_at"], with_date=True)),
-                html.Td(format_ms(e["latency_ms"])),
+                html.Td(format_ms(e["latency_ms"], lang)),
                 html.Td(e["reason"] or "", style={"overflowWrap": "anywhere"}),
             ])
             for e in unit["endpoints"]

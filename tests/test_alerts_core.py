@@ -190,3 +190,29 @@ def test_read_models_for_page_wall_and_map(db):
         assert [f["severity"] for f in feed] == ["critical"] and feed[0]["kind"] == "alert"
         days = alerts_queries.severity_over_time(s, days=3)
         assert len(days) == 4 and sum(d["critical"] for d in days) == 1
+
+
+def test_probe_alerts_are_stored_as_codes_and_read_in_each_language(db):
+    # Before: the title was one stored "vi / en" string and the description English text.
+    settings = AlertSettings(cert_warning_days=30, cert_critical_days=7, down_alert_after_s=600)
+    now = utcnow()
+    with db.session() as s:
+        s.get(Endpoint, "dvc.tls").last_detail = {"certificate": {"days_left": 12.5, "not_after": "2026-12-17T00:00:00Z",
+                                                                  "subject": "CN=dvc.example", "verified": True}}
+        derive_probe_alerts(s, settings, now)
+        alerts.raise_alert(s, item(title="Trojan found", description="Dec 02 sshd: brute force"), now)  # from outside
+    with db.session() as s:
+        stored = s.scalars(select(Alert).where(Alert.category == "cert_expiry")).one()
+        assert (stored.title_code, stored.title_params) == ("alert.title.cert_expiring", {"subject": "TLS (dvc.tls)"})
+        assert stored.description_code == "alert.desc.cert_expiring" and stored.description_params["days"] == 12
+        assert " / " not in stored.title
+        total, rows = alerts_queries.list_alerts(s, limit=10)
+    views = {row["category"]: row for row in rows}
+    probe, outside = views["cert_expiry"], views["malware"]
+    assert probe["title_vi"] == "Chứng chỉ TLS sắp hết hạn: TLS (dvc.tls)"
+    assert probe["title_en"] == "TLS certificate expiring: TLS (dvc.tls)"
+    assert probe["description_vi"] == "Hết hạn sau 12 ngày (ngày 17/12/2026); chủ thể CN=dvc.example"
+    assert probe["description_en"] == "Expires in 12 days (on 17/12/2026); subject CN=dvc.example"
+    # an alert from outside (and a row stored before the codes) keeps the text it came with
+    assert outside["title_vi"] == outside["title_en"] == "Trojan found"
+    assert outside["description_vi"] == outside["description_en"] == "Dec 02 sshd: brute force"

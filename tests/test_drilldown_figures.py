@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.readmodels.detail import bounded_excerpt, bucket_raw, certificate_view, history_csv_text, rollup_points
 from layouts.components.dependency_graph import dependency_figure, graph_layout, spread
-from layouts.components.detail_sections import check_strip, format_duration, format_percent, results_table
+from layouts.components.detail_sections import check_strip, format_duration, results_table, uptime_percent
 from layouts.components.history_charts import STATUS_COLORS, availability_figure, latency_figure
 from layouts.components.systems_grid import filter_rows, grid_rows
 
@@ -170,9 +170,10 @@ def test_durations_and_percentages_read_naturally():
     assert format_duration(3 * 3600 + 25 * 60 + 9, "vi") == "3 giờ 25 phút"
     assert format_duration(2 * 86400 + 5, "en") == "2 d 5 s"
     assert format_duration(0, "en") == "0 s"
-    assert format_percent(None) == "—"
-    assert format_percent(99.95) == "99,95 %"
-    assert format_percent(100.0) == "100 %"
+    assert uptime_percent(None) == "—"
+    assert uptime_percent(99.95) == "99,95 %" and uptime_percent(99.95, "en") == "99.95 %"
+    assert uptime_percent(100.0) == "100 %"
+    assert uptime_percent(87.25, "vi") == "87,2 %"
 
 
 # ------------------------------------------------------------------------------ grid
@@ -234,3 +235,15 @@ def test_history_charts_span_the_whole_range_asked_for():
     for figure in (availability_figure({"a": points}, window=window), latency_figure({"a": points}, window=window)):
         start, end = figure.layout.xaxis.range
         assert str(start).startswith("2026-11-26 09:00") and str(end).startswith("2026-11-27 09:00")  # UTC+7
+
+
+def test_maintenance_start_is_typed_day_first_in_24_hours():
+    # Before: the browser's own datetime field (mm/dd/yyyy, AM/PM on an English system).
+    from datetime import datetime
+
+    from dashboard.i18n import VN_TZ
+    from layouts.drilldown import parse_local
+
+    assert parse_local("27/11/2026 22:00") == datetime(2026, 11, 27, 22, 0, tzinfo=VN_TZ)
+    assert parse_local("2026-11-27T22:00") == datetime(2026, 11, 27, 22, 0, tzinfo=VN_TZ)  # as the API writes it
+    assert parse_local("11/27/2026 10:00 PM") is None and parse_local("") is None

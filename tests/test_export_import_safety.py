@@ -184,3 +184,24 @@ def test_a_workbook_with_a_doctype_is_refused_clearly():
 
 def test_limits_are_sane():
     assert MAX_UNPACKED_BYTES < 100 * 1024 * 1024
+
+
+def test_weekly_xlsx_keeps_numbers_and_days_as_numbers_with_display_formats(db):
+    # Before: days were text ("01/12/2026") and percentages bare floats with no format.
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    rows = [hostile_task(f"task {i}", f"note {i}") for i in range(3)]
+    with db.session() as session:
+        report = parse_plan_file("plan.csv", template.build_csv(rows), views.reference(session))
+        assert report.ok, [(p.row, p.message("en")) for p in report.problems]
+        store.apply_import(session, report, TODAY)
+    with db.session() as session:
+        book = load_workbook(io.BytesIO(build_report_xlsx(weekly_report(session, now=None))))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows(min_row=2) for cell in row]
+    floats = [c for c in cells if isinstance(c.value, float)]
+    days = [c for c in cells if c.is_date]
+    assert floats and all(c.number_format == "#,##0.0" for c in floats)
+    assert days and all(c.number_format.startswith("DD/MM/YYYY") for c in days)
+    assert all(isinstance(c.value.date() if hasattr(c.value, "date") else c.value, date) for c in days)

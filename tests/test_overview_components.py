@@ -57,7 +57,11 @@ def test_formatting_helpers():
     assert status_label("down", "vi") == "Gián đoạn" and status_label("down", "en") == "Down"
     assert status_label("maintenance", "vi") == "Bảo trì"
     assert ago(NOW - timedelta(seconds=2), NOW) == "vừa xong"
-    assert ago(NOW - timedelta(hours=3), NOW, "en") == "3 h ago"
+    assert ago(NOW - timedelta(hours=3), NOW, "en") == "3 hours ago"
+    assert ago(NOW - timedelta(minutes=119), NOW) == "1 giờ trước"  # whole units, rounded down as a clock reads
+    assert ago(NOW - timedelta(seconds=45), NOW) == "45 giây trước" and ago(NOW - timedelta(days=2, hours=23), NOW, "en") == "2 days ago"
     assert format_ms(1234.4) == "1.234 ms" and format_ms(3.25) == "3,2 ms" and format_ms(None) == "—"
+    # a latency follows the reader's language: the English thousands separator is a comma
+    assert format_ms(1234.4, "en") == "1,234 ms" and format_ms(3.25, "en") == "3.2 ms"
     assert local_time(NOW, with_date=True) == "27/11/2026 09:00:00"
     assert t("no.such.key") == "no.such.key"

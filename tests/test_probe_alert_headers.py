@@ -40,7 +40,8 @@ def test_public_portal_headers_are_recorded_and_missing_ones_named(portal):
     seen = {k.lower() for k in result.detail["security_headers"]}
     assert seen == {"x-frame-options", "x-content-type-options"}
     finding = headers_finding(result.detail, portal)
-    assert finding.severity == "low" and finding.description == "missing: content-security-policy"  # no HSTS on http
+    assert finding.severity == "low" and finding.params == {"headers": ["content-security-policy"]}  # no HSTS on http
+    assert finding.description == "thiếu: content-security-policy" and finding.describe("en") == "missing: content-security-policy"
 
     plain = probe(Target("dvc.api", "http", portal, 5.0))
     assert "security_headers" not in plain.detail  # only public portals are judged

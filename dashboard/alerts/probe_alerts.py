@@ -10,7 +10,7 @@ decide, so tests call them directly.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from collectors.timeutil import utcnow
 from dashboard.alerts.rules import AlertInput, auto_resolve, fingerprint, open_alert, raise_alert
 from dashboard.alerts.settings import AlertSettings
 from dashboard.domain.alerts import SEVERITY_RANK
+from dashboard.i18n import coded_text
 from dashboard.store.models import Endpoint, Status, System
 
 OUTDATED_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
@@ -29,26 +30,41 @@ SECURITY_HEADERS = ("strict-transport-security", "x-content-type-options", "cont
 
 @dataclass(frozen=True)
 class Finding:
+    """What a rule found: its kind names the translation codes of the alert's title and
+    description (`alert.title.<kind>`, `alert.desc.<kind>`), rendered per reader from `params`."""
     rule: str  # cert_expiry | tls_verify | tls_protocol | system_down | security_headers
     severity: str
-    title: str
-    description: str
+    kind: str  # cert_expired | cert_expiring | tls_untrusted | tls_outdated | headers_missing | system_down
+    params: dict = field(default_factory=dict)
+
+    @property
+    def title_code(self) -> str:
+        return f"alert.title.{self.kind}"
+
+    @property
+    def description_code(self) -> str:
+        return f"alert.desc.{self.kind}"
+
+    def describe(self, lang: str = "vi") -> str:
+        return coded_text(self.description_code, self.params, None, lang)
+
+    @property
+    def description(self) -> str:
+        """In Vietnamese, as stored next to the code for search and for senders."""
+        return self.describe("vi")
 
 
 def certificate_finding(cert: dict | None, settings: AlertSettings) -> Finding | None:
     if not cert or cert.get("days_left") is None:
         return None
     days = float(cert["days_left"])
-    until = str(cert.get("not_after") or "")[:10]
+    params = {"until": str(cert.get("not_after") or "")[:10], "subject": str(cert.get("subject"))}
     if days < 0:
-        return Finding("cert_expiry", "critical", "Chứng chỉ TLS đã hết hạn / TLS certificate expired",
-                       f"expired on {until} ({-days:.0f} days ago); subject {cert.get('subject')}")
+        return Finding("cert_expiry", "critical", "cert_expired", {**params, "days": round(-days)})
     if days <= settings.cert_critical_days:
-        return Finding("cert_expiry", "high", "Chứng chỉ TLS sắp hết hạn / TLS certificate expiring",
-                       f"expires in {days:.1f} days (on {until}); subject {cert.get('subject')}")
+        return Finding("cert_expiry", "high", "cert_expiring", {**params, "days": round(days, 1)})
     if days <= settings.cert_warning_days:
-        return Finding("cert_expiry", "medium", "Chứng chỉ TLS sắp hết hạn / TLS certificate expiring",
-                       f"expires in {days:.0f} days (on {until}); subject {cert.get('subject')}")
+        return Finding("cert_expiry", "medium", "cert_expiring", {**params, "days": round(days)})
     return None
 
 
@@ -58,16 +74,14 @@ def verification_finding(detail: dict | None) -> Finding | None:
     cert = detail.get("certificate")
     error = (cert or {}).get("verify_error") if cert else detail.get("verify_error")
     if (cert and cert.get("verified") is False) or (cert is None and detail.get("verify_error")):
-        return Finding("tls_verify", "high", "Xác thực chứng chỉ TLS thất bại / TLS verification failure",
-                       f"{error or 'certificate not trusted'}")
+        return Finding("tls_verify", "high", "tls_untrusted", {"error": str(error or "—")})
     return None
 
 
 def protocol_finding(cert: dict | None) -> Finding | None:
     protocol = (cert or {}).get("protocol")
     if protocol in OUTDATED_PROTOCOLS:
-        return Finding("tls_protocol", "medium", "Giao thức TLS lỗi thời / Outdated TLS protocol",
-                       f"the server negotiated {protocol}; allow TLS 1.2 and 1.3 only")
+        return Finding("tls_protocol", "medium", "tls_outdated", {"protocol": protocol})
     return None
 
 
@@ -82,17 +96,15 @@ def headers_finding(detail: dict | None, url: str) -> Finding | None:
     missing = [h for h in wanted if h not in present]
     if not missing:
         return None
-    return Finding("security_headers", "low", "Cổng công khai thiếu header bảo mật / Security headers missing on a public portal",
-                   "missing: " + ", ".join(missing))
+    return Finding("security_headers", "low", "headers_missing", {"headers": missing})
 
 
 def down_finding(status: str, since: datetime | None, now: datetime, threshold_s: float) -> Finding | None:
     if status != Status.DOWN or since is None or now - since < timedelta(seconds=threshold_s):
         return None
     minutes = (now - since).total_seconds() / 60
-    return Finding("system_down", "critical" if minutes >= 60 else "high",
-                   "Hệ thống gián đoạn kéo dài / System down beyond the threshold",
-                   f"down for {minutes:.0f} min (threshold {threshold_s / 60:.0f} min)")
+    return Finding("system_down", "critical" if minutes >= 60 else "high", "system_down",
+                   {"minutes": round(minutes), "threshold": round(threshold_s / 60)})
 
 
 def _apply(session: Session, key: str, finding: Finding | None, now: datetime, *, system_id: str | None,
@@ -103,11 +115,15 @@ def _apply(session: Session, key: str, finding: Finding | None, now: datetime, *
     if current is not None and SEVERITY_RANK[finding.severity] >= SEVERITY_RANK[current.severity]:
         current.last_seen = now
         current.description = finding.description
+        current.description_code, current.description_params = finding.description_code, dict(finding.params)
         return 0
+    title_params = {"subject": subject}
     raise_alert(session, AlertInput(
         source_kind="probe", source="probe", severity=finding.severity, category=finding.rule,
-        title=f"{finding.title}: {subject}", description=finding.description, system_id=system_id,
-        agency_id=agency_id, asset=asset, fingerprint=key, observed_at=now,
+        title=coded_text(finding.title_code, title_params, None, "vi"), description=finding.description,
+        system_id=system_id, agency_id=agency_id, asset=asset, fingerprint=key, observed_at=now,
+        title_code=finding.title_code, title_params=title_params,
+        description_code=finding.description_code, description_params=dict(finding.params),
     ), now)
     return 1
 

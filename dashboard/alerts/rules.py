@@ -49,10 +49,20 @@ class AlertInput:
     fingerprint: str | None = None  # computed from the content when not given
     observed_at: datetime | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # the app's own alerts: translation codes and parameters, rendered per reader (None: plain text)
+    title_code: str | None = None
+    title_params: dict[str, Any] | None = None
+    description_code: str | None = None
+    description_params: dict[str, Any] | None = None
 
     def key(self) -> str:
         return self.fingerprint or fingerprint(self.source, self.category, self.title, self.system_id,
                                                self.agency_id, self.asset)
+
+
+def _set_codes(alert: Alert, item: AlertInput) -> None:
+    alert.title_code, alert.title_params = item.title_code, item.title_params
+    alert.description_code, alert.description_params = item.description_code, item.description_params
 
 
 def fingerprint(*parts: str | None) -> str:
@@ -105,6 +115,7 @@ def raise_alert(session: Session, item: AlertInput, now: datetime | None = None)
         previous.count += 1
         previous.severity = item.severity
         previous.title, previous.description = item.title, item.description
+        _set_codes(previous, item)
         session.add(AlertEvent(alert=previous, at=now, kind="reopened", actor=item.source))
         _queue_notification(session, previous, now, reopened=True)
         return Outcome(previous, created=False, reopened=True)
@@ -115,6 +126,7 @@ def raise_alert(session: Session, item: AlertInput, now: datetime | None = None)
         system_id=item.system_id, agency_id=item.agency_id, asset=item.asset,
         first_seen=seen, last_seen=seen, count=1, status="new", details=item.details or None,
     )
+    _set_codes(alert, item)
     session.add(alert)
     session.add(AlertEvent(alert=alert, at=now, kind="created", actor=item.source))
     session.flush()

@@ -1,10 +1,20 @@
 """One translation table: Vietnamese first, English second."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime
+
+from dashboard.i18n.formats import (  # noqa: F401 - the formatting API is reached through dashboard.i18n
+    VN_TZ,
+    elapsed,
+    format_day,
+    format_ms,
+    format_number,
+    format_percent,
+    local_time,
+    separators,
+)
 
 LANGUAGES = ("vi", "en")
-VN_TZ = timezone(timedelta(hours=7))
 
 TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm Giám sát, điều hành thông minh tỉnh Quảng Ngãi", "Quảng Ngãi Intelligent Operations Center"),
@@ -177,10 +187,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "demo.mode.link_down": ("Mất kết nối quốc gia", "National link down"),
     "demo.done": ("Đã chuyển {system} sang chế độ “{mode}”.", "Switched {system} to “{mode}”."),
     "time.just_now": ("vừa xong", "just now"),
-    "time.seconds_ago": ("{n} giây trước", "{n} s ago"),
-    "time.minutes_ago": ("{n} phút trước", "{n} min ago"),
-    "time.hours_ago": ("{n} giờ trước", "{n} h ago"),
-    "time.days_ago": ("{n} ngày trước", "{n} d ago"),
     # --- leadership: plans, progress, coverage, weekly report
     "nav.progress": ("Tiến độ kế hoạch", "Plan progress"),
     "nav.coverage": ("Mức độ tích hợp", "Integration coverage"),
@@ -618,6 +624,63 @@ TEXT.update({
     "dur.hours": ("{n} giờ", "{n} h"),
     "dur.minutes": ("{n} phút", "{n} min"),
     "dur.seconds": ("{n} giây", "{n} s"),
+})
+
+# Component chrome and accessible names (screen readers read these; nobody sees some of them).
+TEXT.update({
+    "a11y.progress": ("Tiến độ: {percent}", "Progress: {percent}"),
+    "date.placeholder": ("dd/mm/yyyy", "dd/mm/yyyy"),
+    "action.ack_choose": ("Chọn sự cố", "Choose an incident"),
+    # alerts the app raises: stored as a code and parameters, rendered per reader
+    "alert.title.cert_expired": ("Chứng chỉ TLS đã hết hạn: {subject}", "TLS certificate expired: {subject}"),
+    "alert.title.cert_expiring": ("Chứng chỉ TLS sắp hết hạn: {subject}", "TLS certificate expiring: {subject}"),
+    "alert.title.tls_untrusted": ("Xác thực chứng chỉ TLS thất bại: {subject}", "TLS verification failure: {subject}"),
+    "alert.title.tls_outdated": ("Giao thức TLS lỗi thời: {subject}", "Outdated TLS protocol: {subject}"),
+    "alert.title.headers_missing": ("Cổng công khai thiếu header bảo mật: {subject}",
+                                    "Security headers missing on a public portal: {subject}"),
+    "alert.title.system_down": ("Hệ thống gián đoạn kéo dài: {subject}", "System down beyond the threshold: {subject}"),
+    "alert.desc.cert_expired": ("Hết hạn ngày {until} ({days} ngày trước); chủ thể {subject}",
+                                "Expired on {until} ({days} days ago); subject {subject}"),
+    "alert.desc.cert_expiring": ("Hết hạn sau {days} ngày (ngày {until}); chủ thể {subject}",
+                                 "Expires in {days} days (on {until}); subject {subject}"),
+    "alert.desc.tls_untrusted": ("Chứng chỉ không được tin cậy: {error}", "Certificate not trusted: {error}"),
+    "alert.desc.tls_outdated": ("Máy chủ dùng {protocol}; chỉ nên cho phép TLS 1.2 và 1.3",
+                                "The server negotiated {protocol}; allow TLS 1.2 and 1.3 only"),
+    "alert.desc.headers_missing": ("thiếu: {headers}", "missing: {headers}"),
+    "alert.desc.system_down": ("Gián đoạn {minutes} phút (ngưỡng {threshold} phút)",
+                               "Down for {minutes} min (threshold {threshold} min)"),
+    # audit actions: stored as codes ("user.create"), read as words
+    "audit.action.login": ("Đăng nhập", "Sign in"),
+    "audit.action.logout": ("Đăng xuất", "Sign out"),
+    "audit.action.login.failed": ("Đăng nhập thất bại", "Failed sign-in"),
+    "audit.action.login.throttled": ("Chặn đăng nhập do thử quá nhiều lần", "Sign-in throttled"),
+    "audit.action.user.create": ("Tạo người dùng", "Create user"),
+    "audit.action.user.disable": ("Khóa người dùng", "Disable user"),
+    "audit.action.user.enable": ("Mở khóa người dùng", "Enable user"),
+    "audit.action.user.set_role": ("Đổi vai trò người dùng", "Change user role"),
+    "audit.action.user.reset_password": ("Đặt lại mật khẩu", "Reset password"),
+    "audit.action.user.logout_all": ("Đăng xuất mọi phiên", "Sign out all sessions"),
+    "audit.action.user.link_sso": ("Liên kết đăng nhập một lần", "Link single sign-on"),
+    "audit.action.token.create": ("Tạo mã truy cập", "Create access token"),
+    "audit.action.token.revoke": ("Thu hồi mã truy cập", "Revoke access token"),
+    "audit.action.alert_source.create": ("Tạo nguồn cảnh báo", "Create alert source"),
+    "audit.action.alert_source.revoke": ("Thu hồi nguồn cảnh báo", "Revoke alert source"),
+    "audit.action.alerts.import": ("Nhập cảnh báo từ tệp", "Import alerts"),
+    "audit.action.alert.new": ("Mở lại cảnh báo", "Reopen alert"),
+    "audit.action.alert.acknowledged": ("Xác nhận cảnh báo", "Acknowledge alert"),
+    "audit.action.alert.resolved": ("Đóng cảnh báo", "Resolve alert"),
+    "audit.action.demo.access": ("Truy cập chế độ trình diễn", "Demo access"),
+    "audit.action.demo.set_mode": ("Đổi chế độ trình diễn", "Change demo mode"),
+    "audit.action.endpoint.check_now": ("Kiểm tra ngay", "Check now"),
+    "audit.action.incident.acknowledge": ("Xác nhận sự cố", "Acknowledge incident"),
+    "audit.action.incident.close": ("Đóng sự cố", "Close incident"),
+    "audit.action.incident.comment": ("Bình luận sự cố", "Comment on incident"),
+    "audit.action.incident.public_note": ("Ghi chú công khai về sự cố", "Public incident note"),
+    "audit.action.inventory.import": ("Nhập danh mục hệ thống", "Import inventory"),
+    "audit.action.plan.import": ("Nhập kế hoạch", "Import plan"),
+    "audit.action.maintenance.create": ("Lên lịch bảo trì", "Plan maintenance"),
+    "audit.action.maintenance.edit": ("Sửa khung bảo trì", "Change maintenance"),
+    "audit.action.maintenance.cancel": ("Hủy khung bảo trì", "Cancel maintenance"),
 })
 
 
@@ -1131,6 +1194,36 @@ def t(key: str, lang: str = "vi", **values) -> str:
     return text.format(**values) if values else text
 
 
+def _param_text(value, lang: str) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return format_number(value, lang, 1)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_param_text(v, lang) for v in value)
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.replace("-", "").isdigit():
+        return format_day(date.fromisoformat(text), lang)  # an ISO day, written dd/mm/yyyy
+    return text
+
+
+def coded_text(code: str | None, params: dict | None, stored: str | None, lang: str = "vi") -> str:
+    """A text stored as a translation code and its parameters, in `lang` (numbers and days in its
+    format); a row without a code (older, or from outside) keeps the text it was stored with."""
+    if not code or code not in TEXT:
+        return stored or ""
+    try:
+        return t(code, lang, **{key: _param_text(value, lang) for key, value in (params or {}).items()})
+    except (KeyError, IndexError, ValueError):  # parameters that do not fit the text: keep the stored text
+        return stored or code
+
+
+def audit_action_label(action: str, lang: str = "vi") -> str:
+    """"Tạo người dùng" for "user.create"; an action without words yet keeps its code."""
+    key = f"audit.action.{action}"
+    return t(key, lang) if key in TEXT else action
+
+
 def status_label(status: str, lang: str = "vi") -> str:
     return t(f"status.{status}", lang)
 
@@ -1141,24 +1234,4 @@ def ago(moment: datetime | None, now: datetime, lang: str = "vi") -> str:
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 5:
         return t("time.just_now", lang)
-    if seconds < 60:
-        return t("time.seconds_ago", lang, n=seconds)
-    if seconds < 3600:
-        return t("time.minutes_ago", lang, n=seconds // 60)
-    if seconds < 86_400:
-        return t("time.hours_ago", lang, n=seconds // 3600)
-    return t("time.days_ago", lang, n=seconds // 86_400)
-
-
-def local_time(moment: datetime | None, with_date: bool = False) -> str:
-    """Clock time in Vietnam (UTC+7, no DST), as operators read it."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(VN_TZ)
-    return local.strftime("%d/%m/%Y %H:%M:%S") if with_date else local.strftime("%H:%M:%S")
-
-
-def format_ms(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f} ms".replace(",", ".") if value >= 10 else f"{value:.1f} ms".replace(".", ",")
+    return elapsed(seconds, lang)

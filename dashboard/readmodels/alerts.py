@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.alerts import OPEN_STATUSES, SEVERITIES, SEVERITY_RANK
-from dashboard.i18n import VN_TZ
+from dashboard.i18n import VN_TZ, coded_text
 from dashboard.store.models import Agency, Alert, AlertEvent, System
 
 MAX_PAGE = 500
@@ -23,6 +23,15 @@ def alert_dict(alert: Alert, names: dict[str, tuple[str, str]] | None = None) ->
         "category": alert.category,
         "title": alert.title,
         "description": alert.description,
+        # rendered from the stored code in each language; rows without a code keep their text
+        "title_vi": coded_text(alert.title_code, alert.title_params, alert.title, "vi"),
+        "title_en": coded_text(alert.title_code, alert.title_params, alert.title, "en"),
+        "description_vi": coded_text(alert.description_code, alert.description_params, alert.description, "vi") or alert.description,
+        "description_en": coded_text(alert.description_code, alert.description_params, alert.description, "en") or alert.description,
+        "title_code": alert.title_code,
+        "title_params": alert.title_params,
+        "description_code": alert.description_code,
+        "description_params": alert.description_params,
         "source_kind": alert.source_kind,
         "source": alert.source,
         "external_id": alert.external_id,
@@ -149,8 +158,8 @@ def latest_alerts(session: Session, limit: int = 8, severities: tuple[str, ...] 
             "open": True,
             "severity": alert.severity,
             "system_id": alert.system_id,
-            "title_vi": alert.title,
-            "title_en": alert.title,
+            "title_vi": coded_text(alert.title_code, alert.title_params, alert.title, "vi"),
+            "title_en": coded_text(alert.title_code, alert.title_params, alert.title, "en"),
             "subject": alert.asset or alert.agency_id or alert.system_id or "",
             "text": f"{alert.category} · {alert.source}" + (f" · ×{alert.count}" if alert.count > 1 else ""),
             "acknowledged": alert.status == "acknowledged",

@@ -1,33 +1,31 @@
-"""Numbers and dates as a Vietnamese (or English) reader writes them: a decimal comma in
-Vietnamese ("38,5 %"), a dot in English. Formatting goes through Babel's CLDR data rather than
-hand-written rules."""
+"""Numbers and dates in reports: the same Babel-backed formats as the pages (dashboard.i18n)."""
 from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date as babel_format_date
-from babel.numbers import format_decimal
+from dashboard.i18n.formats import LOCALES, format_day, format_number, format_percent
 
-LOCALES = {"vi": "vi_VN", "en": "en_US"}
-
-
-def _locale(lang: str) -> str:
-    return LOCALES.get(lang or "vi", "vi_VN")
+__all__ = ["LOCALES", "format_day", "format_number", "format_percent", "spreadsheet_number_formats"]
 
 
-def format_number(value: float | int | None, lang: str = "vi", digits: int = 1) -> str:
-    """`digits` decimals at most (trailing zeros dropped); '—' for no value."""
-    if value is None:
-        return "—"
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=_locale(lang))
+def spreadsheet_number_formats(book) -> None:
+    """Numbers and days in an openpyxl workbook kept as numbers and dates, each with a display
+    format: Excel and LibreOffice then show "82,2" and "01/12/2026" on a Vietnamese computer and
+    "82.2" on an English one (a format code's "." and "," mean "decimal" and "thousands", not the
+    characters). Text that only looks like a number never becomes one."""
+    from datetime import datetime as _datetime
 
-
-def format_percent(value: float | None, lang: str = "vi", digits: int = 1) -> str:
-    """38.5 → '38,5%' (vi) / '38.5%' (en)."""
-    return "—" if value is None else f"{format_number(value, lang, digits)}%"
-
-
-def format_day(day: date, lang: str = "vi") -> str:
-    """dd/MM/yyyy in both languages (the province's documents use it)."""
-    return babel_format_date(day, "dd/MM/yyyy", locale=_locale(lang))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, bool) or value is None:
+                    continue
+                if isinstance(value, float):
+                    cell.number_format = "#,##0.0"
+                elif isinstance(value, int):
+                    cell.number_format = "#,##0"
+                elif isinstance(value, _datetime):
+                    cell.number_format = "DD/MM/YYYY HH:MM"
+                elif isinstance(value, date):
+                    cell.number_format = "DD/MM/YYYY"

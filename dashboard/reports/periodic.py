@@ -25,7 +25,7 @@ from dashboard.plans.coverage import VERIFIED_DAYS
 from dashboard.readmodels import availability as availability_views
 from dashboard.readmodels import certificates as certificate_views
 from dashboard.readmodels import plans as views
-from dashboard.reports.numbers import format_day, format_number, format_percent
+from dashboard.reports.numbers import format_day, format_number, format_percent, spreadsheet_number_formats
 from dashboard.store.models import Alert
 
 KINDS = ("monthly", "quarterly", "weekly")
@@ -393,6 +393,7 @@ def build_xlsx(data: dict) -> bytes:
           [[t(f"severity.{severity}"), row["total"], row["open"]] for severity, row in security["by_severity"].items()])
     sheet("Chứng chỉ sắp hết hạn", ["Hệ thống", "Điểm kiểm tra", "Hết hạn ngày", "Còn lại (ngày)"],
           [[c["system_vi"], c["endpoint"], c["not_after"], round(c["days_left"], 1)] for c in security["certificates"]])
+    spreadsheet_number_formats(book)  # numbers stay numbers, shown with the reader's separators
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from dashboard.plans.export_safety import protect_workbook
 from dashboard.plans.progress import week_start
 from dashboard.plans.template import CATEGORIES, format_date
 from dashboard.readmodels import plans as views
+from dashboard.reports.numbers import spreadsheet_number_formats
 
 GROUP_VI = {"departments": "Sở, ban, ngành", "communes": "Xã, phường, đặc khu"}
 
@@ -83,17 +84,18 @@ def build_report_xlsx(report: dict) -> bytes:
            [[GROUP_VI[r.group], r.name_vi, r.partner, r.percent if r.has_plan else None, r.tasks, r.done, r.overdue, r.at_risk,
              _agency_sharing(coverage, r.agency_id)] for r in progress["agencies"]])
     _sheet(book, "Quá hạn", ["Đơn vị", "Nhiệm vụ", "Nhóm", "Hạn", "Trễ (ngày)", "Hoàn thành (%)", "Doanh nghiệp"],
-           [[t["agency_vi"], t["title"], CATEGORIES.get(t["category"], (t["category"],))[0], format_date(t["due"]), t["days_late"], t["percent"], t["partner"]]
+           [[t["agency_vi"], t["title"], CATEGORIES.get(t["category"], (t["category"],))[0], t["due"], t["days_late"], t["percent"], t["partner"]]
             for t in progress["overdue"]])
     _sheet(book, "Nguy cơ chậm", ["Đơn vị", "Nhiệm vụ", "Nhóm", "Hạn", "Hoàn thành (%)", "Doanh nghiệp"],
-           [[t["agency_vi"], t["title"], CATEGORIES.get(t["category"], (t["category"],))[0], format_date(t["due"]), t["percent"], t["partner"]]
+           [[t["agency_vi"], t["title"], CATEGORIES.get(t["category"], (t["category"],))[0], t["due"], t["percent"], t["partner"]]
             for t in progress["at_risk"]])
     _sheet(book, "Hệ thống", ["Hệ thống", "Nền tảng quốc gia", "Kết nối", "Nguồn", "Đã tích hợp (%)", "Chia sẻ dữ liệu (%)"],
            [[s["name_vi"], "; ".join(l["platform_vi"] for l in s["links"]), "Có" if s["connected_now"] else "Chưa",
              {"live": "kiểm tra trực tiếp", "declared": "khai báo", "mixed": "trực tiếp + khai báo"}[s["source"]],
              s.get("integrated"), s.get("sharing")] for s in coverage["systems"]])
     _sheet(book, "Xu hướng", ["Tuần", "Tiến độ chung (%)"],
-           [[format_date(w), p] for w, p in progress["trend"]])
+           [[w, p] for w, p in progress["trend"]])
+    spreadsheet_number_formats(book)  # numbers stay numbers, shown with the reader's separators
     protect_workbook(book)  # agency names, task titles, partners from data are never formulas
     out = io.BytesIO()
     book.save(out)

@@ -575,6 +575,14 @@ class Alert(Base):
     category: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
+    # Alerts the app raises itself are stored as a translation code and its parameters, rendered
+    # in the reader's language (dashboard.i18n.coded_text); title/description then hold the
+    # Vietnamese text for search and for senders. Alerts from outside (SIEM, webhooks) and rows
+    # from before the codes have no code and keep their text.
+    title_code: Mapped[str | None] = mapped_column(String(64))
+    title_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    description_code: Mapped[str | None] = mapped_column(String(64))
+    description_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     system_id: Mapped[str | None] = mapped_column(ForeignKey("systems.id"), index=True)
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     asset: Mapped[str | None] = mapped_column(String(255))  # host name, IP address, URL...

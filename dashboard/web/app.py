@@ -5,7 +5,7 @@ import gc
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import ClientsideFunction, Input, Output, dcc, html
 
 from dashboard.auth import policy
 from dashboard.auth.sessions import current_principal
@@ -15,6 +15,7 @@ from dashboard.web import delivery
 from dashboard.web.api import api
 from dashboard.web.delivery import IocDash
 from dashboard.web.facade import install as install_facade
+from dashboard.web.facade import page_language
 from dashboard.web.metrics import metrics
 from dashboard.web.openapi import openapi
 from dashboard.web.status_page import status_page
@@ -72,6 +73,7 @@ def create_app(runtime) -> dash.Dash:
 
     install(app.server, app, auth_settings(demo=runtime.demo is not None))
     app.layout = _shell()
+    _serve_language(app)
     _register_shell_callbacks(app)
     # Everything loaded so far (Dash, Plotly's validators, the pages) lives as long as the
     # process: keep it out of the cyclic GC, whose full passes over it cost 100-150 ms and were
@@ -102,6 +104,7 @@ def _shell():
     return html.Div(
         [
             dcc.Location(id="url"),
+            dcc.Store(id="lang-applied"),  # written by assets/locale.js: <html lang>, cookie, Plotly locale
             dbc.Navbar(
                 dbc.Container(
                     [
@@ -146,7 +149,25 @@ def _shell():
     )
 
 
+def _serve_language(app: dash.Dash) -> None:
+    """<html lang="vi"> (or "en") from the first byte, so screen readers pronounce the page in
+    its language before any script runs; the toggle then keeps it in step (assets/locale.js)."""
+    render = app.interpolate_index
+
+    def interpolate_index(**kwargs):
+        page = render(**kwargs)
+        return page.replace("<html>", f'<html lang="{page_language()}">', 1)
+
+    app.interpolate_index = interpolate_index
+
+
 def _register_shell_callbacks(app: dash.Dash) -> None:
+    app.clientside_callback(
+        ClientsideFunction(namespace="ioc_locale", function_name="apply"),
+        Output("lang-applied", "data"),
+        Input("lang-toggle", "value"),
+    )
+
     @app.callback(
         Output("app-title", "children"),
         Output("app-subtitle", "children"),

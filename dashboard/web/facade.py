@@ -40,7 +40,7 @@ from dashboard.auth.sessions import current_principal
 from dashboard.domain.incidents import IncidentError
 from dashboard.domain.maintenance import MaintenanceError
 from dashboard.domain.routes import RouteError
-from dashboard.i18n import t
+from dashboard.i18n import LANGUAGES, t
 from dashboard.monitoring import actions
 from dashboard.monitoring import incidents as incident_services
 from dashboard.monitoring import maintenance as maintenance_planning
@@ -55,6 +55,10 @@ IMPORT_COUNTS = ("created", "repeated", "reopened")
 MAX_COMMENT_CHARS = actions.MAX_COMMENT_CHARS  # pages stop typing where the service would refuse
 
 T = TypeVar("T")
+# The language toggle lives in the browser (local storage); assets/locale.js copies it into this
+# cookie so that what the server builds once per page (the grid's pager, the dropdowns' search
+# box, the date picker, <html lang>) is already in the reader's language.
+LANG_COOKIE = "ioc_lang"
 
 
 class DataUnavailable(Exception):
@@ -438,6 +442,12 @@ def catalog_revisions_file(facade_: Facade) -> str:
 def install(server, runtime) -> Facade:
     server.extensions[EXTENSION_KEY] = Facade(runtime)
     return server.extensions[EXTENSION_KEY]
+
+
+def page_language() -> str:
+    """The reader's language for the current request: the toggle's cookie, Vietnamese without one."""
+    value = request.cookies.get(LANG_COOKIE) if has_request_context() else None
+    return value if value in LANGUAGES else "vi"
 
 
 def facade() -> Facade:

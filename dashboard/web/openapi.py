@@ -76,7 +76,12 @@ SCHEMAS: dict[str, dict] = {
                   "title": {"type": "string"}, "source": {"type": "string"}, "first_seen": TIME, "last_seen": TIME,
                   "count": {"type": "integer"}},
                  {"source_kind": {"type": "string"}, "category": {"type": ["string", "null"]},
-                  "system_id": {"type": ["string", "null"]}, "agency_id": {"type": ["string", "null"]}}),
+                  "system_id": {"type": ["string", "null"]}, "agency_id": {"type": ["string", "null"]},
+                  # the app's own alerts: title and description in both languages, and their codes
+                  "title_vi": {"type": "string"}, "title_en": {"type": "string"},
+                  "description_vi": {"type": ["string", "null"]}, "description_en": {"type": ["string", "null"]},
+                  "title_code": {"type": ["string", "null"]}, "title_params": {"type": ["object", "null"]},
+                  "description_code": {"type": ["string", "null"]}, "description_params": {"type": ["object", "null"]}}),
     "Alerts": obj({"generated_at": TIME, "total": {"type": "integer"}, "limit": {"type": "integer"},
                    "offset": {"type": "integer"}, "alerts": array(ref("Alert"))}),
     "AlertAccepted": {"type": "object"},

@@ -1,11 +1,14 @@
 """Figures and small widgets of the security alerts. Pure functions: tests call them."""
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.domain.alerts import SEVERITIES
-from dashboard.i18n import local_time, t
+from dashboard.i18n import format_day, local_time, t
+from layouts.components.figure_locale import localize
 from layouts.components.province_map import place_positions
 
 SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c1121f", "medium": "#e67e22", "low": "#b58105", "info": "#6c757d"}
@@ -23,13 +26,14 @@ def _layout(fig: go.Figure, height: int) -> go.Figure:
 
 def severity_over_time_figure(rows: list[dict], lang: str) -> go.Figure:
     """Stacked bars: new alerts per day, one colour per severity (worst on top)."""
-    days = [r["day"] for r in rows]
+    # days as categories (one bar each, no gaps), written dd/mm/yyyy rather than ISO
+    days = [format_day(date.fromisoformat(str(r["day"])[:10]), lang) for r in rows]
     fig = go.Figure([
         go.Bar(x=days, y=[r[s] for r in rows], name=t(f"severity.{s}", lang), marker_color=SEVERITY_COLOURS[s])
         for s in reversed(SEVERITIES)
     ])
     fig.update_xaxes(type="category")
-    return _layout(fig, 280)
+    return localize(_layout(fig, 280), lang)
 
 
 def open_by_figure(rows: list[dict], lang: str, top: int = 10) -> go.Figure:
@@ -44,7 +48,7 @@ def open_by_figure(rows: list[dict], lang: str, top: int = 10) -> go.Figure:
     fig.update_xaxes(dtick=1 if max((r["total"] for r in rows), default=0) < 10 else None)
     fig = _layout(fig, max(160, 30 * len(rows) + 40))
     fig.update_layout(showlegend=False)  # the severity chips above explain the colours
-    return fig
+    return localize(fig, lang)
 
 
 def _short(name: str, limit: int = 28) -> str:

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from collectors.timeutil import parse_iso
-from dashboard.i18n import ago, duration_text, format_ms, local_time, status_label, t
+from dashboard.i18n import ago, duration_text, format_ms, format_number, local_time, status_label, t
 from dashboard.readmodels.detail import RANGES
 from layouts.components.status_tile import STATUS_GLYPH, status_badge
 
@@ -25,11 +25,11 @@ def format_duration(seconds: float, lang: str = "vi") -> str:
     return " ".join(shown) or f"0 {units[3]}"
 
 
-def format_percent(value: float | None) -> str:
+def uptime_percent(value: float | None, lang: str = "vi") -> str:
+    """Three decimals between 99 % and 100 % (where the nines matter), one elsewhere."""
     if value is None:
         return "—"
-    text = f"{value:.3f}" if 99.0 <= value < 100.0 else f"{value:.1f}"
-    return text.rstrip("0").rstrip(".").replace(".", ",") + " %"
+    return format_number(value, lang, 3 if 99.0 <= value < 100.0 else 1) + " %"
 
 
 def header(title: str, subtitle: str | None, status: str, since: str | None, reason: str | None,
@@ -74,7 +74,7 @@ def check_strip(checks: list[dict], lang: str) -> html.Div:
     cells = []
     for check in reversed(checks):
         verdict = "maintenance" if check.get("maintenance") else check["verdict"]
-        tip = f"{local_time(parse_iso(check['checked_at']), with_date=True)} — {status_label(verdict, lang)} — {format_ms(check['latency_ms'])} — {check.get('short_reason') or check['reason']}"
+        tip = f"{local_time(parse_iso(check['checked_at']), with_date=True)} — {status_label(verdict, lang)} — {format_ms(check['latency_ms'], lang)} — {check.get('short_reason') or check['reason']}"
         cells.append(html.Span(STATUS_GLYPH.get(verdict, "?"), className=f"check-cell status-{verdict}", title=tip,
                                **{"data-verdict": verdict}))
     if not cells:
@@ -100,7 +100,7 @@ def results_table(checks: list[dict], lang: str, limit: int = 15) -> html.Div:
         rows.append(html.Tr([
             html.Td(local_time(parse_iso(check["checked_at"]), with_date=True), className="text-nowrap"),
             html.Td(status_badge(verdict, lang, "status-badge-sm")),
-            html.Td(format_ms(check["latency_ms"]), className="text-nowrap"),
+            html.Td(format_ms(check["latency_ms"], lang), className="text-nowrap"),
             html.Td(str(check["http_code"]) if check["http_code"] is not None else "—"),
             html.Td(reason),
         ], className=f"result-row result-{verdict}"))
@@ -125,7 +125,7 @@ def endpoints_table(endpoints: list[dict], lang: str, now: datetime) -> html.Div
                          className="small text-muted text-break")]),
             html.Td(status_badge(e["status"], lang, "status-badge-sm")),
             html.Td(f"{local_time(checked)} ({ago(checked, now, lang)})" if checked else t("tile.never", lang), className="text-nowrap"),
-            html.Td(format_ms(e["latency_ms"]), className="text-nowrap"),
+            html.Td(format_ms(e["latency_ms"], lang), className="text-nowrap"),
             html.Td(str(e["http_code"]) if e["http_code"] is not None else "—"),
             html.Td(reason, className="text-break"),
         ], className="endpoint-row", **{"data-endpoint": e["id"], "data-status": e["status"]}))
@@ -164,7 +164,7 @@ def uptime_table(uptimes: dict[str, float | None], lang: str) -> html.Table:
     return html.Table(
         [
             html.Thead(html.Tr([html.Th(t(f"range.{key}", lang)) for key in RANGES])),
-            html.Tbody(html.Tr([html.Td(format_percent(uptimes.get(key)), className="uptime-cell", **{"data-range": key}) for key in RANGES])),
+            html.Tbody(html.Tr([html.Td(uptime_percent(uptimes.get(key), lang), className="uptime-cell", **{"data-range": key}) for key in RANGES])),
         ],
         className="table table-sm text-center uptime-table mb-2",
     )
@@ -287,7 +287,7 @@ def month_card(month: dict | None, lang: str) -> html.Div | None:
         return duration_text(None if value is None else value * 60, lang)
 
     facts = [
-        (t("month.uptime", lang), format_percent(month["uptime_percent"])),
+        (t("month.uptime", lang), uptime_percent(month["uptime_percent"], lang)),
         (t("month.incidents", lang), str(month["incidents"])),
         (t("month.mtta", lang), minutes(month["mtta_minutes"])),
         (t("month.mttr", lang), minutes(month["mttr_minutes"])),

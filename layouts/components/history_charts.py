@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from dashboard.i18n import VN_TZ, t
+from layouts.components.figure_locale import localize
 
 STATUS_COLORS = {
     "up": "#198754", "degraded": "#b58105", "down": "#c1121f", "unknown": "#6c757d", "maintenance": "#0d6efd",
@@ -65,7 +66,7 @@ def latency_figure(series: dict[str, list[dict]], lang: str = "vi", height: int 
     _show_window(figure, window)
     if not any(p["latency_avg_ms"] is not None for points in series.values() for p in points):
         _empty(figure, lang)
-    return figure
+    return localize(figure, lang)
 
 
 def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height: int = 220, window: tuple | None = None) -> go.Figure:
@@ -89,4 +90,4 @@ def availability_figure(series: dict[str, list[dict]], lang: str = "vi", height:
     _show_window(figure, window)
     if not any(p["uptime"] is not None for points in series.values() for p in points):
         _empty(figure, lang)
-    return figure
+    return localize(figure, lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.i18n import t
+from dashboard.i18n import format_percent, t
 from dashboard.plans import template
 
 LIST_LIMIT = 25
@@ -23,9 +23,19 @@ def _header(key: str, lang: str) -> html.Th:
     return html.Th(t(key, lang))
 
 
-def progress_bar(percent: float) -> dbc.Progress:
+def progress_bar(percent: float, lang: str = "vi", name: str | None = None, *, maximum: float = 100.0,
+                 show_label: bool = True, class_name: str = "progress-cell", style: dict | None = None) -> html.Div:
+    """A Bootstrap progress bar with an accessible name ("Tỷ lệ tích hợp: 82,5%"): screen readers
+    announce what is measured, not a bare number (dbc.Progress cannot carry an aria-label)."""
     color = "success" if percent >= 80 else ("warning" if percent >= 50 else "danger")
-    return dbc.Progress(value=percent, label=f"{percent:.0f}%", color=color, className="progress-cell")
+    text = format_percent(percent, lang, 0)
+    label = f"{name}: {text}" if name else t("a11y.progress", lang, percent=text)
+    width = 0.0 if maximum <= 0 else max(0.0, min(100.0, percent * 100.0 / maximum))
+    # the label on yellow stays dark: white on Bootstrap's warning yellow fails WCAG contrast
+    bar = html.Div(text if show_label else None, className=f"progress-bar bg-{color}" + (" text-dark" if color == "warning" else ""),
+                   style={"width": f"{width:.1f}%"})
+    return html.Div(bar, role="progressbar", className=f"progress {class_name}".strip(), style=style,
+                    **{"aria-label": label, "aria-valuenow": round(percent, 1), "aria-valuemin": 0, "aria-valuemax": maximum})
 
 
 def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
@@ -34,7 +44,7 @@ def agency_table(rows, lang: str, table_id: str | None = None) -> dbc.Table:
         html.Tr([
             html.Td(_name(r, lang)),
             html.Td(r.partner or "—"),
-            html.Td(progress_bar(r.percent) if r.has_plan else html.Span(t("no_plan", lang), className="text-muted")),
+            html.Td(progress_bar(r.percent, lang, _name(r, lang)) if r.has_plan else html.Span(t("no_plan", lang), className="text-muted")),
             html.Td(f"{r.done}/{r.tasks}"),
             html.Td(str(r.overdue), className="text-danger fw-bold" if r.overdue else ""),
             html.Td(str(r.at_risk), className="text-warning fw-bold" if r.at_risk else ""),
@@ -48,7 +58,7 @@ def partner_table(partners, lang: str) -> dbc.Table:
     head = html.Thead(html.Tr([_header(k, lang) for k in ("col.rank", "col.partner", "col.agencies", "col.progress_avg", "col.overdue", "col.behind")]))
     body = html.Tbody([
         html.Tr([
-            html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent)),
+            html.Td(str(rank)), html.Td(html.Strong(g.key)), html.Td(str(g.agencies)), html.Td(progress_bar(g.percent, lang, g.key)),
             html.Td(str(g.overdue), className="text-danger fw-bold" if g.overdue else ""), html.Td(str(g.behind)),
         ])
         for rank, g in enumerate(partners, start=1)
@@ -73,7 +83,7 @@ def task_table(tasks: list[dict], lang: str, table_id: str, late: bool) -> html.
         ]
         if late:
             cells.append(html.Td(str(task["days_late"]), className="text-danger fw-bold"))
-        cells.append(html.Td(f"{task['percent']:.0f}%"))
+        cells.append(html.Td(format_percent(task["percent"], lang, 0)))
         cells.append(html.Td(task["partner"] or "—"))
         rows.append(html.Tr(cells))
     more = len(tasks) - LIST_LIMIT
@@ -126,8 +136,8 @@ def systems_table(systems: list[dict], lang: str) -> dbc.Table:
             html.Td(s[name]),
             html.Td([html.Div(link[platform]) for link in s["links"]]),
             html.Td([html.Div([link_cell(link, lang), " ", source_tag(link["source"], lang)]) for link in s["links"]]),
-            html.Td(progress_bar(s.get("verified_percent", 0.0))),
-            html.Td(progress_bar(s.get("live_up_percent", 0.0))),
+            html.Td(progress_bar(s.get("verified_percent", 0.0), lang, f"{s[name]} — {t('col.integration_rate', lang)}")),
+            html.Td(progress_bar(s.get("live_up_percent", 0.0), lang, f"{s[name]} — {t('col.live_up', lang)}")),
         ])
         for s in systems
     ])

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard.plans.template import CATEGORIES
 from dashboard.reports.numbers import format_percent
+from layouts.components.figure_locale import localize
 
 BAR_COLOR = "#1f4e79"
 TARGET_COLOR = "#198754"
@@ -34,7 +35,7 @@ def percent_bars(labels: list[str], values: list[float], height: int = 220, lang
     figure.add_vline(x=100, line=dict(color=TARGET_COLOR, dash="dash", width=2))
     figure.update_xaxes(range=[0, 112], tickvals=[0, 25, 50, 75, 100], ticksuffix="%", gridcolor="#e9ecef")
     figure.update_yaxes(autorange="reversed")
-    return _layout(figure, height)
+    return localize(_layout(figure, height), lang)
 
 
 def category_bars(categories: list[dict], lang: str = "vi", height: int = 240) -> go.Figure:
@@ -43,7 +44,8 @@ def category_bars(categories: list[dict], lang: str = "vi", height: int = 240) -
     return percent_bars(labels, [c["percent"] for c in categories], height, lang)
 
 
-def trend_line(points: list[tuple[date, float | None]], target: float | None = None, height: int = 260) -> go.Figure:
+def trend_line(points: list[tuple[date, float | None]], target: float | None = None, height: int = 260,
+               lang: str = "vi") -> go.Figure:
     xs = [p[0] for p in points if p[1] is not None]
     ys = [p[1] for p in points if p[1] is not None]
     figure = go.Figure(go.Scatter(
@@ -58,7 +60,7 @@ def trend_line(points: list[tuple[date, float | None]], target: float | None = N
     figure.update_yaxes(range=[0, 105], ticksuffix="%", gridcolor="#e9ecef")
     figure.update_xaxes(tickformat="%d/%m", gridcolor="#f1f3f5")
     figure.update_layout(showlegend=False)
-    return _layout(figure, height)
+    return localize(_layout(figure, height), lang)
 
 
 def _color(value: float, target: float | None = None) -> str:

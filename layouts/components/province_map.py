@@ -106,7 +106,7 @@ def _hover(place: dict, lang: str, metric: str = "state") -> str:
         if place.get("changed_at"):
             lines.append(t("map.hover.changed", lang, time=local_time(place["changed_at"], with_date=True)))
         if metric == "latency" and place.get("latency_ms") is not None:
-            lines.append(t("map.hover.latency", lang, value=format_ms(place["latency_ms"])))
+            lines.append(t("map.hover.latency", lang, value=format_ms(place["latency_ms"], lang)))
     return "<br>".join(lines)
 
 

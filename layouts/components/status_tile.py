@@ -47,7 +47,7 @@ def status_tile(system: dict, lang: str, now: datetime) -> html.Div:
         html.Dl(
             [
                 html.Dt(t("tile.last_check", lang)), html.Dd(f"{local_time(checked)} ({ago(checked, now, lang)})" if checked else t("tile.never", lang), className="tile-checked"),
-                html.Dt(t("tile.latency", lang)), html.Dd(format_ms(latency), className="tile-latency"),
+                html.Dt(t("tile.latency", lang)), html.Dd(format_ms(latency, lang), className="tile-latency"),
             ],
             className="tile-facts",
         ),

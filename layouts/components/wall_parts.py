@@ -33,7 +33,7 @@ def tile(item: dict, lang: str, now) -> html.Div:
     # "since 14:43": shorter than "changed 3 minutes ago", and it does not tick
     meta = [t("wall.since", lang, time=_clock(item["status_since"], now)) if item["status_since"] else t("tile.never", lang)]
     if item["latency_ms"] is not None and status not in ("unknown", "down"):
-        meta.append(format_ms(item["latency_ms"]))
+        meta.append(format_ms(item["latency_ms"], lang))
     children = [
         html.Div([html.Span(STATUS_GLYPH.get(status, "?"), **{"aria-hidden": "true"}), html.Span(status_label(status, lang))], className="wall-tile-state"),
         html.Div(short, className="wall-tile-name", title=name),

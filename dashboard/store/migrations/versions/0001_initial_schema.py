@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 09:18:37.174248
+Create Date: 2026-12-02 09:19:06.779794
 """
 import sqlalchemy as sa
 from alembic import op
@@ -315,6 +315,10 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=64), nullable=False),
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('title_code', sa.String(length=64), nullable=True),
+    sa.Column('title_params', sa.JSON(), nullable=True),
+    sa.Column('description_code', sa.String(length=64), nullable=True),
+    sa.Column('description_params', sa.JSON(), nullable=True),
     sa.Column('system_id', sa.String(length=64), nullable=True),
     sa.Column('agency_id', sa.String(length=64), nullable=True),
     sa.Column('asset', sa.String(length=255), nullable=True),
