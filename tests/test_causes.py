@@ -205,7 +205,10 @@ def test_every_cause_a_probe_or_the_engine_can_give_has_words():
     result's code, {"code": "…"}) is one the renderer knows."""
     root = Path(__file__).resolve().parent.parent
     used: set[str] = set()
+    # dashboard/web is left out: its JSON error bodies have a "code" of their own (e.g. bad_body)
     for path in [*root.joinpath("collectors").glob("*.py"), *root.joinpath("dashboard").rglob("*.py")]:
+        if root.joinpath("dashboard", "web") in path.parents:
+            continue
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.keyword) and node.arg == "cause" and isinstance(node.value, ast.Constant) \
