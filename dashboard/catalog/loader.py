@@ -227,16 +227,41 @@ class AgencySpec(_Strict):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _location_as_lat_lon(cls, data):
+        """`location: [lat, lon]` is kept as given and also fills lat and lon (one place, two spellings)."""
+        if isinstance(data, dict) and data.get("location") is not None:
+            location = data["location"]
+            if isinstance(location, (list, tuple)) and len(location) == 2:
+                given = (data.get("lat"), data.get("lon"))
+                if given != (None, None) and list(given) != list(location):
+                    raise ValueError("give either location: [lat, lon] or lat and lon, not both")
+                data = {**data, "lat": location[0], "lon": location[1]}
+        return data
+
+    @field_validator("location")
+    @classmethod
+    def _location_on_land(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is None:
+            return value
+        lat, lon = value
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError(f"location must be [lat, lon] in degrees (got {list(value)})")
+        if not geo.inside(lon, lat, geo.read_outline(str(geo.PROVINCE_OUTLINE))):
+            raise ValueError(f"location {list(value)} is not inside the province (the sea, or another province?): give [lat, lon]")
+        return value
+
     @model_validator(mode="after")
-    def _one_place_on_land(self):
-        if self.location is not None:
-            if (self.lat is not None or self.lon is not None) and (self.lat, self.lon) != tuple(self.location):
-                raise ValueError("give either location: [lat, lon] or lat and lon, not both")
-            self.lat, self.lon = self.location
+    def _on_land(self):
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
-        if self.lat is None:
+        if self.lat is None or self.location is not None:  # a location was checked on its own
             return self
+        if not geo.inside(self.lon, self.lat, geo.read_outline(str(geo.PROVINCE_OUTLINE))):
+            raise ValueError(f"location {[self.lat, self.lon]} is not inside the province (the sea, or another province?): "
+                             "give [lat, lon]")
+        return self
         if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
             raise ValueError(f"location must be [lat, lon] in degrees (got {[self.lat, self.lon]})")
         if not geo.inside(self.lon, self.lat, geo.read_outline(str(geo.PROVINCE_OUTLINE))):
