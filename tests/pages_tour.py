@@ -25,7 +25,7 @@ def pages(alert_id: int) -> list[Page]:
     return [
         Page("overview", "/", '.system-tile.tile-down'),
         Page("wall", "/wall", ".wall-tile"),
-        Page("wall-map", "/wall/map", "#wall-map .js-plotly-plot .scattermap, #wall-map .js-plotly-plot .mapboxgl-canvas, #wall-map .maplibregl-canvas"),
+        Page("wall-map", "/wall/map", "#wall-map .js-plotly-plot .scatterlayer .trace, #wall-map .maplibregl-canvas"),
         Page("wall-charts", "/wall/charts", ".wall-graph .js-plotly-plot .xtick"),
         Page("systems", "/systems", ".systems-grid .ag-row .grid-status"),
         Page("failing-system", "/systems/qlvb", ".detail-header .status-badge"),
