@@ -140,7 +140,7 @@ def test_two_web_workers_and_one_collector_on_postgres(tmp_path, fresh_postgres,
 
         def counts():
             with Session(engine) as session:
-                rows = session.execute(select(CheckResult.endpoint_id, func.count()).group_by(CheckResult.endpoint_id)).all()
+                rows = session.execute(select(CheckResult.endpoint_key, func.count()).group_by(CheckResult.endpoint_key)).all()
             return dict(rows)
 
         wait_for(lambda: len(counts()) == 2, 30, message="first results")

@@ -152,4 +152,4 @@ def test_a_kiosk_wall_reaches_its_callback_during_a_database_outage(app, bench):
     answer = client.post("/_dash-update-component", json=body, environ_base=ELSEWHERE)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     banner = str(answer.get_json()["response"]["wall-banner"]["children"])
-    assert "Không kết nối được cơ sở dữ liệu" in banner
+    assert "Cơ sở dữ liệu không truy cập được từ" in banner  # the database, and since when: not "lost contact"

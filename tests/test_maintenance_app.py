@@ -64,7 +64,8 @@ def test_maintenance_api(app):
     cancelled = operator.delete(url, timeout=10)
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     assert viewer.get(api, timeout=10).json()["windows"] == []
-    assert [w["id"] for w in viewer.get(api + "?all=1", timeout=10).json()["windows"]] == [window["id"]]
+    # with all=1 the cancelled window is listed (beside the demo's seeded past window)
+    assert window["id"] in [w["id"] for w in viewer.get(api + "?all=1", timeout=10).json()["windows"]]
 
 
 PAGE = """() => {

@@ -55,7 +55,7 @@ def test_database_error_shows_the_banner_instead_of_failing(bench, client, monke
     monkeypatch.setattr(wall_queries, "wall_status", unreachable)
     answer = post(client, bench.wall_calls("glance")["status"])["response"]
     assert "wall-stale" in answer["wall-root"]["className"]
-    assert "Không kết nối được cơ sở dữ liệu" in str(answer["wall-banner"]["children"])
+    assert "Cơ sở dữ liệu không truy cập được từ" in str(answer["wall-banner"]["children"])
     assert "wall-tiles" not in answer  # the last picture stays, greyed by wall-stale, never refreshed as current
     assert answer["wall-state"]["data"] == {"ok": False, "down": [], "stale": True}
 

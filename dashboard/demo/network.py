@@ -71,7 +71,7 @@ _ERRORS = {
 }
 # system id -> {link name: error text shown when the link is down}
 _LINKS = {
-    "lgsp": {"ndxp": "Không kết nối được NDXP: SSL handshake timed out"},
+    "lgsp": {"ndxp": "Không kết nối được NDXP: quá thời gian chờ bắt tay TLS"},
     "qlvb": {"national_axis": "Trục liên thông văn bản quốc gia trả về HTTP 502 Bad Gateway"},
     "hop-khong-giay": {},
     "httt-nguon": {"central_source": "Mất kết nối Hệ thống thông tin nguồn trung ương: connection timed out"},
