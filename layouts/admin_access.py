@@ -56,9 +56,9 @@ def render(lang, _version):
         return head, unavailable(lang)
     roles = [{"label": role_label(r, lang), "value": r} for r in views.roles()]
     users = dbc.Table([
-        html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("acc.username", "acc.role", "acc.col.state", "acc.col.last_login",
-                                                          "acc.col.created")])),
-        html.Tbody([html.Tr([html.Td(u["username"]), html.Td(role_label(u["role"], lang)),
+        html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("acc.username", "acc.role", "acc.col.scope", "acc.col.state",
+                                                          "acc.col.last_login", "acc.col.created")])),
+        html.Tbody([html.Tr([html.Td(u["username"]), html.Td(role_label(u["role"], lang)), html.Td(u["scope"]),
                              html.Td(t("acc.active" if u["active"] else "acc.inactive", lang)),
                              html.Td(local_time(u["last_login_at"], with_date=True)),
                              html.Td(local_time(u["created_at"], with_date=True))]) for u in view["users"]]),
@@ -69,9 +69,20 @@ def render(lang, _version):
                  dbc.Col(dbc.Select(id="acc-role", options=roles, value="viewer"), md=3),
                  dbc.Col(dbc.Button(t("acc.create_user", lang), id="acc-create-user", color="primary"), md="auto")],
                 className="g-2 mb-2"),
+        # a reporter reports for these agencies / this partner's tasks (other roles take none)
+        dbc.Row([dbc.Col([dbc.Label(t("acc.scope_agencies", lang), html_for="acc-scope-agencies", className="small mb-0"),
+                          dcc.Dropdown(id="acc-scope-agencies", multi=True,
+                                       options=[{"label": a["name_en"] if lang == "en" else a["name_vi"], "value": a["id"]}
+                                                for a in view["agencies"]],
+                                       placeholder=t("acc.scope_agencies_help", lang))], md=6),
+                 dbc.Col([dbc.Label(t("acc.scope_partners", lang), html_for="acc-scope-partners", className="small mb-0"),
+                          dcc.Dropdown(id="acc-scope-partners", multi=True,
+                                       options=[{"label": p, "value": p} for p in view["partners"]],
+                                       placeholder=t("acc.scope_partners_help", lang))], md=4)],
+                className="g-2 mb-2"),
         dbc.Row([dbc.Col(dcc.Dropdown(id="acc-user", options=user_names, placeholder=t("acc.pick_user", lang)), md=4),
                  dbc.Col([dbc.Button(t(f"acc.{a}", lang), id=f"acc-user-{a}", color="outline-secondary", size="sm",
-                                     className="me-1 mb-1") for a in ("set_role", "disable", "enable", "reset", "logout")])],
+                                     className="me-1 mb-1") for a in ("set_role", "set_scopes", "disable", "enable", "reset", "logout")])],
                 className="g-2 mb-2"),
         users,
     ])
@@ -120,7 +131,8 @@ def render(lang, _version):
     return head, [user_card, token_card, source_card]
 
 
-USER_BUTTONS = {"acc-create-user": "user.create", "acc-user-set_role": "user.role", "acc-user-disable": "user.disable",
+USER_BUTTONS = {"acc-create-user": "user.create", "acc-user-set_role": "user.role", "acc-user-set_scopes": "user.scopes",
+                "acc-user-disable": "user.disable",
                 "acc-user-enable": "user.enable", "acc-user-reset": "user.reset", "acc-user-logout": "user.logout"}
 
 
@@ -128,16 +140,17 @@ USER_BUTTONS = {"acc-create-user": "user.create", "acc-user-set_role": "user.rol
     Output("admin-acc-user-result", "children"), Output("admin-acc-version", "data", allow_duplicate=True),
     *[Input(button, "n_clicks") for button in USER_BUTTONS],
     State("acc-new-user", "value"), State("acc-user", "value"), State("acc-role", "value"),
+    State("acc-scope-agencies", "value"), State("acc-scope-partners", "value"),
     State("lang-toggle", "value"), State("admin-acc-version", "data"),
     prevent_initial_call=True,
 )
 def user_action(*args):
-    new_name, picked, role, lang, version = args[-5:]
+    new_name, picked, role, agencies, partners, lang, version = args[-7:]
     which = USER_BUTTONS.get(ctx.triggered_id)
     if which is None or not ctx.triggered[0].get("value"):
         raise dash.exceptions.PreventUpdate
     name = new_name if which == "user.create" else picked
-    outcome = facade().access_action(which, lang or "vi", name=name, role=role)
+    outcome = facade().access_action(which, lang or "vi", name=name, role=role, agencies=agencies or [], partners=partners or [])
     return _result(outcome, lang or "vi"), (version or 0) + 1
 
 

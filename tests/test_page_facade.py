@@ -219,3 +219,31 @@ def test_the_wall_banner_says_since_when_the_database_is_unreachable(db):
     assert "The database is unreachable." in shown(banner({}, "en", database_down=True))
     older = banner({}, "en", database_down=NOW - timedelta(days=2))
     assert f"The database has been unreachable since {local_time(NOW - timedelta(days=2), with_date=True)[:16]}." in shown(older)
+
+
+def test_the_accounts_page_binds_a_reporter_to_agencies(db):
+    """Created from the page with its agencies, changed later; a reporter without one, or with an
+    unknown agency, is refused and nothing is written."""
+    from dashboard.readmodels import access as access_views
+    from dashboard.store.models import Agency, User
+
+    pages = facade_for(db)
+    with db.session() as session:
+        first = session.scalars(select(Agency.id).order_by(Agency.id).limit(1)).one()
+    app = flask.Flask(__name__)
+    with app.test_request_context("/_dash-update-component", method="POST"):
+        flask.g.ioc_principal = Principal("admin1", "admin", "user")
+        refused = pages.access_action("user.create", "vi", name="xa-khong-pham-vi", role="reporter")
+        assert not refused.ok and "agency" in refused.message
+        unknown = pages.access_action("user.create", "vi", name="xa-sai", role="reporter", agencies=["no-such-agency"])
+        assert not unknown.ok and "no-such-agency" in unknown.message
+        assert count(db, User) == 0
+        made = pages.access_action("user.create", "vi", name="xa-a", role="reporter", agencies=[first], partners=["VNPT"])
+        assert made.ok and made.value["secret"]
+        changed = pages.access_action("user.scopes", "vi", name="xa-a", agencies=[], partners=["FPT"])
+        assert changed.ok and changed.message == t("acc.done.user.scopes", "vi", name="xa-a")
+    view = pages.read(access_views.access_view)
+    (row,) = [u for u in view["users"] if u["username"] == "xa-a"]
+    assert row["role"] == "reporter" and row["scope"] == "partner:FPT"
+    assert first in {a["id"] for a in view["agencies"]} and view["partners"] == ["VNPT", "Viettel", "MobiFone", "FPT"]
+    assert count(db, AuditEntry, AuditEntry.action == "user.set_scopes") == 1

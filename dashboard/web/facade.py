@@ -344,8 +344,13 @@ class Facade:
             name = (args.get("name") or "").strip()
             if which == "user.create":
                 password = one_time_password()
-                user_service.create_user(session, name, args.get("role") or "", password, actor=actor)
+                user_service.create_user(session, name, args.get("role") or "", password, actor=actor,
+                                         agencies=list(args.get("agencies") or []), partners=list(args.get("partners") or []))
                 return {"secret": password, "name": name}
+            if which == "user.scopes":
+                user_service.set_scopes(session, name, list(args.get("agencies") or []), list(args.get("partners") or []),
+                                        actor=actor)
+                return {"name": name}
             if which == "user.role":
                 user_service.set_role(session, name, args.get("role") or "", actor=actor)
             elif which in ("user.disable", "user.enable"):
