@@ -21,7 +21,7 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from dashboard.store.models import CheckResult
+from dashboard.store.models import CheckResult, Endpoint
 from tests.conftest import PROJECT_DIR, free_port, login, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -140,7 +140,8 @@ def test_two_web_workers_and_one_collector_on_postgres(tmp_path, fresh_postgres,
 
         def counts():
             with Session(engine) as session:
-                rows = session.execute(select(CheckResult.endpoint_key, func.count()).group_by(CheckResult.endpoint_key)).all()
+                rows = session.execute(select(Endpoint.id, func.count()).join(CheckResult, CheckResult.endpoint_key == Endpoint.key)
+                                           .group_by(Endpoint.id)).all()
             return dict(rows)
 
         wait_for(lambda: len(counts()) == 2, 30, message="first results")
