@@ -21,30 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dashboard.catalog import edits, revisions  # noqa: E402
 from dashboard.catalog.loader import parse_catalog  # noqa: E402
 from dashboard.store.database import Database  # noqa: E402
+from tests.catalogs import one_big_system  # noqa: E402 - the same catalog the import test uses
 
 
 def catalog_text(n: int) -> str:
-    endpoints = "".join(f"""      - id: e{i}
-        name: Endpoint {i}
-        url: http://127.0.0.1:{20000 + i % 1000}/health
-        interval: 30s
-        timeout: 10s
+    return one_big_system(n, "30s", """        timeout: 10s
         conditions: ["[STATUS] == 200", "[RESPONSE_TIME] < 2000"]
-""" for i in range(n))
-    return f"""version: 1
-agencies:
-  - id: skhcn
-    name_vi: Sở Khoa học và Công nghệ
-    name_en: Department of Science and Technology
-communes:
-  include: false
-systems:
-  - id: big
-    name_vi: Hệ thống lớn
-    name_en: A big system
-    owner: skhcn
-    endpoints:
-{endpoints}"""
+""")
 
 
 def timed(fn):

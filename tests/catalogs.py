@@ -123,3 +123,26 @@ def catalog_with(endpoints: list[dict]) -> str:
                      "endpoints": endpoints}],
     }
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+
+
+def one_big_system(n: int, interval: str = "60s", extra: str = "") -> str:
+    """A catalog of one system with `n` HTTP endpoints (province-size imports and benchmarks);
+    `extra` is added to every endpoint, e.g. its timeout and conditions."""
+    endpoints = "".join(f"""      - id: e{i}
+        url: http://127.0.0.1:{20000 + i % 1000}/health
+        interval: {interval}
+{extra}""" for i in range(n))
+    return f"""version: 1
+agencies:
+  - id: skhcn
+    name_vi: Sở Khoa học và Công nghệ
+    name_en: Department of Science and Technology
+communes:
+  include: false
+systems:
+  - id: big
+    name_vi: Hệ thống lớn
+    name_en: A big system
+    owner: skhcn
+    endpoints:
+{endpoints}"""

@@ -11,6 +11,7 @@ import time
 import pytest
 from http_targets import HttpTargets
 
+from tests.catalogs import one_big_system
 from tests.conftest import PROJECT_DIR, login, start_app, stop_app, wait_for
 
 OPERATOR = ("op", "operator password 1")
@@ -176,24 +177,7 @@ def test_an_alias_bomb_and_a_huge_file_are_refused_quickly(app):
 
 
 def test_a_ten_thousand_endpoint_import_is_validated_and_diffed(app):
-    endpoints = "".join(f"""      - id: e{i}
-        url: http://127.0.0.1:{20000 + i % 1000}/health
-        interval: 60s
-""" for i in range(10_000))
-    text = f"""version: 1
-agencies:
-  - id: skhcn
-    name_vi: Sở Khoa học và Công nghệ
-    name_en: Department of Science and Technology
-communes:
-  include: false
-systems:
-  - id: big
-    name_vi: Hệ thống lớn
-    name_en: A big system
-    owner: skhcn
-    endpoints:
-{endpoints}"""
+    text = one_big_system(10_000)
     answer = app.client.post(app.url + "/api/catalog/import?dry_run=1", data=text.encode(), timeout=120)
     assert answer.status_code == 200, answer.text[:500]
     changes = answer.json()["changes"]
