@@ -147,7 +147,8 @@ def test_every_result_made_during_a_60_s_server_outage_is_stored_once(tmp_path, 
         assert all(counts[uid] == 1 for uid, _, _ in held)
         assert max(counts.values()) == 1  # nothing stored twice, outage or not
         # the central collector never checked the agent's endpoints: every row of theirs is the agent's
-        assert server.query("SELECT count(*) FROM check_results WHERE endpoint_id IN (?, ?) AND result_uid IS NULL",
+        assert server.query("SELECT count(*) FROM check_results JOIN endpoints ON endpoints.key = check_results.endpoint_key "
+                            "WHERE endpoints.id IN (?, ?) AND check_results.result_uid IS NULL",
                             *AGENT_ENDPOINTS)[0][0] == 0
         # the replayed failures drove the endpoint's state as if the server had never been away
         assert dict(server.query("SELECT id, status FROM endpoints WHERE id IN (?, ?)", *AGENT_ENDPOINTS)) == {
