@@ -267,11 +267,43 @@ def wall_calls(view: str, map_sig: str | None = None) -> dict[str, dict]:
     }
 
 
-def measure(client, body: dict, calls: int) -> tuple[list[float], int, dict, list[float]]:
+class Collector:
+    """Between two calls, what a live collector writes in one wall refresh: each endpoint is
+    checked once per interval, so about endpoints × refresh ÷ interval rows get a new check
+    time and latency (outside the timing). Without it every call after the first would read
+    rows it has already seen."""
+
+    def __init__(self, db, per_refresh: int, seed: int = 11):
+        from sqlalchemy import select
+
+        from dashboard.store.models import Endpoint
+
+        self.db, self.per_refresh, self.rng = db, per_refresh, random.Random(seed)
+        with db.engine.connect() as conn:
+            self.ids = [eid for (eid,) in conn.execute(select(Endpoint.id).where(Endpoint.active.is_(True)))]
+
+    def refresh(self) -> None:
+        from sqlalchemy import bindparam, update
+
+        from dashboard.store.models import Endpoint
+
+        if not self.per_refresh:
+            return
+        now = utcnow()
+        rows = [{"eid": eid, "at": now, "ms": round(self.rng.uniform(20, 400), 1)}
+                for eid in self.rng.sample(self.ids, min(self.per_refresh, len(self.ids)))]
+        with self.db.engine.begin() as conn:
+            conn.execute(update(Endpoint).where(Endpoint.id == bindparam("eid"))
+                         .values(last_check_at=bindparam("at"), last_latency_ms=bindparam("ms")), rows)
+
+
+def measure(client, body: dict, calls: int, collector: Collector | None = None) -> tuple[list[float], int, dict, list[float]]:
     """Server time (wall clock) and CPU time of this thread per call: on a loaded machine the
     CPU time shows what the callback costs, the wall clock what a wall waits."""
     times, size, answer, cpu = [], 0, {}, []
     for _ in range(calls):
+        if collector is not None:
+            collector.refresh()
         started, cpu_started = time.perf_counter(), time.thread_time()
         response = client.post("/_dash-update-component", json=body)
         times.append((time.perf_counter() - started) * 1000)
@@ -283,16 +315,18 @@ def measure(client, body: dict, calls: int) -> tuple[list[float], int, dict, lis
     return times, size, answer, cpu
 
 
-def profile(client, bodies: dict[str, dict], calls: int = 20) -> None:
+def profile(client, bodies: dict[str, dict], calls: int = 20, collector: "Collector | None" = None) -> None:
     import cProfile
     import pstats
 
     for name, body in bodies.items():
         profiler = cProfile.Profile()
-        profiler.enable()
         for _ in range(calls):
+            if collector is not None:
+                collector.refresh()
+            profiler.enable()
             client.post("/_dash-update-component", json=body)
-        profiler.disable()
+            profiler.disable()
         print(f"--- {name}: {calls} calls, by cumulative CPU", file=sys.stderr)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(28)
 
@@ -331,6 +365,9 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     parser.add_argument("--reuse", help="an SQLite file filled by an earlier --keep run: measure it again without filling")
     parser.add_argument("--profile", action="store_true", help="print where the status and map callbacks spend their CPU (cProfile)")
+    parser.add_argument("--refresh-s", type=float, default=5.0,
+                        help="wall refresh interval (IOC_REFRESH_MS): between two calls the bench writes the checks "
+                             "a collector makes in that time (endpoints checked every 60 s)")
     args = parser.parse_args(argv)
 
     from dashboard.config import Settings
@@ -354,23 +391,24 @@ def main(argv=None) -> int:
     results = {}
     glance = wall_calls("glance")
     touch(db)
-    # the map: a first figure (or one after a change), then refreshes where nothing changed
-    map_times, map_size, answer, map_cpu = measure(client, glance["map"], args.calls)
+    collector = Collector(db, round(counts["endpoints"] * args.refresh_s / 60.0))
+    # the map: a first figure (or one after a change), then refreshes where no marker changed
+    map_times, map_size, answer, map_cpu = measure(client, glance["map"], args.calls, collector)
     signature = answer["response"]["wall-map-sig"]["data"]
     results["map_full"] = (map_times, map_size, map_cpu)
     touch(db)
-    unchanged = measure(client, wall_calls("glance", signature)["map"], args.calls)
+    unchanged = measure(client, wall_calls("glance", signature)["map"], args.calls, collector)
     results["map_unchanged"] = (unchanged[0], unchanged[1], unchanged[3])
     touch(db)
-    status = measure(client, glance["status"], args.calls)
+    status = measure(client, glance["status"], args.calls, collector)
     results["status"] = (status[0], status[1], status[3])
     touch(db)
-    charts = measure(client, wall_calls("charts")["charts"], max(5, args.calls // 2))
+    charts = measure(client, wall_calls("charts")["charts"], max(5, args.calls // 2), collector)
     results["charts"] = (charts[0], charts[1], charts[3])
     if args.profile:
-        profile(client, {"status": glance["status"], "map_unchanged": wall_calls("glance", signature)["map"]})
+        profile(client, {"status": glance["status"], "map_unchanged": wall_calls("glance", signature)["map"]}, collector=collector)
 
-    line = {"endpoints": counts["endpoints"]}
+    line = {"endpoints": counts["endpoints"], "rows_changed_per_call": collector.per_refresh}
     per = {}
     first_ms = {}
     for name, (times, size, cpu) in results.items():

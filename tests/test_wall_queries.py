@@ -154,6 +154,32 @@ def test_stale_commune_heartbeat_reads_unknown(seeded):
     assert places["unit-21025"]["status"] == "unknown"
 
 
+def test_endpoint_states_follow_every_change_between_calls_on_one_database(seeded):
+    """The per-row work is remembered between refreshes: a changed row, a clock that moved on and
+    a clock that moved back must each be judged afresh, never read from the previous call."""
+    def states(now):
+        with seeded.session() as s:
+            return {e.id: e for e in wq.endpoint_states(s, now, with_agency=True)}
+
+    first = states(NOW)
+    assert first["qlvb.health"].status == "down" and first["lgsp.health"].status == "up"
+    assert first["beats.21025"].agency_id == "unit-21025" and first["lgsp.health"].agency_id is None
+    with seeded.session() as s:
+        row = s.get(Endpoint, "qlvb.health")
+        row.status, row.status_since, row.status_reason, row.last_latency_ms = "up", NOW, None, 42.0
+    changed = states(NOW)
+    assert changed["qlvb.health"].status == "up" and changed["qlvb.health"].reason is None
+    assert changed["qlvb.health"].latency_ms == 42.0 and changed["qlvb.health"].status_since == NOW
+    later = states(NOW + timedelta(minutes=10))  # nothing checked for ten minutes
+    assert {e.status for e in later.values()} == {"unknown"} and all(e.stale for e in later.values())
+    again = states(NOW)  # the same rows at the earlier clock: fresh again
+    assert again["lgsp.health"].status == "up" and not again["lgsp.health"].stale
+    assert again["beats.21025"].agency_id == "unit-21025"
+    with seeded.session() as s:
+        s.get(Endpoint, "lgsp.link").active = False
+    assert "lgsp.link" not in states(NOW)
+
+
 def test_place_and_data_centre_rules():
     assert wq.place_state([]) == wq.NO_DATA
     assert wq.place_state([("up", True), ("down", False)]) == "degraded"

@@ -236,7 +236,10 @@ def system_cause(endpoints: list[tuple[str | None, str, dict | None, bool]], nam
     return {"code": "several", "params": {"items": items}}
 
 
-def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, grace_factor: float = 3.0) -> bool:
+STALE_GRACE_FACTOR = 3.0
+
+
+def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, grace_factor: float = STALE_GRACE_FACTOR) -> bool:
     """No result for three intervals (and at least a minute) means the state can no longer be trusted."""
     if last_check_at is None:
         return True

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from collectors.base import CheckResult, Target
 from collectors.timeutil import iso, utcnow
+from dashboard.config import GC_THRESHOLDS
 from dashboard.domain.agents import CENTRAL
 from dashboard.domain.maintenance import MaintenanceIndex
 from dashboard.domain.status import FlapSettings
@@ -57,14 +58,8 @@ WRITE_BATCH = 1000
 WRITE_PAUSE_S = 1.0  # results are written in batches at most this often: one transaction each
 MAINTENANCE_CACHE_S = 5.0
 MAX_PENDING_RESULTS = 50_000
-# The cyclic garbage collector in a process that checks thousands of endpoints: with Python's
-# default thresholds (700, 10, 10) it ran a full collection every few seconds, each walking the
-# whole start-up heap (modules, ORM, the targets; 0.1-0.5 s at 10,000 endpoints, the GIL held),
-# which made the CPU per check grow with the number of endpoints and stalled every check in
-# flight. A check's objects are freed by reference counting; only what is in flight survives a
-# collection, so collections can be rarer. The start-up heap is frozen once the targets are
-# loaded (gc.freeze: never walked again).
-GC_THRESHOLDS = (50_000, 20, 10)
+# The start-up heap is frozen once the targets are loaded (gc.freeze: never walked again); the
+# thresholds are dashboard.config.GC_THRESHOLDS.
 _heap_frozen = False
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, and_, case, func, or_, select, type_coerce
@@ -19,8 +19,8 @@ from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.alerts import OPEN_STATUSES as ALERT_OPEN
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
+    STALE_GRACE_FACTOR,
     TROUBLE,
-    effective_status,
     is_commune_heartbeat,
     shown_system_status,
     system_cause,
@@ -81,33 +81,80 @@ class EndpointState:
 
 def endpoint_states(session: Session, now: datetime, with_agency: bool = False) -> list[EndpointState]:
     """Active endpoints' current state: one narrow SELECT of cached columns, run as plain Core
-    (no ORM objects, no JSON decoding: the endpoint → agency association is cached). The
-    timestamps are read as naive UTC and tagged here, in one loop, rather than through the
-    column type's per-value hook: this runs on every refresh for every endpoint."""
-    rows = session.connection().execute(
+    (no ORM objects). This runs on every wall refresh, twice (tiles and map), for every endpoint,
+    so the per-row work is memoised per database: a row whose columns did not change since the
+    previous call (most of them: an endpoint is checked once a minute, the wall refreshes every
+    few seconds) reuses the state built then; only staleness, which moves with `now`, and the
+    agents' silence are judged again, on naive timestamps against one cut-off per interval."""
+    rows = [tuple(row) for row in session.connection().execute(  # plain tuples compare at C speed
         select(
             Endpoint.id, Endpoint.system_id, Endpoint.status, Endpoint.critical,
             type_coerce(Endpoint.status_since, DateTime()), type_coerce(Endpoint.last_check_at, DateTime()),
             Endpoint.interval_s, Endpoint.last_latency_ms, Endpoint.status_reason, Endpoint.status_cause, Endpoint.vantage,
         ).where(Endpoint.active.is_(True))
-    ).all()
+    ).all()]
     agencies = endpoint_agencies(session) if with_agency else {}
     live = live_vantages(session, now) if any(row[-1] != CENTRAL for row in rows) else frozenset()
+    engine = session.get_bind()
+    memo = _STATES.get(engine) or {}
+    fresh_memo = {}
+    naive_now = now.astimezone(timezone.utc).replace(tzinfo=None) if now.tzinfo else now
+    cutoffs: dict[float, datetime] = {}
     states = []
-    for eid, system_id, status, critical, since, checked, interval, latency, text, cause, vantage in rows:
-        reason = cause_of(cause, text) if (cause or text) else None
-        since = since.replace(tzinfo=timezone.utc) if since is not None else None
-        checked = checked.replace(tzinfo=timezone.utc) if checked is not None else None
-        status, stale = effective_status(status, checked, interval, now)
+    for row in rows:
+        eid = row[0]
+        built = memo.get(eid)
+        if built is None or built[0] != row:
+            built = _built_state(row)
+        fresh_memo[eid] = built
+        _, state, checked, variants = built
+        interval = state.interval_s
+        cutoff = cutoffs.get(interval)
+        if cutoff is None:
+            cutoff = cutoffs[interval] = naive_now - timedelta(seconds=max(60.0, interval * STALE_GRACE_FACTOR))
+        stale = state.status not in _NEVER_STALE and (checked is None or checked < cutoff)
+        vantage = row[10]
         silent = vantage != CENTRAL and vantage_silent(vantage, live)
-        if silent:  # a silent agent's endpoints read 'unknown', never their old state
-            status, stale = shown_for_vantage(status, stale, True)
-            reason = {"code": "agent_silent", "params": {"vantage": vantage, "since": checked.isoformat() if checked else None}}
-        states.append(EndpointState(
-            eid, system_id, str(status), stale, bool(critical), interval, since, checked, latency, reason, agencies.get(eid),
-            silent,
-        ))
+        agency = agencies.get(eid)
+        if stale or silent or agency is not None:
+            key = (stale, silent, agency)
+            shown = variants.get(key)
+            if shown is None:
+                shown = variants[key] = _shown_state(state, stale, silent, agency, vantage)
+            state = shown
+        states.append(state)
+    _STATES[engine] = fresh_memo
     return states
+
+
+# Engine -> {endpoint id: (row read, its state when fresh, last_check_at as naive UTC,
+#                          {(stale, silent, agency): the state shown so}}
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NEVER_STALE = frozenset((str(Status.MAINTENANCE), str(Status.UNKNOWN)))
+
+
+def _built_state(row: tuple) -> tuple:
+    eid, system_id, status, critical, since, checked, interval, latency, text, cause, _vantage = row
+    reason = cause_of(cause, text) if (cause or text) else None
+    state = EndpointState(
+        eid, system_id, str(status), False, bool(critical), interval,
+        since.replace(tzinfo=timezone.utc) if since is not None else None,
+        checked.replace(tzinfo=timezone.utc) if checked is not None else None,
+        latency, reason, None, False,
+    )
+    return row, state, checked, {}
+
+
+def _shown_state(state: EndpointState, stale: bool, silent: bool, agency: str | None, vantage: str | None) -> EndpointState:
+    """The fresh state as shown: stale reads 'unknown' (dashboard.domain.status.effective_status);
+    a silent agent's endpoints read 'unknown', never their old state."""
+    status = str(Status.UNKNOWN) if stale else state.status
+    reason = state.reason
+    if silent:
+        status, stale = shown_for_vantage(status, stale, True)
+        reason = {"code": "agent_silent",
+                  "params": {"vantage": vantage, "since": state.last_check_at.isoformat() if state.last_check_at else None}}
+    return replace(state, status=status, stale=stale, reason=reason, agency_id=agency, agent_silent=silent)
 
 
 AGENCY_MAP_TTL_S = 60.0
@@ -385,8 +432,11 @@ def map_places(session: Session, now: datetime, endpoints: list[EndpointState] |
     owners = dict(session.execute(select(System.id, System.owner_agency_id).where(System.active.is_(True))).all())
     by_agency: dict[str, list[EndpointState]] = {}
     for e in endpoints:
-        for agency_id in {owners.get(e.system_id), e.agency_id} - {None}:
-            by_agency.setdefault(agency_id, []).append(e)
+        owner = owners.get(e.system_id)
+        if owner is not None:
+            by_agency.setdefault(owner, []).append(e)
+        if e.agency_id is not None and e.agency_id != owner:
+            by_agency.setdefault(e.agency_id, []).append(e)
     agencies = session.execute(
         select(Agency.id, Agency.name_vi, Agency.name_en, Agency.kind, Agency.official_code, Agency.lat, Agency.lon, Agency.partner)
         .order_by(Agency.official_code.is_(None), Agency.official_code, Agency.id)
@@ -394,16 +444,24 @@ def map_places(session: Session, now: datetime, endpoints: list[EndpointState] |
     places = []
     for a in agencies:
         eps = by_agency.get(a.id, [])
-        state = place_state([(e.status, e.critical or e.agency_id == a.id) for e in eps])
-        changed = max((e.status_since for e in eps if e.status_since), default=None)
+        judged, changed, down, latency = [], None, 0, None
+        for e in eps:  # one pass: a department may hold thousands of endpoints
+            status = e.status
+            judged.append((status, e.critical or e.agency_id == a.id))
+            if e.status_since is not None and (changed is None or e.status_since > changed):
+                changed = e.status_since
+            if status == Status.DOWN:
+                down += 1
+            if e.latency_ms is not None and status != Status.UNKNOWN and (latency is None or e.latency_ms > latency):
+                latency = e.latency_ms
+        state = place_state(judged)
         places.append({
             "id": a.id, "code": a.official_code, "name_vi": a.name_vi, "name_en": a.name_en,
             "kind": a.kind, "partner": a.partner, "lat": a.lat, "lon": a.lon,
             "status": state,
             "endpoints": len(eps),
-            "down": sum(1 for e in eps if e.status == Status.DOWN),
-            # the map's optional metric: the slowest current answer among its endpoints
-            "latency_ms": max((e.latency_ms for e in eps if e.latency_ms is not None and e.status != Status.UNKNOWN), default=None),
+            "down": down,
+            "latency_ms": latency,  # the map's optional metric: the slowest current answer among its endpoints
             "changed_at": changed,
             "recent": changed is not None and (now - changed).total_seconds() < RECENT_CHANGE_S and state != NO_DATA,
             "path": unit_path(a.id, a.official_code),
@@ -418,7 +476,7 @@ def place_state(endpoints: list[tuple[str, bool]]) -> str:
     commune only degrades the system that holds the 96 heartbeats."""
     if not endpoints:
         return NO_DATA
-    return str(system_status([(Status(s), critical) for s, critical in endpoints]))
+    return str(system_status(endpoints))  # Status is a StrEnum: the rule reads plain strings alike
 
 
 def data_centre_state(tiles: list[dict]) -> str:

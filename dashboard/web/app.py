@@ -9,7 +9,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from dashboard.auth import policy
 from dashboard.auth.sessions import current_principal
-from dashboard.config import PROJECT_DIR
+from dashboard.config import GC_THRESHOLDS, PROJECT_DIR
 from dashboard.i18n import t
 from dashboard.web import delivery
 from dashboard.web.api import api
@@ -77,8 +77,9 @@ def create_app(runtime) -> dash.Dash:
     _register_shell_callbacks(app)
     # Everything loaded so far (Dash, Plotly's validators, the pages) lives as long as the
     # process: keep it out of the cyclic GC, whose full passes over it cost 100-150 ms and were
-    # the wall refresh's slowest calls (bench/wall.py).
+    # the wall refresh's slowest calls (bench/wall.py); and collect less often (see GC_THRESHOLDS).
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     return app
 
 
