@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import secrets
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -103,6 +103,27 @@ def test_an_unreachable_database_answers_the_health_body_to_a_token_holder(app):
     body = health.get_json()
     assert body["status"] == "down" and body["database"] == "unreachable" and body["problems"] == ["database unreachable"]
     assert client.get("/api/health", environ_base=ELSEWHERE).get_json() == {"status": "down"}
+
+
+def test_health_says_since_when_the_database_is_down_and_forgets_it_once_back(app):
+    client, secret, faults, _ = app
+    assert client.get("/api/health", headers=bearer(secret)).get_json()["database_down_since"] is None
+    faults.mode = "full"
+    before = utcnow().replace(microsecond=0)
+    first = client.get("/api/health", headers=bearer(secret)).get_json()
+    assert first["database"] == "read-only" and first["database_down_since"] is not None
+    since = datetime.fromisoformat(first["database_down_since"].replace("Z", "+00:00"))
+    assert before <= since <= utcnow()
+    faults.mode = "down"  # the same outage getting worse: it keeps its start
+    later = client.get("/api/health", headers=bearer(secret)).get_json()
+    assert later["database"] == "unreachable" and later["database_down_since"] == first["database_down_since"]
+    faults.mode = None
+    back = client.get("/api/health", headers=bearer(secret)).get_json()
+    assert back["database"] == "ok" and back["database_down_since"] is None
+    faults.mode = "full"  # a new outage has a new start
+    again = client.get("/api/health", headers=bearer(secret)).get_json()
+    assert again["database_down_since"] is not None
+    assert datetime.fromisoformat(again["database_down_since"].replace("Z", "+00:00")) >= since
 
 
 def test_collector_reported_dead_after_two_renewals(app):

@@ -502,25 +502,19 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
         raise CatalogError(source, [f"{source}: the file is {size:,} bytes, more than the {MAX_CATALOG_BYTES:,}-byte "
                                     "limit of a catalog (is it the right file?)"])
     # One parse, by libyaml when installed (PyYAML's pure-Python parser, run twice, took 25 s and
-    # 400 MB for 10,000 endpoints). The line numbers are only needed for a message about a
-    # problem: they are indexed then, from a second parse, so that a good catalog never holds
-    # the index and the node graph at once.
-    loader = _EVENT_LOADER(text)
+    # 400 MB for 10,000 endpoints), built straight from the event stream: the node graph PyYAML
+    # composes first costs ~9 KB per endpoint (90 MB at 10,000) on top of the data. Only a
+    # document with aliases or merge keys goes through the graph, where the aliases' expansion
+    # is budgeted first. The line numbers are only needed for a message about a problem: they
+    # are indexed then, from a second parse.
     try:
-        aliases = _check_events(text, source)
-        root = loader.get_single_node()
-        if root is None:
-            raise CatalogError(source, [f"{source}: the file is empty"])
-        if aliases:  # without aliases the document is no larger than the (size-capped) text
-            _check_expanded_size(root, source)
-        data = loader.construct_document(root)
+        data = _data_from_events(text, source)
+        if data is _NEEDS_GRAPH:
+            data = _data_from_graph(text, source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise CatalogError(source, [f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
-    finally:
-        loader.dispose()
-    del root
     lines = _LineIndex(text)
     if not isinstance(data, dict):
         raise CatalogError(source, [f"{source}:1: the top level must be a mapping with keys version, agencies, systems, …"])
@@ -529,6 +523,95 @@ def parse_catalog(text: str, source: str = "<catalog>", env: dict[str, str] | No
     if problems:
         raise CatalogError(source, problems)
     return _validated(data, source, lines)
+
+
+_NEEDS_GRAPH = object()  # the document needs PyYAML's node graph (aliases, merge keys, special tags)
+_NO_KEY = object()
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_GRAPH_KEY_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+def _data_from_events(text: str, source: str):
+    """The document as SafeLoader constructs it, built from the parser's events with one event
+    alive at a time, its nesting depth checked on the way. Returns _NEEDS_GRAPH for what only
+    the composed graph handles (aliases, `<<` merges, tagged collections, several documents)."""
+    loader = _EVENT_LOADER(text)
+    constructors = loader.yaml_constructors
+    stack: list[list] = []  # [container, key waiting for its value]
+    result, documents = _NO_KEY, 0
+
+    def add(value) -> None:
+        nonlocal result
+        if not stack:
+            result = value
+            return
+        top = stack[-1]
+        if isinstance(top[0], list):
+            top[0].append(value)
+        elif top[1] is _NO_KEY:
+            try:
+                hash(value)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", None, "found unhashable key", None) from None
+            top[1] = value
+        else:
+            top[0][top[1]] = value
+            top[1] = _NO_KEY
+
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                if tag in _GRAPH_KEY_TAGS:
+                    return _NEEDS_GRAPH
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+                add((constructors.get(tag) or constructors[None])(loader, node))
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                kind = yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                if tag != _PLAIN_TAGS[kind]:
+                    return _NEEDS_GRAPH
+                if len(stack) >= MAX_DEPTH:
+                    raise CatalogError(source, [f"{source}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} "
+                                                "levels deep; a catalog needs fewer than ten"])
+                stack.append([{} if kind is yaml.MappingNode else [], _NO_KEY])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                add(stack.pop()[0])
+            elif isinstance(event, yaml.AliasEvent):
+                return _NEEDS_GRAPH
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    return _NEEDS_GRAPH  # the graph path says "expected a single document"
+            elif isinstance(event, yaml.StreamEndEvent):
+                break
+    finally:
+        loader.dispose()
+    if result is _NO_KEY:
+        raise CatalogError(source, [f"{source}: the file is empty"])
+    return result
+
+
+def _data_from_graph(text: str, source: str):
+    """PyYAML's own path, for documents with aliases: their expansion is budgeted on the event
+    stream and on the composed graph before anything is expanded."""
+    loader = _EVENT_LOADER(text)
+    try:
+        aliases = _check_events(text, source)
+        root = loader.get_single_node()
+        if root is None:
+            raise CatalogError(source, [f"{source}: the file is empty"])
+        if aliases:  # without aliases the document is no larger than the (size-capped) text
+            _check_expanded_size(root, source)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def validate_document(data: Any, source: str = "<catalog>") -> Catalog:

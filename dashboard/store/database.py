@@ -8,6 +8,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -93,6 +94,17 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._probe: tuple[float, Probe] | None = None
         self._probe_lock = threading.Lock()
+        self._trouble_since: datetime | None = None
+
+    def trouble_since(self, ok: bool, now: datetime | None = None) -> datetime | None:
+        """When this process first saw the database not fully working (unreachable or refusing
+        writes) in the trouble still going on; None once `ok` again. Fed by /api/health's probe."""
+        with self._probe_lock:
+            if ok:
+                self._trouble_since = None
+            elif self._trouble_since is None:
+                self._trouble_since = now or utcnow()
+            return self._trouble_since
 
     @property
     def sqlite_path(self) -> Path | None:

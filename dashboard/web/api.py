@@ -60,10 +60,24 @@ def health():
         "database": "ok" if probe.write_ok else "read-only" if probe.read_ok else "unreachable",
         "database_write": probe.write_ok,
         "database_error": probe.error,
+        "database_down_since": _database_down_since(db, probe.write_ok),
     })
     if probe.disk_free_bytes is not None:
         body["disk"] = {"free_bytes": probe.disk_free_bytes, "total_bytes": probe.disk_total_bytes}
     return jsonify(body), 503 if status == "down" else 200
+
+
+def _database_down_since(db, ok: bool) -> str | None:
+    """Since when the database has not been `ok`, as early as this process saw it: by this probe,
+    by the pages' reads (facade) or by the collector's writes, whichever noticed first."""
+    from dashboard.web.facade import database_down_since as pages_down_since
+
+    seen = db.trouble_since(ok)
+    if ok:
+        return None
+    collector = getattr(runtime(), "collector", None)
+    times = [t for t in (seen, pages_down_since(), getattr(collector, "db_down_since", None)) if t is not None]
+    return iso(min(times)) if times else None
 
 
 @api.get("/systems")
