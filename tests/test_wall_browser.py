@@ -59,6 +59,16 @@ return {root_class: root.className, text: root.innerText, banner: !!document.que
         clock_px: px('#wall-clock'), feed_px: px('.wall-feed-item'), reason_px: px('.wall-tile-reason'),
         smallest_px: smallest, smallest_text: smallestText,
         order: Array.from(document.querySelectorAll('.wall-tile')).map(t => t.dataset.status),
+        // a tile's state word or short name cut at the tile's edge (ellipsis or overflow)
+        clipped: Array.from(document.querySelectorAll('.wall-tile-state, .wall-tile-name'))
+          .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim()),
+        // the "just changed" dot must not sit on the state word
+        dot_overlaps: Array.from(document.querySelectorAll('.wall-tile.is-recent')).filter(t => {
+          const dot = getComputedStyle(t, '::after'), box = t.getBoundingClientRect();
+          const word = t.querySelector('.wall-tile-state > span:last-child').getBoundingClientRect();
+          const dotLeft = box.right - parseFloat(dot.right) - parseFloat(dot.width);
+          return dot.content !== 'none' && word.right > dotLeft;
+        }).map(t => t.dataset.system),
         gauges: Array.from(document.querySelectorAll('.wall-gauge')).map(g => g.dataset.key)};
 }"""
 RANK = ["down", "degraded", "unknown", "maintenance", "up"]
@@ -107,6 +117,7 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
     assert glance["name_px"] >= 36 and glance["state_px"] >= 40 and glance["count_px"] >= 72, glance
     assert glance["clock_px"] >= 56 and (glance["feed_px"] is None or glance["feed_px"] >= 28), glance
     assert glance["smallest_px"] >= 24, (glance["smallest_px"], glance["smallest_text"])
+    assert glance["clipped"] == [], glance["clipped"]  # "Họp không giấy" whole
 
     response = app.post("/api/demo/systems/qlvb/mode", json={"mode": "failing"})
     assert response.status_code == 200, response.text
@@ -129,6 +140,7 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
     assert glance["order"][0] == "down" and glance["order"] == sorted(glance["order"], key=RANK.index), glance["order"]
     assert glance["reason_px"] >= 28 and glance["feed_px"] >= 28, glance
     assert glance["smallest_px"] >= 24, (glance["smallest_px"], glance["smallest_text"])
+    assert glance["clipped"] == [] and glance["dot_overlaps"] == [], glance
     # the pulse: a CSS animation runs on the tile of a system that went down
     assert tile["animationName"] == "wall-pulse", tile
     assert tile_status(page, "lgsp") == "up"

@@ -36,7 +36,7 @@ def tile(item: dict, lang: str, now) -> html.Div:
         meta.append(format_ms(item["latency_ms"], lang))
     children = [
         html.Div([html.Span(STATUS_GLYPH.get(status, "?"), **{"aria-hidden": "true"}), html.Span(status_label(status, lang))], className="wall-tile-state"),
-        html.Div(short, className="wall-tile-name", title=name),
+        html.Div(short, className="wall-tile-name" + _name_size(short), title=name),
     ]
     if short != name:
         children.append(html.Div(name, className="wall-tile-fullname"))
@@ -48,6 +48,11 @@ def tile(item: dict, lang: str, now) -> html.Div:
     children.append(html.Div(" · ".join(meta), className="wall-tile-meta"))
     classes = f"wall-tile tile-{status}" + (" is-recent" if item["recent"] else "")
     return html.Div(children, className=classes, **{"data-system": item["id"], "data-status": status})
+
+
+def _name_size(short: str) -> str:
+    """A size down for the longer short names (up to 16 characters), so they show whole."""
+    return " is-longer" if len(short) > 14 else " is-long" if len(short) > 11 else ""
 
 
 def count_chips(counts: dict[str, int], lang: str) -> list:
