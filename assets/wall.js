@@ -27,6 +27,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const w = (window.iocWall = window.iocWall || {});
       if (!state) { return window.dash_clientside.no_update; }
       w.lastOk = Date.now();
+      // the live board has drawn over the server's first paint: drop the snapshot
+      document.querySelectorAll(".wall-first-paint").forEach(function (e) { e.remove(); });
       const down = state.down || [];
       const before = w.down;
       w.down = down;

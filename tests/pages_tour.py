@@ -24,7 +24,7 @@ class Page:
 def pages(alert_id: int) -> list[Page]:
     return [
         Page("overview", "/", '.system-tile.tile-down'),
-        Page("wall", "/wall", ".wall-tile"),
+        Page("wall", "/wall", "#wall-tiles .wall-tile"),
         Page("wall-map", "/wall/map", "#wall-map .js-plotly-plot .scatterlayer .trace, #wall-map .maplibregl-canvas"),
         Page("wall-charts", "/wall/charts", ".wall-graph .js-plotly-plot .xtick"),
         Page("systems", "/systems", ".systems-grid .ag-row .grid-status"),

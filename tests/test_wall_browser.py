@@ -32,18 +32,19 @@ def open_wall(browser, app, path="/wall"):
 
 
 # Dash rebuilds the wall's nodes on every refresh, so a node found before a refresh is gone
-# after it: everything below reads the DOM in a single script call instead.
+# after it: everything below reads the DOM in a single script call instead, inside the live
+# board (#wall-root): until it has drawn, the server's first paint shows the same tiles.
 SNAPSHOT = """() => {
 const root = document.querySelector('#wall-root');
 const banner = document.querySelector('#wall-stale-banner');
 const tiles = {};
-document.querySelectorAll('.wall-tile').forEach(t => { tiles[t.dataset.system] = t.dataset.status; });
+document.querySelectorAll('#wall-root .wall-tile').forEach(t => { tiles[t.dataset.system] = t.dataset.status; });
 return {root_class: root ? root.className : '', banner: banner ? banner.innerText : null, tiles: tiles};
 }"""
 GLANCE = """() => {
 const root = document.querySelector('#wall-root');
-const count = s => { const c = document.querySelector('.wall-count.status-' + s); return c ? c.dataset.count : null; };
-const px = s => { const e = document.querySelector(s); return e ? parseFloat(getComputedStyle(e).fontSize) : null; };
+const count = s => { const c = document.querySelector('#wall-root .wall-count.status-' + s); return c ? c.dataset.count : null; };
+const px = s => { const e = document.querySelector('#wall-root ' + s); return e ? parseFloat(getComputedStyle(e).fontSize) : null; };
 const clock = document.querySelector('#wall-clock');
 // the smallest text drawn on the glance page: every visible element holding text of its own
 let smallest = 1e9, smallestText = '';
@@ -58,23 +59,24 @@ return {root_class: root.className, text: root.innerText, banner: !!document.que
         state_px: px('.wall-tile-state'), name_px: px('.wall-tile-name'), count_px: px('.wall-count-n'),
         clock_px: px('#wall-clock'), feed_px: px('.wall-feed-item'), reason_px: px('.wall-tile-reason'),
         smallest_px: smallest, smallest_text: smallestText,
-        order: Array.from(document.querySelectorAll('.wall-tile')).map(t => t.dataset.status),
+        order: Array.from(document.querySelectorAll('#wall-root .wall-tile')).map(t => t.dataset.status),
         // a tile's state word or short name cut at the tile's edge (ellipsis or overflow)
-        clipped: Array.from(document.querySelectorAll('.wall-tile-state, .wall-tile-name'))
+        clipped: Array.from(document.querySelectorAll('#wall-root .wall-tile-state, #wall-root .wall-tile-name'))
           .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim()),
         // the "just changed" dot must not sit on the state word
-        dot_overlaps: Array.from(document.querySelectorAll('.wall-tile.is-recent')).filter(t => {
+        dot_overlaps: Array.from(document.querySelectorAll('#wall-root .wall-tile.is-recent')).filter(t => {
           const dot = getComputedStyle(t, '::after'), box = t.getBoundingClientRect();
           const word = t.querySelector('.wall-tile-state > span:last-child').getBoundingClientRect();
           const dotLeft = box.right - parseFloat(dot.right) - parseFloat(dot.width);
           return dot.content !== 'none' && word.right > dotLeft;
         }).map(t => t.dataset.system),
-        gauges: Array.from(document.querySelectorAll('.wall-gauge')).map(g => g.dataset.key)};
+        gauges: Array.from(document.querySelectorAll('#wall-root .wall-gauge')).map(g => g.dataset.key),
+        first_paint: document.querySelectorAll('.wall-first-paint').length};
 }"""
 RANK = ["down", "degraded", "unknown", "maintenance", "up"]
 LOST = "() => { const b = document.querySelector('#wall-lost'); return {class: b.className, text: b.innerText}; }"
 TILE_STYLE = """id => {
-const t = document.querySelector('.wall-tile[data-system="' + id + '"]');
+const t = document.querySelector('#wall-root .wall-tile[data-system="' + id + '"]');
 if (!t) return null;
 const css = getComputedStyle(t);
 return {text: t.innerText, class: t.className, borderLeftColor: css.borderLeftColor, background: css.backgroundColor, color: css.color,
@@ -118,6 +120,7 @@ def test_wall_renders_and_a_failing_system_turns_red_within_two_refreshes(browse
     assert glance["clock_px"] >= 56 and (glance["feed_px"] is None or glance["feed_px"] >= 28), glance
     assert glance["smallest_px"] >= 24, (glance["smallest_px"], glance["smallest_text"])
     assert glance["clipped"] == [], glance["clipped"]  # "Họp không giấy" whole
+    assert glance["first_paint"] == 0  # the server's snapshot gave way to the live board
 
     response = app.post("/api/demo/systems/qlvb/mode", json={"mode": "failing"})
     assert response.status_code == 200, response.text

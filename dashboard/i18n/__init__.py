@@ -19,6 +19,7 @@ LANGUAGES = ("vi", "en")
 TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Trung tâm Giám sát, điều hành thông minh tỉnh Quảng Ngãi", "Quảng Ngãi Intelligent Operations Center"),
     "app.subtitle": ("Giám sát các hệ thống thông tin dùng chung", "Shared systems monitor"),
+    "app.loading": ("Đang tải…", "Loading…"),
     # the public status page (/status)
     "status_page.title": ("Tình trạng hoạt động các hệ thống thông tin tỉnh Quảng Ngãi",
                           "Status of Quảng Ngãi province's information systems"),
@@ -361,6 +362,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.title.map": ("Bản đồ trạng thái xã, phường, đặc khu", "Live province map"),
     "wall.title.charts": ("Khả dụng, độ trễ và diễn biến 24 giờ qua", "Availability, latency and changes, last 24 h"),
     "wall.last_data": ("Dữ liệu lúc", "Data at"),
+    "wall.first_paint": ("Ảnh chụp lúc {time} — đang tải bảng trực tiếp…", "Snapshot at {time} — loading the live board…"),
+    "wall.map_loading": ("Đang tải bản đồ…", "Loading the map…"),
     "wall.no_data": ("chưa có dữ liệu", "no data yet"),
     "wall.changed": ("Thay đổi {ago}", "Changed {ago}"),
     "wall.since": ("Từ {time}", "Since {time}"),

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import gc
+import logging
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, dcc, html
+from flask import has_request_context, request
 
 from dashboard.auth import policy
 from dashboard.auth.sessions import current_principal
@@ -18,7 +20,10 @@ from dashboard.web.facade import install as install_facade
 from dashboard.web.facade import page_language
 from dashboard.web.metrics import metrics
 from dashboard.web.openapi import openapi
+from dashboard.web.static_html import to_html
 from dashboard.web.status_page import status_page
+
+log = logging.getLogger(__name__)
 
 
 def create_app(runtime) -> dash.Dash:
@@ -152,14 +157,36 @@ def _shell():
 
 def _serve_language(app: dash.Dash) -> None:
     """<html lang="vi"> (or "en") from the first byte, so screen readers pronounce the page in
-    its language before any script runs; the toggle then keeps it in step (assets/locale.js)."""
+    its language before any script runs; the toggle then keeps it in step (assets/locale.js).
+    The placeholder shown while the scripts load says so in that language, and a page with a
+    first paint (delivery.FIRST_PAINTS) shows it there instead."""
     render = app.interpolate_index
 
     def interpolate_index(**kwargs):
+        lang = page_language()
+        entry = kwargs.get("app_entry") or ""
+        kwargs["app_entry"] = first_paint(request.path if has_request_context() else "", lang) + entry.replace(
+            "Loading...", t("app.loading", lang), 1)
         page = render(**kwargs)
-        return page.replace("<html>", f'<html lang="{page_language()}">', 1)
+        return page.replace("<html>", f'<html lang="{lang}">', 1)
 
     app.interpolate_index = interpolate_index
+
+
+def first_paint(path: str, lang: str) -> str:
+    """The page's current content as plain HTML in the page itself, so that the screen shows it
+    while the browser loads and starts the app's scripts (on a wall PC, 1-2 s of Plotly.js and
+    React before the first callback). The live page replaces it once it has drawn (assets/wall.js);
+    it hides itself after FIRST_PAINT_MAX_S in any case (CSS), so it can never pass for current."""
+    build = delivery.FIRST_PAINTS.get(path.rstrip("/") or "/")
+    if build is None:
+        return ""
+    try:
+        content = build(lang)
+    except Exception:  # the first paint is a courtesy: never fail the page for it
+        log.exception("first paint of %s", path)
+        return ""
+    return to_html(content) if content is not None else ""
 
 
 def _register_shell_callbacks(app: dash.Dash) -> None:

@@ -22,6 +22,9 @@ from flask import Flask, request
 YEAR_S = 31_536_000
 WALL_PREFIX = "/wall"
 COMPRESS_CACHE_MAX_BYTES = 64 * 1024 * 1024
+# Registered by page modules: path -> function(lang) giving the page's first paint as Dash html
+# components, or None (dashboard.web.app.first_paint).
+FIRST_PAINTS: dict = {}
 
 
 class StaticCompressionCache:
