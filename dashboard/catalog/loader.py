@@ -34,8 +34,8 @@ from collectors.conditions import Condition, parse
 # TOKEN_PATTERN is re-exported: the ping receiver checks a token's shape with the kind's rule.
 from collectors.heartbeat import TOKEN_PATTERN  # noqa: F401
 from collectors.options import ProbeOptions, duration
-from dashboard.domain.agents import CENTRAL
 from dashboard.domain import geo
+from dashboard.domain.agents import CENTRAL
 from dashboard.domain.status import COMMUNE_MARK
 from dashboard.store.models import Agency, Endpoint, Link, NationalPlatform, System, SystemDependency
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from collectors.timeutil import iso, utcnow
 from dashboard.domain.agents import CENTRAL, shown_for_vantage, system_shown_with_silent, vantage_silent
-from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.alerts import OPEN_STATUSES as ALERT_OPEN
+from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
     STALE_GRACE_FACTOR,
@@ -27,8 +27,8 @@ from dashboard.domain.status import (
     system_status,
 )
 from dashboard.domain.uptime import floor_hour
-from dashboard.readmodels.agents import live_vantages
 from dashboard.plans.coverage import VERIFIED_DAYS
+from dashboard.readmodels.agents import live_vantages
 from dashboard.readmodels.alerts import alerts_by_agency
 from dashboard.readmodels.alerts import latest_alerts as open_security_alerts
 from dashboard.readmodels.maintenance import upcoming_feed
