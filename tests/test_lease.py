@@ -207,3 +207,42 @@ def test_a_paused_leader_writes_nothing_when_it_wakes_up(cluster):
         during = [r for r in rows if paused_at < r.checked_at < resumed_at]
         assert len(during) <= pause / INTERVAL_S + 1
     assert leader.poll() is None  # it keeps running, on standby
+
+
+def test_a_leader_frozen_inside_a_transaction_does_not_block_the_takeover(postgres_url):
+    """Every result transaction locks the lease row (the fence). A leader frozen inside one holds
+    that lock: without a bound, the standby's takeover waits for as long as the leader is frozen."""
+    from dashboard.monitoring.collector import FROZEN_TRANSACTION_S, holds_lease, try_acquire_lease
+    from dashboard.store.database import Database
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    Database(postgres_url).engine.dispose()  # the schema
+    with Session(engine) as session:
+        epoch = try_acquire_lease(session, "frozen-leader", None, ttl_s=1.0)
+        session.commit()
+    frozen = Session(engine)
+    assert holds_lease(frozen, "frozen-leader", epoch)  # the lease row locked, the transaction left open
+    time.sleep(1.2)  # its lease expires while it is frozen
+    taken, started = [], time.monotonic()
+
+    def take_over():
+        with Session(engine) as session:
+            taken.append(try_acquire_lease(session, "standby"))
+            session.commit()
+
+    standby = threading.Thread(target=take_over, daemon=True)
+    standby.start()
+    standby.join(FROZEN_TRANSACTION_S + 10)
+    waited = time.monotonic() - started
+    try:
+        assert taken == [epoch + 1], f"the standby still waits behind the frozen leader after {waited:.1f} s"
+        assert waited < FROZEN_TRANSACTION_S + 3
+    finally:
+        try:
+            frozen.close()
+        except Exception:  # noqa: BLE001 - the server ended the frozen session, as it should
+            pass
+        engine.dispose()

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,7 @@ def try_acquire_lease(session: Session, holder: str, epoch: int | None = None, t
     A holder whose own lease expired gets a new epoch too: it was not the leader meanwhile."""
     now = utcnow()
     expires = now + timedelta(seconds=ttl_s)
+    bound_frozen_transaction(session)
     if epoch is not None:
         renewed = session.execute(
             update(RuntimeState)
@@ -108,10 +109,25 @@ def try_acquire_lease(session: Session, holder: str, epoch: int | None = None, t
     return None
 
 
+# A leader frozen inside a transaction (a paused VM, SIGSTOP, a stalled process) would hold the
+# lease row's lock for as long as it is frozen, and the standby's takeover would wait behind it.
+# PostgreSQL ends such a session after this long idle in its transaction, well before the lease
+# expires (LEASE_TTL_S - LEASE_RENEW_S = 7.5 s after the last renewal at the earliest); a woken
+# leader finds its connection gone, its epoch stale, and stands by.
+FROZEN_TRANSACTION_S = 5
+
+
+def bound_frozen_transaction(session: Session) -> None:
+    """For this transaction only, on PostgreSQL: see FROZEN_TRANSACTION_S."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{FROZEN_TRANSACTION_S}s'"))
+
+
 def holds_lease(session: Session, holder: str, epoch: int) -> bool:
     """The fence, run first in every result transaction: True while `holder` still holds the
     unexpired lease of `epoch`. It is an UPDATE, not a SELECT, so that it locks the lease row
     until the transaction ends: a takeover cannot slip in between this check and the writes."""
+    bound_frozen_transaction(session)
     return bool(session.execute(
         update(RuntimeState)
         .where(RuntimeState.key == LEASE_KEY, RuntimeState.value == holder, RuntimeState.epoch == epoch,
