@@ -1,12 +1,16 @@
 """The catalog editor in headless Chromium, as an admin would use it: add a system, add an HTTP
 endpoint to a loopback server, "Thử kiểm tra", save, see the tile on the overview within one
 interval, edit the condition, roll back, and find the revisions in the audit log; an operator
-sees the same pages read-only and the API answers 403. Screenshots go to docs/screenshots/."""
+sees the same pages read-only and the API answers 403. Screenshots go to IOC_TEST_SHOTS (default:
+a temp folder): a test run never rewrites the screenshots committed in docs/screenshots/."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from http_targets import HttpTargets
@@ -15,7 +19,7 @@ from dashboard.i18n import t
 from tests.conftest import PROJECT_DIR, login, start_app, stop_app, wait_for
 
 OPERATOR = ("op", "operator password 1")
-SHOTS = PROJECT_DIR / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("IOC_TEST_SHOTS") or Path(tempfile.gettempdir()) / "ioc-test-screenshots")
 INTERVAL_S = 3
 
 
