@@ -125,14 +125,19 @@ def skeleton(view: str, config: dict, dwell_s: float) -> html.Div:
     )
 
 
+def _read_status(pages, lang: str) -> dict:
+    """What the fast refresh (and the first paint) shows, with this app's settings."""
+    return pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang,
+                      verified_days=pages.settings.verified_days)
+
+
 def first_paint(lang: str):
     """The glance view as it stands, for the page's HTML (dashboard.web.app.first_paint): the
     tiles, counts, feed and gauges the first refresh would draw, headed as a snapshot, with the
     map's panel waiting for Plotly. None when the database cannot be read."""
     pages = facade()
     try:
-        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang,
-                          verified_days=pages.settings.verified_days)
+        data = _read_status(pages, lang)
     except DataUnavailable:
         return None
     now = data["now"]
@@ -243,8 +248,7 @@ def refresh_status(_n, lang, view):
     pages = facade()
     root = f"wall-root wall-view-{view}"
     try:
-        data = pages.read(wq.wall_status, stale_after_s=pages.settings.stale_after_s, lang=lang,
-                          verified_days=pages.settings.verified_days)
+        data = _read_status(pages, lang)
     except DataUnavailable as exc:
         # Never crash and never leave the last picture looking current: grey it and say why.
         log.error("wall refresh: database unreachable: %s", exc)

@@ -239,11 +239,17 @@ def system_cause(endpoints: list[tuple[str | None, str, dict | None, bool]], nam
 STALE_GRACE_FACTOR = 3.0
 
 
+def trust_window_s(interval_s: float, grace_factor: float = STALE_GRACE_FACTOR) -> float:
+    """How long without a result before a state can no longer be trusted: three intervals, at
+    least a minute."""
+    return max(60.0, interval_s * grace_factor)
+
+
 def is_stale(last_check_at: datetime | None, interval_s: float, now: datetime, grace_factor: float = STALE_GRACE_FACTOR) -> bool:
     """No result for three intervals (and at least a minute) means the state can no longer be trusted."""
     if last_check_at is None:
         return True
-    return now - last_check_at > timedelta(seconds=max(60.0, interval_s * grace_factor))
+    return now - last_check_at > timedelta(seconds=trust_window_s(interval_s, grace_factor))
 
 
 def effective_status(status: str, last_check_at: datetime | None, interval_s: float, now: datetime) -> tuple[str, bool]:

@@ -19,12 +19,12 @@ from dashboard.domain.alerts import OPEN_STATUSES as ALERT_OPEN
 from dashboard.domain.causes import cause_of, localized, render
 from dashboard.domain.status import (
     COMMUNE_NAMES_SHOWN,
-    STALE_GRACE_FACTOR,
     TROUBLE,
     is_commune_heartbeat,
     shown_system_status,
     system_cause,
     system_status,
+    trust_window_s,
 )
 from dashboard.domain.uptime import floor_hour
 from dashboard.plans.coverage import VERIFIED_DAYS
@@ -111,7 +111,7 @@ def endpoint_states(session: Session, now: datetime, with_agency: bool = False) 
         interval = state.interval_s
         cutoff = cutoffs.get(interval)
         if cutoff is None:
-            cutoff = cutoffs[interval] = naive_now - timedelta(seconds=max(60.0, interval * STALE_GRACE_FACTOR))
+            cutoff = cutoffs[interval] = naive_now - timedelta(seconds=trust_window_s(interval))
         stale = state.status not in _NEVER_STALE and (checked is None or checked < cutoff)
         vantage = row[10]
         silent = vantage != CENTRAL and vantage_silent(vantage, live)
